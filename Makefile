@@ -1,0 +1,37 @@
+# The two commands a new user needs: `make demo` and `make test`. Everything installs into .venv.
+# Every pip call passes constraints.txt: it pins torch to the CPU wheel (any other version pulls
+# several GB of CUDA packages).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip install --disable-pip-version-check -c constraints.txt
+
+.PHONY: demo test lint typecheck bench clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) torch==2.13.0
+	$(PIP) -e ".[all]"
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) -e ".[all,dev]"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/whichmodel demo
+
+test: $(VENV)/.installed-dev lint
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests benchmarks
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/compare_overhead.py
+
+clean:
+	rm -rf $(VENV) .whichmodel .pytest_cache

@@ -1,0 +1,35 @@
+"""whichmodel: why do two models behave differently, and which one should you ship?
+
+The public API (imported lazily, so ``import whichmodel`` stays cheap)::
+
+    whichmodel.load(ref)                        -> Model
+    whichmodel.compare(refs, data, task=...)    -> Comparison
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from whichmodel.comparison import Comparison, CompareConfig, compare
+    from whichmodel.sources import load
+
+_EXPORTS = {
+    "compare": "whichmodel.comparison",
+    "Comparison": "whichmodel.comparison",
+    "CompareConfig": "whichmodel.comparison",
+    "load": "whichmodel.sources",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'whichmodel' has no attribute {name!r}")
+
+
+__all__ = ["CompareConfig", "Comparison", "compare", "load"]

@@ -1,0 +1,290 @@
+"""``compare``: models × one dataset -> predictions, metrics with CIs, paired tests, cost.
+
+The flow, each step cached in the store by content fingerprints::
+
+    read data -> for each model: predictions (batch by batch, resumable), cost (subprocess)
+              -> statistics over the examples every model predicted -> Comparison
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from whichmodel.analysis.stats import Statistics, compute_statistics
+from whichmodel.bench.cost import CostProfile, measure_cost
+from whichmodel.errors import ConfigError, ModelLoadError, WhichModelError
+from whichmodel.provenance import hardware, provenance
+from whichmodel.refs import ModelRef, parse_ref
+from whichmodel.sources import load, reference_files
+from whichmodel.sources.base import Inputs, LoadOptions, Model
+from whichmodel.store import Store, key_of
+from whichmodel.tasks import Predictions, Task, get_task
+from whichmodel.tasks.data import Dataset, read_dataset
+
+# (what is happening, units done, units in all); units are batches while predicting.
+Progress = Callable[[str, int, int], None]
+PREDICTIONS_FORMAT = 1  # bump when the stored per-example layout changes
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """Everything that defines a comparison. Stores values; nothing is read until :func:`run`."""
+
+    refs: tuple[str, ...]
+    data: str
+    task: str = "classification"
+    input_cols: tuple[str, ...] | None = None
+    label_col: str = "label"
+    batch_size: int = 64
+    seed: int = 0
+    n_resamples: int = 1000
+    confidence: float = 0.95
+    measure_cost: bool = True
+    store: str = ".whichmodel/store.db"
+    allow_pickle: bool = False
+    trust_remote_code: bool = False
+
+    def validate(self) -> CompareConfig:
+        """Raise ConfigError for values no comparison can use; returns self."""
+        if not self.refs:
+            raise ConfigError("No models to compare; name at least one model reference.")
+        if self.batch_size < 1:
+            raise ConfigError(f"The batch size must be at least 1. Got {self.batch_size} instead.")
+        if self.n_resamples < 10:
+            raise ConfigError(f"Bootstrap resamples must be at least 10. Got {self.n_resamples}.")
+        if not 0.5 <= self.confidence < 1:
+            raise ConfigError(f"Confidence must be in [0.5, 1). Got {self.confidence} instead.")
+        return self
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """One model's part of a comparison.
+
+    Args:
+        reused_batches / computed_batches: prediction batches read from the store / run now.
+        cost_error: why the cost could not be measured, when it could not.
+    """
+
+    name: str
+    ref: str
+    fingerprint: str
+    predictions: Predictions
+    cost: CostProfile | None
+    reused_batches: int
+    computed_batches: int
+    tables: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+    cost_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The result of :func:`run`: per-model results, statistics, and where it all came from."""
+
+    config: CompareConfig
+    task: str
+    models: tuple[ModelResult, ...]
+    statistics: Statistics
+    n_examples: int
+    data_fingerprint: str
+    input_kind: str
+    provenance: dict[str, Any]
+    run_id: str = ""
+
+    def model(self, name: str) -> ModelResult:
+        for m in self.models:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+    def metric(self, model: str, name: str) -> float:
+        """The point value of metric ``name`` for ``model``."""
+        for m in self.statistics.metrics:
+            if m.model == model and m.name == name:
+                return m.value
+        raise KeyError((model, name))
+
+
+def compare(refs: Sequence[str], data: str | Path, **options: Any) -> Comparison:
+    """Compare models on a dataset. Keyword options are the fields of :class:`CompareConfig`.
+
+    >>> # whichmodel.compare(["sklearn:lr.skops", "sklearn:gb.skops"], "test.csv", task="classification")
+    """
+    if "input_cols" in options and options["input_cols"] is not None:
+        options["input_cols"] = tuple(options["input_cols"])
+    try:
+        config = CompareConfig(refs=tuple(refs), data=str(data), **options)
+    except TypeError as exc:
+        raise ConfigError(f"compare() got an unknown option: {exc}") from exc
+    return run(config)
+
+
+def run(config: CompareConfig, *, progress: Progress | None = None) -> Comparison:
+    """Run a comparison (see the module docstring)."""
+    config.validate()
+    task = get_task(config.task)
+    dataset = read_dataset(config.data, input_cols=config.input_cols, label_col=config.label_col)
+    y_true = task.read_labels(dataset.labels)
+    store = Store.open(config.store)
+    data_fp = key_of(store.file_digest(dataset.path), dataset.input_cols, dataset.label_col)
+    refs = _unique_names([parse_ref(r) for r in config.refs])
+    results = []
+    for ref in refs:
+        result = _run_model(ref, dataset, y_true, task, store, data_fp, config, progress)
+        results.append(result)
+    preds = {r.name: r.predictions for r in results}
+    if progress:
+        progress("statistics", 0, 1)
+    stats = compute_statistics(task, y_true, preds, n_resamples=config.n_resamples,
+                               confidence=config.confidence, seed=config.seed)
+    comparison = Comparison(config, task.name, tuple(results), stats, len(dataset), data_fp,
+                            dataset.inputs.kind, provenance())
+    from whichmodel.report.json import comparison_to_dict
+
+    run_id = store.record_run("compare", comparison_to_dict(comparison))
+    return replace(comparison, run_id=run_id)
+
+
+def _unique_names(refs: list[ModelRef]) -> list[ModelRef]:
+    seen: dict[str, int] = {}
+    out = []
+    for ref in refs:
+        seen[ref.name] = seen.get(ref.name, 0) + 1
+        if seen[ref.name] > 1:
+            params = (*ref.params, ("name", f"{ref.name}-{seen[ref.name]}"))
+            ref = ModelRef(ref.kind, ref.target, params, ref.raw)
+        out.append(ref)
+    return out
+
+
+def _run_model(
+    ref: ModelRef, dataset: Dataset, y_true: np.ndarray, task: Task, store: Store, data_fp: str,
+    config: CompareConfig, progress: Progress | None,
+) -> ModelResult:
+    options = LoadOptions(config.allow_pickle, config.trust_remote_code)
+    files = reference_files(ref)
+    model_fp = key_of(ref.kind, ref.target, sorted(p for p in ref.params if p[0] != "name"),
+                      [store.file_digest(f) for f in files])
+    loaded: list[Model] = []
+
+    def get_model() -> Model:
+        if not loaded:
+            loaded.append(load(ref, options))
+        return loaded[0]
+
+    key = key_of("predictions", PREDICTIONS_FORMAT, model_fp, data_fp, task.name, config.batch_size)
+    preds, reused, computed = _predict(get_model, ref, dataset, task, store, key,
+                                       config.batch_size, progress)
+    task.check(y_true, preds, ref.name)
+    cost, cost_error = None, None
+    if config.measure_cost:
+        cost, cost_error = _cost(ref, dataset.inputs, store, model_fp, config, options, progress)
+    tables = task.tables(y_true[preds.rows], preds) if len(preds.rows) else {}
+    return ModelResult(ref.name, str(ref), model_fp, preds, cost, reused, computed, tables,
+                       cost_error)
+
+
+def _predict(
+    get_model: Callable[[], Model], ref: ModelRef, dataset: Dataset, task: Task, store: Store,
+    key: str, batch_size: int, progress: Progress | None,
+) -> tuple[Predictions, int, int]:
+    n = len(dataset)
+    n_batches = math.ceil(n / batch_size)
+    meta = {"ref": str(ref), "data": dataset.path, "task": task.name, "batch_size": batch_size}
+    done = store.begin_predictions(key, meta, n_batches)
+    todo = [i for i in range(n_batches) if i not in done]
+    label = f"predict {ref.name}"
+    if progress:
+        progress(label, len(done), n_batches)
+    for count, i in enumerate(todo, start=1):
+        rows = np.arange(i * batch_size, min(n, (i + 1) * batch_size))
+        model = get_model()
+        frame, classes = _predict_batch(model, task, dataset.inputs.take(rows), rows)
+        store.write_batch(key, i, frame, classes)
+        if progress:
+            progress(label, len(done) + count, n_batches)
+    frame, classes = store.read_predictions(key)
+    return _to_predictions(frame, classes, task), len(done), len(todo)
+
+
+def _predict_batch(
+    model: Model, task: Task, inputs: Inputs, rows: np.ndarray
+) -> tuple[pd.DataFrame, tuple[str, ...] | None]:
+    """Predict one batch; if the batch raises, retry example by example and record failures."""
+    try:
+        pred, proba, classes = task.interpret(model.predict(inputs), model.classes)
+        return _frame(rows, pred, proba, [None] * len(rows)), classes
+    except WhichModelError:
+        raise
+    except Exception:  # the model's own failure: find the examples that cause it
+        pass
+    preds: list[Any] = []
+    probas: list[Any] = []
+    errors: list[str | None] = []
+    classes = None
+    for j in range(len(rows)):
+        try:
+            p, pr, classes = task.interpret(model.predict(inputs.take(slice(j, j + 1))), model.classes)
+            preds.append(p[0])
+            probas.append(None if pr is None else pr[0])
+            errors.append(None)
+        except WhichModelError:
+            raise
+        except Exception as exc:  # recorded per example; the run goes on
+            preds.append(None)
+            probas.append(None)
+            errors.append(f"{type(exc).__name__}: {exc}"[:500])
+    if all(e is not None for e in errors):
+        raise ModelLoadError(f"{model.name} failed on every example of a batch: {errors[0]}")
+    has_proba = any(p is not None for p in probas)
+    return _frame(rows, np.array(preds, dtype=object), probas if has_proba else None, errors), classes
+
+
+def _frame(rows: np.ndarray, pred: Any, proba: Any, errors: list[str | None]) -> pd.DataFrame:
+    frame = pd.DataFrame({"row": rows.astype(np.int64), "pred": list(pred)})
+    frame["proba"] = list(proba) if proba is not None else None
+    frame["error"] = pd.Series(errors, dtype="string")
+    return frame
+
+
+def _to_predictions(frame: pd.DataFrame, classes: tuple[str, ...] | None, task: Task) -> Predictions:
+    failed = frame["error"].notna().to_numpy()
+    ok = frame[~failed]
+    pred = ok["pred"].to_numpy()
+    pred = pred.astype(str) if task.outcome_kind == "binary" else pred.astype(np.float64)
+    proba = None
+    if len(ok) and ok["proba"].notna().all():
+        proba = np.stack([np.asarray(p, dtype=np.float64) for p in ok["proba"]])
+    failures = tuple((int(r), str(e)) for r, e in zip(frame["row"][failed], frame["error"][failed],
+                                                       strict=True))
+    return Predictions(ok["row"].to_numpy(np.int64), pred, proba, classes, failures)
+
+
+def _cost(
+    ref: ModelRef, inputs: Inputs, store: Store, model_fp: str, config: CompareConfig,
+    options: LoadOptions, progress: Progress | None,
+) -> tuple[CostProfile | None, str | None]:
+    batch_sizes = sorted({1, config.batch_size})
+    hw = hardware()
+    key = key_of("cost", model_fp, batch_sizes, hw, inputs.kind, inputs.data.shape[1:])
+    cached = store.get_cached("cost", key)
+    if cached is not None:
+        return CostProfile.from_dict(cached), None
+    if progress:
+        progress(f"cost {ref.name}", 0, 1)
+    try:
+        cost = measure_cost(ref, inputs.take(slice(0, max(batch_sizes))),
+                            batch_sizes=batch_sizes, options=options)
+    except WhichModelError as exc:
+        return None, str(exc)
+    store.put_cached("cost", key, cost.to_dict())
+    if progress:
+        progress(f"cost {ref.name}", 1, 1)
+    return cost, None

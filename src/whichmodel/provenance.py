@@ -1,0 +1,68 @@
+"""Where a result came from: library versions, hardware, threads."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+_LIBRARIES = ("whichmodel", "numpy", "pandas", "scipy", "scikit-learn", "skops", "torch",
+              "transformers", "safetensors", "xgboost-cpu", "xgboost", "lightgbm", "pyarrow")
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries that can change a result (absent ones left out)."""
+    versions = {"python": platform.python_version()}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def hardware() -> dict[str, Any]:
+    """The machine: CPU model, logical CPUs usable by this process, OS, total memory."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    memory = 0
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        pass
+    return {
+        "cpu": cpu_model(),
+        "cpus": cpus,
+        "machine": platform.machine(),
+        "os": f"{platform.system()} {platform.release()}",
+        "memory_bytes": memory,
+    }
+
+
+def provenance(argv: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "versions": library_versions(),
+        "hardware": hardware(),
+        "threads": _torch_threads(),
+        "command": " ".join(argv if argv is not None else sys.argv),
+    }
+
+
+def _torch_threads() -> int | None:
+    torch = sys.modules.get("torch")
+    return int(torch.get_num_threads()) if torch is not None else None

@@ -1,0 +1,108 @@
+"""Model references: the strings users type to name a model.
+
+    sklearn:models/lr.skops                      scikit-learn / XGBoost / LightGBM estimator (skops)
+    torch:pkg.module:factory?weights=w.safetensors  a module built by ``factory(**kwargs)``
+    torch:model.pt                               a TorchScript file
+    torch:model.pt2                              a ``torch.export`` archive
+    hf:path/to/folder                            a local Hugging Face folder
+
+Any reference takes ``?name=...`` to set the name shown in tables, and a bare path is accepted when
+its kind is clear from it (``.skops``, ``.pt``, ``.pt2``, a folder with ``config.json``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+from whichmodel.errors import ModelReferenceError
+
+KINDS = ("sklearn", "torch", "hf", "onnx", "openai")
+_SUFFIX_KIND = {
+    ".skops": "sklearn",
+    ".joblib": "sklearn",
+    ".pkl": "sklearn",
+    ".pickle": "sklearn",
+    ".pt": "torch",
+    ".pth": "torch",
+    ".pt2": "torch",
+    ".onnx": "onnx",
+}
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A parsed model reference. Stores values only; nothing is read from disk here.
+
+    Args:
+        kind: one of :data:`KINDS`.
+        target: what follows ``kind:`` up to ``?`` (a path or ``pkg.module:factory``).
+        params: the ``?key=value&...`` pairs, in order.
+        raw: the string as the user wrote it.
+    """
+
+    kind: str
+    target: str
+    params: tuple[tuple[str, str], ...] = field(default=())
+    raw: str = ""
+
+    def param(self, key: str, default: str | None = None) -> str | None:
+        """The value of query parameter ``key``, or ``default``."""
+        for k, v in self.params:
+            if k == key:
+                return v
+        return default
+
+    @property
+    def name(self) -> str:
+        """A short display name: ``?name=`` if given, else the file or factory name."""
+        explicit = self.param("name")
+        if explicit:
+            return explicit
+        if self.kind == "torch" and ":" in self.target:
+            weights = self.param("weights")
+            return Path(weights).stem if weights else self.target.rsplit(":", 1)[1]
+        return Path(self.target.rstrip("/")).stem or self.target
+
+    def __str__(self) -> str:
+        return self.raw or f"{self.kind}:{self.target}"
+
+
+def parse_ref(text: str) -> ModelRef:
+    """Parse a model reference string.
+
+    >>> parse_ref("torch:my.zoo:cnn?weights=cnn.safetensors&width=32").param("width")
+    '32'
+    >>> parse_ref("models/lr.skops").kind
+    'sklearn'
+
+    Raises:
+        ModelReferenceError: the string names no known kind and none can be inferred.
+    """
+    raw = text.strip()
+    if not raw:
+        raise ModelReferenceError("Empty model reference; expected e.g. 'sklearn:model.skops'.")
+    body, _, query = raw.partition("?")
+    params = tuple(parse_qsl(query, keep_blank_values=True)) if query else ()
+    kind, sep, target = body.partition(":")
+    if sep and kind in KINDS:
+        if not target:
+            raise ModelReferenceError(f"Model reference {raw!r} has nothing after '{kind}:'.")
+        return ModelRef(kind, target, params, raw)
+    inferred = _infer_kind(body)
+    if inferred is None:
+        raise ModelReferenceError(
+            f"Cannot tell what kind of model {raw!r} is; prefix it with one of "
+            f"{', '.join(k + ':' for k in KINDS)} (e.g. 'sklearn:model.skops')."
+        )
+    return ModelRef(inferred, body, params, raw)
+
+
+def _infer_kind(target: str) -> str | None:
+    path = Path(target)
+    if path.suffix.lower() in _SUFFIX_KIND:
+        return _SUFFIX_KIND[path.suffix.lower()]
+    if path.is_dir() and (path / "config.json").is_file():
+        return "hf"
+    return None

@@ -1,0 +1,53 @@
+"""``results.json``: a comparison as plain JSON-ready data (schema version in ``schema``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from whichmodel.comparison import Comparison, ModelResult
+
+SCHEMA_VERSION = 1
+
+
+def comparison_to_dict(c: Comparison) -> dict[str, Any]:
+    """Everything a report needs, without per-example rows (those stay in the store)."""
+    stats = c.statistics
+    return {
+        "schema": SCHEMA_VERSION,
+        "run_id": c.run_id,
+        "task": c.task,
+        "config": asdict(c.config),
+        "data": {"path": c.config.data, "fingerprint": c.data_fingerprint,
+                 "n_examples": c.n_examples, "n_scored": stats.n_examples,
+                 "input_kind": c.input_kind},
+        "models": [_model(m) for m in c.models],
+        "metrics": [asdict(m) for m in stats.metrics],
+        "differences": [{**asdict(d), "excludes_zero": d.excludes_zero} for d in stats.differences],
+        "tests": [asdict(t) for t in stats.tests],
+        "bootstrap": {"n_resamples": stats.n_resamples, "confidence": stats.confidence,
+                      "seed": stats.seed, "method": "percentile, paired resamples"},
+        "provenance": c.provenance,
+    }
+
+
+def _model(m: ModelResult) -> dict[str, Any]:
+    cost = m.cost.to_dict() if m.cost else None
+    if cost:
+        for lat in cost["latency"].values():
+            lat["n"] = len(lat.pop("samples_s"))
+        cost["throughput"] = {str(b): m.cost.throughput(b) for b in m.cost.latency} if m.cost else {}
+    return {
+        "name": m.name,
+        "ref": m.ref,
+        "fingerprint": m.fingerprint,
+        "n_predicted": int(len(m.predictions.rows)),
+        "n_failed": len(m.predictions.failed_rows),
+        "failures": [{"row": r, "error": e} for r, e in m.predictions.failed_rows[:20]],
+        "reused_batches": m.reused_batches,
+        "computed_batches": m.computed_batches,
+        "cost": cost,
+        "cost_error": m.cost_error,
+        "tables": m.tables,
+    }

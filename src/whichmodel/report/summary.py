@@ -1,0 +1,143 @@
+"""What every rendering of a comparison shows: columns, winners, significance sentences.
+
+Works on the ``results.json`` dictionary, so the terminal, Markdown and HTML say the same thing
+and every number they print is in ``results.json``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class Row:
+    model: str
+    metrics: dict[str, dict[str, Any]]
+    cost: dict[str, str]
+    cost_values: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Summary:
+    metric_names: list[str]
+    higher_is_better: dict[str, bool]
+    cost_columns: list[str]
+    rows: list[Row]
+    winners: dict[str, str]
+    significance: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    confidence_pct: int = 95
+    best: str | None = None
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
+
+
+def human_count(n: float) -> str:
+    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= size:
+            return f"{n / size:.2f}{unit}"
+    return f"{n:.0f}"
+
+
+def _cost_cells(cost: dict[str, Any] | None, batch_size: int) -> tuple[dict[str, str], dict[str, float]]:
+    if not cost:
+        return {}, {}
+    lat = cost["latency"]
+    values: dict[str, float] = {}
+    text: dict[str, str] = {}
+    for b in sorted(lat, key=int):
+        col = f"p50 b={b}"
+        values[col] = lat[b]["p50_s"]
+        text[col] = f"{lat[b]['p50_s'] * 1e3:.2f} ms"
+    big = str(batch_size)
+    if big in cost.get("throughput", {}):
+        values["throughput"] = cost["throughput"][big]
+        text["throughput"] = f"{cost['throughput'][big]:,.0f}/s"
+    if cost.get("parameters") is not None:
+        values["params"] = cost["parameters"]
+        text["params"] = human_count(cost["parameters"])
+    values["size"] = cost["size_on_disk_bytes"]
+    text["size"] = human_bytes(cost["size_on_disk_bytes"])
+    values["memory"] = cost["model_memory_bytes"]
+    text["memory"] = human_bytes(cost["model_memory_bytes"])
+    return text, values
+
+
+def summarize(results: dict[str, Any]) -> Summary:
+    metrics = results["metrics"]
+    names: list[str] = []
+    higher: dict[str, bool] = {}
+    for m in metrics:
+        if m["name"] not in higher:
+            names.append(m["name"])
+            higher[m["name"]] = m["higher_is_better"]
+    batch_size = results["config"]["batch_size"]
+    rows: list[Row] = []
+    cost_columns: list[str] = []
+    for model in results["models"]:
+        text, values = _cost_cells(model["cost"], batch_size)
+        cost_columns += [c for c in text if c not in cost_columns]
+        by_name = {m["name"]: m for m in metrics if m["model"] == model["name"]}
+        rows.append(Row(model["name"], by_name, text, values))
+    winners: dict[str, str] = {}
+    for name in names:
+        scored = [(r.metrics[name]["value"], r.model) for r in rows if name in r.metrics]
+        if len(scored) > 1:
+            winners[name] = (max if higher[name] else min)(scored)[1]
+    for col in cost_columns:
+        scored = [(r.cost_values[col], r.model) for r in rows if col in r.cost_values]
+        if len(scored) > 1:
+            winners[col] = (max if col == "throughput" else min)(scored)[1]
+    best = winners.get(names[0]) if names else None
+    return Summary(
+        metric_names=names,
+        higher_is_better=higher,
+        cost_columns=cost_columns,
+        rows=rows,
+        winners=winners,
+        significance=_significance(results, names[0], best) if names and best else [],
+        notes=_notes(results),
+        confidence_pct=round(results["bootstrap"]["confidence"] * 100),
+        best=best,
+    )
+
+
+def _significance(results: dict[str, Any], metric: str, best: str) -> list[str]:
+    lines = []
+    tests = {(t["model_a"], t["model_b"]): t for t in results["tests"]}
+    for d in results["differences"]:
+        if d["name"] != metric or best not in (d["model_a"], d["model_b"]):
+            continue
+        sign = 1 if d["model_a"] == best else -1
+        other = d["model_b"] if sign == 1 else d["model_a"]
+        low, high = sorted((sign * d["ci_low"], sign * d["ci_high"]))
+        test = tests.get((d["model_a"], d["model_b"]))
+        verdict = ""
+        if test:
+            a_only, b_only = (test["a_only"], test["b_only"])[:: sign]
+            word = "significant" if test["p_value"] < ALPHA else "not significant"
+            verdict = (f"; {test['test']} p={test['p_value']:.3g} ({word} at {ALPHA:.0%}; "
+                       f"{a_only} vs {b_only} discordant)")
+        lines.append(f"{best} − {other}: {metric} {sign * d['diff']:+.4f} "
+                     f"[{low:+.4f}, {high:+.4f}]{verdict}")
+    return lines
+
+
+def _notes(results: dict[str, Any]) -> list[str]:
+    notes = []
+    for m in results["models"]:
+        if m["n_failed"]:
+            notes.append(f"{m['name']} failed on {m['n_failed']} examples; all models are scored "
+                         "on the examples every model predicted.")
+        if m["cost_error"]:
+            notes.append(f"{m['name']}: no cost figures ({m['cost_error']}).")
+    return notes

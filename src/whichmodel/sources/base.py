@@ -1,0 +1,100 @@
+"""The model interface every source implements, and the values that cross it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from whichmodel.refs import ModelRef
+
+InputKind = Literal["tabular", "array", "text"]
+OutputKind = Literal["proba", "logits", "labels", "values"]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """A batch of model inputs.
+
+    Args:
+        kind: ``tabular`` — ``data`` is (n, d) float64 with one column per name in ``columns``;
+            ``array`` — ``data`` is (n, *shape) float32, e.g. (n, 8, 8) images;
+            ``text`` — ``data`` is (n,) of ``str``.
+        data: the values, first axis = examples.
+        columns: the data columns the values came from.
+    """
+
+    kind: InputKind
+    data: np.ndarray
+    columns: tuple[str, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return int(self.data.shape[0])
+
+    def take(self, index: np.ndarray | slice) -> Inputs:
+        """The examples at ``index`` (a slice or an integer array)."""
+        return Inputs(self.kind, self.data[index], self.columns)
+
+
+@dataclass(frozen=True)
+class RawOutput:
+    """What a model returned for a batch, before any task reads it.
+
+    Args:
+        kind: ``proba`` (n, C) probabilities; ``logits`` (n, C) unnormalized scores;
+            ``labels`` (n,) predicted class labels; ``values`` (n,) or (n, k) numbers.
+        array: the values, first axis = examples.
+    """
+
+    kind: OutputKind
+    array: np.ndarray
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """What the user allowed when loading. Both default to the safe choice."""
+
+    allow_pickle: bool = False
+    trust_remote_code: bool = False
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Static facts a source reads while loading (the spec sheet issue deepens these).
+
+    Args:
+        framework: e.g. ``"sklearn"``, ``"torch"``, ``"transformers"``.
+        architecture: the estimator or module class name.
+        parameters: learnable parameters (tree ensembles: number of tree nodes), None if unknown.
+        files: the files the model was read from (weights, config, code), for fingerprints and size.
+    """
+
+    framework: str
+    architecture: str
+    parameters: int | None
+    files: tuple[str, ...]
+
+
+class Model(ABC):
+    """A loaded model. Sources subclass this; callers only use :meth:`predict`.
+
+    Attributes:
+        ref: the reference it was loaded from.
+        info: static facts about it.
+        classes: class labels (as strings) in the order of the output columns, when the model
+            knows them (scikit-learn ``classes_``, Hugging Face ``id2label``, ``?classes=``).
+    """
+
+    ref: ModelRef
+    info: ModelInfo
+    classes: tuple[str, ...] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.ref.name
+
+    @abstractmethod
+    def predict(self, inputs: Inputs) -> RawOutput:
+        """Run the model on one batch. Must not change the model's state."""

@@ -1,0 +1,113 @@
+"""Local Hugging Face folders (``hf:DIR``): config + safetensors (+ tokenizer).
+
+Always ``local_files_only=True``: nothing is downloaded. The head is the class named first in the
+config's ``architectures`` (e.g. ``BertForSequenceClassification``). Code shipped inside the folder
+runs only with ``trust_remote_code``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from whichmodel.errors import MissingExtraError, ModelLoadError, ModelReferenceError, UnsafeModelError
+from whichmodel.refs import ModelRef
+from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput
+from whichmodel.sources.torch import count_parameters
+
+_MAX_LENGTH = 512
+
+
+class HFModel(Model):
+    """A transformers model with a task head; text goes through the folder's tokenizer."""
+
+    def __init__(self, ref: ModelRef, model: Any, tokenizer: Any, files: tuple[str, ...]) -> None:
+        self.ref = ref
+        self.model = model
+        self.tokenizer = tokenizer
+        config = model.config
+        self.is_regression = config.problem_type == "regression" or config.num_labels == 1
+        labels = [config.id2label[i] for i in sorted(config.id2label)] if config.id2label else []
+        default = [f"LABEL_{i}" for i in range(len(labels))]
+        self.classes = tuple(str(x) for x in labels) if labels and labels != default else None
+        arch = (config.architectures or [type(model).__name__])[0]
+        self.info = ModelInfo("transformers", arch, count_parameters(model), files)
+
+    def predict(self, inputs: Inputs) -> RawOutput:
+        import torch
+
+        if inputs.kind == "text":
+            if self.tokenizer is None:
+                raise ModelLoadError(f"{self.ref} has no tokenizer files, so it cannot read text.")
+            max_length = min(int(self.tokenizer.model_max_length or _MAX_LENGTH), _MAX_LENGTH)
+            batch = self.tokenizer(
+                [str(t) for t in inputs.data], padding=True, truncation=True,
+                max_length=max_length, return_tensors="pt",
+            )
+        else:
+            pixels = torch.from_numpy(np.ascontiguousarray(inputs.data, dtype=np.float32))
+            batch = {"pixel_values": pixels.unsqueeze(1) if pixels.ndim == 3 else pixels}
+        with torch.inference_mode():
+            logits = self.model(**batch).logits.float().numpy()
+        if self.is_regression:
+            return RawOutput("values", logits.reshape(len(logits), -1)[:, 0])
+        return RawOutput("logits", logits)
+
+
+def load(ref: ModelRef, options: LoadOptions) -> HFModel:
+    folder = Path(ref.target)
+    if not (folder / "config.json").is_file():
+        raise ModelReferenceError(f"{folder} is not a Hugging Face model folder (no config.json).")
+    try:
+        import transformers
+    except ImportError as exc:
+        raise MissingExtraError("transformers", "hf") from exc
+    try:
+        config = transformers.AutoConfig.from_pretrained(
+            folder, local_files_only=True, trust_remote_code=options.trust_remote_code
+        )
+    except ValueError as exc:
+        if "trust_remote_code" in str(exc):
+            raise UnsafeModelError(
+                f"{folder} needs code shipped in the folder; pass --trust-remote-code if you trust it."
+            ) from exc
+        raise ModelLoadError(f"Cannot read {folder}/config.json: {exc}") from exc
+    model_class = _head_class(config, folder, options, transformers)
+    try:
+        model = model_class.from_pretrained(
+            folder, local_files_only=True, trust_remote_code=options.trust_remote_code
+        )
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise ModelLoadError(f"Cannot load the weights in {folder}: {exc}") from exc
+    model.eval()
+    return HFModel(ref, model, _tokenizer(folder, transformers), _files(folder))
+
+
+def _head_class(config: Any, folder: Path, options: LoadOptions, transformers: Any) -> Any:
+    architectures = getattr(config, "architectures", None) or []
+    if architectures and hasattr(transformers, architectures[0]):
+        return getattr(transformers, architectures[0])
+    if architectures and getattr(config, "auto_map", None):
+        if not options.trust_remote_code:
+            raise UnsafeModelError(
+                f"{folder} uses the custom class {architectures[0]} from code in the folder; "
+                "pass --trust-remote-code if you trust it."
+            )
+        return transformers.AutoModelForSequenceClassification
+    raise ModelLoadError(
+        f"{folder}/config.json names no architecture transformers knows "
+        f"({architectures or 'none'}); set 'architectures' to e.g. ['BertForSequenceClassification']."
+    )
+
+
+def _tokenizer(folder: Path, transformers: Any) -> Any:
+    names = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "spiece.model", "vocab.json")
+    if not any((folder / n).is_file() for n in names):
+        return None
+    return transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
+
+
+def _files(folder: Path) -> tuple[str, ...]:
+    return tuple(str(p) for p in sorted(folder.rglob("*")) if p.is_file())

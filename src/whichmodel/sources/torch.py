@@ -1,0 +1,229 @@
+"""PyTorch modules (``torch:...``).
+
+    torch:pkg.module:factory?weights=w.safetensors&width=64   factory(width=64) + a state dict
+    torch:path/to/models.py:factory?weights=w.safetensors     the same, factory from a file
+    torch:model.pt                                            TorchScript (torch.jit.save)
+    torch:model.pt2                                           torch.export archive
+
+Reserved parameters: ``weights`` (.safetensors, or .pt/.pth state dict read with
+``weights_only=True``), ``classes`` (comma-separated labels of the output columns), ``output``
+(``logits`` default for (n, C) outputs, ``proba`` when the module already ends in softmax,
+``logit`` for a binary classifier with one output). Other parameters go to the factory; values
+are read as Python literals when they parse as such (``width=64`` is the int 64).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from whichmodel.errors import MissingExtraError, ModelLoadError, ModelReferenceError, TaskError
+from whichmodel.refs import ModelRef
+from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput
+
+RESERVED = frozenset({"weights", "classes", "output", "name"})
+_OUTPUT_MODES = ("logits", "proba", "logit", "values")
+
+
+class TorchModel(Model):
+    """A ``torch.nn.Module`` run in eval mode under ``torch.inference_mode``."""
+
+    def __init__(self, ref: ModelRef, module: Any, files: tuple[str, ...]) -> None:
+        self.ref = ref
+        self.module = module
+        self.output_mode = ref.param("output")
+        if self.output_mode is not None and self.output_mode not in _OUTPUT_MODES:
+            raise ModelReferenceError(
+                f"The 'output' parameter of {ref} must be one of {', '.join(_OUTPUT_MODES)}. "
+                f"Got {self.output_mode!r} instead."
+            )
+        classes = ref.param("classes")
+        self.classes = tuple(c.strip() for c in classes.split(",")) if classes else None
+        self.info = ModelInfo("torch", _architecture(module), count_parameters(module), files)
+
+    def predict(self, inputs: Inputs) -> RawOutput:
+        import torch
+
+        if inputs.kind == "text":
+            raise TaskError(
+                f"{self.ref} is a PyTorch module and cannot read text columns; "
+                "tokenize the text first or use an hf: model."
+            )
+        x = torch.from_numpy(np.ascontiguousarray(inputs.data, dtype=np.float32))
+        with torch.inference_mode():
+            out = _first_tensor(self.module(x))
+        array = out.detach().float().numpy()
+        return self._raw(array)
+
+    def _raw(self, array: np.ndarray) -> RawOutput:
+        mode = self.output_mode
+        if mode == "logit":
+            p = 1.0 / (1.0 + np.exp(-array.reshape(-1).astype(np.float64)))
+            return RawOutput("proba", np.stack([1.0 - p, p], axis=1))
+        if mode == "proba":
+            return RawOutput("proba", array.astype(np.float64))
+        flat = array.reshape(len(array), -1)
+        if mode == "values" or flat.shape[1] == 1:
+            return RawOutput("values", flat[:, 0] if flat.shape[1] == 1 else flat)
+        return RawOutput("logits", flat)
+
+def load(ref: ModelRef, options: LoadOptions) -> TorchModel:
+    try:
+        import torch  # noqa: F401
+    except ImportError as exc:
+        raise MissingExtraError("PyTorch", "torch") from exc
+    target = ref.target
+    suffix = Path(target).suffix.lower()
+    if suffix == ".pt2":
+        module, files = _load_exported(Path(target)), (target,)
+    elif suffix in {".pt", ".pth"} and ref.param("weights") is None:
+        module, files = _load_torchscript(Path(target)), (target,)
+    elif ":" in target:
+        module, files = _build_from_factory(ref)
+    else:
+        raise ModelReferenceError(
+            f"Cannot read {ref}: expected 'torch:pkg.module:factory?weights=FILE', "
+            "a TorchScript '.pt' file or a torch.export '.pt2' file."
+        )
+    if hasattr(module, "eval"):
+        module.eval()
+    return TorchModel(ref, module, files)
+
+
+def _load_torchscript(path: Path) -> Any:
+    import torch
+
+    _require_file(path)
+    try:
+        return torch.jit.load(str(path), map_location="cpu")
+    except Exception as exc:
+        raise ModelLoadError(
+            f"{path} is not a TorchScript file ({_first_line(exc)}). A state dict needs the module "
+            "that reads it: use 'torch:pkg.module:factory?weights=FILE'."
+        ) from exc
+
+
+def _load_exported(path: Path) -> Any:
+    import torch
+
+    _require_file(path)
+    try:
+        return torch.export.load(str(path)).module()
+    except Exception as exc:
+        raise ModelLoadError(f"{path} is not a torch.export archive ({_first_line(exc)}).") from exc
+
+
+def _build_from_factory(ref: ModelRef) -> tuple[Any, tuple[str, ...]]:
+    module_name, _, factory_name = ref.target.rpartition(":")
+    code_module = _import_code(module_name, ref)
+    factory = getattr(code_module, factory_name, None)
+    if not callable(factory):
+        raise ModelReferenceError(f"{module_name} has no callable '{factory_name}' (from {ref}).")
+    kwargs = {k: _literal(v) for k, v in ref.params if k not in RESERVED}
+    try:
+        module = factory(**kwargs)
+    except TypeError as exc:
+        raise ModelReferenceError(f"{module_name}:{factory_name}(**{kwargs}) failed: {exc}") from exc
+    files = [str(getattr(code_module, "__file__", "") or "")]
+    weights = ref.param("weights")
+    if weights:
+        _load_weights(module, Path(weights))
+        files.insert(0, weights)
+    return module, tuple(f for f in files if f)
+
+
+def _import_code(module_name: str, ref: ModelRef) -> Any:
+    if module_name.endswith(".py"):
+        path = Path(module_name)
+        _require_file(path)
+        name = f"whichmodel_user_{abs(hash(str(path.resolve())))}"
+        if name in sys.modules:
+            return sys.modules[name]
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ModelReferenceError(f"Cannot import {path} (from {ref}).")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ModelReferenceError(
+            f"Cannot import module '{module_name}' (from {ref}): {exc}. "
+            "Is it on PYTHONPATH, or give a path to a .py file?"
+        ) from exc
+
+
+def _load_weights(module: Any, path: Path) -> None:
+    import torch
+
+    _require_file(path)
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        state = load_file(str(path), device="cpu")
+    else:
+        try:
+            state = torch.load(str(path), map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise ModelLoadError(
+                f"{path} is not a plain state dict ({_first_line(exc)}); save it with "
+                "safetensors or torch.save(model.state_dict())."
+            ) from exc
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ModelLoadError(
+            f"The weights in {path} do not fit the module: {_first_line(exc)}"
+        ) from exc
+
+
+def _first_tensor(out: Any) -> Any:
+    import torch
+
+    if isinstance(out, torch.Tensor):
+        return out
+    if isinstance(out, dict) or hasattr(out, "keys"):
+        return out["logits"] if "logits" in out else next(iter(out.values()))
+    if isinstance(out, tuple | list):
+        return out[0]
+    raise TaskError(f"The module returned {type(out).__name__}; expected a tensor.")
+
+
+def count_parameters(module: Any) -> int:
+    """Parameters of a module, counting tied (shared) tensors once."""
+    seen: set[int] = set()
+    total = 0
+    for p in module.parameters():
+        if p.data_ptr() not in seen:
+            seen.add(p.data_ptr())
+            total += p.numel()
+    return total
+
+
+def _architecture(module: Any) -> str:
+    original = getattr(module, "original_name", None)  # TorchScript keeps the Python class name
+    return str(original or type(module).__name__)
+
+
+def _literal(value: str) -> Any:
+    try:
+        return ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return value
+
+
+def _require_file(path: Path) -> None:
+    if not path.is_file():
+        raise ModelReferenceError(f"No such file: {path}")
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,0 +1,166 @@
+"""Classification (binary and multiclass): accuracy, macro-F1, log loss, a per-class table.
+
+Point values come from scikit-learn. Bootstrap replicates of accuracy, log loss and macro-F1 are
+computed for all resamples at once from per-example terms and weighted confusion matrices; the
+test suite checks that they equal scikit-learn's value with ``sample_weight`` for every resample.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from whichmodel.errors import DataError, TaskError
+from whichmodel.sources.base import RawOutput
+from whichmodel.tasks.base import Metric, Predictions, Task
+
+_MAX_VECTORIZED_CELLS = 4096  # K*(K+1) confusion cells above which macro-F1 falls back to sklearn
+
+
+class ClassificationTask(Task):
+    name = "classification"
+    outcome_kind = "binary"
+
+    def read_labels(self, labels: np.ndarray) -> np.ndarray:
+        values = np.asarray(labels, dtype=object)
+        missing = [i for i, v in enumerate(values) if v is None or (isinstance(v, float) and v != v)]
+        if missing:
+            raise DataError(
+                f"The label column has {len(missing)} missing values (first at row {missing[0]}); "
+                "drop or fill those rows."
+            )
+        return np.array([_label_str(v) for v in values], dtype=str)
+
+    def interpret(
+        self, raw: RawOutput, classes: tuple[str, ...] | None
+    ) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...] | None]:
+        if raw.kind == "labels":
+            return np.asarray(raw.array).astype(str), None, classes
+        if raw.kind == "values":
+            raise TaskError(
+                "The model returned one number per example, not class scores; for a binary "
+                "classifier with a single logit add '?output=logit' to its reference."
+            )
+        array = np.asarray(raw.array, dtype=np.float64)
+        if raw.kind == "logits":
+            from scipy.special import softmax
+
+            array = softmax(array, axis=1)
+        names = classes if classes is not None else tuple(str(i) for i in range(array.shape[1]))
+        if len(names) != array.shape[1]:
+            raise TaskError(
+                f"The model outputs {array.shape[1]} class scores but names {len(names)} classes."
+            )
+        pred = np.asarray(names, dtype=str)[np.argmax(array, axis=1)]
+        return pred, array, names
+
+    def check(self, y_true: np.ndarray, preds: Predictions, model_name: str) -> None:
+        if preds.classes is None or not len(y_true):
+            return
+        known = set(preds.classes)
+        if not known & set(y_true.tolist()):
+            sample = ", ".join(sorted(set(y_true.tolist()))[:5])
+            raise TaskError(
+                f"None of the labels in the data ({sample}, ...) is a class of {model_name} "
+                f"({', '.join(preds.classes[:5])}, ...); give the model's class names with "
+                "'?classes=a,b,c' on its reference or check --label-col."
+            )
+
+    def metrics(self, y_true: np.ndarray, preds: Predictions) -> list[Metric]:
+        labels = tuple(sorted(set(y_true.tolist())))
+        metrics = [
+            Metric("accuracy", True, _accuracy, _accuracy_replicates),
+            Metric(
+                "macro_f1",
+                True,
+                lambda y, p, w: _macro_f1(y, p, w, labels),
+                lambda y, p, W: _macro_f1_replicates(y, p, W, labels),
+            ),
+        ]
+        if preds.proba is not None and preds.classes and set(labels) <= set(preds.classes):
+            metrics.append(Metric("log_loss", False, _log_loss, _log_loss_replicates))
+        return metrics
+
+    def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
+        return np.asarray(preds.pred == y_true)
+
+    def tables(self, y_true: np.ndarray, preds: Predictions) -> dict[str, list[dict[str, object]]]:
+        from sklearn.metrics import precision_recall_fscore_support
+
+        labels = sorted(set(y_true.tolist()))
+        p, r, f, s = precision_recall_fscore_support(
+            y_true, preds.pred, labels=labels, zero_division=0
+        )
+        rows: list[dict[str, object]] = [
+            {"class": c, "precision": float(pi), "recall": float(ri), "f1": float(fi),
+             "support": int(si)}
+            for c, pi, ri, fi, si in zip(labels, p, r, f, s, strict=True)
+        ]
+        return {"per_class": rows}
+
+
+def _label_str(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, np.generic):
+        return _label_str(value.item())
+    return str(value)
+
+
+def _accuracy(y: np.ndarray, p: Predictions, w: np.ndarray | None) -> float:
+    from sklearn.metrics import accuracy_score
+
+    return float(accuracy_score(y, p.pred, sample_weight=w))
+
+
+def _accuracy_replicates(y: np.ndarray, p: Predictions, weights: np.ndarray) -> np.ndarray:
+    correct = (p.pred == y).astype(np.float64)  # (n,)
+    return np.asarray((weights @ correct) / weights.sum(axis=1))  # (B,)
+
+
+def _macro_f1(y: np.ndarray, p: Predictions, w: np.ndarray | None, labels: tuple[str, ...]) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(
+        f1_score(y, p.pred, labels=list(labels), average="macro", sample_weight=w, zero_division=0)
+    )
+
+
+def _macro_f1_replicates(
+    y: np.ndarray, p: Predictions, weights: np.ndarray, labels: tuple[str, ...]
+) -> np.ndarray:
+    k = len(labels)
+    if k * (k + 1) > _MAX_VECTORIZED_CELLS:
+        return np.array([_macro_f1(y, p, w, labels) for w in weights])
+    index = {label: i for i, label in enumerate(labels)}
+    true_idx = np.array([index[v] for v in y.tolist()])
+    pred_idx = np.array([index.get(v, k) for v in p.pred.tolist()])  # k = a label not in the data
+    onehot = np.zeros((len(y), k * (k + 1)))
+    onehot[np.arange(len(y)), true_idx * (k + 1) + pred_idx] = 1.0
+    confusion = (weights @ onehot).reshape(len(weights), k, k + 1)  # (B, true, pred)
+    tp = confusion[:, np.arange(k), np.arange(k)]  # (B, k)
+    fn = confusion.sum(axis=2) - tp
+    fp = confusion[:, :, :k].sum(axis=1) - tp
+    denominator = 2 * tp + fp + fn
+    f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+    return np.asarray(f1.mean(axis=1))
+
+
+def _log_loss(y: np.ndarray, p: Predictions, w: np.ndarray | None) -> float:
+    from sklearn.metrics import log_loss
+
+    assert p.proba is not None and p.classes is not None
+    return float(log_loss(y, p.proba, labels=list(p.classes), sample_weight=w))
+
+
+def _log_loss_replicates(y: np.ndarray, p: Predictions, weights: np.ndarray) -> np.ndarray:
+    assert p.proba is not None and p.classes is not None
+    # scikit-learn sorts the labels, renormalizes rows and clips to [eps, 1 - eps] of the dtype.
+    order = np.argsort(np.asarray(p.classes))
+    proba = p.proba[:, order]
+    proba = proba / proba.sum(axis=1, keepdims=True)
+    eps = np.finfo(proba.dtype).eps
+    proba = np.clip(proba, eps, 1 - eps)
+    sorted_classes = np.asarray(p.classes)[order]
+    column = np.searchsorted(sorted_classes, y)
+    nll = -np.log(proba[np.arange(len(y)), column])  # (n,)
+    return np.asarray((weights @ nll) / weights.sum(axis=1))

@@ -1,0 +1,140 @@
+"""Reading a dataset file (CSV, JSONL, Parquet) into model inputs and labels.
+
+Input columns decide the input kind:
+- one column of lists/arrays (Parquet list column, JSONL arrays) -> ``array`` of shape (n, *shape);
+- one column of strings -> ``text``;
+- otherwise -> ``tabular`` (n, d), float64 when every column is numeric.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from whichmodel.errors import DataError
+from whichmodel.sources.base import Inputs
+
+READERS = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset ready for a task.
+
+    Args:
+        path: the file it was read from.
+        inputs: model inputs for all n examples.
+        labels: (n,) the label column as read.
+        input_cols: the input column names.
+        label_col: the label column name.
+    """
+
+    path: str
+    inputs: Inputs
+    labels: np.ndarray
+    input_cols: tuple[str, ...]
+    label_col: str
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV, JSONL or Parquet file into a DataFrame.
+
+    Raises:
+        DataError: missing, empty, unreadable or of an unknown format.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"No data file at {p}.")
+    fmt = READERS.get(p.suffix.lower())
+    if fmt is None:
+        raise DataError(
+            f"Cannot read {p.name}: expected a .csv, .jsonl or .parquet file, got '{p.suffix}'."
+        )
+    if p.stat().st_size == 0:
+        raise DataError(f"{p} is empty.")
+    try:
+        if fmt == "csv":
+            frame = pd.read_csv(p, encoding="utf-8")
+        elif fmt == "jsonl":
+            frame = pd.read_json(p, lines=True, encoding="utf-8")
+        else:
+            frame = pd.read_parquet(p)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{p} is not UTF-8 text (byte {exc.start}); re-save it as UTF-8.") from exc
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise DataError(f"Cannot read {p} as {fmt}: {str(exc).splitlines()[0]}") from exc
+    if frame.empty:
+        raise DataError(f"{p} has no rows.")
+    return frame
+
+
+def read_dataset(
+    path: str | Path, *, input_cols: Sequence[str] | None = None, label_col: str = "label"
+) -> Dataset:
+    """Read a data file and split it into inputs and labels.
+
+    Args:
+        path: a .csv, .jsonl or .parquet file.
+        input_cols: the columns the models read; default every column but ``label_col``.
+        label_col: the column with the true label or value.
+    """
+    frame = read_table(path)
+    columns = [str(c) for c in frame.columns]
+    if label_col not in columns:
+        raise DataError(
+            f"{Path(path).name} has no label column '{label_col}'; its columns are "
+            f"{_list(columns)}. Name the right one with --label-col."
+        )
+    chosen = list(input_cols) if input_cols else [c for c in columns if c != label_col]
+    missing = [c for c in chosen if c not in columns]
+    if missing:
+        raise DataError(
+            f"{Path(path).name} has no column {_list(missing)}; its columns are {_list(columns)}."
+        )
+    if not chosen:
+        raise DataError(f"{Path(path).name} has no input columns besides '{label_col}'.")
+    inputs = _inputs(frame, chosen)
+    return Dataset(str(path), inputs, frame[label_col].to_numpy(), tuple(chosen), label_col)
+
+
+def _inputs(frame: pd.DataFrame, columns: list[str]) -> Inputs:
+    if len(columns) == 1:
+        series = frame[columns[0]]
+        first = series.iloc[0]
+        if isinstance(first, list | tuple | np.ndarray):
+            return Inputs("array", _stack(series, columns[0]), tuple(columns))
+        if isinstance(first, str):
+            return Inputs("text", series.astype(str).to_numpy(dtype=object), tuple(columns))
+    sub = frame[columns]
+    numeric = all(pd.api.types.is_numeric_dtype(sub[c]) for c in columns)
+    data = sub.to_numpy(dtype=np.float64) if numeric else sub.to_numpy(dtype=object)
+    return Inputs("tabular", data, tuple(columns))
+
+
+def _stack(series: pd.Series, name: str) -> np.ndarray:
+    try:
+        return np.stack([_to_array(v) for v in series]).astype(np.float32)
+    except (ValueError, TypeError) as exc:
+        raise DataError(
+            f"Column '{name}' holds arrays of different shapes or non-numbers ({exc}); "
+            "every example must have the same shape."
+        ) from exc
+
+
+def _to_array(value: object) -> np.ndarray:
+    array = np.asarray(value)
+    if array.dtype == object:  # Parquet nested lists arrive as arrays of arrays
+        array = np.stack([_to_array(v) for v in array])
+    return array
+
+
+def _list(names: Sequence[str], limit: int = 8) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")

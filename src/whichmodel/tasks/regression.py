@@ -1,0 +1,92 @@
+"""Regression: MAE, RMSE, R² (scikit-learn), with vectorized bootstrap replicates."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from whichmodel.errors import DataError, TaskError
+from whichmodel.sources.base import RawOutput
+from whichmodel.tasks.base import Metric, Predictions, Task
+
+
+class RegressionTask(Task):
+    name = "regression"
+    outcome_kind = "continuous"
+
+    def read_labels(self, labels: np.ndarray) -> np.ndarray:
+        try:
+            values = np.asarray(labels, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise DataError(
+                f"Regression needs numeric labels; the label column holds text ({exc})."
+            ) from exc
+        if np.isnan(values).any():
+            first = int(np.flatnonzero(np.isnan(values))[0])
+            raise DataError(
+                f"The label column has {int(np.isnan(values).sum())} missing values "
+                f"(first at row {first}); drop or fill those rows."
+            )
+        return values
+
+    def interpret(
+        self, raw: RawOutput, classes: tuple[str, ...] | None
+    ) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...] | None]:
+        array = np.asarray(raw.array)
+        if raw.kind in {"proba", "labels"} or (array.ndim == 2 and array.shape[1] != 1):
+            raise TaskError(
+                f"The model returned {raw.kind} of shape {array.shape}; regression needs one "
+                "number per example (is this a classifier? use --task classification)."
+            )
+        return array.reshape(len(array)).astype(np.float64), None, None
+
+    def metrics(self, y_true: np.ndarray, preds: Predictions) -> list[Metric]:
+        return [
+            Metric("mae", False, _mae, _mae_replicates),
+            Metric("rmse", False, _rmse, _rmse_replicates),
+            Metric("r2", True, _r2, _r2_replicates),
+        ]
+
+    def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
+        return np.abs(preds.pred.astype(np.float64) - y_true)
+
+
+def _mae(y: np.ndarray, p: Predictions, w: np.ndarray | None) -> float:
+    from sklearn.metrics import mean_absolute_error
+
+    return float(mean_absolute_error(y, p.pred, sample_weight=w))
+
+
+def _rmse(y: np.ndarray, p: Predictions, w: np.ndarray | None) -> float:
+    from sklearn.metrics import root_mean_squared_error
+
+    return float(root_mean_squared_error(y, p.pred, sample_weight=w))
+
+
+def _r2(y: np.ndarray, p: Predictions, w: np.ndarray | None) -> float:
+    from sklearn.metrics import r2_score
+
+    return float(r2_score(y, p.pred, sample_weight=w))
+
+
+def _weighted_mean(weights: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    return np.asarray((weights @ terms) / weights.sum(axis=1))  # (B, n) @ (n,) -> (B,)
+
+
+def _mae_replicates(y: np.ndarray, p: Predictions, weights: np.ndarray) -> np.ndarray:
+    return _weighted_mean(weights, np.abs(y - p.pred))
+
+
+def _rmse_replicates(y: np.ndarray, p: Predictions, weights: np.ndarray) -> np.ndarray:
+    return np.sqrt(_weighted_mean(weights, (y - p.pred) ** 2))
+
+
+def _r2_replicates(y: np.ndarray, p: Predictions, weights: np.ndarray) -> np.ndarray:
+    # R² = 1 - SS_res / SS_tot, both weighted; SS_tot around the weighted mean of y.
+    total = weights.sum(axis=1)  # (B,)
+    y_mean = (weights @ y) / total  # (B,)
+    ss_res = weights @ (y - p.pred) ** 2
+    ss_tot = weights @ (y**2) - total * y_mean**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = 1.0 - ss_res / ss_tot
+    # scikit-learn: a constant target gives 1.0 for a perfect fit, else 0.0.
+    return np.where(ss_tot > 0, r2, np.where(ss_res == 0, 1.0, 0.0))

@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+from scipy.stats import binomtest, wilcoxon
+
+from whichmodel.analysis.stats import (
+    bootstrap_weights,
+    compute_statistics,
+    mcnemar_exact,
+    wilcoxon_errors,
+)
+from whichmodel.tasks import Predictions, get_task
+
+
+def test_mcnemar_exact_matches_the_textbook_value_and_scipy():
+    # 1 discordant pair one way, 9 the other: p = 2 * P(X <= 1 | n=10, 1/2) = 2 * 11 / 1024.
+    a = np.array([True] * 1 + [False] * 9 + [True] * 20)
+    b = np.array([False] * 1 + [True] * 9 + [True] * 20)
+    test = mcnemar_exact(a, b)
+    assert (test.a_only, test.b_only, test.n) == (1, 9, 30)
+    assert test.p_value == pytest.approx(22 / 1024)
+    assert test.p_value == pytest.approx(binomtest(1, 10, 0.5).pvalue)
+
+
+def test_mcnemar_without_discordant_pairs_is_one():
+    same = np.array([True, False, True])
+    assert mcnemar_exact(same, same).p_value == 1.0
+
+
+def test_wilcoxon_matches_scipy():
+    rng = np.random.default_rng(0)
+    ea, eb = rng.exponential(1.0, 80), rng.exponential(1.3, 80)
+    test = wilcoxon_errors(ea, eb)
+    assert test.p_value == pytest.approx(wilcoxon(ea, eb).pvalue)
+    assert test.a_only == int(np.sum(ea < eb))
+
+
+def test_bootstrap_weights_are_resamples_of_size_n():
+    w = bootstrap_weights(50, 7, seed=3)
+    assert w.shape == (7, 50)
+    assert (w.sum(axis=1) == 50).all()
+    np.testing.assert_array_equal(w, bootstrap_weights(50, 7, seed=3))
+    assert not np.array_equal(w, bootstrap_weights(50, 7, seed=4))
+
+
+def _two_classifiers(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.choice(["x", "y", "z"], size=n)
+    good = np.where(rng.random(n) < 0.9, y, "x")
+    bad = np.where(rng.random(n) < 0.7, y, "y")
+    return y, {"good": Predictions(np.arange(n), good), "bad": Predictions(np.arange(n), bad)}
+
+
+def test_statistics_are_deterministic_under_a_seed_and_cover_the_point():
+    y, preds = _two_classifiers()
+    task = get_task("classification")
+    s1 = compute_statistics(task, y, preds, n_resamples=300, seed=7)
+    s2 = compute_statistics(task, y, preds, n_resamples=300, seed=7)
+    assert s1 == s2
+    for m in s1.metrics:
+        assert m.ci_low <= m.value <= m.ci_high
+    (diff,) = [d for d in s1.differences if d.name == "accuracy"]
+    assert diff.model_a == "good" and diff.diff > 0 and diff.excludes_zero
+    (test,) = s1.tests
+    assert test.test == "mcnemar_exact" and test.p_value < 1e-6
+
+
+def test_accuracy_interval_width_is_close_to_the_normal_approximation():
+    y, preds = _two_classifiers(n=2000)
+    stats = compute_statistics(get_task("classification"), y, {"good": preds["good"]},
+                               n_resamples=2000, seed=0)
+    acc = next(m for m in stats.metrics if m.name == "accuracy")
+    expected = 2 * 1.959964 * np.sqrt(acc.value * (1 - acc.value) / 2000)
+    assert (acc.ci_high - acc.ci_low) == pytest.approx(expected, rel=0.15)
+
+
+def test_only_rows_every_model_predicted_are_scored():
+    y, preds = _two_classifiers(n=100)
+    keep = np.arange(100) % 10 != 0  # "bad" failed on every tenth example
+    preds["bad"] = preds["bad"].take(np.flatnonzero(keep))
+    stats = compute_statistics(get_task("classification"), y, preds, n_resamples=50)
+    assert stats.n_examples == 90
