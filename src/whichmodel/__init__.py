@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from whichmodel.comparison import Comparison, CompareConfig, compare
+    from whichmodel.comparison import CompareConfig, Comparison, compare
     from whichmodel.sources import load
 
 _EXPORTS = {

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -25,40 +26,69 @@ err = Console(stderr=True)
 
 RefsArg = Annotated[
     list[str],
-    typer.Argument(help="Model references (sklearn:m.skops, torch:pkg.mod:factory?weights=w.safetensors,"
-                   " hf:DIR), or one whichmodel.yaml.", show_default=False),
+    typer.Argument(
+        help="Model references (sklearn:m.skops, torch:pkg.mod:factory?weights=w.safetensors,"
+        " hf:DIR), or one whichmodel.yaml.",
+        show_default=False,
+    ),
 ]
 
 
 @app.command()
 def compare(
     refs: RefsArg,
-    data: Annotated[str | None, typer.Option("--data", "-d", help="CSV, JSONL or Parquet file.")] = None,
+    data: Annotated[
+        str | None, typer.Option("--data", "-d", help="CSV, JSONL or Parquet file.")
+    ] = None,
     task: Annotated[str | None, typer.Option(help="classification or regression.")] = None,
-    input_cols: Annotated[str | None, typer.Option(help="Comma-separated input columns (default: all but the label).")] = None,
+    input_cols: Annotated[
+        str | None, typer.Option(help="Comma-separated input columns (default: all but the label).")
+    ] = None,
     label_col: Annotated[str | None, typer.Option(help="Label column (default: label).")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Evaluation batch size (default: 64).")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Evaluation batch size (default: 64).")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Bootstrap seed (default: 0).")] = None,
-    bootstrap: Annotated[int | None, typer.Option(help="Bootstrap resamples (default: 1000).")] = None,
-    no_cost: Annotated[bool, typer.Option("--no-cost", help="Skip latency and memory measurement.")] = False,
-    store: Annotated[str | None, typer.Option(help="Run store (default: ./.whichmodel/store.db).")] = None,
-    out_dir: Annotated[str | None, typer.Option("--out", help="Write results.json and report.html here.")] = None,
+    bootstrap: Annotated[
+        int | None, typer.Option(help="Bootstrap resamples (default: 1000).")
+    ] = None,
+    no_cost: Annotated[
+        bool, typer.Option("--no-cost", help="Skip latency and memory measurement.")
+    ] = False,
+    store: Annotated[
+        str | None, typer.Option(help="Run store (default: ./.whichmodel/store.db).")
+    ] = None,
+    out_dir: Annotated[
+        str | None, typer.Option("--out", help="Write results.json and report.html here.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
-    allow_pickle: Annotated[bool, typer.Option(help="Allow pickle/joblib files (they can run code).")] = False,
-    trust_remote_code: Annotated[bool, typer.Option(help="Allow code shipped in Hugging Face folders.")] = False,
+    allow_pickle: Annotated[
+        bool, typer.Option(help="Allow pickle/joblib files (they can run code).")
+    ] = False,
+    trust_remote_code: Annotated[
+        bool, typer.Option(help="Allow code shipped in Hugging Face folders.")
+    ] = False,
 ) -> None:
     """Compare models on your data: metrics with confidence intervals, paired tests, cost."""
     from whichmodel.comparison import CompareConfig, run
     from whichmodel.report.json import comparison_to_dict
 
     overrides: dict[str, Any] = {
-        "data": data, "task": task, "label_col": label_col, "batch_size": batch_size,
-        "seed": seed, "n_resamples": bootstrap, "store": store,
+        "data": data,
+        "task": task,
+        "label_col": label_col,
+        "batch_size": batch_size,
+        "seed": seed,
+        "n_resamples": bootstrap,
+        "store": store,
         "input_cols": tuple(c.strip() for c in input_cols.split(",")) if input_cols else None,
     }
     overrides = {k: v for k, v in overrides.items() if v is not None}
-    for flag, value in (("measure_cost", not no_cost), ("allow_pickle", allow_pickle),
-                        ("trust_remote_code", trust_remote_code)):
+    for flag, value in (
+        ("measure_cost", not no_cost),
+        ("allow_pickle", allow_pickle),
+        ("trust_remote_code", trust_remote_code),
+    ):
         if value != CompareConfig.__dataclass_fields__[flag].default:
             overrides[flag] = value
     if len(refs) == 1 and refs[0].endswith((".yaml", ".yml")):
@@ -86,13 +116,17 @@ def compare(
 
 @app.command()
 def demo(
-    workdir: Annotated[str, typer.Option(help="Where the demo keeps models, data, store and report.")] = ".whichmodel/demo",
-    no_cost: Annotated[bool, typer.Option("--no-cost", help="Skip latency and memory measurement.")] = False,
+    workdir: Annotated[
+        str, typer.Option(help="Where the demo keeps models, data, store and report.")
+    ] = ".whichmodel/demo",
+    no_cost: Annotated[
+        bool, typer.Option("--no-cost", help="Skip latency and memory measurement.")
+    ] = False,
 ) -> None:
-    """Train six models of different families on digits (first run), compare them, write a report."""
+    """Train six models of different families on digits (once), compare them, write a report."""
+    from whichmodel.comparison import run
     from whichmodel.demo import prepare_demo
     from whichmodel.report.json import comparison_to_dict
-    from whichmodel.comparison import run
 
     config = _with_progress(lambda progress: prepare_demo(Path(workdir), progress=progress))
     if no_cost:
@@ -104,15 +138,24 @@ def demo(
     written = write_report(results, Path(workdir) / "report")
     _print_comparison(results)
     out.print(f"\nReport: {written[-1]}")
-    out.print("The same comparison by hand: whichmodel compare " + " ".join(f"'{r}'" for r in config.refs)
-              + f" --data {config.data}")
+    out.print(
+        "The same comparison by hand: whichmodel compare "
+        + " ".join(f"'{r}'" for r in config.refs)
+        + f" --data {config.data}"
+    )
 
 
 def _with_progress(work: Any) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
         tasks: dict[str, Any] = {}
 
         def progress(what: str, done: int, total: int) -> None:
@@ -123,36 +166,60 @@ def _with_progress(work: Any) -> Any:
         return work(progress)
 
 
-def _fmt_metric(m: dict[str, Any]) -> str:
-    return f"{m['value']:.4f} [{m['ci_low']:.4f}, {m['ci_high']:.4f}]"
+def _fmt_metric(m: dict[str, Any], won: bool) -> str:
+    value = _star(f"{m['value']:.4f}", won)
+    return f"{value}\n[dim][{m['ci_low']:.4f}, {m['ci_high']:.4f}][/]"
+
+
+def _star(text: str, won: bool) -> str:
+    return f"[bold green]★{text}[/]" if won else text
 
 
 def _print_comparison(results: dict[str, Any]) -> None:
     from whichmodel.report.summary import summarize
 
     summary = summarize(results)
-    table = Table(title=f"{results['task']} on {results['data']['path']} "
-                        f"(n={results['data']['n_scored']}, {summary.confidence_pct}% CI)")
-    table.add_column("model")
+    quality = Table(
+        box=box.SIMPLE_HEAD,
+        title=f"{results['task']} on {results['data']['path']} — "
+        f"n={results['data']['n_scored']}, {summary.confidence_pct}% bootstrap CI",
+    )
+    quality.add_column("model")
     for name in summary.metric_names:
-        table.add_column(name + (" ↑" if summary.higher_is_better[name] else " ↓"), justify="right")
-    for col in summary.cost_columns:
-        table.add_column(col, justify="right")
+        quality.add_column(
+            name + (" ↑" if summary.higher_is_better[name] else " ↓"), justify="right"
+        )
     for row in summary.rows:
-        cells = [row.model]
-        for name in summary.metric_names:
-            cell = row.metrics.get(name)
-            text = _fmt_metric(cell) if cell else "—"
-            cells.append(f"[bold green]{text} ★[/]" if summary.winners.get(name) == row.model else text)
+        quality.add_row(
+            row.model,
+            *[
+                _fmt_metric(row.metrics[n], summary.winners.get(n) == row.model)
+                if n in row.metrics
+                else "—"
+                for n in summary.metric_names
+            ],
+        )
+    out.print(quality)
+    if summary.cost_columns:
+        cost = Table(
+            box=box.SIMPLE_HEAD, title="cost on this machine (p50 latency per call at batch size b)"
+        )
+        cost.add_column("model")
         for col in summary.cost_columns:
-            text = row.cost.get(col, "—")
-            cells.append(f"[bold green]{text} ★[/]" if summary.winners.get(col) == row.model else text)
-        table.add_row(*cells)
-    out.print(table)
+            cost.add_column(col, justify="right")
+        for row in summary.rows:
+            cost.add_row(
+                row.model,
+                *[
+                    _star(row.cost.get(c, "—"), summary.winners.get(c) == row.model)
+                    for c in summary.cost_columns
+                ],
+            )
+        out.print(cost)
     for line in summary.significance:
-        out.print(line)
+        out.print(line, highlight=False)
     for line in summary.notes:
-        out.print(f"[yellow]{line}[/]")
+        out.print(f"[yellow]{line}[/]", highlight=False)
 
 
 def main() -> None:

@@ -115,7 +115,9 @@ class Comparison:
 def compare(refs: Sequence[str], data: str | Path, **options: Any) -> Comparison:
     """Compare models on a dataset. Keyword options are the fields of :class:`CompareConfig`.
 
-    >>> # whichmodel.compare(["sklearn:lr.skops", "sklearn:gb.skops"], "test.csv", task="classification")
+    Example::
+
+        whichmodel.compare(["sklearn:lr.skops", "sklearn:gb.skops"], "test.csv", label_col="y")
     """
     if "input_cols" in options and options["input_cols"] is not None:
         options["input_cols"] = tuple(options["input_cols"])
@@ -142,10 +144,24 @@ def run(config: CompareConfig, *, progress: Progress | None = None) -> Compariso
     preds = {r.name: r.predictions for r in results}
     if progress:
         progress("statistics", 0, 1)
-    stats = compute_statistics(task, y_true, preds, n_resamples=config.n_resamples,
-                               confidence=config.confidence, seed=config.seed)
-    comparison = Comparison(config, task.name, tuple(results), stats, len(dataset), data_fp,
-                            dataset.inputs.kind, provenance())
+    stats = compute_statistics(
+        task,
+        y_true,
+        preds,
+        n_resamples=config.n_resamples,
+        confidence=config.confidence,
+        seed=config.seed,
+    )
+    comparison = Comparison(
+        config,
+        task.name,
+        tuple(results),
+        stats,
+        len(dataset),
+        data_fp,
+        dataset.inputs.kind,
+        provenance(),
+    )
     from whichmodel.report.json import comparison_to_dict
 
     run_id = store.record_run("compare", comparison_to_dict(comparison))
@@ -165,13 +181,23 @@ def _unique_names(refs: list[ModelRef]) -> list[ModelRef]:
 
 
 def _run_model(
-    ref: ModelRef, dataset: Dataset, y_true: np.ndarray, task: Task, store: Store, data_fp: str,
-    config: CompareConfig, progress: Progress | None,
+    ref: ModelRef,
+    dataset: Dataset,
+    y_true: np.ndarray,
+    task: Task,
+    store: Store,
+    data_fp: str,
+    config: CompareConfig,
+    progress: Progress | None,
 ) -> ModelResult:
     options = LoadOptions(config.allow_pickle, config.trust_remote_code)
     files = reference_files(ref)
-    model_fp = key_of(ref.kind, ref.target, sorted(p for p in ref.params if p[0] != "name"),
-                      [store.file_digest(f) for f in files])
+    model_fp = key_of(
+        ref.kind,
+        ref.target,
+        sorted(p for p in ref.params if p[0] != "name"),
+        [store.file_digest(f) for f in files],
+    )
     loaded: list[Model] = []
 
     def get_model() -> Model:
@@ -180,20 +206,28 @@ def _run_model(
         return loaded[0]
 
     key = key_of("predictions", PREDICTIONS_FORMAT, model_fp, data_fp, task.name, config.batch_size)
-    preds, reused, computed = _predict(get_model, ref, dataset, task, store, key,
-                                       config.batch_size, progress)
+    preds, reused, computed = _predict(
+        get_model, ref, dataset, task, store, key, config.batch_size, progress
+    )
     task.check(y_true, preds, ref.name)
     cost, cost_error = None, None
     if config.measure_cost:
         cost, cost_error = _cost(ref, dataset.inputs, store, model_fp, config, options, progress)
     tables = task.tables(y_true[preds.rows], preds) if len(preds.rows) else {}
-    return ModelResult(ref.name, str(ref), model_fp, preds, cost, reused, computed, tables,
-                       cost_error)
+    return ModelResult(
+        ref.name, str(ref), model_fp, preds, cost, reused, computed, tables, cost_error
+    )
 
 
 def _predict(
-    get_model: Callable[[], Model], ref: ModelRef, dataset: Dataset, task: Task, store: Store,
-    key: str, batch_size: int, progress: Progress | None,
+    get_model: Callable[[], Model],
+    ref: ModelRef,
+    dataset: Dataset,
+    task: Task,
+    store: Store,
+    key: str,
+    batch_size: int,
+    progress: Progress | None,
 ) -> tuple[Predictions, int, int]:
     n = len(dataset)
     n_batches = math.ceil(n / batch_size)
@@ -231,7 +265,9 @@ def _predict_batch(
     classes = None
     for j in range(len(rows)):
         try:
-            p, pr, classes = task.interpret(model.predict(inputs.take(slice(j, j + 1))), model.classes)
+            p, pr, classes = task.interpret(
+                model.predict(inputs.take(slice(j, j + 1))), model.classes
+            )
             preds.append(p[0])
             probas.append(None if pr is None else pr[0])
             errors.append(None)
@@ -244,7 +280,9 @@ def _predict_batch(
     if all(e is not None for e in errors):
         raise ModelLoadError(f"{model.name} failed on every example of a batch: {errors[0]}")
     has_proba = any(p is not None for p in probas)
-    return _frame(rows, np.array(preds, dtype=object), probas if has_proba else None, errors), classes
+    return _frame(
+        rows, np.array(preds, dtype=object), probas if has_proba else None, errors
+    ), classes
 
 
 def _frame(rows: np.ndarray, pred: Any, proba: Any, errors: list[str | None]) -> pd.DataFrame:
@@ -254,7 +292,9 @@ def _frame(rows: np.ndarray, pred: Any, proba: Any, errors: list[str | None]) ->
     return frame
 
 
-def _to_predictions(frame: pd.DataFrame, classes: tuple[str, ...] | None, task: Task) -> Predictions:
+def _to_predictions(
+    frame: pd.DataFrame, classes: tuple[str, ...] | None, task: Task
+) -> Predictions:
     failed = frame["error"].notna().to_numpy()
     ok = frame[~failed]
     pred = ok["pred"].to_numpy()
@@ -262,14 +302,20 @@ def _to_predictions(frame: pd.DataFrame, classes: tuple[str, ...] | None, task: 
     proba = None
     if len(ok) and ok["proba"].notna().all():
         proba = np.stack([np.asarray(p, dtype=np.float64) for p in ok["proba"]])
-    failures = tuple((int(r), str(e)) for r, e in zip(frame["row"][failed], frame["error"][failed],
-                                                       strict=True))
+    failures = tuple(
+        (int(r), str(e)) for r, e in zip(frame["row"][failed], frame["error"][failed], strict=True)
+    )
     return Predictions(ok["row"].to_numpy(np.int64), pred, proba, classes, failures)
 
 
 def _cost(
-    ref: ModelRef, inputs: Inputs, store: Store, model_fp: str, config: CompareConfig,
-    options: LoadOptions, progress: Progress | None,
+    ref: ModelRef,
+    inputs: Inputs,
+    store: Store,
+    model_fp: str,
+    config: CompareConfig,
+    options: LoadOptions,
+    progress: Progress | None,
 ) -> tuple[CostProfile | None, str | None]:
     batch_sizes = sorted({1, config.batch_size})
     hw = hardware()
@@ -280,8 +326,9 @@ def _cost(
     if progress:
         progress(f"cost {ref.name}", 0, 1)
     try:
-        cost = measure_cost(ref, inputs.take(slice(0, max(batch_sizes))),
-                            batch_sizes=batch_sizes, options=options)
+        cost = measure_cost(
+            ref, inputs.take(slice(0, max(batch_sizes))), batch_sizes=batch_sizes, options=options
+        )
     except WhichModelError as exc:
         return None, str(exc)
     store.put_cached("cost", key, cost.to_dict())

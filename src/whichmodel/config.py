@@ -1,13 +1,13 @@
 """``whichmodel.yaml``: a comparison in one file.
 
-    models:
-      - sklearn:models/lr.skops
-      - {ref: "torch:zoo:cnn?weights=cnn.safetensors", name: cnn}
-    data: test.parquet
-    task: classification
-    label_col: label
-    batch_size: 64
-    out: report/
+models:
+  - sklearn:models/lr.skops
+  - {ref: "torch:zoo:cnn?weights=cnn.safetensors", name: cnn}
+data: test.parquet
+task: classification
+label_col: label
+batch_size: 64
+out: report/
 """
 
 from __future__ import annotations

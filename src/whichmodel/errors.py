@@ -50,7 +50,6 @@ class MissingExtraError(WhichModelError):
         )
 
 
-
 __all__ = [
     "ConfigError",
     "DataError",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import sys
@@ -9,8 +10,21 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-_LIBRARIES = ("whichmodel", "numpy", "pandas", "scipy", "scikit-learn", "skops", "torch",
-              "transformers", "safetensors", "xgboost-cpu", "xgboost", "lightgbm", "pyarrow")
+_LIBRARIES = (
+    "whichmodel",
+    "numpy",
+    "pandas",
+    "scipy",
+    "scikit-learn",
+    "skops",
+    "torch",
+    "transformers",
+    "safetensors",
+    "xgboost-cpu",
+    "xgboost",
+    "lightgbm",
+    "pyarrow",
+)
 
 
 def library_versions() -> dict[str, str]:
@@ -41,10 +55,8 @@ def hardware() -> dict[str, Any]:
     except AttributeError:  # not Linux
         cpus = os.cpu_count() or 1
     memory = 0
-    try:
+    with contextlib.suppress(ValueError, OSError, AttributeError):
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        pass
     return {
         "cpu": cpu_model(),
         "cpus": cpus,

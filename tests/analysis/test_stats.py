@@ -66,8 +66,9 @@ def test_statistics_are_deterministic_under_a_seed_and_cover_the_point():
 
 def test_accuracy_interval_width_is_close_to_the_normal_approximation():
     y, preds = _two_classifiers(n=2000)
-    stats = compute_statistics(get_task("classification"), y, {"good": preds["good"]},
-                               n_resamples=2000, seed=0)
+    stats = compute_statistics(
+        get_task("classification"), y, {"good": preds["good"]}, n_resamples=2000, seed=0
+    )
     acc = next(m for m in stats.metrics if m.name == "accuracy")
     expected = 2 * 1.959964 * np.sqrt(acc.value * (1 - acc.value) / 2000)
     assert (acc.ci_high - acc.ci_low) == pytest.approx(expected, rel=0.15)

@@ -27,7 +27,9 @@ def test_point_metrics_are_scikit_learns():
     by_name = {m.name: m.score(y, p, None) for m in TASK.metrics(y, p)}
     labels = sorted(set(y))
     assert by_name["accuracy"] == accuracy_score(y, p.pred)
-    assert by_name["macro_f1"] == f1_score(y, p.pred, labels=labels, average="macro", zero_division=0)
+    assert by_name["macro_f1"] == f1_score(
+        y, p.pred, labels=labels, average="macro", zero_division=0
+    )
     assert by_name["log_loss"] == log_loss(y, p.proba, labels=list(p.classes))
 
 
@@ -93,7 +95,7 @@ def test_per_class_table_matches_sklearn():
 
     y, p = _fixture(outside=False)
     table = TASK.tables(y, p)["per_class"]
-    prec, rec, f1, sup = precision_recall_fscore_support(y, p.pred, labels=sorted(set(y)))
+    _prec, _rec, f1, sup = precision_recall_fscore_support(y, p.pred, labels=sorted(set(y)))
     assert [r["class"] for r in table] == sorted(set(y))
     np.testing.assert_allclose([r["f1"] for r in table], f1)
     assert [r["support"] for r in table] == sup.tolist()

@@ -32,8 +32,10 @@ def test_vectorized_replicates_equal_sklearn_with_sample_weight(seed):
     weights = bootstrap_weights(len(y), 20, seed)
     for metric in TASK.metrics(y, p):
         np.testing.assert_allclose(
-            metric.replicate(y, p, weights), [metric.score(y, p, w) for w in weights],
-            rtol=1e-9, err_msg=metric.name,
+            metric.replicate(y, p, weights),
+            [metric.score(y, p, w) for w in weights],
+            rtol=1e-9,
+            err_msg=metric.name,
         )
 
 
@@ -43,14 +45,18 @@ def test_r2_replicates_follow_sklearn_on_a_constant_target():
     for pred in (np.full(6, 2.0), np.arange(6.0)):
         p = Predictions(np.arange(6), pred)
         metric = next(m for m in TASK.metrics(y, p) if m.name == "r2")
-        np.testing.assert_allclose(metric.replicate(y, p, weights),
-                                   [metric.score(y, p, w) for w in weights])
+        np.testing.assert_allclose(
+            metric.replicate(y, p, weights), [metric.score(y, p, w) for w in weights]
+        )
 
 
 def test_directions():
     y, p = _fixture()
     assert {m.name: m.higher_is_better for m in TASK.metrics(y, p)} == {
-        "mae": False, "rmse": False, "r2": True}
+        "mae": False,
+        "rmse": False,
+        "r2": True,
+    }
 
 
 def test_text_labels_and_class_outputs_are_refused():

@@ -84,7 +84,11 @@ def bootstrap_weights(n: int, n_resamples: int, seed: int) -> np.ndarray:
 def common_rows(preds: Mapping[str, Predictions]) -> np.ndarray:
     """The example ids every model has a prediction for, ascending."""
     rows = [p.rows for p in preds.values()]
-    return np.asarray(sorted(set.intersection(*(set(r.tolist()) for r in rows)))) if rows else np.array([])
+    return (
+        np.asarray(sorted(set.intersection(*(set(r.tolist()) for r in rows))))
+        if rows
+        else np.array([])
+    )
 
 
 def compute_statistics(
@@ -120,8 +124,11 @@ def compute_statistics(
             value = metric.score(y, p, None)
             reps = metric.replicate(y, p, weights)
             low, high = np.quantile(reps, [alpha, 1 - alpha])
-            results.append(MetricResult(name, metric.name, value, float(low), float(high),
-                                        metric.higher_is_better))
+            results.append(
+                MetricResult(
+                    name, metric.name, value, float(low), float(high), metric.higher_is_better
+                )
+            )
             replicates[(name, metric.name)], point[(name, metric.name)] = reps, value
             directions[metric.name] = metric.higher_is_better
     differences: list[Difference] = []
@@ -131,13 +138,21 @@ def compute_statistics(
             if (a, metric_name) in point and (b, metric_name) in point:
                 delta = replicates[(a, metric_name)] - replicates[(b, metric_name)]
                 low, high = np.quantile(delta, [alpha, 1 - alpha])
-                differences.append(Difference(
-                    metric_name, a, b, point[(a, metric_name)] - point[(b, metric_name)],
-                    float(low), float(high), higher,
-                ))
+                differences.append(
+                    Difference(
+                        metric_name,
+                        a,
+                        b,
+                        point[(a, metric_name)] - point[(b, metric_name)],
+                        float(low),
+                        float(high),
+                        higher,
+                    )
+                )
         tests.append(paired_test(task, y, aligned[a], aligned[b], a, b))
-    return Statistics(tuple(results), tuple(differences), tuple(tests), len(rows), n_resamples,
-                      confidence, seed)
+    return Statistics(
+        tuple(results), tuple(differences), tuple(tests), len(rows), n_resamples, confidence, seed
+    )
 
 
 def paired_test(
@@ -160,8 +175,16 @@ def mcnemar_exact(
     b_only = int(np.sum(~correct_a & correct_b))
     discordant = a_only + b_only
     p = 1.0 if discordant == 0 else float(binomtest(a_only, discordant, 0.5).pvalue)
-    return PairedTest(name_a, name_b, "mcnemar_exact", float(min(a_only, b_only)), p,
-                      a_only, b_only, len(correct_a))
+    return PairedTest(
+        name_a,
+        name_b,
+        "mcnemar_exact",
+        float(min(a_only, b_only)),
+        p,
+        a_only,
+        b_only,
+        len(correct_a),
+    )
 
 
 def wilcoxon_errors(
@@ -175,5 +198,13 @@ def wilcoxon_errors(
     if a_better + b_better == 0:
         return PairedTest(name_a, name_b, "wilcoxon", 0.0, 1.0, 0, 0, len(diff))
     result = wilcoxon(error_a, error_b)
-    return PairedTest(name_a, name_b, "wilcoxon", float(result.statistic), float(result.pvalue),
-                      a_better, b_better, len(diff))
+    return PairedTest(
+        name_a,
+        name_b,
+        "wilcoxon",
+        float(result.statistic),
+        float(result.pvalue),
+        a_better,
+        b_better,
+        len(diff),
+    )

@@ -88,7 +88,10 @@ def measure_cost(
         request = _write_request(Path(tmp), ref, sample, batch_sizes, options, budget_s)
         proc = subprocess.run(
             [sys.executable, "-m", "whichmodel.bench.probe", str(request)],
-            capture_output=True, text=True, timeout=PROBE_TIMEOUT_S, check=False,
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT_S,
+            check=False,
         )
     if proc.returncode != 0:
         lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
@@ -99,8 +102,12 @@ def measure_cost(
 
 
 def _write_request(
-    folder: Path, ref: ModelRef, sample: Inputs, batch_sizes: Sequence[int],
-    options: LoadOptions, budget_s: float,
+    folder: Path,
+    ref: ModelRef,
+    sample: Inputs,
+    batch_sizes: Sequence[int],
+    options: LoadOptions,
+    budget_s: float,
 ) -> Path:
     n = max(batch_sizes)
     reps = -(-n // len(sample))  # repeat the sample when the data is smaller than a batch

@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from whichmodel.comparison import CompareConfig
+if TYPE_CHECKING:  # importing it here would charge pandas to the demo models' measured memory
+    from whichmodel.comparison import CompareConfig
 
 SKLEARN_MODELS = ("logreg", "gboost")
 TORCH_MODELS = ("mlp", "cnn", "vit", "gru")
@@ -23,6 +25,8 @@ def prepare_demo(
     workdir: Path, *, progress: Callable[[str, int, int], None] | None = None
 ) -> CompareConfig:
     """Write the digits test split and train any missing model; return the comparison to run."""
+    from whichmodel.comparison import CompareConfig
+
     models = workdir / "models"
     models.mkdir(parents=True, exist_ok=True)
     data = workdir / "digits_test.parquet"
@@ -33,8 +37,14 @@ def prepare_demo(
     missing = [n for n in (*SKLEARN_MODELS, *TORCH_MODELS) if not _model_path(models, n).is_file()]
     if missing or not data.is_file():
         _train(models, data, missing, progress)
-    return CompareConfig(refs=tuple(refs), data=str(data), task="classification",
-                         store=str(workdir / "store.db"), batch_size=64, seed=SEED)
+    return CompareConfig(
+        refs=tuple(refs),
+        data=str(data),
+        task="classification",
+        store=str(workdir / "store.db"),
+        batch_size=64,
+        seed=SEED,
+    )
 
 
 def _model_path(models: Path, name: str) -> Path:

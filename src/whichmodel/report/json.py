@@ -19,15 +19,23 @@ def comparison_to_dict(c: Comparison) -> dict[str, Any]:
         "run_id": c.run_id,
         "task": c.task,
         "config": asdict(c.config),
-        "data": {"path": c.config.data, "fingerprint": c.data_fingerprint,
-                 "n_examples": c.n_examples, "n_scored": stats.n_examples,
-                 "input_kind": c.input_kind},
+        "data": {
+            "path": c.config.data,
+            "fingerprint": c.data_fingerprint,
+            "n_examples": c.n_examples,
+            "n_scored": stats.n_examples,
+            "input_kind": c.input_kind,
+        },
         "models": [_model(m) for m in c.models],
         "metrics": [asdict(m) for m in stats.metrics],
         "differences": [{**asdict(d), "excludes_zero": d.excludes_zero} for d in stats.differences],
         "tests": [asdict(t) for t in stats.tests],
-        "bootstrap": {"n_resamples": stats.n_resamples, "confidence": stats.confidence,
-                      "seed": stats.seed, "method": "percentile, paired resamples"},
+        "bootstrap": {
+            "n_resamples": stats.n_resamples,
+            "confidence": stats.confidence,
+            "seed": stats.seed,
+            "method": "percentile, paired resamples",
+        },
         "provenance": c.provenance,
     }
 
@@ -37,12 +45,14 @@ def _model(m: ModelResult) -> dict[str, Any]:
     if cost:
         for lat in cost["latency"].values():
             lat["n"] = len(lat.pop("samples_s"))
-        cost["throughput"] = {str(b): m.cost.throughput(b) for b in m.cost.latency} if m.cost else {}
+        cost["throughput"] = (
+            {str(b): m.cost.throughput(b) for b in m.cost.latency} if m.cost else {}
+        )
     return {
         "name": m.name,
         "ref": m.ref,
         "fingerprint": m.fingerprint,
-        "n_predicted": int(len(m.predictions.rows)),
+        "n_predicted": len(m.predictions.rows),
         "n_failed": len(m.predictions.failed_rows),
         "failures": [{"row": r, "error": e} for r, e in m.predictions.failed_rows[:20]],
         "reused_batches": m.reused_batches,

@@ -48,7 +48,9 @@ def human_count(n: float) -> str:
     return f"{n:.0f}"
 
 
-def _cost_cells(cost: dict[str, Any] | None, batch_size: int) -> tuple[dict[str, str], dict[str, float]]:
+def _cost_cells(
+    cost: dict[str, Any] | None, batch_size: int
+) -> tuple[dict[str, str], dict[str, float]]:
     if not cost:
         return {}, {}
     lat = cost["latency"]
@@ -60,8 +62,8 @@ def _cost_cells(cost: dict[str, Any] | None, batch_size: int) -> tuple[dict[str,
         text[col] = f"{lat[b]['p50_s'] * 1e3:.2f} ms"
     big = str(batch_size)
     if big in cost.get("throughput", {}):
-        values["throughput"] = cost["throughput"][big]
-        text["throughput"] = f"{cost['throughput'][big]:,.0f}/s"
+        values["items/s"] = cost["throughput"][big]
+        text["items/s"] = f"{cost['throughput'][big]:,.0f}"
     if cost.get("parameters") is not None:
         values["params"] = cost["parameters"]
         text["params"] = human_count(cost["parameters"])
@@ -96,7 +98,7 @@ def summarize(results: dict[str, Any]) -> Summary:
     for col in cost_columns:
         scored = [(r.cost_values[col], r.model) for r in rows if col in r.cost_values]
         if len(scored) > 1:
-            winners[col] = (max if col == "throughput" else min)(scored)[1]
+            winners[col] = (max if col == "items/s" else min)(scored)[1]
     best = winners.get(names[0]) if names else None
     return Summary(
         metric_names=names,
@@ -111,6 +113,12 @@ def summarize(results: dict[str, Any]) -> Summary:
     )
 
 
+def signed(x: float, digits: int = 4) -> str:
+    """``+0.0123``; a value that rounds to zero prints as ``+0.0000``, never ``-0.0000``."""
+    rounded = round(x, digits)
+    return f"{rounded if rounded != 0 else 0.0:+.{digits}f}"
+
+
 def _significance(results: dict[str, Any], metric: str, best: str) -> list[str]:
     lines = []
     tests = {(t["model_a"], t["model_b"]): t for t in results["tests"]}
@@ -123,12 +131,16 @@ def _significance(results: dict[str, Any], metric: str, best: str) -> list[str]:
         test = tests.get((d["model_a"], d["model_b"]))
         verdict = ""
         if test:
-            a_only, b_only = (test["a_only"], test["b_only"])[:: sign]
+            a_only, b_only = (test["a_only"], test["b_only"])[::sign]
             word = "significant" if test["p_value"] < ALPHA else "not significant"
-            verdict = (f"; {test['test']} p={test['p_value']:.3g} ({word} at {ALPHA:.0%}; "
-                       f"{a_only} vs {b_only} discordant)")
-        lines.append(f"{best} − {other}: {metric} {sign * d['diff']:+.4f} "
-                     f"[{low:+.4f}, {high:+.4f}]{verdict}")
+            verdict = (
+                f"; {test['test']} p={test['p_value']:.3g} ({word} at {ALPHA:.0%}; "
+                f"{a_only} vs {b_only} discordant)"
+            )
+        lines.append(
+            f"{best} − {other}: {metric} {signed(sign * d['diff'])} "
+            f"[{signed(low)}, {signed(high)}]{verdict}"
+        )
     return lines
 
 
@@ -136,8 +148,10 @@ def _notes(results: dict[str, Any]) -> list[str]:
     notes = []
     for m in results["models"]:
         if m["n_failed"]:
-            notes.append(f"{m['name']} failed on {m['n_failed']} examples; all models are scored "
-                         "on the examples every model predicted.")
+            notes.append(
+                f"{m['name']} failed on {m['n_failed']} examples; all models are scored "
+                "on the examples every model predicted."
+            )
         if m["cost_error"]:
             notes.append(f"{m['name']}: no cost figures ({m['cost_error']}).")
     return notes

@@ -60,7 +60,9 @@ def reference_files(ref: ModelRef) -> tuple[str, ...]:
     """
     if ref.kind == "hf":
         folder = Path(ref.target)
-        files = [str(p) for p in sorted(folder.rglob("*")) if p.is_file()] if folder.is_dir() else []
+        files = (
+            [str(p) for p in sorted(folder.rglob("*")) if p.is_file()] if folder.is_dir() else []
+        )
     elif ref.kind == "torch" and ":" in ref.target and not ref.target.endswith((".pt", ".pt2")):
         module_name = ref.target.rpartition(":")[0]
         files = [w for w in [ref.param("weights"), _module_file(module_name)] if w]
@@ -68,7 +70,9 @@ def reference_files(ref: ModelRef) -> tuple[str, ...]:
         files = [ref.target]
     missing = [f for f in files if not Path(f).is_file()]
     if missing or not files:
-        raise ModelReferenceError(f"No such file: {missing[0] if missing else ref.target} (from {ref}).")
+        raise ModelReferenceError(
+            f"No such file: {missing[0] if missing else ref.target} (from {ref})."
+        )
     return tuple(files)
 
 
@@ -96,4 +100,14 @@ def _loader(kind: str) -> Callable[[ModelRef, LoadOptions], Model]:
     return loader
 
 
-__all__ = ["Inputs", "LoadOptions", "Loaded", "Model", "ModelInfo", "RawOutput", "load", "load_timed", "reference_files"]
+__all__ = [
+    "Inputs",
+    "LoadOptions",
+    "Loaded",
+    "Model",
+    "ModelInfo",
+    "RawOutput",
+    "load",
+    "load_timed",
+    "reference_files",
+]

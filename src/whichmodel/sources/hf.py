@@ -12,7 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from whichmodel.errors import MissingExtraError, ModelLoadError, ModelReferenceError, UnsafeModelError
+from whichmodel.errors import (
+    MissingExtraError,
+    ModelLoadError,
+    ModelReferenceError,
+    UnsafeModelError,
+)
 from whichmodel.refs import ModelRef
 from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput
 from whichmodel.sources.torch import count_parameters
@@ -43,8 +48,11 @@ class HFModel(Model):
                 raise ModelLoadError(f"{self.ref} has no tokenizer files, so it cannot read text.")
             max_length = min(int(self.tokenizer.model_max_length or _MAX_LENGTH), _MAX_LENGTH)
             batch = self.tokenizer(
-                [str(t) for t in inputs.data], padding=True, truncation=True,
-                max_length=max_length, return_tensors="pt",
+                [str(t) for t in inputs.data],
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_tensors="pt",
             )
         else:
             pixels = torch.from_numpy(np.ascontiguousarray(inputs.data, dtype=np.float32))
@@ -71,7 +79,8 @@ def load(ref: ModelRef, options: LoadOptions) -> HFModel:
     except ValueError as exc:
         if "trust_remote_code" in str(exc):
             raise UnsafeModelError(
-                f"{folder} needs code shipped in the folder; pass --trust-remote-code if you trust it."
+                f"{folder} needs code shipped in the folder; "
+                "pass --trust-remote-code if you trust it."
             ) from exc
         raise ModelLoadError(f"Cannot read {folder}/config.json: {exc}") from exc
     model_class = _head_class(config, folder, options, transformers)
@@ -98,7 +107,8 @@ def _head_class(config: Any, folder: Path, options: LoadOptions, transformers: A
         return transformers.AutoModelForSequenceClassification
     raise ModelLoadError(
         f"{folder}/config.json names no architecture transformers knows "
-        f"({architectures or 'none'}); set 'architectures' to e.g. ['BertForSequenceClassification']."
+        f"({architectures or 'none'}); "
+        "set 'architectures' to e.g. ['BertForSequenceClassification']."
     )
 
 

@@ -17,7 +17,9 @@ from whichmodel.errors import ModelLoadError, ModelReferenceError, UnsafeModelEr
 from whichmodel.refs import ModelRef
 from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput
 
-TRUSTED_MODULE_ROOTS = frozenset({"sklearn", "xgboost", "lightgbm", "numpy", "scipy", "collections"})
+TRUSTED_MODULE_ROOTS = frozenset(
+    {"sklearn", "xgboost", "lightgbm", "numpy", "scipy", "collections"}
+)
 _PICKLE_SUFFIXES = {".joblib", ".pkl", ".pickle"}
 
 
@@ -137,7 +139,9 @@ def count_parameters(estimator: Any) -> int | None:
         known = [c for c in counts if c is not None]
         return sum(known) if known else None
     if hasattr(estimator, "coefs_"):  # MLP
-        return int(sum(w.size for w in estimator.coefs_) + sum(b.size for b in estimator.intercepts_))
+        return int(
+            sum(w.size for w in estimator.coefs_) + sum(b.size for b in estimator.intercepts_)
+        )
     if hasattr(estimator, "coef_"):  # linear models
         return int(np.size(estimator.coef_) + np.size(getattr(estimator, "intercept_", 0)))
     if hasattr(estimator, "tree_"):  # a single decision tree
@@ -149,7 +153,7 @@ def count_parameters(estimator: Any) -> int | None:
         counts = [count_parameters(t) for t in trees]
         return int(sum(c for c in counts if c is not None)) if counts else None
     if hasattr(estimator, "get_booster"):  # XGBoost: nodes over all trees
-        return int(len(estimator.get_booster().trees_to_dataframe()))
+        return len(estimator.get_booster().trees_to_dataframe())
     if hasattr(estimator, "booster_"):  # LightGBM: leaves + split nodes
         info = estimator.booster_.dump_model()["tree_info"]
         return int(sum(2 * t["num_leaves"] - 1 for t in info))

@@ -73,6 +73,7 @@ class TorchModel(Model):
             return RawOutput("values", flat[:, 0] if flat.shape[1] == 1 else flat)
         return RawOutput("logits", flat)
 
+
 def load(ref: ModelRef, options: LoadOptions) -> TorchModel:
     try:
         import torch  # noqa: F401
@@ -91,7 +92,8 @@ def load(ref: ModelRef, options: LoadOptions) -> TorchModel:
             f"Cannot read {ref}: expected 'torch:pkg.module:factory?weights=FILE', "
             "a TorchScript '.pt' file or a torch.export '.pt2' file."
         )
-    if hasattr(module, "eval"):
+    # An exported graph raises on eval(); its train/eval behaviour was fixed at export time.
+    if suffix != ".pt2" and hasattr(module, "eval"):
         module.eval()
     return TorchModel(ref, module, files)
 
@@ -129,7 +131,9 @@ def _build_from_factory(ref: ModelRef) -> tuple[Any, tuple[str, ...]]:
     try:
         module = factory(**kwargs)
     except TypeError as exc:
-        raise ModelReferenceError(f"{module_name}:{factory_name}(**{kwargs}) failed: {exc}") from exc
+        raise ModelReferenceError(
+            f"{module_name}:{factory_name}(**{kwargs}) failed: {exc}"
+        ) from exc
     files = [str(getattr(code_module, "__file__", "") or "")]
     weights = ref.param("weights")
     if weights:
@@ -202,9 +206,11 @@ def count_parameters(module: Any) -> int:
     seen: set[int] = set()
     total = 0
     for p in module.parameters():
-        if p.data_ptr() not in seen:
-            seen.add(p.data_ptr())
-            total += p.numel()
+        ptr = p.data_ptr()
+        if ptr and ptr in seen:  # meta-device and empty tensors all report 0: count each
+            continue
+        seen.add(ptr)
+        total += p.numel()
     return total
 
 

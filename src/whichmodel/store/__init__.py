@@ -1,7 +1,7 @@
 """The run store (SQLite + Parquet) and content fingerprints."""
 
-from whichmodel.store.fingerprint import file_sha256, key_of
 from whichmodel.errors import StoreError
+from whichmodel.store.fingerprint import file_sha256, key_of
 from whichmodel.store.sqlite import Store
 
 __all__ = ["Store", "StoreError", "file_sha256", "key_of"]

@@ -126,21 +126,30 @@ class Store:
         with self._connect() as db:
             db.execute(
                 "INSERT OR IGNORE INTO prediction_batches VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (key, batch_index, len(frame), n_failed,
-                 json.dumps(list(classes)) if classes is not None else None,
-                 str(final.relative_to(self.root)), time.time()),
+                (
+                    key,
+                    batch_index,
+                    len(frame),
+                    n_failed,
+                    json.dumps(list(classes)) if classes is not None else None,
+                    str(final.relative_to(self.root)),
+                    time.time(),
+                ),
             )
 
     def read_predictions(self, key: str) -> tuple[pd.DataFrame, tuple[str, ...] | None]:
         """All stored batches of a prediction set, ordered by example row, and the class names."""
         with self._connect() as db:
             rows = db.execute(
-                "SELECT path, classes FROM prediction_batches WHERE pred_key=? ORDER BY batch_index",
+                "SELECT path, classes FROM prediction_batches "
+                "WHERE pred_key=? ORDER BY batch_index",
                 (key,),
             ).fetchall()
         if not rows:
             return pd.DataFrame(columns=["row", "pred", "proba", "error"]), None
-        frame = pd.concat([pd.read_parquet(self.root / path) for path, _ in rows], ignore_index=True)
+        frame = pd.concat(
+            [pd.read_parquet(self.root / path) for path, _ in rows], ignore_index=True
+        )
         classes = next((tuple(json.loads(c)) for _, c in rows if c), None)
         return frame.sort_values("row", kind="stable").reset_index(drop=True), classes
 
@@ -154,7 +163,9 @@ class Store:
     # -- caches and runs --------------------------------------------------------------------
     def get_cached(self, kind: str, key: str) -> Any | None:
         with self._connect() as db:
-            row = db.execute("SELECT value FROM cache WHERE kind=? AND key=?", (kind, key)).fetchone()
+            row = db.execute(
+                "SELECT value FROM cache WHERE kind=? AND key=?", (kind, key)
+            ).fetchone()
         return json.loads(row[0]) if row else None
 
     def put_cached(self, kind: str, key: str, value: Any) -> None:

@@ -22,7 +22,9 @@ class ClassificationTask(Task):
 
     def read_labels(self, labels: np.ndarray) -> np.ndarray:
         values = np.asarray(labels, dtype=object)
-        missing = [i for i, v in enumerate(values) if v is None or (isinstance(v, float) and v != v)]
+        missing = [
+            i for i, v in enumerate(values) if v is None or (isinstance(v, float) and v != v)
+        ]
         if missing:
             raise DataError(
                 f"The label column has {len(missing)} missing values (first at row {missing[0]}); "
@@ -45,6 +47,8 @@ class ClassificationTask(Task):
             from scipy.special import softmax
 
             array = softmax(array, axis=1)
+        else:
+            array = _renormalized(array)
         names = classes if classes is not None else tuple(str(i) for i in range(array.shape[1]))
         if len(names) != array.shape[1]:
             raise TaskError(
@@ -91,11 +95,28 @@ class ClassificationTask(Task):
             y_true, preds.pred, labels=labels, zero_division=0
         )
         rows: list[dict[str, object]] = [
-            {"class": c, "precision": float(pi), "recall": float(ri), "f1": float(fi),
-             "support": int(si)}
+            {
+                "class": c,
+                "precision": float(pi),
+                "recall": float(ri),
+                "f1": float(fi),
+                "support": int(si),
+            }
             for c, pi, ri, fi, si in zip(labels, p, r, f, s, strict=True)
         ]
         return {"per_class": rows}
+
+
+def _renormalized(proba: np.ndarray) -> np.ndarray:
+    """Rows of float32 probabilities sum to 1 only within ~1e-7; renormalize them in float64 so
+    log loss sees probabilities. Rows that are far from 1 are not probabilities at all."""
+    sums = proba.sum(axis=1, keepdims=True)
+    if not np.allclose(sums, 1.0, atol=1e-3):
+        raise TaskError(
+            "The model's class probabilities do not sum to 1 (are they logits? add "
+            "'?output=logits' to its reference)."
+        )
+    return proba / sums
 
 
 def _label_str(value: object) -> str:
@@ -117,7 +138,9 @@ def _accuracy_replicates(y: np.ndarray, p: Predictions, weights: np.ndarray) -> 
     return np.asarray((weights @ correct) / weights.sum(axis=1))  # (B,)
 
 
-def _macro_f1(y: np.ndarray, p: Predictions, w: np.ndarray | None, labels: tuple[str, ...]) -> float:
+def _macro_f1(
+    y: np.ndarray, p: Predictions, w: np.ndarray | None, labels: tuple[str, ...]
+) -> float:
     from sklearn.metrics import f1_score
 
     return float(

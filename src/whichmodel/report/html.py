@@ -1,0 +1,342 @@
+"""``report.html``: one self-contained page (inline CSS and SVG, no scripts, no network).
+
+The page is built from the ``results.json`` dictionary and :func:`summarize`, so it says what the
+terminal says. Every string from data or models is escaped: the Jinja2 template autoescapes, and
+the SVG charts built here pass every interpolated string through :func:`html.escape`; only that
+generated markup is marked safe.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import lru_cache
+from html import escape
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from whichmodel.report.summary import Row, Summary, human_bytes, human_count, summarize
+
+# Chart geometry (px) and colours.
+_WIDTH, _ROW_H, _TOP, _BOTTOM, _VALUE_W = 760, 26, 6, 44, 190
+_INK, _MUTED, _GRID, _STRIPE, _WIN = "#1f2328", "#656d76", "#d8dee4", "#f6f8fa", "#1a7f37"
+
+
+def render_html(results: dict[str, Any]) -> str:
+    """Render a comparison as one HTML page that works offline.
+
+    Args:
+        results: the ``results.json`` dictionary from
+            :func:`whichmodel.report.json.comparison_to_dict`.
+
+    Returns:
+        The page: inline CSS and SVG, no scripts, no external references.
+    """
+    summary = summarize(results)
+    return (
+        _environment()
+        .get_template("report.html")
+        .render(
+            r=results,
+            s=summary,
+            lead=_lead(summary),
+            charts={name: _chart(name, summary) for name in summary.metric_names},
+            models=[_model_view(m) for m in results["models"]],
+            provenance=_provenance(results),
+            command=(results.get("provenance") or {}).get("command"),
+        )
+    )
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    """The Jinja2 environment: autoescaping always on, number filters registered."""
+    env = Environment(
+        loader=PackageLoader("whichmodel.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(num=_num, signed=_signed, pval=_pval, stat=_stat, metric=_metric_text)
+    return env
+
+
+# ---- numbers as text -------------------------------------------------------------------------
+
+
+def _num(x: Any, digits: int = 4) -> str:
+    """A cell: floats to ``digits`` decimals, None as an em dash, anything else as ``str``."""
+    if x is None:
+        return "—"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    return f"{x:.{digits}f}" if isinstance(x, float) else str(x)
+
+
+def _signed(x: float | None) -> str:
+    return "—" if x is None else f"{x:+.4f}"
+
+
+def _pval(x: float | None) -> str:
+    return "—" if x is None else f"{x:.3g}"  # as summary.py words it
+
+
+def _stat(x: float | None) -> str:
+    return "—" if x is None else f"{x:.4g}"
+
+
+def _ms(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds * 1e3:.2f} ms"
+
+
+def _duration(seconds: float | None) -> str:
+    """Milliseconds under a second, seconds above."""
+    if seconds is None or seconds < 1:
+        return _ms(seconds)
+    return f"{seconds:.2f} s"
+
+
+def _bytes(n: float | None) -> str:
+    return "—" if n is None else human_bytes(n)
+
+
+def _metric_text(m: dict[str, Any]) -> str:
+    """``value [ci_low, ci_high]``, as the terminal table prints it."""
+    return f"{_num(m['value'])} [{_num(m['ci_low'])}, {_num(m['ci_high'])}]"
+
+
+# ---- page sections ---------------------------------------------------------------------------
+
+
+def _lead(summary: Summary) -> dict[str, Any] | None:
+    """The headline: the best model on the first metric (else the first model that has it)."""
+    if not summary.metric_names:
+        return None
+    metric = summary.metric_names[0]
+    ranked = [r for r in summary.rows if r.model == summary.best]
+    row = next(iter(ranked or [r for r in summary.rows if metric in r.metrics]), None)
+    if row is None:
+        return None
+    return {
+        "model": row.model,
+        "metric": metric,
+        "value": _metric_text(row.metrics[metric]),
+        "ranked": bool(ranked),
+    }
+
+
+def _model_view(model: dict[str, Any]) -> dict[str, Any]:
+    """What the cost and per-model sections show for one model, with numbers as text."""
+    cost = model.get("cost")
+    return {
+        "name": model["name"],
+        "cost_error": model.get("cost_error"),
+        "cost_note": cost.get("error") if cost else None,
+        "facts": _cost_facts(cost) if cost else [],
+        "latency": _latency_rows(cost) if cost else [],
+        "tables": _tables(model.get("tables") or {}),
+        "failures": model.get("failures") or [],
+        "n_failed": model.get("n_failed") or 0,
+    }
+
+
+def _cost_facts(cost: dict[str, Any]) -> list[tuple[str, str]]:
+    """The single-number cost figures of one model, as (label, text) pairs."""
+    params = cost.get("parameters")
+    params_text = "—" if params is None else human_count(params)
+    if params is not None and params >= 1000:
+        params_text += f" ({params:,})"
+    return [
+        ("framework", _num(cost.get("framework"))),
+        ("architecture", _num(cost.get("architecture"))),
+        ("parameters", params_text),
+        ("load time", _duration(cost.get("load_time_s"))),
+        ("first call", _duration(cost.get("first_call_s"))),
+        ("size on disk", _bytes(cost.get("size_on_disk_bytes"))),
+        ("model memory", _bytes(cost.get("model_memory_bytes"))),
+        ("peak RSS", _bytes(cost.get("peak_rss_bytes"))),
+        ("threads", _num(cost.get("threads"))),
+    ]
+
+
+def _latency_rows(cost: dict[str, Any]) -> list[dict[str, str]]:
+    """One row per batch size: latency percentiles per call, sample count, throughput."""
+    rows = []
+    throughput = cost.get("throughput") or {}
+    for batch, lat in sorted((cost.get("latency") or {}).items(), key=lambda kv: int(kv[0])):
+        per_s = throughput.get(batch)
+        rows.append(
+            {
+                "batch": str(batch),
+                "p50": _ms(lat.get("p50_s")),
+                "p90": _ms(lat.get("p90_s")),
+                "p99": _ms(lat.get("p99_s")),
+                "mean": _ms(lat.get("mean_s")),
+                "n": _num(lat.get("n")),
+                "throughput": "—" if per_s is None else f"{per_s:,.0f}/s",
+            }
+        )
+    return rows
+
+
+def _tables(tables: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each list-of-records table as a title, its columns and rows of cell texts."""
+    out = []
+    for key, records in tables.items():
+        if not records or not all(isinstance(rec, dict) for rec in records):
+            continue
+        columns = list(dict.fromkeys(k for rec in records for k in rec))
+        out.append(
+            {
+                "title": key.replace("_", " "),
+                "columns": columns,
+                "rows": [[_num(rec.get(c)) for c in columns] for rec in records],
+            }
+        )
+    return out
+
+
+def _plain(value: Any) -> str:
+    """A provenance value as text: lists joined, None as an em dash."""
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain(v) for v in value) or "—"
+    return "—" if value is None else str(value)
+
+
+def _provenance(results: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Titled groups of (key, text) pairs: run, data, bootstrap, config, versions, hardware."""
+    prov = results.get("provenance") or {}
+    hardware = dict(prov.get("hardware") or {})
+    if isinstance(hardware.get("memory_bytes"), int | float):
+        hardware["memory"] = human_bytes(hardware.pop("memory_bytes"))
+    hardware["torch threads"] = prov.get("threads")
+    groups = {
+        "run": {
+            "run id": results.get("run_id"),
+            "task": results.get("task"),
+            "schema": results.get("schema"),
+        },
+        "data": results.get("data") or {},
+        "bootstrap": results.get("bootstrap") or {},
+        "configuration": results.get("config") or {},
+        "library versions": prov.get("versions") or {},
+        "hardware": hardware,
+    }
+    return [
+        (title, [(str(k), _plain(v)) for k, v in pairs.items()]) for title, pairs in groups.items()
+    ]
+
+
+# ---- SVG charts ------------------------------------------------------------------------------
+
+
+def _ticks(values: list[float], target: int = 5) -> list[float]:
+    """Round tick positions (steps of 1, 2, 2.5 or 5 × 10^k) whose ends enclose ``values``."""
+    finite = [v for v in values if math.isfinite(v)]
+    lo, hi = (min(finite), max(finite)) if finite else (0.0, 1.0)
+    pad = (hi - lo) * 0.04 or abs(lo) * 0.05 or 0.5  # keep points off the frame
+    lo, hi = lo - pad, hi + pad
+    raw = (hi - lo) / target
+    mag = 10.0 ** math.floor(math.log10(raw))
+    step = next(f * mag for f in (1, 2, 2.5, 5, 10) if f * mag >= raw)
+    first, last = math.floor(lo / step), math.ceil(hi / step)
+    return [i * step for i in range(first, last + 1)]
+
+
+def _tick_format(ticks: list[float]) -> str:
+    """The fewest decimals that tell the ticks apart (2.5 × 10^k steps need one more)."""
+    step = ticks[1] - ticks[0]
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    if abs(step * 10**decimals - round(step * 10**decimals)) > 1e-6:
+        decimals += 1
+    return f"{{:.{decimals}f}}"
+
+
+def _chart(metric: str, summary: Summary) -> Markup:
+    """A dot-and-whisker chart of one metric: one row per model, the dot at the value, the
+    whisker over the confidence interval, the column's winner in green."""
+    cells = [r.metrics.get(metric) for r in summary.rows]
+    ticks = _ticks(
+        [
+            float(c[k])
+            for c in cells
+            if c
+            for k in ("value", "ci_low", "ci_high")
+            if isinstance(c[k], int | float)
+        ]
+    )
+    label_w = min(200, max(72, 16 + 7 * max(len(r.model) for r in summary.rows)))
+    x0, x1 = label_w, _WIDTH - _VALUE_W
+    bottom = _TOP + len(summary.rows) * _ROW_H
+    height = bottom + _BOTTOM
+
+    def x(v: float) -> float:
+        return x0 + (v - ticks[0]) / (ticks[-1] - ticks[0]) * (x1 - x0)
+
+    direction = "higher" if summary.higher_is_better[metric] else "lower"
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{_WIDTH}" '
+        f'height="{height}" viewBox="0 0 {_WIDTH} {height}" role="img" '
+        f'font-family="system-ui, sans-serif" font-size="12">',
+        f"<title>{escape(metric)} by model, {summary.confidence_pct}% confidence intervals</title>",
+    ]
+    parts += [
+        f'<rect x="0" y="{_TOP + i * _ROW_H}" width="{_WIDTH}" height="{_ROW_H}" fill="{_STRIPE}"/>'
+        for i in range(0, len(summary.rows), 2)
+    ]
+    fmt = _tick_format(ticks)
+    for t in ticks:
+        parts.append(
+            f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{_TOP}" y2="{bottom + 4}" '
+            f'stroke="{_GRID}" stroke-width="1"/>'
+            f'<text x="{x(t):.1f}" y="{bottom + 17}" text-anchor="middle" '
+            f'fill="{_MUTED}">{escape(fmt.format(t))}</text>'
+        )
+    parts.append(
+        f'<line x1="{x0}" x2="{x1}" y1="{bottom}" y2="{bottom}" stroke="{_MUTED}"/>'
+        f'<text x="{(x0 + x1) / 2:.1f}" y="{bottom + 36}" text-anchor="middle" '
+        f'fill="{_INK}">{escape(metric)} ({direction} is better)</text>'
+    )
+    for i, row in enumerate(summary.rows):
+        parts += _row_marks(i, row, metric, summary.winners.get(metric) == row.model, x, label_w)
+    parts.append("</svg>")
+    return Markup("".join(parts))  # every interpolated string above is escaped
+
+
+def _row_marks(
+    i: int, row: Row, metric: str, winner: bool, x: Callable[[float], float], label_w: int
+) -> list[str]:
+    """The SVG of one model's row: name, whisker with caps, dot and value text."""
+    y = _TOP + i * _ROW_H + _ROW_H / 2
+    colour, weight = (_WIN, "600") if winner else (_INK, "400")
+    max_chars = (label_w - 16) // 7
+    name = row.model if len(row.model) <= max_chars else row.model[: max_chars - 1] + "…"
+    out = [
+        f'<text x="{label_w - 10}" y="{y + 4:.1f}" text-anchor="end" fill="{colour}" '
+        f'font-weight="{weight}"><title>{escape(row.model)}</title>{escape(name)}</text>'
+    ]
+    m = row.metrics.get(metric)
+    value_x = _WIDTH - _VALUE_W + 14
+    if m is None:
+        return [*out, f'<text x="{value_x}" y="{y + 4:.1f}" fill="{_MUTED}">no value</text>']
+    lo, hi, v = m["ci_low"], m["ci_high"], m["value"]
+    if all(isinstance(b, int | float) and math.isfinite(b) for b in (lo, hi)):
+        out.append(
+            f'<path d="M{x(lo):.1f} {y:.1f}H{x(hi):.1f}M{x(lo):.1f} {y - 5:.1f}v10'
+            f'M{x(hi):.1f} {y - 5:.1f}v10" stroke="{colour}" stroke-width="1.5" '
+            'fill="none"/>'
+        )
+    if isinstance(v, int | float) and math.isfinite(v):
+        out.append(
+            f'<circle cx="{x(v):.1f}" cy="{y:.1f}" r="4.5" fill="{colour}" '
+            f'stroke="#fff" stroke-width="1"/>'
+        )
+    text = _metric_text(m) + (" ★" if winner else "")
+    out.append(
+        f'<text x="{value_x}" y="{y + 4:.1f}" fill="{colour}" font-weight="{weight}" '
+        f'style="font-variant-numeric: tabular-nums">{escape(text)}</text>'
+    )
+    return out
