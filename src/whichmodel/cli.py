@@ -155,6 +155,7 @@ def _with_progress(work: Any) -> Any:
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,  # a progress bar in a log or a pipe is only noise
     ) as bar:
         tasks: dict[str, Any] = {}
 

@@ -132,15 +132,16 @@ def run(config: CompareConfig, *, progress: Progress | None = None) -> Compariso
     """Run a comparison (see the module docstring)."""
     config.validate()
     task = get_task(config.task)
+    refs = _unique_names([parse_ref(r) for r in config.refs])
+    files = [reference_files(ref) for ref in refs]  # fail on a missing file before any work
     dataset = read_dataset(config.data, input_cols=config.input_cols, label_col=config.label_col)
     y_true = task.read_labels(dataset.labels)
     store = Store.open(config.store)
     data_fp = key_of(store.file_digest(dataset.path), dataset.input_cols, dataset.label_col)
-    refs = _unique_names([parse_ref(r) for r in config.refs])
-    results = []
-    for ref in refs:
-        result = _run_model(ref, dataset, y_true, task, store, data_fp, config, progress)
-        results.append(result)
+    results = [
+        _run_model(ref, model_files, dataset, y_true, task, store, data_fp, config, progress)
+        for ref, model_files in zip(refs, files, strict=True)
+    ]
     preds = {r.name: r.predictions for r in results}
     if progress:
         progress("statistics", 0, 1)
@@ -182,6 +183,7 @@ def _unique_names(refs: list[ModelRef]) -> list[ModelRef]:
 
 def _run_model(
     ref: ModelRef,
+    files: tuple[str, ...],
     dataset: Dataset,
     y_true: np.ndarray,
     task: Task,
@@ -191,7 +193,6 @@ def _run_model(
     progress: Progress | None,
 ) -> ModelResult:
     options = LoadOptions(config.allow_pickle, config.trust_remote_code)
-    files = reference_files(ref)
     model_fp = key_of(
         ref.kind,
         ref.target,

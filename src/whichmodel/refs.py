@@ -12,6 +12,7 @@ its kind is clear from it (``.skops``, ``.pt``, ``.pt2``, a folder with ``config
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -90,6 +91,13 @@ def parse_ref(text: str) -> ModelRef:
         if not target:
             raise ModelReferenceError(f"Model reference {raw!r} has nothing after '{kind}:'.")
         return ModelRef(kind, target, params, raw)
+    if sep and kind.isalpha() and len(kind) > 1:  # "sklaern:m.skops": a mistyped kind, not a path
+        close = difflib.get_close_matches(kind, KINDS, n=1)
+        hint = f" Did you mean '{close[0]}:'?" if close else ""
+        raise ModelReferenceError(
+            f"Unknown model kind '{kind}:' in {raw!r}.{hint} Known kinds: "
+            f"{', '.join(k + ':' for k in KINDS)}."
+        )
     inferred = _infer_kind(body)
     if inferred is None:
         raise ModelReferenceError(

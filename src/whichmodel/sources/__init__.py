@@ -35,7 +35,7 @@ def load(ref: ModelRef | str, options: LoadOptions | None = None) -> Model:
 
     >>> load("nonsense:thing")  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
-    ModelReferenceError: Cannot tell what kind of model 'nonsense:thing' is; ...
+    ModelReferenceError: Unknown model kind 'nonsense:' in 'nonsense:thing'. ...
     """
     return load_timed(ref, options).model
 

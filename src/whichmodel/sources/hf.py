@@ -83,12 +83,14 @@ def load(ref: ModelRef, options: LoadOptions) -> HFModel:
                 "pass --trust-remote-code if you trust it."
             ) from exc
         raise ModelLoadError(f"Cannot read {folder}/config.json: {exc}") from exc
+    from safetensors import SafetensorError
+
     model_class = _head_class(config, folder, options, transformers)
     try:
         model = model_class.from_pretrained(
             folder, local_files_only=True, trust_remote_code=options.trust_remote_code
         )
-    except (OSError, ValueError, RuntimeError) as exc:
+    except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
         raise ModelLoadError(f"Cannot load the weights in {folder}: {exc}") from exc
     model.eval()
     return HFModel(ref, model, _tokenizer(folder, transformers), _files(folder))

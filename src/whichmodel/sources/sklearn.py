@@ -1,13 +1,14 @@
 """scikit-learn, XGBoost and LightGBM estimators saved with skops (``sklearn:PATH``).
 
-skops files are read without unpickling. Types from the estimator libraries themselves (sklearn,
-xgboost, lightgbm, numpy, scipy) are trusted; any other type in the file is refused unless the
-user passes ``allow_pickle``. joblib and pickle files run code when loaded, so they are refused
-unless ``allow_pickle`` is set.
+skops files are read without unpickling. Classes from the estimator libraries themselves
+(sklearn, xgboost, lightgbm, numpy, scipy) are trusted; any other type or function in the file
+is refused unless the user passes ``allow_pickle``. joblib and pickle files run code when
+loaded, so they are refused unless ``allow_pickle`` is set.
 """
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,7 @@ def _load_skops(path: Path, options: LoadOptions) -> Any:
         untrusted = sio.get_untrusted_types(file=path)
     except Exception as exc:  # skops raises several types for a file that is not a skops zip
         raise ModelLoadError(f"{path} is not a readable skops file ({exc}).") from exc
-    foreign = [t for t in untrusted if t.split(".", 1)[0] not in TRUSTED_MODULE_ROOTS]
+    foreign = [t for t in untrusted if not _is_library_class(t)]
     if foreign and not options.allow_pickle:
         raise UnsafeModelError(
             f"{path} contains types outside scikit-learn/XGBoost/LightGBM ({', '.join(foreign)}); "
@@ -96,6 +97,19 @@ def _load_skops(path: Path, options: LoadOptions) -> Any:
         return sio.load(path, trusted=untrusted)
     except Exception as exc:
         raise ModelLoadError(f"Could not load {path} with skops: {exc}") from exc
+
+
+def _is_library_class(name: str) -> bool:
+    """True for a class defined by an estimator library (e.g. xgboost.core.Booster). Functions
+    are not trusted even from those libraries: skops would call them on the user's data."""
+    module_name, _, attr = name.rpartition(".")
+    if module_name.split(".", 1)[0] not in TRUSTED_MODULE_ROOTS:
+        return False
+    try:
+        obj = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError):
+        return False
+    return isinstance(obj, type)
 
 
 def _load_pickle(path: Path, options: LoadOptions) -> Any:

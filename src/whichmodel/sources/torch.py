@@ -18,6 +18,7 @@ import ast
 import importlib
 import importlib.util
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,12 @@ def _load_torchscript(path: Path) -> Any:
 
     _require_file(path)
     try:
-        return torch.jit.load(str(path), map_location="cpu")
+        with warnings.catch_warnings():
+            # torch 2.13 deprecates TorchScript; the user's file is what it is, so say nothing.
+            warnings.filterwarnings(
+                "ignore", r"`torch\.jit\.load` is deprecated", DeprecationWarning
+            )
+            return torch.jit.load(str(path), map_location="cpu")
     except Exception as exc:
         raise ModelLoadError(
             f"{path} is not a TorchScript file ({_first_line(exc)}). A state dict needs the module "
@@ -170,9 +176,13 @@ def _load_weights(module: Any, path: Path) -> None:
 
     _require_file(path)
     if path.suffix == ".safetensors":
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        state = load_file(str(path), device="cpu")
+        try:
+            state = load_file(str(path), device="cpu")
+        except SafetensorError as exc:
+            raise ModelLoadError(f"{path} is not a readable safetensors file ({exc}).") from exc
     else:
         try:
             state = torch.load(str(path), map_location="cpu", weights_only=True)

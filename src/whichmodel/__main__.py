@@ -1,0 +1,5 @@
+"""``python -m whichmodel`` is the ``whichmodel`` command."""
+
+from whichmodel.cli import main
+
+main()

@@ -1,0 +1,123 @@
+"""Interrupting a real run loses nothing; two runs writing one store lose and duplicate nothing."""
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+HELPERS = Path(__file__).parents[1] / "helpers"
+N_ROWS, BATCH = 160, 4  # 40 batches
+pytestmark = pytest.mark.slow
+
+
+def _data(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.normal(size=(N_ROWS, 4)), columns=list("abcd"))
+    frame["label"] = rng.choice(["x", "y", "z"], size=N_ROWS)
+    path = tmp_path / "rows.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _ref(delay_s: float, name: str) -> str:
+    return f"torch:{HELPERS / 'slow_torch.py'}:slow?delay_s={delay_s}&classes=x,y,z&name={name}"
+
+
+def _args(refs: list[str], data: Path, store: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "whichmodel",
+        "compare",
+        *refs,
+        "--data",
+        str(data),
+        "--store",
+        str(store),
+        "--batch-size",
+        str(BATCH),
+        "--no-cost",
+        "--json",
+        "--bootstrap",
+        "100",
+    ]
+
+
+def _stored_batches(store: Path) -> int:
+    if not store.exists():
+        return 0
+    try:
+        with sqlite3.connect(store, timeout=30) as db:
+            return int(db.execute("SELECT COUNT(*) FROM prediction_batches").fetchone()[0])
+    except sqlite3.OperationalError:  # schema not created yet
+        return 0
+
+
+def _interrupt_after(args: list[str], store: Path, batches: int, sig: int) -> int:
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while _stored_batches(store) < batches and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    proc.communicate(timeout=60)
+    return _stored_batches(store)
+
+
+def _run(args: list[str]) -> dict:
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def _rows_on_disk(store: Path) -> list[int]:
+    files = sorted((store.parent / "predictions").rglob("batch-*.parquet"))
+    return [r for f in files for r in pd.read_parquet(f)["row"].tolist()]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, sig):
+    data, store = _data(tmp_path), tmp_path / "run" / "store.db"
+    args = _args([_ref(0.05, "slow")], data, store)
+    done = _interrupt_after(args, store, batches=8, sig=sig)
+    assert 8 <= done < N_ROWS // BATCH
+    resumed = _run(args)
+    (model,) = resumed["models"]
+    assert model["reused_batches"] == done
+    assert model["computed_batches"] == N_ROWS // BATCH - done
+    assert sorted(_rows_on_disk(store)) == list(range(N_ROWS))  # nothing lost, nothing twice
+    fresh = _run(_args([_ref(0.0, "slow")], data, tmp_path / "fresh" / "store.db"))
+    assert resumed["metrics"] == fresh["metrics"]
+
+
+def test_two_runs_writing_one_store_at_once_lose_and_duplicate_nothing(tmp_path):
+    data, store = _data(tmp_path), tmp_path / "shared" / "store.db"
+    shared, only_a, only_b = _ref(0.02, "shared"), _ref(0.01, "a"), _ref(0.011, "b")
+    procs = [
+        subprocess.Popen(
+            _args(refs, data, store), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for refs in ([shared, only_a], [shared, only_b])
+    ]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
+    results = [json.loads(out) for out, _ in outputs]
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2
+        per_set = db.execute(
+            "SELECT pred_key, COUNT(*), SUM(n_rows) FROM prediction_batches GROUP BY pred_key"
+        ).fetchall()
+    # delay_s is part of the reference, so "a" and "b" are different models: three sets in all.
+    assert len(per_set) == 3
+    assert all(count == N_ROWS // BATCH and rows == N_ROWS for _, count, rows in per_set)
+    rows = _rows_on_disk(store)
+    assert len(rows) == 3 * N_ROWS and sorted(set(rows)) == list(range(N_ROWS))
+    shared_metrics = [[m for m in r["metrics"] if m["model"] == "shared"] for r in results]
+    assert shared_metrics[0] == shared_metrics[1]

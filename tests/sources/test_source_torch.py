@@ -1,0 +1,32 @@
+"""Torch-specific behaviour the conformance suite does not cover."""
+
+from __future__ import annotations
+
+import pytest
+
+from whichmodel.errors import TaskError
+from whichmodel.sources import load
+from whichmodel.sources.torch import count_parameters
+
+
+def test_count_parameters_on_the_meta_device():
+    import torch
+    from torch import nn
+
+    with torch.device("meta"):  # every meta tensor reports data_ptr() == 0
+        module = nn.Sequential(nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 10))
+    assert count_parameters(module) == 64 * 16 + 16 + 16 * 10 + 10
+
+
+def test_count_parameters_counts_tied_weights_once():
+    from torch import nn
+
+    module = nn.Sequential(nn.Embedding(50, 8), nn.Linear(8, 50, bias=False))
+    module[1].weight = module[0].weight
+    assert count_parameters(module) == 50 * 8
+
+
+def test_text_input_is_a_task_error(helpers_dir, mlp_weights, text_inputs):
+    model = load(f"torch:{helpers_dir / 'tiny_torch.py'}:mlp?weights={mlp_weights}")
+    with pytest.raises(TaskError, match="cannot read text"):
+        model.predict(text_inputs)
