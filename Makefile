@@ -21,7 +21,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/whichmodel demo
 
-test: $(VENV)/.installed-dev lint
+test: $(VENV)/.installed-dev lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev

@@ -45,7 +45,7 @@ def load_config(path: str | Path) -> tuple[CompareConfig, dict[str, Any]]:
             close = difflib.get_close_matches(str(key), sorted(known), n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
             raise ConfigError(f"Unknown key '{key}' in {p}.{hint}")
-    values = {_RENAMES.get(k, k): v for k, v in raw.items() if k not in _EXTRA_KEYS}
+    values = {_RENAMES.get(str(k), str(k)): v for k, v in raw.items() if k not in _EXTRA_KEYS}
     for key in ("refs", "data"):
         if key not in values:
             raise ConfigError(f"{p} has no '{'models' if key == 'refs' else key}'.")

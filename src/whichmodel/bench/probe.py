@@ -12,6 +12,7 @@ import importlib
 import json
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,7 @@ def probe(request: dict[str, Any]) -> CostProfile:
     first_call = time.perf_counter() - start
     latency = {
         b: time_calls(
-            lambda b=b: model.predict(inputs.take(slice(0, b))), budget_s=request["budget_s"]
+            partial(model.predict, inputs.take(slice(0, b))), budget_s=request["budget_s"]
         )
         for b in request["batch_sizes"]
     }

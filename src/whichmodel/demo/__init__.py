@@ -13,7 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # importing it here would charge pandas to the demo models' measured memory
+if TYPE_CHECKING:
+    import numpy as np
+
+    # importing it here would charge pandas to the demo models' measured memory
     from whichmodel.comparison import CompareConfig
 
 SKLEARN_MODELS = ("logreg", "gboost")
@@ -70,19 +73,20 @@ def _train(
             progress(f"train {name}", i + 1, len(missing))
 
 
-def _save(models: Path, name: str, x_train: object, y_train: object) -> None:
+def _save(models: Path, name: str, x_train: np.ndarray, y_train: np.ndarray) -> None:
     from whichmodel.demo.train import train_sklearn, train_torch
 
     path = _model_path(models, name)
     if name in SKLEARN_MODELS:
         import skops.io as sio
 
-        estimator = train_sklearn(name, x_train.reshape(len(x_train), -1), y_train, seed=SEED)  # type: ignore[attr-defined]
+        flat = x_train.reshape(len(x_train), -1)  # (n, 8, 8) -> (n, 64)
+        estimator = train_sklearn(name, flat, y_train, seed=SEED)
         _atomic(path, lambda tmp: sio.dump(estimator, tmp))
     else:
         from safetensors.torch import save_file
 
-        module = train_torch(name, x_train, y_train, seed=SEED)  # type: ignore[arg-type]
+        module = train_torch(name, x_train, y_train, seed=SEED)
         state = {k: v.contiguous() for k, v in module.state_dict().items()}
         _atomic(path, lambda tmp: save_file(state, str(tmp)))
 

@@ -82,6 +82,7 @@ def load(ref: ModelRef, options: LoadOptions) -> TorchModel:
         raise MissingExtraError("PyTorch", "torch") from exc
     target = ref.target
     suffix = Path(target).suffix.lower()
+    files: tuple[str, ...]
     if suffix == ".pt2":
         module, files = _load_exported(Path(target)), (target,)
     elif suffix in {".pt", ".pth"} and ref.param("weights") is None:
@@ -109,7 +110,7 @@ def _load_torchscript(path: Path) -> Any:
             warnings.filterwarnings(
                 "ignore", r"`torch\.jit\.load` is deprecated", DeprecationWarning
             )
-            return torch.jit.load(str(path), map_location="cpu")
+            return torch.jit.load(str(path), map_location="cpu")  # type: ignore[no-untyped-call]
     except Exception as exc:
         raise ModelLoadError(
             f"{path} is not a TorchScript file ({_first_line(exc)}). A state dict needs the module "

@@ -116,7 +116,7 @@ def _renormalized(proba: np.ndarray) -> np.ndarray:
             "The model's class probabilities do not sum to 1 (are they logits? add "
             "'?output=logits' to its reference)."
         )
-    return proba / sums
+    return np.asarray(proba / sums)
 
 
 def _label_str(value: object) -> str:

@@ -47,7 +47,7 @@ class RegressionTask(Task):
         ]
 
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
-        return np.abs(preds.pred.astype(np.float64) - y_true)
+        return np.asarray(np.abs(preds.pred.astype(np.float64) - y_true))
 
 
 def _mae(y: np.ndarray, p: Predictions, w: np.ndarray | None) -> float:
@@ -77,7 +77,7 @@ def _mae_replicates(y: np.ndarray, p: Predictions, weights: np.ndarray) -> np.nd
 
 
 def _rmse_replicates(y: np.ndarray, p: Predictions, weights: np.ndarray) -> np.ndarray:
-    return np.sqrt(_weighted_mean(weights, (y - p.pred) ** 2))
+    return np.asarray(np.sqrt(_weighted_mean(weights, (y - p.pred) ** 2)))
 
 
 def _r2_replicates(y: np.ndarray, p: Predictions, weights: np.ndarray) -> np.ndarray:
