@@ -15,22 +15,27 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from whichmodel.analysis.stats import Statistics, compute_statistics
+from whichmodel.analysis.stats import (
+    Statistics,
+    compute_statistics,
+    statistics_from_dict,
+    statistics_to_dict,
+)
 from whichmodel.bench.cost import CostProfile, measure_cost
 from whichmodel.errors import ConfigError, ModelLoadError, WhichModelError
 from whichmodel.provenance import hardware, provenance
 from whichmodel.refs import ModelRef, parse_ref
 from whichmodel.sources import load, reference_files
 from whichmodel.sources.base import Inputs, LoadOptions, Model
-from whichmodel.store import Store, key_of
+from whichmodel.store import PredictionRows, Store, key_of
 from whichmodel.tasks import Predictions, Task, get_task
 from whichmodel.tasks.data import Dataset, read_dataset
 
 # (what is happening, units done, units in all); units are batches while predicting.
 Progress = Callable[[str, int, int], None]
-PREDICTIONS_FORMAT = 1  # bump when the stored per-example layout changes
+PREDICTIONS_FORMAT = 2  # bump when the stored per-example layout changes
+STATISTICS_FORMAT = 1  # bump when the statistics change for the same inputs
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ class ModelResult:
     """One model's part of a comparison.
 
     Args:
+        fingerprint: the model's content fingerprint (its files' digests and its parameters).
+        prediction_key: the store key of its predictions on this data and task.
         reused_batches / computed_batches: prediction batches read from the store / run now.
         cost_error: why the cost could not be measured, when it could not.
     """
@@ -76,6 +83,7 @@ class ModelResult:
     name: str
     ref: str
     fingerprint: str
+    prediction_key: str
     predictions: Predictions
     cost: CostProfile | None
     reused_batches: int
@@ -143,16 +151,7 @@ def run(config: CompareConfig, *, progress: Progress | None = None) -> Compariso
         for ref, model_files in zip(refs, files, strict=True)
     ]
     preds = {r.name: r.predictions for r in results}
-    if progress:
-        progress("statistics", 0, 1)
-    stats = compute_statistics(
-        task,
-        y_true,
-        preds,
-        n_resamples=config.n_resamples,
-        confidence=config.confidence,
-        seed=config.seed,
-    )
+    stats = _statistics(task, y_true, preds, results, store, config, progress)
     comparison = Comparison(
         config,
         task.name,
@@ -167,6 +166,44 @@ def run(config: CompareConfig, *, progress: Progress | None = None) -> Compariso
 
     run_id = store.record_run("compare", comparison_to_dict(comparison))
     return replace(comparison, run_id=run_id)
+
+
+def _statistics(
+    task: Task,
+    y_true: np.ndarray,
+    preds: dict[str, Predictions],
+    results: list[ModelResult],
+    store: Store,
+    config: CompareConfig,
+    progress: Progress | None,
+) -> Statistics:
+    """Bootstrap CIs and paired tests, cached by everything they depend on."""
+    key = key_of(
+        "statistics",
+        STATISTICS_FORMAT,
+        [(r.name, r.prediction_key) for r in results],
+        task.name,
+        config.n_resamples,
+        config.confidence,
+        config.seed,
+    )
+    cached = store.get_cached("statistics", key)
+    if cached is not None:
+        return statistics_from_dict(cached)
+    if progress:
+        progress("statistics", 0, 1)
+    stats = compute_statistics(
+        task,
+        y_true,
+        preds,
+        n_resamples=config.n_resamples,
+        confidence=config.confidence,
+        seed=config.seed,
+    )
+    store.put_cached("statistics", key, statistics_to_dict(stats))
+    if progress:
+        progress("statistics", 1, 1)
+    return stats
 
 
 def _unique_names(refs: list[ModelRef]) -> list[ModelRef]:
@@ -216,7 +253,7 @@ def _run_model(
         cost, cost_error = _cost(ref, dataset.inputs, store, model_fp, config, options, progress)
     tables = task.tables(y_true[preds.rows], preds) if len(preds.rows) else {}
     return ModelResult(
-        ref.name, str(ref), model_fp, preds, cost, reused, computed, tables, cost_error
+        ref.name, str(ref), model_fp, key, preds, cost, reused, computed, tables, cost_error
     )
 
 
@@ -240,73 +277,69 @@ def _predict(
         progress(label, len(done), n_batches)
     for count, i in enumerate(todo, start=1):
         rows = np.arange(i * batch_size, min(n, (i + 1) * batch_size))
-        model = get_model()
-        frame, classes = _predict_batch(model, task, dataset.inputs.take(rows), rows)
-        store.write_batch(key, i, frame, classes)
+        pred, proba, errors, classes = _predict_batch(get_model(), task, dataset.inputs.take(rows))
+        store.write_batch(key, i, rows, pred, proba, errors, classes)
         if progress:
             progress(label, len(done) + count, n_batches)
-    frame, classes = store.read_predictions(key)
-    return _to_predictions(frame, classes, task), len(done), len(todo)
+    store.finish_predictions(key)
+    return _to_predictions(store.read_predictions(key), task), len(done), len(todo)
 
 
-def _predict_batch(
-    model: Model, task: Task, inputs: Inputs, rows: np.ndarray
-) -> tuple[pd.DataFrame, tuple[str, ...] | None]:
-    """Predict one batch; if the batch raises, retry example by example and record failures."""
+Batch = tuple[np.ndarray, np.ndarray | None, list[str | None], tuple[str, ...] | None]
+
+
+def _predict_batch(model: Model, task: Task, inputs: Inputs) -> Batch:
+    """(pred (n,), proba (n, C) or None, error per example, classes) for one batch. If the batch
+    raises, retry example by example and record each failure; the run goes on."""
     try:
         pred, proba, classes = task.interpret(model.predict(inputs), model.classes)
-        return _frame(rows, pred, proba, [None] * len(rows)), classes
+        return pred, proba, [None] * len(inputs), classes
     except WhichModelError:
         raise
     except Exception:  # the model's own failure: find the examples that cause it
         pass
-    preds: list[Any] = []
-    probas: list[Any] = []
+    results: list[tuple[Any, Any]] = []
     errors: list[str | None] = []
     classes = None
-    for j in range(len(rows)):
+    for j in range(len(inputs)):
         try:
             p, pr, classes = task.interpret(
                 model.predict(inputs.take(slice(j, j + 1))), model.classes
             )
-            preds.append(p[0])
-            probas.append(None if pr is None else pr[0])
+            results.append((p[0], None if pr is None else pr[0]))
             errors.append(None)
         except WhichModelError:
             raise
-        except Exception as exc:  # recorded per example; the run goes on
-            preds.append(None)
-            probas.append(None)
+        except Exception as exc:  # recorded per example
+            results.append((None, None))
             errors.append(f"{type(exc).__name__}: {exc}"[:500])
     if all(e is not None for e in errors):
         raise ModelLoadError(f"{model.name} failed on every example of a batch: {errors[0]}")
-    has_proba = any(p is not None for p in probas)
-    return _frame(
-        rows, np.array(preds, dtype=object), probas if has_proba else None, errors
-    ), classes
-
-
-def _frame(rows: np.ndarray, pred: Any, proba: Any, errors: list[str | None]) -> pd.DataFrame:
-    frame = pd.DataFrame({"row": rows.astype(np.int64), "pred": list(pred)})
-    frame["proba"] = list(proba) if proba is not None else None
-    frame["error"] = pd.Series(errors, dtype="string")
-    return frame
-
-
-def _to_predictions(
-    frame: pd.DataFrame, classes: tuple[str, ...] | None, task: Task
-) -> Predictions:
-    failed = frame["error"].notna().to_numpy()
-    ok = frame[~failed]
-    pred = ok["pred"].to_numpy()
-    pred = pred.astype(str) if task.outcome_kind == "binary" else pred.astype(np.float64)
-    proba = None
-    if len(ok) and ok["proba"].notna().all():
-        proba = np.stack([np.asarray(p, dtype=np.float64) for p in ok["proba"]])
-    failures = tuple(
-        (int(r), str(e)) for r, e in zip(frame["row"][failed], frame["error"][failed], strict=True)
+    ok = [r for r, e in zip(results, errors, strict=True) if e is None]
+    numeric = task.outcome_kind == "continuous"
+    pred = np.array(
+        [np.nan if e else r[0] for r, e in zip(results, errors, strict=True)],
+        dtype=np.float64 if numeric else object,
     )
-    return Predictions(ok["row"].to_numpy(np.int64), pred, proba, classes, failures)
+    proba = None
+    if ok[0][1] is not None:
+        width = len(ok[0][1])
+        proba = np.stack(
+            [np.full(width, np.nan) if e else r[1] for r, e in zip(results, errors, strict=True)]
+        )
+    return pred, proba, errors, classes
+
+
+def _to_predictions(stored: PredictionRows, task: Task) -> Predictions:
+    failed = np.array([e is not None for e in stored.errors], dtype=bool)
+    ok = ~failed
+    pred = stored.pred[ok]
+    pred = pred.astype(str) if task.outcome_kind == "binary" else pred.astype(np.float64)
+    proba = None if stored.proba is None else stored.proba[ok]
+    failures = tuple(
+        (int(r), str(e)) for r, e in zip(stored.rows[failed], stored.errors[failed], strict=True)
+    )
+    return Predictions(stored.rows[ok], pred, proba, stored.classes, failures)
 
 
 def _cost(

@@ -77,9 +77,13 @@ def _run(args: list[str]) -> dict:
     return json.loads(proc.stdout)
 
 
-def _rows_on_disk(store: Path) -> list[int]:
-    files = sorted((store.parent / "predictions").rglob("batch-*.parquet"))
-    return [r for f in files for r in pd.read_parquet(f)["row"].tolist()]
+def _stored_rows(store: Path) -> list[int]:
+    """Every stored example row over all prediction sets (SQLite rows and Parquet files)."""
+    with sqlite3.connect(store) as db:
+        blobs = db.execute("SELECT rows FROM prediction_batches WHERE rows IS NOT NULL")
+        rows = [int(r) for (b,) in blobs for r in np.frombuffer(b, dtype="<i8")]
+    files = sorted((store.parent / "predictions").glob("*.parquet"))
+    return rows + [r for f in files for r in pd.read_parquet(f)["row"].tolist()]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
@@ -92,7 +96,7 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, sig):
     (model,) = resumed["models"]
     assert model["reused_batches"] == done
     assert model["computed_batches"] == N_ROWS // BATCH - done
-    assert sorted(_rows_on_disk(store)) == list(range(N_ROWS))  # nothing lost, nothing twice
+    assert sorted(_stored_rows(store)) == list(range(N_ROWS))  # nothing lost, nothing twice
     fresh = _run(_args([_ref(0.0, "slow")], data, tmp_path / "fresh" / "store.db"))
     assert resumed["metrics"] == fresh["metrics"]
 
@@ -117,7 +121,7 @@ def test_two_runs_writing_one_store_at_once_lose_and_duplicate_nothing(tmp_path)
     # delay_s is part of the reference, so "a" and "b" are different models: three sets in all.
     assert len(per_set) == 3
     assert all(count == N_ROWS // BATCH and rows == N_ROWS for _, count, rows in per_set)
-    rows = _rows_on_disk(store)
+    rows = _stored_rows(store)
     assert len(rows) == 3 * N_ROWS and sorted(set(rows)) == list(range(N_ROWS))
     shared_metrics = [[m for m in r["metrics"] if m["model"] == "shared"] for r in results]
     assert shared_metrics[0] == shared_metrics[1]

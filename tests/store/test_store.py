@@ -1,43 +1,68 @@
 import os
 import sqlite3
 
-import pandas as pd
+import numpy as np
+import pytest
 
+from whichmodel.errors import StoreError
 from whichmodel.store import Store, file_sha256
 
 
-def _frame(rows, value):
-    return pd.DataFrame(
-        {
-            "row": rows,
-            "pred": [value] * len(rows),
-            "proba": None,
-            "error": pd.Series([None] * len(rows), dtype="string"),
-        }
-    )
+def _batch(store, index, rows, labels, proba=None, errors=None, classes=("a", "b")):
+    rows = np.asarray(rows)
+    errors = errors or [None] * len(rows)
+    store.write_batch("k", index, rows, np.asarray(labels, dtype=object), proba, errors, classes)
 
 
-def test_batches_round_trip_in_row_order(tmp_path):
+def test_batches_resume_then_compact_into_one_parquet_file(tmp_path):
     store = Store.open(tmp_path / "s" / "store.db")
     assert store.begin_predictions("k", {"m": 1}, n_batches=2) == set()
-    store.write_batch("k", 1, _frame([2, 3], "b"), ("a", "b"))
-    store.write_batch("k", 0, _frame([0, 1], "a"), ("a", "b"))
-    frame, classes = store.read_predictions("k")
-    assert frame["row"].tolist() == [0, 1, 2, 3]
-    assert frame["pred"].tolist() == ["a", "a", "b", "b"]
-    assert classes == ("a", "b")
-    assert store.begin_predictions("k", {"m": 1}, n_batches=2) == {0, 1}
+    _batch(store, 1, [2, 3], ["b", "b"], np.array([[0.2, 0.8], [0.1, 0.9]]))
+    assert Store.open(store.path).begin_predictions("k", {"m": 1}, n_batches=2) == {1}
+    with pytest.raises(StoreError, match="1 of 2 batches"):
+        store.finish_predictions("k")
+    _batch(store, 0, [0, 1], ["a", "b"], np.array([[0.7, 0.3], [0.4, 0.6]]))
+    store.finish_predictions("k")
+    store.finish_predictions("k")  # idempotent
+    stored = store.read_predictions("k")
+    assert stored.rows.tolist() == [0, 1, 2, 3]
+    assert stored.pred.tolist() == ["a", "b", "b", "b"]
+    np.testing.assert_array_equal(stored.proba[:, 1], [0.3, 0.6, 0.8, 0.9])
+    assert stored.classes == ("a", "b")
+    assert [p.name for p in (tmp_path / "s" / "predictions").iterdir()] == ["k.parquet"]
+    with sqlite3.connect(store.path) as db:  # the batches' rows leave SQLite once compacted
+        left = db.execute("SELECT COUNT(*) FROM prediction_batches WHERE rows IS NOT NULL")
+        assert left.fetchone()[0] == 0
+
+
+def test_failures_and_numeric_predictions_round_trip(tmp_path):
+    store = Store.open(tmp_path / "store.db")
+    store.begin_predictions("k", {}, 1)
+    store.write_batch(
+        "k",
+        0,
+        np.arange(3),
+        np.array([1.5, np.nan, -2.0]),
+        None,
+        [None, "ValueError: bad", None],
+        None,
+    )
+    before = store.read_predictions("k")  # from SQLite
+    store.finish_predictions("k")
+    after = store.read_predictions("k")  # from Parquet
+    for stored in (before, after):
+        assert stored.errors.tolist() == [None, "ValueError: bad", None]
+        assert stored.pred[0] == 1.5 and stored.pred[2] == -2.0 and np.isnan(stored.pred[1])
+        assert stored.proba is None and stored.classes is None
 
 
 def test_writing_a_batch_twice_stores_it_once(tmp_path):
     store = Store.open(tmp_path / "store.db")
     store.begin_predictions("k", {}, 1)
-    store.write_batch("k", 0, _frame([0, 1], "a"), None)
-    store.write_batch("k", 0, _frame([0, 1], "a"), None)
+    _batch(store, 0, [0, 1], ["a", "a"])
+    _batch(store, 0, [0, 1], ["a", "a"])
     assert store.stored_batches("k") == 1
-    assert len(store.read_predictions("k")[0]) == 2
-    leftovers = [p for p in (tmp_path / "predictions" / "k").iterdir() if p.suffix == ".tmp"]
-    assert leftovers == []
+    assert len(store.read_predictions("k").rows) == 2
 
 
 def test_file_digest_is_cached_until_the_file_changes(tmp_path):
@@ -61,3 +86,10 @@ def test_runs_and_cache(tmp_path):
     assert store.get_cached("cost", "k") is None
     store.put_cached("cost", "k", {"a": [1, 2]})
     assert store.get_cached("cost", "k") == {"a": [1, 2]}
+
+
+def test_an_unwritable_store_is_one_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="Cannot open the store"):
+        Store.open(blocker / "store.db")

@@ -99,3 +99,12 @@ def test_per_class_table_matches_sklearn():
     assert [r["class"] for r in table] == sorted(set(y))
     np.testing.assert_allclose([r["f1"] for r in table], f1)
     assert [r["support"] for r in table] == sup.tolist()
+
+
+def test_macro_f1_replicates_with_many_classes_are_chunked_and_still_exact():
+    y, p = _fixture(n=800, k=300, seed=5)  # 300 * 301 cells: several chunks of resamples
+    weights = bootstrap_weights(len(y), 60, 5)
+    metric = next(m for m in TASK.metrics(y, p) if m.name == "macro_f1")
+    np.testing.assert_allclose(
+        metric.replicate(y, p, weights), [metric.score(y, p, w) for w in weights], rtol=1e-10
+    )

@@ -9,8 +9,9 @@ classifiers, the Wilcoxon signed-rank test on absolute errors for regressors.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -75,10 +76,28 @@ class Statistics:
     seed: int
 
 
-def bootstrap_weights(n: int, n_resamples: int, seed: int) -> np.ndarray:
-    """(B, n) float64: how often each example is drawn in each of B resamples of size n."""
+_WEIGHTS_PER_CHUNK = 1 << 22  # resample counts held in memory at once (32 MiB of float64)
+
+
+def iter_bootstrap_weights(n: int, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
+    """Bootstrap resamples of n examples as count vectors, in chunks of shape (b, n).
+
+    Row b counts how often each example is drawn in resample b (each row sums to n). Chunks keep
+    memory flat for any n; the chunk size depends on n only, so a seed always gives the same
+    resamples.
+    """
     rng = np.random.default_rng(seed)
-    return rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples).astype(np.float64)
+    per_chunk = max(1, _WEIGHTS_PER_CHUNK // max(n, 1))
+    for start in range(0, n_resamples, per_chunk):
+        b = min(per_chunk, n_resamples - start)
+        draws = rng.integers(0, n, size=(b, n))  # (b, n) example indices
+        flat = (np.arange(b)[:, None] * n + draws).ravel()
+        yield np.bincount(flat, minlength=b * n).reshape(b, n).astype(np.float64)
+
+
+def bootstrap_weights(n: int, n_resamples: int, seed: int) -> np.ndarray:
+    """All resamples at once: (B, n) float64 draw counts (see :func:`iter_bootstrap_weights`)."""
+    return np.concatenate(list(iter_bootstrap_weights(n, n_resamples, seed)))
 
 
 def common_rows(preds: Mapping[str, Predictions]) -> np.ndarray:
@@ -113,23 +132,29 @@ def compute_statistics(
     rows = common_rows(preds)
     aligned = {name: p.take(np.searchsorted(p.rows, rows)) for name, p in preds.items()}
     y = y_true[rows]
-    weights = bootstrap_weights(len(rows), n_resamples, seed)
     alpha = (1.0 - confidence) / 2.0
+    metrics = {name: task.metrics(y, p) for name, p in aligned.items()}
+    chunks: dict[tuple[str, str], list[np.ndarray]] = {
+        (name, m.name): [] for name, ms in metrics.items() for m in ms
+    }
+    for weights in iter_bootstrap_weights(len(rows), n_resamples, seed):
+        for name, p in aligned.items():
+            for metric in metrics[name]:
+                chunks[(name, metric.name)].append(metric.replicate(y, p, weights))
+    replicates = {k: np.concatenate(v) for k, v in chunks.items()}
     results: list[MetricResult] = []
-    replicates: dict[tuple[str, str], np.ndarray] = {}
     point: dict[tuple[str, str], float] = {}
     directions: dict[str, bool] = {}
     for name, p in aligned.items():
-        for metric in task.metrics(y, p):
+        for metric in metrics[name]:
             value = metric.score(y, p, None)
-            reps = metric.replicate(y, p, weights)
-            low, high = np.quantile(reps, [alpha, 1 - alpha])
+            low, high = np.quantile(replicates[(name, metric.name)], [alpha, 1 - alpha])
             results.append(
                 MetricResult(
                     name, metric.name, value, float(low), float(high), metric.higher_is_better
                 )
             )
-            replicates[(name, metric.name)], point[(name, metric.name)] = reps, value
+            point[(name, metric.name)] = value
             directions[metric.name] = metric.higher_is_better
     differences: list[Difference] = []
     tests: list[PairedTest] = []
@@ -207,4 +232,21 @@ def wilcoxon_errors(
         a_better,
         b_better,
         len(diff),
+    )
+
+
+def statistics_to_dict(stats: Statistics) -> dict[str, Any]:
+    return asdict(stats)
+
+
+def statistics_from_dict(d: dict[str, Any]) -> Statistics:
+    """The inverse of :func:`statistics_to_dict` (for the store's cache)."""
+    return Statistics(
+        metrics=tuple(MetricResult(**m) for m in d["metrics"]),
+        differences=tuple(Difference(**x) for x in d["differences"]),
+        tests=tuple(PairedTest(**t) for t in d["tests"]),
+        n_examples=int(d["n_examples"]),
+        n_resamples=int(d["n_resamples"]),
+        confidence=float(d["confidence"]),
+        seed=int(d["seed"]),
     )

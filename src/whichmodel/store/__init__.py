@@ -2,6 +2,6 @@
 
 from whichmodel.errors import StoreError
 from whichmodel.store.fingerprint import file_sha256, key_of
-from whichmodel.store.sqlite import Store
+from whichmodel.store.sqlite import PredictionRows, Store
 
-__all__ = ["Store", "StoreError", "file_sha256", "key_of"]
+__all__ = ["PredictionRows", "Store", "StoreError", "file_sha256", "key_of"]

@@ -1,14 +1,16 @@
-"""The run store: SQLite for runs and indexes, Parquet files for per-example predictions.
+"""The run store: SQLite for runs, caches and in-flight predictions; Parquet for finished ones.
 
 Layout next to the database file::
 
-    store.db                                   runs, prediction batches, caches, file digests
-    predictions/<key>/batch-000012.parquet     one file per finished batch
+    store.db                          runs, caches, file digests, batches of unfinished sets
+    predictions/<key>.parquet         every example of a finished prediction set, one file
 
-Writes are safe for several processes at once: SQLite runs in WAL mode with a busy timeout, a
-batch file is written under a temporary name and renamed into place, and a batch row is inserted
-with ``INSERT OR IGNORE``, so two runs that compute the same batch store it once. A batch without
-its row (a run killed between the two steps) is simply computed again.
+A batch is stored in one SQLite transaction as soon as the model returns it, so a run that is
+killed loses at most the batch in flight and the next run resumes after the last stored batch.
+When every batch of a set is in, the set is compacted into one Parquet file and its rows leave
+SQLite. Several processes may write one store at once: SQLite runs in WAL mode with a busy
+timeout, rows are keyed by (set, example) and inserted with ``INSERT OR IGNORE``, and the Parquet
+file is written under a temporary name and renamed into place, so nothing is lost or doubled.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+import numpy as np
 
 from whichmodel.errors import StoreError
 from whichmodel.store.fingerprint import file_sha256
@@ -34,11 +38,12 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE TABLE IF NOT EXISTS prediction_sets (
     pred_key TEXT PRIMARY KEY, meta TEXT NOT NULL, n_batches INTEGER NOT NULL,
-    created REAL NOT NULL
+    classes TEXT, path TEXT, created REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS prediction_batches (
     pred_key TEXT NOT NULL, batch_index INTEGER NOT NULL, n_rows INTEGER NOT NULL,
-    n_failed INTEGER NOT NULL, classes TEXT, path TEXT NOT NULL, created REAL NOT NULL,
+    n_failed INTEGER NOT NULL, created REAL NOT NULL,
+    rows BLOB, labels TEXT, "values" BLOB, proba BLOB, errors TEXT,
     PRIMARY KEY (pred_key, batch_index)
 );
 CREATE TABLE IF NOT EXISTS cache (
@@ -52,124 +57,233 @@ CREATE TABLE IF NOT EXISTS file_digests (
 """
 
 
+@dataclass(frozen=True)
+class PredictionRows:
+    """Per-example predictions as stored.
+
+    Args:
+        rows: (n,) int64 example indices, ascending.
+        pred: (n,) object array of str labels, or float64 values; None/NaN where the model failed.
+        proba: (n, C) float64, NaN rows where the model failed; None when the model gave none.
+        errors: (n,) object array: the error text of a failed example, else None.
+        classes: the labels of ``proba``'s columns.
+    """
+
+    rows: np.ndarray
+    pred: np.ndarray
+    proba: np.ndarray | None
+    errors: np.ndarray
+    classes: tuple[str, ...] | None
+
+
 class Store:
     """A run store at ``path`` (the SQLite file). Construction touches nothing; use :meth:`open`."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.root = self.path.parent
+        self._local = threading.local()
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
         store = cls(path)
         try:
             store.root.mkdir(parents=True, exist_ok=True)
-            with store._connect() as db:
-                db.executescript(SCHEMA)
+            store._db().executescript(SCHEMA)  # commits on its own; IF NOT EXISTS is idempotent
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"Cannot open the store at {store.path}: {exc}") from exc
         return store
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-        try:
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: safe against a killed process
             db.execute("PRAGMA busy_timeout=60000")
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
             yield db
-        finally:
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
             db.close()
+            self._local.db = None
 
     # -- file digests -----------------------------------------------------------------------
     def file_digest(self, path: str | Path) -> str:
         """SHA-256 of a file, remembered by (path, size, mtime) so unchanged files hash once."""
         p = Path(path).resolve()
         st = p.stat()
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT sha256 FROM file_digests WHERE path=? AND size=? AND mtime_ns=?",
-                (str(p), st.st_size, st.st_mtime_ns),
-            ).fetchone()
-            if row:
-                return str(row[0])
-            digest = file_sha256(p)
-            db.execute(
-                "INSERT OR IGNORE INTO file_digests VALUES (?, ?, ?, ?)",
-                (str(p), st.st_size, st.st_mtime_ns, digest),
-            )
+        key = (str(p), st.st_size, st.st_mtime_ns)
+        row = (
+            self._db()
+            .execute("SELECT sha256 FROM file_digests WHERE path=? AND size=? AND mtime_ns=?", key)
+            .fetchone()
+        )
+        if row:
+            return str(row[0])
+        digest = file_sha256(p)
+        with self._transaction() as db:
+            db.execute("INSERT OR IGNORE INTO file_digests VALUES (?, ?, ?, ?)", (*key, digest))
         return digest
 
     # -- predictions ------------------------------------------------------------------------
     def begin_predictions(self, key: str, meta: dict[str, Any], n_batches: int) -> set[int]:
         """Register a prediction set (idempotent); returns the batch indices already stored."""
-        with self._connect() as db:
+        with self._transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO prediction_sets VALUES (?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO prediction_sets VALUES (?, ?, ?, NULL, NULL, ?)",
                 (key, json.dumps(meta, sort_keys=True, default=str), n_batches, time.time()),
             )
-            rows = db.execute(
+            done = db.execute(
                 "SELECT batch_index FROM prediction_batches WHERE pred_key=?", (key,)
             ).fetchall()
-        return {int(r[0]) for r in rows}
+        return {int(r[0]) for r in done}
 
     def write_batch(
-        self, key: str, batch_index: int, frame: pd.DataFrame, classes: tuple[str, ...] | None
+        self,
+        key: str,
+        batch_index: int,
+        rows: np.ndarray,
+        pred: np.ndarray,
+        proba: np.ndarray | None,
+        errors: list[str | None],
+        classes: tuple[str, ...] | None,
     ) -> None:
-        """Store one finished batch: the Parquet file first, then its row."""
-        folder = self.root / "predictions" / key
-        folder.mkdir(parents=True, exist_ok=True)
-        final = folder / f"batch-{batch_index:06d}.parquet"
-        tmp = folder / f".{final.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, final)
-        n_failed = int(frame["error"].notna().sum()) if "error" in frame else 0
-        with self._connect() as db:
+        """Store one finished batch as one row, in one transaction.
+
+        Args:
+            rows: (n,) example indices; pred: (n,) labels or float64 values (None/NaN where
+            ``errors`` has text); proba: (n, C) float64 or None; classes: proba's column labels.
+        """
+        numeric = pred.dtype.kind == "f"
+        record = (
+            key,
+            batch_index,
+            len(rows),
+            sum(e is not None for e in errors),
+            time.time(),
+            np.asarray(rows, dtype="<i8").tobytes(),
+            None if numeric else json.dumps([None if p is None else str(p) for p in pred.tolist()]),
+            np.asarray(pred, dtype="<f8").tobytes() if numeric else None,
+            None if proba is None else np.ascontiguousarray(proba, dtype="<f8").tobytes(),
+            json.dumps(errors) if any(e is not None for e in errors) else None,
+        )
+        with self._transaction() as db:
+            # OR IGNORE: when another run stored this batch first, its copy stands.
             db.execute(
-                "INSERT OR IGNORE INTO prediction_batches VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    key,
-                    batch_index,
-                    len(frame),
-                    n_failed,
-                    json.dumps(list(classes)) if classes is not None else None,
-                    str(final.relative_to(self.root)),
-                    time.time(),
-                ),
+                "INSERT OR IGNORE INTO prediction_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                record,
+            )
+            if classes is not None:
+                db.execute(
+                    "UPDATE prediction_sets SET classes=? WHERE pred_key=? AND classes IS NULL",
+                    (json.dumps(list(classes)), key),
+                )
+
+    def finish_predictions(self, key: str) -> None:
+        """Compact a set whose batches are all stored into one Parquet file (idempotent).
+
+        Runs inside one write transaction, so two processes finishing the same set at once
+        compact it once: the second finds the path already set.
+        """
+        with self._transaction() as db:
+            n_batches, path = db.execute(
+                "SELECT n_batches, path FROM prediction_sets WHERE pred_key=?", (key,)
+            ).fetchone()
+            if path is not None:
+                return
+            stored = db.execute(
+                "SELECT COUNT(*) FROM prediction_batches WHERE pred_key=?", (key,)
+            ).fetchone()[0]
+            if stored < n_batches:
+                raise StoreError(f"Prediction set {key} has {stored} of {n_batches} batches.")
+            relative = f"predictions/{key}.parquet"
+            _write_parquet(self._read_rows(key), self.root / relative)
+            db.execute("UPDATE prediction_sets SET path=? WHERE pred_key=?", (relative, key))
+            db.execute(
+                'UPDATE prediction_batches SET rows=NULL, labels=NULL, "values"=NULL, '
+                "proba=NULL, errors=NULL WHERE pred_key=?",
+                (key,),
             )
 
-    def read_predictions(self, key: str) -> tuple[pd.DataFrame, tuple[str, ...] | None]:
-        """All stored batches of a prediction set, ordered by example row, and the class names."""
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT path, classes FROM prediction_batches "
-                "WHERE pred_key=? ORDER BY batch_index",
-                (key,),
-            ).fetchall()
-        if not rows:
-            return pd.DataFrame(columns=["row", "pred", "proba", "error"]), None
-        frame = pd.concat(
-            [pd.read_parquet(self.root / path) for path, _ in rows], ignore_index=True
+    def read_predictions(self, key: str) -> PredictionRows:
+        """A prediction set's rows, ascending by example: from Parquet once finished."""
+        row = (
+            self._db()
+            .execute("SELECT path FROM prediction_sets WHERE pred_key=?", (key,))
+            .fetchone()
         )
-        classes = next((tuple(json.loads(c)) for _, c in rows if c), None)
-        return frame.sort_values("row", kind="stable").reset_index(drop=True), classes
+        if row is not None and row[0] is not None:
+            return _read_parquet(self.root / row[0], self._classes(key))
+        return self._read_rows(key)
 
     def stored_batches(self, key: str) -> int:
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT COUNT(*) FROM prediction_batches WHERE pred_key=?", (key,)
-            ).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT COUNT(*) FROM prediction_batches WHERE pred_key=?", (key,))
+            .fetchone()
+        )
         return int(row[0])
+
+    def _classes(self, key: str) -> tuple[str, ...] | None:
+        row = (
+            self._db()
+            .execute("SELECT classes FROM prediction_sets WHERE pred_key=?", (key,))
+            .fetchone()
+        )
+        return tuple(json.loads(row[0])) if row and row[0] else None
+
+    def _read_rows(self, key: str) -> PredictionRows:
+        """The stored batches of an unfinished set, concatenated (rows ascending)."""
+        batches = (
+            self._db()
+            .execute(
+                'SELECT n_rows, rows, labels, "values", proba, errors FROM prediction_batches '
+                "WHERE pred_key=? ORDER BY batch_index",
+                (key,),
+            )
+            .fetchall()
+        )
+        empty = [np.empty(0, dtype="<i8")]
+        rows = np.concatenate([np.frombuffer(b[1], dtype="<i8") for b in batches] or empty)
+        if batches and batches[0][3] is not None:
+            pred = np.concatenate([np.frombuffer(b[3], dtype="<f8") for b in batches])
+        else:
+            pred = np.array([p for b in batches for p in json.loads(b[2])], dtype=object)
+        errors = np.array(
+            [e for b in batches for e in (json.loads(b[5]) if b[5] else [None] * b[0])],
+            dtype=object,
+        )
+        proba = None
+        if batches and batches[0][4] is not None:
+            flat = np.concatenate([np.frombuffer(b[4], dtype="<f8") for b in batches])
+            proba = flat.reshape(len(rows), -1)
+        return PredictionRows(rows.astype(np.int64), pred, proba, errors, self._classes(key))
 
     # -- caches and runs --------------------------------------------------------------------
     def get_cached(self, kind: str, key: str) -> Any | None:
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT value FROM cache WHERE kind=? AND key=?", (kind, key)
-            ).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT value FROM cache WHERE kind=? AND key=?", (kind, key))
+            .fetchone()
+        )
         return json.loads(row[0]) if row else None
 
     def put_cached(self, kind: str, key: str, value: Any) -> None:
-        with self._connect() as db:
+        with self._transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?)",
                 (kind, key, json.dumps(value, default=str), time.time()),
@@ -178,7 +292,7 @@ class Store:
     def record_run(self, kind: str, results: dict[str, Any]) -> str:
         """Store a finished run's results; returns its new run id."""
         run_id = uuid.uuid4().hex
-        with self._connect() as db:
+        with self._transaction() as db:
             db.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?)",
                 (run_id, time.time(), kind, json.dumps(results, default=str)),
@@ -186,11 +300,58 @@ class Store:
         return run_id
 
     def runs(self) -> list[dict[str, Any]]:
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT run_id, created, kind, results FROM runs ORDER BY created"
-            ).fetchall()
+        rows = (
+            self._db()
+            .execute("SELECT run_id, created, kind, results FROM runs ORDER BY created")
+            .fetchall()
+        )
         return [
             {"run_id": r[0], "created": r[1], "kind": r[2], "results": json.loads(r[3])}
             for r in rows
         ]
+
+
+def _write_parquet(preds: PredictionRows, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns: dict[str, Any] = {
+        "row": pa.array(preds.rows, type=pa.int64()),
+        "pred": pa.array(
+            preds.pred.tolist(), type=pa.float64() if preds.pred.dtype.kind == "f" else pa.string()
+        ),
+        "error": pa.array(preds.errors.tolist(), type=pa.string()),
+    }
+    if preds.proba is not None:
+        width = preds.proba.shape[1]
+        columns["proba"] = pa.FixedSizeListArray.from_arrays(
+            pa.array(preds.proba.reshape(-1), type=pa.float64()), width
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    pq.write_table(pa.table(columns), tmp)
+    os.replace(tmp, path)
+
+
+def _read_parquet(path: Path, classes: tuple[str, ...] | None) -> PredictionRows:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    pred_column = table.column("pred")
+    pred = (
+        pred_column.to_numpy()
+        if str(pred_column.type) == "double"
+        else np.array(pred_column.to_pylist(), dtype=object)
+    )
+    proba = None
+    if "proba" in table.column_names:
+        chunked = table.column("proba").combine_chunks()
+        width = chunked.type.list_size
+        proba = chunked.flatten().to_numpy(zero_copy_only=False).reshape(-1, width)
+    return PredictionRows(
+        table.column("row").to_numpy(),
+        pred,
+        proba,
+        np.array(table.column("error").to_pylist(), dtype=object),
+        classes,
+    )

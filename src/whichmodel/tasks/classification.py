@@ -13,7 +13,7 @@ from whichmodel.errors import DataError, TaskError
 from whichmodel.sources.base import RawOutput
 from whichmodel.tasks.base import Metric, Predictions, Task
 
-_MAX_VECTORIZED_CELLS = 4096  # K*(K+1) confusion cells above which macro-F1 falls back to sklearn
+_CONFUSION_CELLS_PER_CHUNK = 1 << 22  # dense confusion counts held at once (32 MiB)
 
 
 class ClassificationTask(Task):
@@ -151,15 +151,31 @@ def _macro_f1(
 def _macro_f1_replicates(
     y: np.ndarray, p: Predictions, weights: np.ndarray, labels: tuple[str, ...]
 ) -> np.ndarray:
+    from scipy.sparse import csr_matrix
+
     k = len(labels)
-    if k * (k + 1) > _MAX_VECTORIZED_CELLS:
-        return np.array([_macro_f1(y, p, w, labels) for w in weights])
-    index = {label: i for i, label in enumerate(labels)}
-    true_idx = np.array([index[v] for v in y.tolist()])
-    pred_idx = np.array([index.get(v, k) for v in p.pred.tolist()])  # k = a label not in the data
-    onehot = np.zeros((len(y), k * (k + 1)))
-    onehot[np.arange(len(y)), true_idx * (k + 1) + pred_idx] = 1.0
-    confusion = (weights @ onehot).reshape(len(weights), k, k + 1)  # (B, true, pred)
+    sorted_labels = np.asarray(labels)  # sorted, see metrics()
+    true_idx = np.searchsorted(sorted_labels, y)
+    pred_idx = np.searchsorted(sorted_labels, p.pred).clip(max=k - 1)
+    pred_idx[sorted_labels[pred_idx] != p.pred] = k  # k = a label not in the data
+    cell = true_idx * (k + 1) + pred_idx  # (n,) confusion-matrix cell of each example
+    # Each resample's confusion matrix sums its weights per cell: weights (B, n) times a sparse
+    # one-hot (n, cells) matrix, O(B n) work.
+    onehot = csr_matrix(
+        (np.ones(len(cell)), (np.arange(len(cell)), cell)), shape=(len(cell), k * (k + 1))
+    )
+    step = max(1, _CONFUSION_CELLS_PER_CHUNK // (k * (k + 1)))  # bounds memory for many classes
+    return np.concatenate(
+        [
+            _f1_from_counts(np.asarray(weights[i : i + step] @ onehot), k)
+            for i in range(0, len(weights), step)
+        ]
+    )
+
+
+def _f1_from_counts(counts: np.ndarray, k: int) -> np.ndarray:
+    """Macro-F1 per resample from confusion counts (B, k * (k + 1)); column k = "other"."""
+    confusion = counts.reshape(len(counts), k, k + 1)  # (B, true, pred)
     tp = confusion[:, np.arange(k), np.arange(k)]  # (B, k)
     fn = confusion.sum(axis=2) - tp
     fp = confusion[:, :, :k].sum(axis=1) - tp
