@@ -182,8 +182,8 @@ def _print_comparison(results: dict[str, Any]) -> None:
     summary = summarize(results)
     quality = Table(
         box=box.SIMPLE_HEAD,
-        title=f"{results['task']} on {results['data']['path']} — "
-        f"n={results['data']['n_scored']}, {summary.confidence_pct}% bootstrap CI",
+        title=f"{results['task']}, n={results['data']['n_scored']}, "
+        f"{summary.confidence_pct}% bootstrap CI",
     )
     quality.add_column("model")
     for name in summary.metric_names:
@@ -203,7 +203,8 @@ def _print_comparison(results: dict[str, Any]) -> None:
     out.print(quality)
     if summary.cost_columns:
         cost = Table(
-            box=box.SIMPLE_HEAD, title="cost on this machine (p50 latency per call at batch size b)"
+            box=box.SIMPLE_HEAD,
+            title="cost on this machine (p50: median latency of one call on b examples)",
         )
         cost.add_column("model")
         for col in summary.cost_columns:
