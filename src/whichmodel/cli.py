@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from whichmodel.errors import ConfigError, WhichModelError
@@ -73,7 +75,7 @@ def compare(
     from whichmodel.comparison import CompareConfig, run
     from whichmodel.report.json import comparison_to_dict
 
-    overrides: dict[str, Any] = {
+    options: dict[str, Any] = {
         "data": data,
         "task": task,
         "label_col": label_col,
@@ -82,24 +84,21 @@ def compare(
         "n_resamples": bootstrap,
         "store": store,
         "input_cols": tuple(c.strip() for c in input_cols.split(",")) if input_cols else None,
+        # Flags count only when given, so that they do not undo a config file's value.
+        "measure_cost": False if no_cost else None,
+        "allow_pickle": True if allow_pickle else None,
+        "trust_remote_code": True if trust_remote_code else None,
     }
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    for flag, value in (
-        ("measure_cost", not no_cost),
-        ("allow_pickle", allow_pickle),
-        ("trust_remote_code", trust_remote_code),
-    ):
-        if value != CompareConfig.__dataclass_fields__[flag].default:
-            overrides[flag] = value
+    overrides = {k: v for k, v in options.items() if v is not None}
     if len(refs) == 1 and refs[0].endswith((".yaml", ".yml")):
         from whichmodel.config import load_config
 
         config, extras = load_config(refs[0])
         config = replace(config, **overrides)
         out_dir = out_dir or extras.get("out")
+    elif "data" not in overrides:
+        raise ConfigError("Missing --data: the file to evaluate the models on.")
     else:
-        if "data" not in overrides:
-            raise ConfigError("Missing --data: the file to evaluate the models on.")
         config = CompareConfig(refs=tuple(refs), **overrides)
     comparison = _with_progress(lambda progress: run(config, progress=progress))
     results = comparison_to_dict(comparison)
@@ -107,7 +106,7 @@ def compare(
         from whichmodel.report.files import write_report
 
         written = write_report(results, Path(out_dir))
-        err.print(f"Wrote {', '.join(str(p) for p in written)}")
+        err.print(f"Wrote {', '.join(str(p) for p in written)}", markup=False)
     if as_json:
         sys.stdout.write(json.dumps(results, indent=2, default=str) + "\n")
     else:
@@ -137,11 +136,12 @@ def demo(
 
     written = write_report(results, Path(workdir) / "report")
     _print_comparison(results)
-    out.print(f"\nReport: {written[-1]}")
+    out.print(f"\nReport: {written[-1]}", markup=False)
     out.print(
         "The same comparison by hand: whichmodel compare "
         + " ".join(f"'{r}'" for r in config.refs)
-        + f" --data {config.data}"
+        + f" --data {config.data}",
+        markup=False,
     )
 
 
@@ -192,7 +192,7 @@ def _print_comparison(results: dict[str, Any]) -> None:
         )
     for row in summary.rows:
         quality.add_row(
-            row.model,
+            escape(row.model),
             *[
                 _fmt_metric(row.metrics[n], summary.winners.get(n) == row.model)
                 if n in row.metrics
@@ -211,7 +211,7 @@ def _print_comparison(results: dict[str, Any]) -> None:
             cost.add_column(col, justify="right")
         for row in summary.rows:
             cost.add_row(
-                row.model,
+                escape(row.model),
                 *[
                     _star(row.cost.get(c, "—"), summary.winners.get(c) == row.model)
                     for c in summary.cost_columns
@@ -219,15 +219,17 @@ def _print_comparison(results: dict[str, Any]) -> None:
             )
         out.print(cost)
     for line in summary.significance:
-        out.print(line, highlight=False)
+        out.print(line, highlight=False, markup=False)
     for line in summary.notes:
-        out.print(f"[yellow]{line}[/]", highlight=False)
+        out.print(f"[yellow]{escape(line)}[/]", highlight=False)
 
 
 def main() -> None:
     """Console entry point: user errors become one line on stderr and exit code 2."""
+    if os.getcwd() not in sys.path:  # as with `python -m`: factories in the current folder import
+        sys.path.insert(0, os.getcwd())
     try:
         app()
     except WhichModelError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True, markup=True)
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)

@@ -18,15 +18,16 @@ import numpy as np
 
 from whichmodel.analysis.stats import (
     Statistics,
+    common_rows,
     compute_statistics,
     statistics_from_dict,
     statistics_to_dict,
 )
 from whichmodel.bench.cost import CostProfile, measure_cost
-from whichmodel.errors import ConfigError, ModelLoadError, WhichModelError
-from whichmodel.provenance import hardware, provenance
+from whichmodel.errors import ConfigError, PredictionError, WhichModelError
+from whichmodel.provenance import hardware, provenance, result_library_versions
 from whichmodel.refs import ModelRef, parse_ref
-from whichmodel.sources import load, reference_files
+from whichmodel.sources import code_files, load, reference_files
 from whichmodel.sources.base import Inputs, LoadOptions, Model
 from whichmodel.store import PredictionRows, Store, key_of
 from whichmodel.tasks import Predictions, Task, get_task
@@ -34,6 +35,8 @@ from whichmodel.tasks.data import Dataset, read_dataset
 
 # (what is happening, units done, units in all); units are batches while predicting.
 Progress = Callable[[str, int, int], None]
+# A model that fails on each of its first this many examples is broken, not unlucky: stop.
+_FAILURES_BEFORE_GIVING_UP = 32
 PREDICTIONS_FORMAT = 2  # bump when the stored per-example layout changes
 STATISTICS_FORMAT = 1  # bump when the statistics change for the same inputs
 
@@ -58,6 +61,20 @@ class CompareConfig:
 
     def validate(self) -> CompareConfig:
         """Raise ConfigError for values no comparison can use; returns self."""
+        for name, expected in _FIELD_TYPES.items():
+            value = getattr(self, name)
+            if not isinstance(value, expected) or (
+                isinstance(value, bool) and bool not in expected
+            ):
+                kinds = " or ".join("None" if t is type(None) else t.__name__ for t in expected)
+                raise ConfigError(
+                    f"The '{name}' option must be {kinds}. Got {value!r} ({type(value).__name__}) "
+                    "instead."
+                )
+        if not all(isinstance(r, str) for r in self.refs) or not all(
+            isinstance(c, str) for c in self.input_cols or ()
+        ):
+            raise ConfigError("Model references and input columns must be strings.")
         if not self.refs:
             raise ConfigError("No models to compare; name at least one model reference.")
         if self.batch_size < 1:
@@ -67,6 +84,23 @@ class CompareConfig:
         if not 0.5 <= self.confidence < 1:
             raise ConfigError(f"Confidence must be in [0.5, 1). Got {self.confidence} instead.")
         return self
+
+
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "refs": (tuple,),
+    "data": (str,),
+    "task": (str,),
+    "input_cols": (tuple, type(None)),
+    "label_col": (str,),
+    "batch_size": (int,),
+    "seed": (int,),
+    "n_resamples": (int,),
+    "confidence": (float, int),
+    "measure_cost": (bool,),
+    "store": (str,),
+    "allow_pickle": (bool,),
+    "trust_remote_code": (bool,),
+}
 
 
 @dataclass(frozen=True)
@@ -152,6 +186,16 @@ def run(config: CompareConfig, *, progress: Progress | None = None) -> Compariso
     ]
     preds = {r.name: r.predictions for r in results}
     stats = _statistics(task, y_true, preds, results, store, config, progress)
+    rows = common_rows(preds)  # per-model tables use the examples the metrics use
+    results = [
+        replace(
+            r,
+            tables=task.tables(
+                y_true[rows], r.predictions.take(np.searchsorted(r.predictions.rows, rows))
+            ),
+        )
+        for r in results
+    ]
     comparison = Comparison(
         config,
         task.name,
@@ -234,7 +278,8 @@ def _run_model(
         ref.kind,
         ref.target,
         sorted(p for p in ref.params if p[0] != "name"),
-        [store.file_digest(f) for f in files],
+        [store.file_digest(f) for f in (*files, *code_files(ref))],
+        result_library_versions(),
     )
     loaded: list[Model] = []
 
@@ -251,9 +296,8 @@ def _run_model(
     cost, cost_error = None, None
     if config.measure_cost:
         cost, cost_error = _cost(ref, dataset.inputs, store, model_fp, config, options, progress)
-    tables = task.tables(y_true[preds.rows], preds) if len(preds.rows) else {}
     return ModelResult(
-        ref.name, str(ref), model_fp, key, preds, cost, reused, computed, tables, cost_error
+        ref.name, str(ref), model_fp, key, preds, cost, reused, computed, cost_error=cost_error
     )
 
 
@@ -275,9 +319,16 @@ def _predict(
     label = f"predict {ref.name}"
     if progress:
         progress(label, len(done), n_batches)
+    tried = failed = 0
     for count, i in enumerate(todo, start=1):
         rows = np.arange(i * batch_size, min(n, (i + 1) * batch_size))
         pred, proba, errors, classes = _predict_batch(get_model(), task, dataset.inputs.take(rows))
+        tried, failed = tried + len(rows), failed + sum(e is not None for e in errors)
+        if failed == tried and tried >= min(_FAILURES_BEFORE_GIVING_UP, n):
+            first = next(e for e in errors if e is not None)
+            raise PredictionError(
+                f"{ref.name} failed on each of its first {tried} examples: {first}"
+            )
         store.write_batch(key, i, rows, pred, proba, errors, classes)
         if progress:
             progress(label, len(done) + count, n_batches)
@@ -290,15 +341,22 @@ Batch = tuple[np.ndarray, np.ndarray | None, list[str | None], tuple[str, ...] |
 
 def _predict_batch(model: Model, task: Task, inputs: Inputs) -> Batch:
     """(pred (n,), proba (n, C) or None, error per example, classes) for one batch. If the batch
-    raises, retry example by example and record each failure; the run goes on."""
+    raises, retry example by example and record each failure; the run goes on. Non-finite
+    outputs count as failures of their examples."""
     try:
         pred, proba, classes = task.interpret(model.predict(inputs), model.classes)
-        return pred, proba, [None] * len(inputs), classes
+        errors: list[str | None] = [None] * len(inputs)
     except WhichModelError:
         raise
     except Exception:  # the model's own failure: find the examples that cause it
-        pass
-    results: list[tuple[Any, Any]] = []
+        pred, proba, errors, classes = _predict_one_by_one(model, task, inputs)
+    return _flag_non_finite(pred, proba, errors), proba, errors, classes
+
+
+def _predict_one_by_one(model: Model, task: Task, inputs: Inputs) -> Batch:
+    numeric = task.outcome_kind == "continuous"
+    pred = np.full(len(inputs), np.nan) if numeric else np.full(len(inputs), None, dtype=object)
+    probas: list[np.ndarray | None] = []
     errors: list[str | None] = []
     classes = None
     for j in range(len(inputs)):
@@ -306,28 +364,34 @@ def _predict_batch(model: Model, task: Task, inputs: Inputs) -> Batch:
             p, pr, classes = task.interpret(
                 model.predict(inputs.take(slice(j, j + 1))), model.classes
             )
-            results.append((p[0], None if pr is None else pr[0]))
+            pred[j] = p[0]
+            probas.append(None if pr is None else pr[0])
             errors.append(None)
         except WhichModelError:
             raise
         except Exception as exc:  # recorded per example
-            results.append((None, None))
+            probas.append(None)
             errors.append(f"{type(exc).__name__}: {exc}"[:500])
-    if all(e is not None for e in errors):
-        raise ModelLoadError(f"{model.name} failed on every example of a batch: {errors[0]}")
-    ok = [r for r, e in zip(results, errors, strict=True) if e is None]
-    numeric = task.outcome_kind == "continuous"
-    pred = np.array(
-        [np.nan if e else r[0] for r, e in zip(results, errors, strict=True)],
-        dtype=np.float64 if numeric else object,
-    )
+    width = next((len(p) for p in probas if p is not None), None)
     proba = None
-    if ok[0][1] is not None:
-        width = len(ok[0][1])
-        proba = np.stack(
-            [np.full(width, np.nan) if e else r[1] for r, e in zip(results, errors, strict=True)]
-        )
+    if width is not None:
+        proba = np.stack([np.full(width, np.nan) if p is None else p for p in probas])
     return pred, proba, errors, classes
+
+
+def _flag_non_finite(
+    pred: np.ndarray, proba: np.ndarray | None, errors: list[str | None]
+) -> np.ndarray:
+    """Mark examples whose prediction or probabilities are NaN/inf as failed (in ``errors``)."""
+    bad = np.zeros(len(pred), dtype=bool)
+    if pred.dtype.kind == "f":
+        bad |= ~np.isfinite(pred)
+    if proba is not None:
+        bad |= ~np.isfinite(proba).all(axis=1)
+    for j in np.flatnonzero(bad):
+        if errors[j] is None:
+            errors[j] = "the model returned a non-finite output (NaN or inf)"
+    return pred
 
 
 def _to_predictions(stored: PredictionRows, task: Task) -> Predictions:

@@ -49,9 +49,10 @@ def load_config(path: str | Path) -> tuple[CompareConfig, dict[str, Any]]:
     for key in ("refs", "data"):
         if key not in values:
             raise ConfigError(f"{p} has no '{'models' if key == 'refs' else key}'.")
+    if not isinstance(values["refs"], list) or not values["refs"]:
+        raise ConfigError(f"'models' in {p} must be a list of model references.")
     values["refs"] = tuple(_model_ref(m, p) for m in values["refs"])
-    values["data"] = str(values["data"])
-    if values.get("input_cols") is not None:
+    if isinstance(values.get("input_cols"), list):
         values["input_cols"] = tuple(values["input_cols"])
     extras = {k: raw[k] for k in _EXTRA_KEYS if k in raw}
     return CompareConfig(**values), extras

@@ -25,6 +25,10 @@ class ModelLoadError(WhichModelError):
     """The reference is well formed but the model could not be loaded."""
 
 
+class PredictionError(WhichModelError):
+    """A model fails on the data (on every example tried), so there is nothing to compare."""
+
+
 class DataError(WhichModelError):
     """The data file is missing, unreadable, or does not fit the task."""
 
@@ -56,6 +60,7 @@ __all__ = [
     "MissingExtraError",
     "ModelLoadError",
     "ModelReferenceError",
+    "PredictionError",
     "StoreError",
     "TaskError",
     "UnsafeModelError",

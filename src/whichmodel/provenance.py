@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import platform
 import sys
@@ -19,12 +20,34 @@ _LIBRARIES = (
     "skops",
     "torch",
     "transformers",
+    "tokenizers",
     "safetensors",
     "xgboost-cpu",
     "xgboost",
     "lightgbm",
     "pyarrow",
 )
+
+
+# Libraries whose version can change a model's predictions: part of every prediction key.
+RESULT_LIBRARIES = (
+    "numpy",
+    "scikit-learn",
+    "skops",
+    "xgboost-cpu",
+    "xgboost",
+    "lightgbm",
+    "torch",
+    "safetensors",
+    "transformers",
+    "tokenizers",
+)
+
+
+@functools.cache
+def result_library_versions() -> tuple[tuple[str, str], ...]:
+    """Installed versions of :data:`RESULT_LIBRARIES` (absent ones left out)."""
+    return tuple((k, v) for k, v in library_versions().items() if k in RESULT_LIBRARIES)
 
 
 def library_versions() -> dict[str, str]:

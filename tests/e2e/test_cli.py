@@ -76,10 +76,19 @@ def test_config_file(cli, iris, tmp_path):
     assert results["bootstrap"]["n_resamples"] == 200
 
 
+def lr_path(folder):
+    return f"sklearn:{folder}/lr.skops"
+
+
 def _bad_inputs(folder, tmp):
     (tmp / "model.joblib").write_bytes(b"not really")
     (tmp / "bad.yaml").write_text("models: [a.skops]\ndata: x.csv\nbatchsize: 3\n")
     (tmp / "latin1.csv").write_bytes("a,label\ncaf\xe9,1\n".encode("latin-1"))
+    (tmp / "types.yaml").write_text(
+        f"models: [{lr_path(folder)}]\ndata: {folder}/iris.csv\n"
+        "label_col: target\nbatch_size: '8'\n"
+    )
+    (tmp / "string.yaml").write_text(f"models: {lr_path(folder)}\ndata: x.csv\n")
     data = f"{folder}/iris.csv"
     lr = f"sklearn:{folder}/lr.skops"
     return [
@@ -101,6 +110,8 @@ def _bad_inputs(folder, tmp):
             "batch size must be at least 1",
         ),
         (("compare", lr), "Missing --data"),
+        (("compare", str(tmp / "types.yaml")), "The 'batch_size' option must be int. Got '8'"),
+        (("compare", str(tmp / "string.yaml")), "'models' in"),
     ]
 
 
@@ -152,3 +163,22 @@ def test_unseen_numbers_match_sklearn_through_the_cli(cli, iris):
     (acc,) = [m for m in results["metrics"] if m["model"] == "tree" and m["name"] == "accuracy"]
     assert acc["value"] == expected
     assert np.isfinite(acc["ci_low"]) and acc["ci_low"] <= expected <= acc["ci_high"]
+
+
+def test_names_and_messages_are_printed_as_text_not_markup(cli, iris):
+    named = f"sklearn:{iris}/lr.skops?name=a[/b][bold]x"
+    proc = cli(
+        "compare",
+        named,
+        "--data",
+        f"{iris}/iris.csv",
+        "--label-col",
+        "target",
+        "--store",
+        f"{iris}/store.db",
+        "--no-cost",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "a[/b][bold]x" in proc.stdout
+    missing = cli("compare", named, "--data", f"{iris}/iris.csv", "--label-col", "[nope]")
+    assert missing.returncode == 2 and "'[nope]'" in missing.stderr

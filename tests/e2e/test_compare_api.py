@@ -166,3 +166,138 @@ def test_failing_examples_are_recorded_and_the_run_goes_on(tmp_path):
     )
     assert result.statistics.n_examples == len(frame) - len(failed)
     assert len(result.model("steady").predictions.rows) == len(frame)
+
+
+def test_one_bad_example_with_batch_size_one_does_not_stop_the_run(tmp_path):
+    path, frame = _tabular_torch_data(tmp_path)
+    flaky = f"torch:{HELPERS / 'slow_torch.py'}:flaky?classes=x,y,z&name=flaky"
+    result = whichmodel.compare(
+        [flaky],
+        path,
+        store=str(tmp_path / "s.db"),
+        measure_cost=False,
+        batch_size=1,
+        n_resamples=50,
+    )
+    assert len(result.model("flaky").predictions.failed_rows) == int((frame["a"] < 0).sum())
+
+
+def test_a_model_that_fails_everywhere_is_one_clear_error(tmp_path):
+    from whichmodel.errors import PredictionError
+
+    path, frame = _tabular_torch_data(tmp_path)
+    frame["a"] = -1.0  # the flaky model raises on every row
+    frame.to_csv(path, index=False)
+    flaky = f"torch:{HELPERS / 'slow_torch.py'}:flaky?classes=x,y,z"
+    with pytest.raises(PredictionError, match="failed on each of its first 32 examples"):
+        whichmodel.compare(
+            [flaky], path, store=str(tmp_path / "s.db"), measure_cost=False, batch_size=8
+        )
+
+
+def test_non_finite_regression_outputs_are_recorded_as_failures(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=40), "label": rng.normal(size=40)})
+    path = tmp_path / "r.csv"
+    frame.to_csv(path, index=False)
+    (tmp_path / "logs.py").write_text(
+        "import torch\n"
+        "class Log(torch.nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return torch.log(x[:, 0])  # NaN for negative inputs\n"
+        "def build():\n"
+        "    return Log()\n"
+    )
+    result = whichmodel.compare(
+        [f"torch:{tmp_path / 'logs.py'}:build?name=logs"],
+        path,
+        task="regression",
+        store=str(tmp_path / "s.db"),
+        measure_cost=False,
+        n_resamples=50,
+    )
+    failed = {r for r, _ in result.models[0].predictions.failed_rows}
+    assert failed == set(np.flatnonzero(frame["a"] <= 0).tolist())
+    assert np.isfinite(result.metric("logs", "mae"))
+
+
+def test_models_failing_on_disjoint_examples_leave_nothing_to_compare(tmp_path):
+    from whichmodel.errors import TaskError
+
+    path, frame = _tabular_torch_data(tmp_path, n=40)
+    frame["a"] = np.where(np.arange(40) % 2 == 0, 1.0, -1.0)
+    frame["b"] = -frame["a"]
+    frame.to_csv(path, index=False)
+    on_a = f"torch:{HELPERS / 'slow_torch.py'}:flaky?classes=x,y,z&name=on_a"
+    (tmp_path / "swap.py").write_text(
+        f"import sys; sys.path.insert(0, {str(HELPERS)!r})\n"
+        "import torch, slow_torch\n"
+        "class Swap(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__(); self.inner = slow_torch.flaky()\n"
+        "    def forward(self, x):\n"
+        "        return self.inner(x[:, [1, 0, 2, 3]])\n"
+        "def build():\n"
+        "    return Swap()\n"
+    )
+    on_b = f"torch:{tmp_path / 'swap.py'}:build?classes=x,y,z&name=on_b"
+    with pytest.raises(TaskError, match="No example was predicted by every model"):
+        whichmodel.compare(
+            [on_a, on_b], path, store=str(tmp_path / "s.db"), measure_cost=False, batch_size=4
+        )
+
+
+def test_editing_a_module_the_factory_imports_invalidates_stored_predictions(tmp_path, monkeypatch):
+    path, _ = _tabular_torch_data(tmp_path)
+    package = tmp_path / "code" / "mynets"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("from .net import build\n")
+    net = package / "net.py"
+    net.write_text(
+        "import torch\ndef build():\n    torch.manual_seed(0)\n    return torch.nn.Linear(4, 3)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path / "code"))
+    kwargs = dict(store=str(tmp_path / "s.db"), measure_cost=False, n_resamples=50)
+    ref = "torch:mynets:build?classes=x,y,z"
+    assert whichmodel.compare([ref], path, **kwargs).models[0].computed_batches > 0
+    assert whichmodel.compare([ref], path, **kwargs).models[0].computed_batches == 0
+    net.write_text(net.read_text().replace("manual_seed(0)", "manual_seed(1)"))
+    assert whichmodel.compare([ref], path, **kwargs).models[0].computed_batches > 0
+
+
+def test_a_deleted_predictions_file_is_computed_again(breast_cancer_csv, cancer_models, tmp_path):
+    import shutil
+
+    _, paths = cancer_models
+    kwargs = dict(
+        label_col="diagnosis", store=str(tmp_path / "s.db"), measure_cost=False, n_resamples=50
+    )
+    first = whichmodel.compare([f"sklearn:{paths['forest']}"], breast_cancer_csv.path, **kwargs)
+    shutil.rmtree(tmp_path / "predictions")
+    again = whichmodel.compare([f"sklearn:{paths['forest']}"], breast_cancer_csv.path, **kwargs)
+    assert again.models[0].computed_batches == first.models[0].computed_batches
+    assert again.statistics == first.statistics
+
+
+def test_cost_is_measured_for_a_pipeline_over_mixed_text_and_numbers(tmp_path):
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"color": rng.choice(["red", "blue"], 80), "size": rng.normal(size=80)})
+    frame["label"] = np.where(frame["color"] == "red", "hot", "cold")
+    path = tmp_path / "mixed.csv"
+    frame.to_csv(path, index=False)
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["color"]), remainder="passthrough"),
+        LogisticRegression(),
+    ).fit(frame[["color", "size"]], frame["label"])
+    sio.dump(model, tmp_path / "mixed.skops")
+    result = whichmodel.compare(
+        [f"sklearn:{tmp_path / 'mixed.skops'}"], path, store=str(tmp_path / "s.db"), n_resamples=50
+    )
+    assert result.models[0].cost_error is None, result.models[0].cost_error
+    assert result.models[0].cost.latency[1].p50_s > 0
+    assert result.metric("mixed", "accuracy") == 1.0

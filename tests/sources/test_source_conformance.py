@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from whichmodel.refs import parse_ref
-from whichmodel.sources import Inputs, Model, load, reference_files
+from whichmodel.sources import Inputs, LoadOptions, Model, load, reference_files
 
 # TorchScript is deprecated in torch >= 2.9 and torch.jit.load says so; reading it is the point.
 
@@ -161,7 +161,8 @@ def case(
 
 @pytest.fixture
 def model(case: Case) -> Model:
-    return load(case.ref)
+    # TorchScript and torch.export archives can run code when loaded: the user must allow it.
+    return load(case.ref, LoadOptions(allow_pickle=str(case.ref).endswith((".pt", ".pt2"))))
 
 
 def _permutation(n: int) -> np.ndarray:

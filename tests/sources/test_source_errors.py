@@ -127,7 +127,7 @@ def test_a_state_dict_is_not_torchscript(tiny_mlp, tmp_path):
     path = tmp_path / "state.pt"
     torch.save(tiny_mlp.state_dict(), path)
     with pytest.raises(ModelLoadError, match=r"not a TorchScript file.*factory"):
-        load(f"torch:{path}")
+        load(f"torch:{path}", ALLOW_PICKLE)
 
 
 def test_a_plain_state_dict_loads_through_a_factory(
@@ -154,6 +154,14 @@ def test_garbage_pt2_is_a_load_error(tmp_path):
     path = tmp_path / "garbage.pt2"
     path.write_bytes(b"not an archive")
     with pytest.raises(ModelLoadError, match=r"not a torch\.export archive"):
+        load(f"torch:{path}", ALLOW_PICKLE)
+
+
+@pytest.mark.parametrize(("name", "what"), [("m.pt", "TorchScript"), ("m.pt2", "torch.export")])
+def test_archives_that_can_run_code_need_allow_pickle(tmp_path, name, what):
+    path = tmp_path / name
+    path.write_bytes(b"whatever is inside is never read")
+    with pytest.raises(UnsafeModelError, match=f"{what}.*--allow-pickle"):
         load(f"torch:{path}")
 
 

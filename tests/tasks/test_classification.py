@@ -108,3 +108,31 @@ def test_macro_f1_replicates_with_many_classes_are_chunked_and_still_exact():
     np.testing.assert_allclose(
         metric.replicate(y, p, weights), [metric.score(y, p, w) for w in weights], rtol=1e-10
     )
+
+
+@pytest.mark.parametrize("classes", [("pos", "neg"), tuple(str(i) for i in range(12))])
+def test_log_loss_reads_columns_by_class_name_not_position(classes):
+    rng = np.random.default_rng(3)
+    proba = rng.dirichlet(np.ones(len(classes)), size=200)
+    y = np.asarray(classes)[rng.integers(0, len(classes), size=200)]
+    p = Predictions(np.arange(200), np.asarray(classes)[proba.argmax(1)], proba, classes)
+    metric = next(m for m in TASK.metrics(y, p) if m.name == "log_loss")
+    index = {c: i for i, c in enumerate(classes)}
+    expected = -np.mean(np.log(proba[np.arange(200), [index[v] for v in y]]))
+    assert metric.score(y, p, None) == pytest.approx(expected, rel=1e-12)
+    weights = bootstrap_weights(200, 20, 0)
+    np.testing.assert_allclose(
+        metric.replicate(y, p, weights), [metric.score(y, p, w) for w in weights], rtol=1e-10
+    )
+
+
+def test_float_class_labels_match_integer_data_labels():
+    from whichmodel.sources.base import label_text
+
+    assert [label_text(v) for v in (1.0, np.float64(2.0), np.int64(3), "a", 2.5)] == [
+        "1",
+        "2",
+        "3",
+        "a",
+        "2.5",
+    ]

@@ -66,3 +66,14 @@ def test_text_labels_and_class_outputs_are_refused():
         TASK.interpret(RawOutput("proba", np.full((2, 2), 0.5)), ("a", "b"))
     pred, _, _ = TASK.interpret(RawOutput("values", np.array([[1.0], [2.0]])), None)
     assert pred.tolist() == [1.0, 2.0]
+
+
+def test_r2_replicates_stay_exact_for_large_targets():
+    rng = np.random.default_rng(0)
+    y = 1e8 + rng.normal(size=300)
+    p = Predictions(np.arange(300), y + rng.normal(0, 0.5, size=300))
+    weights = bootstrap_weights(300, 20, 1)
+    metric = next(m for m in TASK.metrics(y, p) if m.name == "r2")
+    np.testing.assert_allclose(
+        metric.replicate(y, p, weights), [metric.score(y, p, w) for w in weights], rtol=1e-6
+    )

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from whichmodel.tasks.base import Predictions, Task
+from whichmodel.errors import TaskError
+from whichmodel.tasks.base import Metric, Predictions, Task
 
 
 @dataclass(frozen=True)
@@ -103,11 +104,12 @@ def bootstrap_weights(n: int, n_resamples: int, seed: int) -> np.ndarray:
 def common_rows(preds: Mapping[str, Predictions]) -> np.ndarray:
     """The example ids every model has a prediction for, ascending."""
     rows = [p.rows for p in preds.values()]
-    return (
-        np.asarray(sorted(set.intersection(*(set(r.tolist()) for r in rows))))
-        if rows
-        else np.array([])
-    )
+    if not rows:
+        return np.empty(0, dtype=np.int64)
+    common = rows[0]
+    for r in rows[1:]:
+        common = np.intersect1d(common, r)
+    return common.astype(np.int64)
 
 
 def compute_statistics(
@@ -130,32 +132,29 @@ def compute_statistics(
         seed: seeds the resampling; the same seed gives the same numbers.
     """
     rows = common_rows(preds)
+    if len(rows) == 0:
+        raise TaskError("No example was predicted by every model, so there is nothing to compare.")
     aligned = {name: p.take(np.searchsorted(p.rows, rows)) for name, p in preds.items()}
     y = y_true[rows]
     alpha = (1.0 - confidence) / 2.0
     metrics = {name: task.metrics(y, p) for name, p in aligned.items()}
-    chunks: dict[tuple[str, str], list[np.ndarray]] = {
-        (name, m.name): [] for name, ms in metrics.items() for m in ms
-    }
-    for weights in iter_bootstrap_weights(len(rows), n_resamples, seed):
-        for name, p in aligned.items():
-            for metric in metrics[name]:
-                chunks[(name, metric.name)].append(metric.replicate(y, p, weights))
-    replicates = {k: np.concatenate(v) for k, v in chunks.items()}
+    replicates = _replicates(y, aligned, metrics, n_resamples, seed)
     results: list[MetricResult] = []
-    point: dict[tuple[str, str], float] = {}
-    directions: dict[str, bool] = {}
     for name, p in aligned.items():
         for metric in metrics[name]:
-            value = metric.score(y, p, None)
             low, high = np.quantile(replicates[(name, metric.name)], [alpha, 1 - alpha])
             results.append(
                 MetricResult(
-                    name, metric.name, value, float(low), float(high), metric.higher_is_better
+                    name,
+                    metric.name,
+                    metric.score(y, p, None),
+                    float(low),
+                    float(high),
+                    metric.higher_is_better,
                 )
             )
-            point[(name, metric.name)] = value
-            directions[metric.name] = metric.higher_is_better
+    point = {(m.model, m.name): m.value for m in results}
+    directions = {m.name: m.higher_is_better for m in results}
     differences: list[Difference] = []
     tests: list[PairedTest] = []
     for a, b in itertools.combinations(aligned, 2):
@@ -178,6 +177,25 @@ def compute_statistics(
     return Statistics(
         tuple(results), tuple(differences), tuple(tests), len(rows), n_resamples, confidence, seed
     )
+
+
+def _replicates(
+    y: np.ndarray,
+    preds: Mapping[str, Predictions],
+    metrics: Mapping[str, list[Metric]],
+    n_resamples: int,
+    seed: int,
+) -> dict[tuple[str, str], np.ndarray]:
+    """(model, metric) -> (B,) the metric on each bootstrap resample; every model sees the same
+    resamples, so differences of replicates are paired."""
+    chunks: dict[tuple[str, str], list[np.ndarray]] = {
+        (name, m.name): [] for name, ms in metrics.items() for m in ms
+    }
+    for weights in iter_bootstrap_weights(len(y), n_resamples, seed):
+        for name, p in preds.items():
+            for metric in metrics[name]:
+                chunks[(name, metric.name)].append(metric.replicate(y, p, weights))
+    return {k: np.concatenate(v) for k, v in chunks.items()}
 
 
 def paired_test(

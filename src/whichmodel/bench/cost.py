@@ -86,13 +86,18 @@ def measure_cost(
     options = options or LoadOptions()
     with tempfile.TemporaryDirectory(prefix="whichmodel-probe-") as tmp:
         request = _write_request(Path(tmp), ref, sample, batch_sizes, options, budget_s)
-        proc = subprocess.run(
-            [sys.executable, "-m", "whichmodel.bench.probe", str(request)],
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT_S,
-            check=False,
-        )
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "whichmodel.bench.probe", str(request)],
+                capture_output=True,
+                text=True,
+                timeout=PROBE_TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise ModelLoadError(
+                f"Measuring the cost of {ref} took over {PROBE_TIMEOUT_S} s; stopped."
+            ) from exc
     if proc.returncode != 0:
         lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
         raise ModelLoadError(
@@ -115,6 +120,12 @@ def _write_request(
     if sample.kind == "text":
         inputs_path = folder / "inputs.json"
         inputs_path.write_text(json.dumps([str(t) for t in data]))
+    elif data.dtype == object:  # mixed-type table (text and numbers): keep each column's type
+        import pandas as pd
+
+        inputs_path = folder / "inputs.parquet"
+        frame = pd.DataFrame(data, columns=list(sample.columns)).infer_objects()
+        frame.to_parquet(inputs_path, index=False)
     else:
         inputs_path = folder / "inputs.npy"
         np.save(inputs_path, np.asarray(data), allow_pickle=False)

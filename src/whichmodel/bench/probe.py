@@ -57,6 +57,10 @@ def _read_inputs(request: dict[str, Any]) -> Inputs:
     path = Path(request["inputs"])
     if request["kind"] == "text":
         data = np.asarray(json.loads(path.read_text()), dtype=object)
+    elif path.suffix == ".parquet":
+        import pandas as pd
+
+        data = pd.read_parquet(path).to_numpy(dtype=object)
     else:
         data = np.load(path, allow_pickle=False)
     return Inputs(request["kind"], data, tuple(request["columns"]))

@@ -133,10 +133,12 @@ def _significance(results: dict[str, Any], metric: str, best: str) -> list[str]:
         if test:
             a_only, b_only = (test["a_only"], test["b_only"])[::sign]
             word = "significant" if test["p_value"] < ALPHA else "not significant"
-            verdict = (
-                f"; {test['test']} p={test['p_value']:.3g} ({word} at {ALPHA:.0%}; "
-                f"{a_only} vs {b_only} discordant)"
+            counts = (
+                f"right where the other is wrong: {a_only} vs {b_only}"
+                if test["test"] == "mcnemar_exact"
+                else f"smaller error: {a_only} vs {b_only} examples"
             )
+            verdict = f"; {test['test']} p={test['p_value']:.3g} ({word} at {ALPHA:.0%}; {counts})"
         lines.append(
             f"{best} − {other}: {metric} {signed(sign * d['diff'])} "
             f"[{signed(low)}, {signed(high)}]{verdict}"
@@ -144,8 +146,14 @@ def _significance(results: dict[str, Any], metric: str, best: str) -> list[str]:
     return lines
 
 
+SMALL_N = 30
+
+
 def _notes(results: dict[str, Any]) -> list[str]:
     notes = []
+    n = results["data"]["n_scored"]
+    if n < SMALL_N:
+        notes.append(f"Only {n} examples were scored: the intervals and tests say little.")
     for m in results["models"]:
         if m["n_failed"]:
             notes.append(

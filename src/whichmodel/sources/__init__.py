@@ -50,40 +50,65 @@ def load_timed(ref: ModelRef | str, options: LoadOptions | None = None) -> Loade
 
 
 def reference_files(ref: ModelRef) -> tuple[str, ...]:
-    """The files a reference reads (weights, config, factory code), without loading the model.
-
-    Their digests make the model's fingerprint, so a stored result is reused only while every
-    one of these files is unchanged.
+    """The files a reference reads (weights, config, the factory's module), without loading.
 
     Raises:
-        ModelReferenceError: a file the reference names does not exist.
+        ModelReferenceError: a file the reference names does not exist, or its factory module
+            cannot be found.
     """
     if ref.kind == "hf":
         folder = Path(ref.target)
-        files = (
-            [str(p) for p in sorted(folder.rglob("*")) if p.is_file()] if folder.is_dir() else []
-        )
-    elif ref.kind == "torch" and ":" in ref.target and not ref.target.endswith((".pt", ".pt2")):
+        if not folder.is_dir():
+            raise ModelReferenceError(f"{folder} is not a folder (from {ref}).")
+        return tuple(str(p) for p in sorted(folder.rglob("*")) if p.is_file())
+    if ref.kind == "torch" and _is_factory(ref):
         module_name = ref.target.rpartition(":")[0]
-        files = [w for w in [ref.param("weights"), _module_file(module_name)] if w]
+        files = [w for w in [ref.param("weights"), _module_file(module_name, ref)] if w]
     else:
         files = [ref.target]
     missing = [f for f in files if not Path(f).is_file()]
-    if missing or not files:
-        raise ModelReferenceError(
-            f"No such file: {missing[0] if missing else ref.target} (from {ref})."
-        )
+    if missing:
+        raise ModelReferenceError(f"No such file: {missing[0]} (from {ref}).")
     return tuple(files)
 
 
-def _module_file(module_name: str) -> str | None:
+def code_files(ref: ModelRef, limit: int = 1000) -> tuple[str, ...]:
+    """The Python files a factory reference's model may be built from: every ``.py`` of the
+    factory's package (or folder, for ``file.py:factory``), unless it is an installed library.
+
+    Part of the model's fingerprint, so editing a module the factory imports is noticed.
+    """
+    if ref.kind != "torch" or not _is_factory(ref):
+        return ()
+    module_name = ref.target.rpartition(":")[0]
+    if module_name.endswith(".py"):
+        return tuple(str(p) for p in sorted(Path(module_name).parent.glob("*.py"))[:limit])
+    spec = importlib.util.find_spec(module_name.split(".")[0])
+    if spec is None or not spec.origin or "-packages" in spec.origin:
+        return ()  # an installed library: its version is in the fingerprint instead
+    if spec.submodule_search_locations:
+        root = Path(next(iter(spec.submodule_search_locations)))
+        return tuple(str(p) for p in sorted(root.rglob("*.py"))[:limit])
+    return (spec.origin,)
+
+
+def _is_factory(ref: ModelRef) -> bool:
+    return ":" in ref.target and not ref.target.endswith((".pt", ".pth", ".pt2"))
+
+
+def _module_file(module_name: str, ref: ModelRef) -> str:
     if module_name.endswith(".py"):
         return module_name
     try:
         spec = importlib.util.find_spec(module_name)
     except (ImportError, ValueError):
-        return None
-    return spec.origin if spec and spec.origin and spec.origin != "built-in" else None
+        spec = None
+    if spec is None or not spec.origin or spec.origin == "built-in":
+        raise ModelReferenceError(
+            f"Cannot find module '{module_name}' (from {ref}); is it on PYTHONPATH, or give a "
+            "path to a .py file ('torch:path/to/models.py:factory')?"
+        )
+    return spec.origin
 
 
 def _loader(kind: str) -> Callable[[ModelRef, LoadOptions], Model]:
@@ -107,6 +132,7 @@ __all__ = [
     "Model",
     "ModelInfo",
     "RawOutput",
+    "code_files",
     "load",
     "load_timed",
     "reference_files",

@@ -14,6 +14,16 @@ InputKind = Literal["tabular", "array", "text"]
 OutputKind = Literal["proba", "logits", "labels", "values"]
 
 
+def label_text(value: object) -> str:
+    """A class label as text, the same way for data labels and model classes: ``1``, ``1.0``
+    and ``np.int64(1)`` all read ``"1"``, so a model trained on float labels matches int data."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 @dataclass(frozen=True)
 class Inputs:
     """A batch of model inputs.

@@ -19,6 +19,7 @@ from whichmodel.errors import (
     UnsafeModelError,
 )
 from whichmodel.refs import ModelRef
+from whichmodel.sources import reference_files
 from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput
 from whichmodel.sources.torch import count_parameters
 
@@ -93,7 +94,8 @@ def load(ref: ModelRef, options: LoadOptions) -> HFModel:
     except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
         raise ModelLoadError(f"Cannot load the weights in {folder}: {exc}") from exc
     model.eval()
-    return HFModel(ref, model, _tokenizer(folder, transformers), _files(folder))
+    tokenizer = _tokenizer(folder, transformers, options)
+    return HFModel(ref, model, tokenizer, reference_files(ref))
 
 
 def _head_class(config: Any, folder: Path, options: LoadOptions, transformers: Any) -> Any:
@@ -114,12 +116,18 @@ def _head_class(config: Any, folder: Path, options: LoadOptions, transformers: A
     )
 
 
-def _tokenizer(folder: Path, transformers: Any) -> Any:
+def _tokenizer(folder: Path, transformers: Any, options: LoadOptions) -> Any:
     names = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "spiece.model", "vocab.json")
     if not any((folder / n).is_file() for n in names):
         return None
-    return transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
-
-
-def _files(folder: Path) -> tuple[str, ...]:
-    return tuple(str(p) for p in sorted(folder.rglob("*")) if p.is_file())
+    try:
+        return transformers.AutoTokenizer.from_pretrained(
+            folder, local_files_only=True, trust_remote_code=options.trust_remote_code
+        )
+    except (OSError, ValueError) as exc:
+        if "trust_remote_code" in str(exc):
+            raise UnsafeModelError(
+                f"The tokenizer in {folder} needs code shipped in the folder; "
+                "pass --trust-remote-code if you trust it."
+            ) from exc
+        raise ModelLoadError(f"Cannot load the tokenizer in {folder}: {exc}") from exc

@@ -16,7 +16,14 @@ import numpy as np
 
 from whichmodel.errors import ModelLoadError, ModelReferenceError, UnsafeModelError
 from whichmodel.refs import ModelRef
-from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput
+from whichmodel.sources.base import (
+    Inputs,
+    LoadOptions,
+    Model,
+    ModelInfo,
+    RawOutput,
+    label_text,
+)
 
 TRUSTED_MODULE_ROOTS = frozenset(
     {"sklearn", "xgboost", "lightgbm", "numpy", "scipy", "collections"}
@@ -35,7 +42,7 @@ class SklearnModel(Model):
         self.is_classifier = bool(is_classifier(estimator))
         self.has_proba = self.is_classifier and hasattr(estimator, "predict_proba")
         classes = getattr(estimator, "classes_", None)
-        self.classes = tuple(str(c) for c in classes) if classes is not None else None
+        self.classes = tuple(label_text(c) for c in classes) if classes is not None else None
         self.info = ModelInfo(
             framework=_framework(estimator),
             architecture=_architecture(estimator),
@@ -49,7 +56,7 @@ class SklearnModel(Model):
             return RawOutput("proba", np.asarray(self.estimator.predict_proba(x), dtype=np.float64))
         prediction = np.asarray(self.estimator.predict(x))
         if self.is_classifier:
-            return RawOutput("labels", prediction.astype(str))
+            return RawOutput("labels", np.array([label_text(v) for v in prediction.tolist()]))
         return RawOutput("values", prediction.astype(np.float64))
 
     def _features(self, inputs: Inputs) -> Any:

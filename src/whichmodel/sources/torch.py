@@ -2,8 +2,8 @@
 
     torch:pkg.module:factory?weights=w.safetensors&width=64   factory(width=64) + a state dict
     torch:path/to/models.py:factory?weights=w.safetensors     the same, factory from a file
-    torch:model.pt                                            TorchScript (torch.jit.save)
-    torch:model.pt2                                           torch.export archive
+    torch:model.pt                                            TorchScript (needs allow_pickle)
+    torch:model.pt2                                           torch.export (needs allow_pickle)
 
 Reserved parameters: ``weights`` (.safetensors, or .pt/.pth state dict read with
 ``weights_only=True``), ``classes`` (comma-separated labels of the output columns), ``output``
@@ -24,7 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from whichmodel.errors import MissingExtraError, ModelLoadError, ModelReferenceError, TaskError
+from whichmodel.errors import (
+    MissingExtraError,
+    ModelLoadError,
+    ModelReferenceError,
+    TaskError,
+    UnsafeModelError,
+)
 from whichmodel.refs import ModelRef
 from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput
 
@@ -84,8 +90,10 @@ def load(ref: ModelRef, options: LoadOptions) -> TorchModel:
     suffix = Path(target).suffix.lower()
     files: tuple[str, ...]
     if suffix == ".pt2":
+        _require_code_permission(Path(target), "a torch.export archive", options)
         module, files = _load_exported(Path(target)), (target,)
     elif suffix in {".pt", ".pth"} and ref.param("weights") is None:
+        _require_code_permission(Path(target), "a TorchScript file", options)
         module, files = _load_torchscript(Path(target)), (target,)
     elif ":" in target:
         module, files = _build_from_factory(ref)
@@ -98,6 +106,17 @@ def load(ref: ModelRef, options: LoadOptions) -> TorchModel:
     if suffix != ".pt2" and hasattr(module, "eval"):
         module.eval()
     return TorchModel(ref, module, files)
+
+
+def _require_code_permission(path: Path, what: str, options: LoadOptions) -> None:
+    """TorchScript and torch.export archives hold code and, in torch 2.13, pickled parts that
+    ``torch.jit.load`` / ``torch.export.load`` unpickle: loading one can run what it contains."""
+    if not options.allow_pickle:
+        raise UnsafeModelError(
+            f"{path} is {what}, and loading one can run code stored in it. Pass --allow-pickle "
+            "if you trust it, or save a state dict with safetensors and use "
+            "'torch:pkg.module:factory?weights=FILE'."
+        )
 
 
 def _load_torchscript(path: Path) -> Any:

@@ -21,7 +21,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,7 +89,8 @@ class Store:
         store = cls(path)
         try:
             store.root.mkdir(parents=True, exist_ok=True)
-            store._db().executescript(SCHEMA)  # commits on its own; IF NOT EXISTS is idempotent
+            # executescript commits on its own; IF NOT EXISTS makes it idempotent.
+            _retry_while_locked(lambda: store._db().executescript(SCHEMA))
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"Cannot open the store at {store.path}: {exc}") from exc
         return store
@@ -98,9 +99,8 @@ class Store:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
+            _retry_while_locked(lambda: db.execute("PRAGMA journal_mode=WAL"))
             db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: safe against a killed process
-            db.execute("PRAGMA busy_timeout=60000")
             self._local.db = db
         return db
 
@@ -143,6 +143,11 @@ class Store:
     def begin_predictions(self, key: str, meta: dict[str, Any], n_batches: int) -> set[int]:
         """Register a prediction set (idempotent); returns the batch indices already stored."""
         with self._transaction() as db:
+            row = db.execute("SELECT path FROM prediction_sets WHERE pred_key=?", (key,)).fetchone()
+            if row and row[0] and not (self.root / row[0]).is_file():
+                # The compacted file was deleted: forget the set so it is computed again.
+                db.execute("DELETE FROM prediction_sets WHERE pred_key=?", (key,))
+                db.execute("DELETE FROM prediction_batches WHERE pred_key=?", (key,))
             db.execute(
                 "INSERT OR IGNORE INTO prediction_sets VALUES (?, ?, ?, NULL, NULL, ?)",
                 (key, json.dumps(meta, sort_keys=True, default=str), n_batches, time.time()),
@@ -268,9 +273,16 @@ class Store:
             dtype=object,
         )
         proba = None
-        if batches and batches[0][4] is not None:
-            flat = np.concatenate([np.frombuffer(b[4], dtype="<f8") for b in batches])
-            proba = flat.reshape(len(rows), -1)
+        width = next((len(b[4]) // 8 // b[0] for b in batches if b[4] is not None), None)
+        if width is not None:  # a batch that failed whole has no probabilities: NaN rows
+            proba = np.concatenate(
+                [
+                    np.frombuffer(b[4], dtype="<f8").reshape(b[0], width)
+                    if b[4] is not None
+                    else np.full((b[0], width), np.nan)
+                    for b in batches
+                ]
+            )
         return PredictionRows(rows.astype(np.int64), pred, proba, errors, self._classes(key))
 
     # -- caches and runs --------------------------------------------------------------------
@@ -309,6 +321,19 @@ class Store:
             {"run_id": r[0], "created": r[1], "kind": r[2], "results": json.loads(r[3])}
             for r in rows
         ]
+
+
+def _retry_while_locked(statement: Callable[[], object], attempts: int = 100) -> None:
+    """Run a statement that SQLite may refuse at once with "database is locked" instead of
+    waiting (switching to WAL while another process creates the same file): retry for ~10 s."""
+    for attempt in range(attempts):
+        try:
+            statement()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
 
 
 def _write_parquet(preds: PredictionRows, path: Path) -> None:

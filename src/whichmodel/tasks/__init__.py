@@ -30,8 +30,4 @@ def get_task(name: str) -> Task:
     return task
 
 
-def task_names() -> tuple[str, ...]:
-    return tuple(_TASKS)
-
-
-__all__ = ["Metric", "Predictions", "Task", "get_task", "task_names"]
+__all__ = ["Metric", "Predictions", "Task", "get_task"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from whichmodel.errors import DataError, TaskError
-from whichmodel.sources.base import RawOutput
+from whichmodel.sources.base import RawOutput, label_text
 from whichmodel.tasks.base import Metric, Predictions, Task
 
 _CONFUSION_CELLS_PER_CHUNK = 1 << 22  # dense confusion counts held at once (32 MiB)
@@ -30,7 +30,7 @@ class ClassificationTask(Task):
                 f"The label column has {len(missing)} missing values (first at row {missing[0]}); "
                 "drop or fill those rows."
             )
-        return np.array([_label_str(v) for v in values], dtype=str)
+        return np.array([label_text(v) for v in values], dtype=str)
 
     def interpret(
         self, raw: RawOutput, classes: tuple[str, ...] | None
@@ -119,14 +119,6 @@ def _renormalized(proba: np.ndarray) -> np.ndarray:
     return np.asarray(proba / sums)
 
 
-def _label_str(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, np.generic):
-        return _label_str(value.item())
-    return str(value)
-
-
 def _accuracy(y: np.ndarray, p: Predictions, w: np.ndarray | None) -> float:
     from sklearn.metrics import accuracy_score
 
@@ -184,22 +176,28 @@ def _f1_from_counts(counts: np.ndarray, k: int) -> np.ndarray:
     return np.asarray(f1.mean(axis=1))
 
 
+def _sorted_columns(p: Predictions) -> tuple[list[str], np.ndarray]:
+    """The model's classes sorted, and its probability columns in that order. scikit-learn's
+    log_loss reads the columns in sorted label order, which need not be the model's order
+    ("10" sorts before "2"; id2label may list "pos" before "neg")."""
+    assert p.proba is not None and p.classes is not None
+    order = np.argsort(np.asarray(p.classes))
+    return [p.classes[i] for i in order], p.proba[:, order]
+
+
 def _log_loss(y: np.ndarray, p: Predictions, w: np.ndarray | None) -> float:
     from sklearn.metrics import log_loss
 
-    assert p.proba is not None and p.classes is not None
-    return float(log_loss(y, p.proba, labels=list(p.classes), sample_weight=w))
+    labels, proba = _sorted_columns(p)
+    return float(log_loss(y, proba, labels=labels, sample_weight=w))
 
 
 def _log_loss_replicates(y: np.ndarray, p: Predictions, weights: np.ndarray) -> np.ndarray:
-    assert p.proba is not None and p.classes is not None
-    # scikit-learn sorts the labels, renormalizes rows and clips to [eps, 1 - eps] of the dtype.
-    order = np.argsort(np.asarray(p.classes))
-    proba = p.proba[:, order]
+    labels, proba = _sorted_columns(p)
+    # As scikit-learn does: renormalize the rows, clip to [eps, 1 - eps] of the dtype.
     proba = proba / proba.sum(axis=1, keepdims=True)
     eps = np.finfo(proba.dtype).eps
     proba = np.clip(proba, eps, 1 - eps)
-    sorted_classes = np.asarray(p.classes)[order]
-    column = np.searchsorted(sorted_classes, y)
+    column = np.searchsorted(np.asarray(labels), y)
     nll = -np.log(proba[np.arange(len(y)), column])  # (n,)
     return np.asarray((weights @ nll) / weights.sum(axis=1))

@@ -81,11 +81,14 @@ def _rmse_replicates(y: np.ndarray, p: Predictions, weights: np.ndarray) -> np.n
 
 
 def _r2_replicates(y: np.ndarray, p: Predictions, weights: np.ndarray) -> np.ndarray:
-    # R² = 1 - SS_res / SS_tot, both weighted; SS_tot around the weighted mean of y.
+    # R² = 1 - SS_res / SS_tot, both weighted. Center y (and the predictions with it) first:
+    # sum(w y²) - W ȳ² cancels catastrophically when |y| is large next to its spread.
+    center = y.mean()
+    yc, pc = y - center, p.pred.astype(np.float64) - center
     total = weights.sum(axis=1)  # (B,)
-    y_mean = (weights @ y) / total  # (B,)
-    ss_res = weights @ (y - p.pred) ** 2
-    ss_tot = weights @ (y**2) - total * y_mean**2
+    y_mean = (weights @ yc) / total  # (B,)
+    ss_res = weights @ (yc - pc) ** 2
+    ss_tot = weights @ (yc**2) - total * y_mean**2
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = 1.0 - ss_res / ss_tot
     # scikit-learn: a constant target gives 1.0 for a perfect fit, else 0.0.
