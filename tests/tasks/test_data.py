@@ -58,5 +58,15 @@ def test_unknown_format_and_ragged_arrays(tmp_path):
         read_dataset(tmp_path / "d.xlsx")
     path = tmp_path / "r.jsonl"
     path.write_text('{"x": [1, 2], "label": 0}\n{"x": [1, 2, 3], "label": 1}\n')
-    with pytest.raises(DataError, match="same shape"):
+    with pytest.raises(DataError, match="different shapes"):
+        read_dataset(path)
+
+
+def test_array_columns_with_gaps_or_text_are_refused(tmp_path):
+    path = tmp_path / "g.jsonl"
+    path.write_text('{"x": [1, 2], "label": 0}\n{"x": null, "label": 1}\n')
+    with pytest.raises(DataError, match="missing values"):
+        read_dataset(path)
+    path.write_text('{"x": ["a", "b"], "label": 0}\n{"x": ["c", "d"], "label": 1}\n')
+    with pytest.raises(DataError, match="not numbers"):
         read_dataset(path)

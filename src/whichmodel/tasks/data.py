@@ -125,20 +125,35 @@ def _inputs(frame: pd.DataFrame, columns: list[str]) -> Inputs:
 
 
 def _stack(series: pd.Series, name: str) -> np.ndarray:
+    """A column of equally shaped nested lists -> (n, *shape) float32, through Arrow (nested
+    Python loops take seconds for 20k images; Arrow's flattening takes milliseconds)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def bad(why: str) -> DataError:
+        return DataError(f"Column '{name}' {why}; every example must be an array of one shape.")
+
     try:
-        return np.stack([_to_array(v) for v in series]).astype(np.float32)
-    except (ValueError, TypeError) as exc:
-        raise DataError(
-            f"Column '{name}' holds arrays of different shapes or non-numbers ({exc}); "
-            "every example must have the same shape."
-        ) from exc
-
-
-def _to_array(value: object) -> np.ndarray:
-    array = np.asarray(value)
-    if array.dtype == object:  # Parquet nested lists arrive as arrays of arrays
-        array = np.stack([_to_array(v) for v in array])
-    return array
+        column = pa.array(series)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise bad(f"holds values Arrow cannot read as arrays ({exc})") from exc
+    shape: list[int] = []
+    while (
+        pa.types.is_list(column.type)
+        or pa.types.is_large_list(column.type)
+        or (pa.types.is_fixed_size_list(column.type))
+    ):
+        if column.null_count:
+            raise bad("has missing values")
+        lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False)
+        if len(lengths) and lengths.min() != lengths.max():
+            raise bad("holds arrays of different shapes")
+        shape.append(int(lengths[0]) if len(lengths) else 0)
+        column = column.flatten()
+    if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
+        raise bad(f"holds {column.type} values, not numbers")
+    values = column.to_numpy(zero_copy_only=False)
+    return np.asarray(values.reshape(len(series), *shape), dtype=np.float32)
 
 
 def _list(names: Sequence[str], limit: int = 8) -> str:
