@@ -38,7 +38,7 @@ Progress = Callable[[str, int, int], None]
 # A model that fails on each of its first this many examples is broken, not unlucky: stop.
 _FAILURES_BEFORE_GIVING_UP = 32
 PREDICTIONS_FORMAT = 2  # bump when the stored per-example layout changes
-STATISTICS_FORMAT = 1  # bump when the statistics change for the same inputs
+ANALYSIS_FORMAT = 1  # bump when statistics or tables change for the same inputs
 
 
 @dataclass(frozen=True)
@@ -184,18 +184,8 @@ def run(config: CompareConfig, *, progress: Progress | None = None) -> Compariso
         _run_model(ref, model_files, dataset, y_true, task, store, data_fp, config, progress)
         for ref, model_files in zip(refs, files, strict=True)
     ]
-    preds = {r.name: r.predictions for r in results}
-    stats = _statistics(task, y_true, preds, results, store, config, progress)
-    rows = common_rows(preds)  # per-model tables use the examples the metrics use
-    results = [
-        replace(
-            r,
-            tables=task.tables(
-                y_true[rows], r.predictions.take(np.searchsorted(r.predictions.rows, rows))
-            ),
-        )
-        for r in results
-    ]
+    stats, tables = _analysis(task, y_true, results, store, config, progress)
+    results = [replace(r, tables=tables[r.name]) for r in results]
     comparison = Comparison(
         config,
         task.name,
@@ -212,30 +202,33 @@ def run(config: CompareConfig, *, progress: Progress | None = None) -> Compariso
     return replace(comparison, run_id=run_id)
 
 
-def _statistics(
+Tables = dict[str, list[dict[str, object]]]
+
+
+def _analysis(
     task: Task,
     y_true: np.ndarray,
-    preds: dict[str, Predictions],
     results: list[ModelResult],
     store: Store,
     config: CompareConfig,
     progress: Progress | None,
-) -> Statistics:
-    """Bootstrap CIs and paired tests, cached by everything they depend on."""
+) -> tuple[Statistics, dict[str, Tables]]:
+    """Bootstrap CIs, paired tests and per-model tables, cached by everything they depend on."""
     key = key_of(
-        "statistics",
-        STATISTICS_FORMAT,
+        "analysis",
+        ANALYSIS_FORMAT,
         [(r.name, r.prediction_key) for r in results],
         task.name,
         config.n_resamples,
         config.confidence,
         config.seed,
     )
-    cached = store.get_cached("statistics", key)
+    cached = store.get_cached("analysis", key)
     if cached is not None:
-        return statistics_from_dict(cached)
+        return statistics_from_dict(cached["statistics"]), cached["tables"]
     if progress:
         progress("statistics", 0, 1)
+    preds = {r.name: r.predictions for r in results}
     stats = compute_statistics(
         task,
         y_true,
@@ -244,10 +237,15 @@ def _statistics(
         confidence=config.confidence,
         seed=config.seed,
     )
-    store.put_cached("statistics", key, statistics_to_dict(stats))
+    rows = common_rows(preds)  # tables use the examples the metrics use
+    tables = {
+        name: task.tables(y_true[rows], p.take(np.searchsorted(p.rows, rows)))
+        for name, p in preds.items()
+    }
+    store.put_cached("analysis", key, {"statistics": statistics_to_dict(stats), "tables": tables})
     if progress:
         progress("statistics", 1, 1)
-    return stats
+    return stats, tables
 
 
 def _unique_names(refs: list[ModelRef]) -> list[ModelRef]:

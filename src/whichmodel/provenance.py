@@ -50,6 +50,7 @@ def result_library_versions() -> tuple[tuple[str, str], ...]:
     return tuple((k, v) for k, v in library_versions().items() if k in RESULT_LIBRARIES)
 
 
+@functools.cache
 def library_versions() -> dict[str, str]:
     """Installed versions of the libraries that can change a result (absent ones left out)."""
     versions = {"python": platform.python_version()}
@@ -91,7 +92,7 @@ def hardware() -> dict[str, Any]:
 
 def provenance(argv: list[str] | None = None) -> dict[str, Any]:
     return {
-        "versions": library_versions(),
+        "versions": dict(library_versions()),
         "hardware": hardware(),
         "threads": _torch_threads(),
         "command": " ".join(argv if argv is not None else sys.argv),

@@ -21,7 +21,10 @@ class ClassificationTask(Task):
     outcome_kind = "binary"
 
     def read_labels(self, labels: np.ndarray) -> np.ndarray:
-        values = np.asarray(labels, dtype=object)
+        values = np.asarray(labels)
+        if values.dtype.kind in "iub":  # the common case, vectorized: ints are their own text
+            return values.astype(str)
+        values = values.astype(object)
         missing = [
             i for i, v in enumerate(values) if v is None or (isinstance(v, float) and v != v)
         ]
