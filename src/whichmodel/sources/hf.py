@@ -78,12 +78,7 @@ def load(ref: ModelRef, options: LoadOptions) -> HFModel:
             folder, local_files_only=True, trust_remote_code=options.trust_remote_code
         )
     except ValueError as exc:
-        if "trust_remote_code" in str(exc):
-            raise UnsafeModelError(
-                f"{folder} needs code shipped in the folder; "
-                "pass --trust-remote-code if you trust it."
-            ) from exc
-        raise ModelLoadError(f"Cannot read {folder}/config.json: {exc}") from exc
+        raise _load_error(exc, f"{folder}/config.json") from exc
     from safetensors import SafetensorError
 
     model_class = _head_class(config, folder, options, transformers)
@@ -125,9 +120,14 @@ def _tokenizer(folder: Path, transformers: Any, options: LoadOptions) -> Any:
             folder, local_files_only=True, trust_remote_code=options.trust_remote_code
         )
     except (OSError, ValueError) as exc:
-        if "trust_remote_code" in str(exc):
-            raise UnsafeModelError(
-                f"The tokenizer in {folder} needs code shipped in the folder; "
-                "pass --trust-remote-code if you trust it."
-            ) from exc
-        raise ModelLoadError(f"Cannot load the tokenizer in {folder}: {exc}") from exc
+        raise _load_error(exc, f"the tokenizer in {folder}") from exc
+
+
+def _load_error(exc: Exception, what: str) -> UnsafeModelError | ModelLoadError:
+    """transformers refuses folder code without trust_remote_code by raising ValueError."""
+    if "trust_remote_code" in str(exc):
+        return UnsafeModelError(
+            f"Loading {what} needs code shipped in the folder; "
+            "pass --trust-remote-code if you trust it."
+        )
+    return ModelLoadError(f"Cannot load {what}: {exc}")
