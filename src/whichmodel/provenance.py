@@ -94,11 +94,20 @@ def provenance(argv: list[str] | None = None) -> dict[str, Any]:
     return {
         "versions": dict(library_versions()),
         "hardware": hardware(),
-        "threads": _torch_threads(),
+        "threads": threads(),
         "command": " ".join(argv if argv is not None else sys.argv),
     }
 
 
-def _torch_threads() -> int | None:
+def threads() -> dict[str, int]:
+    """Intra-op threads each numeric runtime in this process uses (torch, OpenMP, BLAS)."""
+    result: dict[str, int] = {}
     torch = sys.modules.get("torch")
-    return int(torch.get_num_threads()) if torch is not None else None
+    if torch is not None:
+        result["torch"] = int(torch.get_num_threads())
+    from threadpoolctl import threadpool_info
+
+    for pool in threadpool_info():
+        name = f"{pool['user_api']}:{pool['internal_api']}"
+        result[name] = max(result.get(name, 0), int(pool["num_threads"]))
+    return result
