@@ -150,6 +150,10 @@ def measure(config: CompareConfig, models: Path, stores: Path, repeats: int) -> 
         "cold_over_bare": round(med["cold"] / med["bare"], 3),
         "rerun_over_cold": round(med["rerun"] / med["cold"], 3),
         "stats_share_of_cold": round(med["stats"] / med["cold"], 3),
+        # What whichmodel adds per prediction, independent of how slow the models are.
+        "overhead_us_per_prediction": round(
+            1e6 * (med["cold"] - med["bare"]) / (state["comparison"].n_examples * len(bare_acc)), 1
+        ),
         "accuracy": bare_acc,
     }
 
@@ -169,16 +173,18 @@ def report(results: list[dict[str, Any]], repeats: int, batch_size: int) -> None
     print(f"\nseconds, median (min) of {repeats} repeats, batch size {batch_size}")
     print(
         f"{'rows':>6} {'bare':>15} {'cold':>15} {'cold/bare':>9} {'rerun':>15} "
-        f"{'rerun/cold':>10} {'stats':>15} {'stats/cold':>10}"
+        f"{'rerun/cold':>10} {'stats':>15} {'stats/cold':>10} {'µs/pred':>8}"
     )
     for r in results:
         cell = {k: f"{r[k + '_median_s']:.3f} ({r[k + '_min_s']:.3f})" for k in TIMED}
         print(
             f"{r['rows']:>6} {cell['bare']:>15} {cell['cold']:>15} {r['cold_over_bare']:>9.3f} "
             f"{cell['rerun']:>15} {r['rerun_over_cold']:>10.3f} {cell['stats']:>15} "
-            f"{r['stats_share_of_cold']:>10.3f}"
+            f"{r['stats_share_of_cold']:>10.3f} {r['overhead_us_per_prediction']:>8.1f}"
         )
     print("goals: cold/bare <= 1.05, rerun/cold <= 0.05")
+    print("µs/pred: (cold - bare) per example per model; cold/bare <= 1.05 holds for any model")
+    print("         slower than 20x this per example.")
     print("\naccuracy per model (bare loop == whichmodel, asserted on every timed run)")
     for name in results[0]["accuracy"]:
         row = "  ".join(f"{r['rows']} rows: {r['accuracy'][name]:.6f}" for r in results)

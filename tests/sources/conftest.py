@@ -224,9 +224,14 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Saved:
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 
     folder = tmp_path_factory.mktemp("bert") / "tiny-bert"
-    vocab = tmp_path_factory.mktemp("bert_vocab") / "vocab.txt"
-    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]) + "\n")
-    tokenizer = BertTokenizerFast(vocab_file=str(vocab))
+    vocab = tmp_path_factory.mktemp("bert_vocab")
+    (vocab / "vocab.txt").write_text(
+        "\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]) + "\n"
+    )
+    # From a folder: transformers 5 ignores BertTokenizerFast(vocab_file=...) and keeps only the
+    # special tokens, which would make every word [UNK].
+    tokenizer = BertTokenizerFast.from_pretrained(vocab, local_files_only=True)
+    assert tokenizer.vocab_size == 5 + len(WORDS)
     config = BertConfig(
         vocab_size=tokenizer.vocab_size,
         hidden_size=32,

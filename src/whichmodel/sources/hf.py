@@ -7,6 +7,8 @@ runs only with ``trust_remote_code``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,14 +85,28 @@ def load(ref: ModelRef, options: LoadOptions) -> HFModel:
 
     model_class = _head_class(config, folder, options, transformers)
     try:
-        model = model_class.from_pretrained(
-            folder, local_files_only=True, trust_remote_code=options.trust_remote_code
-        )
+        with _quiet_progress_bars(transformers):
+            model = model_class.from_pretrained(
+                folder, local_files_only=True, trust_remote_code=options.trust_remote_code
+            )
     except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
         raise ModelLoadError(f"Cannot load the weights in {folder}: {exc}") from exc
     model.eval()
     tokenizer = _tokenizer(folder, transformers, options)
     return HFModel(ref, model, tokenizer, reference_files(ref))
+
+
+@contextmanager
+def _quiet_progress_bars(transformers: Any) -> Iterator[None]:
+    """transformers 5 draws a "Loading weights" bar on stderr; whichmodel draws its own."""
+    hf_logging = transformers.utils.logging
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
 
 
 def _head_class(config: Any, folder: Path, options: LoadOptions, transformers: Any) -> Any:
