@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,6 @@ class CostProfile:
     peak_rss_bytes: int
     model_memory_bytes: int
     threads: int
-    error: str | None = field(default=None)
 
     def throughput(self, batch_size: int) -> float:
         """Examples per second at ``batch_size`` (batch size over median latency)."""
@@ -60,7 +59,8 @@ class CostProfile:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CostProfile:
-        values = dict(data)
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
         values["latency"] = {
             int(b): Latency(**{**lat, "samples_s": tuple(lat["samples_s"])})
             for b, lat in data["latency"].items()
