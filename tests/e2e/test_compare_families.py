@@ -108,31 +108,12 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> TinyBert:
     near-uniform probabilities): predictions then depend on the text and are confident, so a
     mix-up of the label columns changes every metric.
     """
-    import torch
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+    from helpers.tiny_hf import build_tiny_bert
 
-    vocab = tmp_path_factory.mktemp("bert_vocab")
-    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    (vocab / "vocab.txt").write_text("\n".join([*special, *VOCAB]) + "\n", encoding="utf-8")
-    tokenizer = BertTokenizerFast.from_pretrained(vocab, local_files_only=True)
-    assert tokenizer.vocab_size == len(special) + len(VOCAB)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=37,
-        max_position_embeddings=64,
-        initializer_range=0.5,
-        num_labels=len(BERT_ID2LABEL),
-        id2label=BERT_ID2LABEL,
-        label2id={v: k for k, v in BERT_ID2LABEL.items()},
-    )
-    torch.manual_seed(SEED)
-    model = BertForSequenceClassification(config).eval()
     folder = tmp_path_factory.mktemp("bert") / "tiny-bert"
-    model.save_pretrained(folder, safe_serialization=True)
-    tokenizer.save_pretrained(folder)
+    model, tokenizer = build_tiny_bert(
+        folder, VOCAB, BERT_ID2LABEL, seed=SEED, initializer_range=0.5
+    )
     return TinyBert(folder, model, tokenizer)
 
 

@@ -220,31 +220,8 @@ def mlp_exported(tiny_mlp: Any, tmp_path_factory: pytest.TempPathFactory) -> Pat
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Saved:
     """A BertForSequenceClassification (hidden 32, 2 layers) + WordPiece tokenizer, offline."""
-    import torch
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+    from helpers.tiny_hf import build_tiny_bert
 
     folder = tmp_path_factory.mktemp("bert") / "tiny-bert"
-    vocab = tmp_path_factory.mktemp("bert_vocab")
-    (vocab / "vocab.txt").write_text(
-        "\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]) + "\n"
-    )
-    # From a folder: transformers 5 ignores BertTokenizerFast(vocab_file=...) and keeps only the
-    # special tokens, which would make every word [UNK].
-    tokenizer = BertTokenizerFast.from_pretrained(vocab, local_files_only=True)
-    assert tokenizer.vocab_size == 5 + len(WORDS)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=37,
-        max_position_embeddings=64,
-        num_labels=len(LABELS),
-        id2label=LABELS,
-        label2id={v: k for k, v in LABELS.items()},
-    )
-    torch.manual_seed(SEED)
-    model = BertForSequenceClassification(config).eval()
-    model.save_pretrained(folder, safe_serialization=True)
-    tokenizer.save_pretrained(folder)
+    model, tokenizer = build_tiny_bert(folder, WORDS, LABELS, seed=SEED)
     return Saved(folder, (model, tokenizer))

@@ -1,0 +1,50 @@
+"""Tiny Hugging Face models built offline, with random seeded weights."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
+
+def build_tiny_bert(
+    folder: Path,
+    words: Sequence[str],
+    id2label: dict[int, str],
+    *,
+    seed: int = 0,
+    initializer_range: float = 0.02,
+) -> tuple[Any, Any]:
+    """Save a BertForSequenceClassification (hidden 32, 2 layers, 2 heads) and a WordPiece
+    tokenizer over ``words`` into ``folder``; returns (model in eval mode, tokenizer).
+
+    The tokenizer is read from a folder holding only vocab.txt: transformers 5 ignores
+    ``BertTokenizerFast(vocab_file=...)`` and keeps just the special tokens (every word [UNK]).
+    """
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    vocab = folder.parent / f"{folder.name}-vocab"
+    vocab.mkdir(parents=True, exist_ok=True)
+    (vocab / "vocab.txt").write_text("\n".join([*SPECIAL_TOKENS, *words]) + "\n", encoding="utf-8")
+    tokenizer = BertTokenizerFast.from_pretrained(vocab, local_files_only=True)
+    assert tokenizer.vocab_size == len(SPECIAL_TOKENS) + len(words)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=64,
+        initializer_range=initializer_range,
+        num_labels=len(id2label),
+        id2label=id2label,
+        label2id={v: k for k, v in id2label.items()},
+    )
+    torch.manual_seed(seed)
+    model = BertForSequenceClassification(config).eval()
+    model.save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
+    return model, tokenizer
