@@ -92,8 +92,10 @@ def iter_bootstrap_weights(n: int, n_resamples: int, seed: int) -> Iterator[np.n
     for start in range(0, n_resamples, per_chunk):
         b = min(per_chunk, n_resamples - start)
         draws = rng.integers(0, n, size=(b, n))  # (b, n) example indices
-        flat = (np.arange(b)[:, None] * n + draws).ravel()
-        yield np.bincount(flat, minlength=b * n).reshape(b, n).astype(np.float64)
+        # Counted into an (n, b) array and handed out transposed: (b, n) in Fortran order, so
+        # products with (n, ...) matrices, dense or sparse, read it without copying.
+        flat = (draws * b + np.arange(b)[:, None]).ravel()
+        yield np.bincount(flat, minlength=b * n).reshape(n, b).astype(np.float64).T
 
 
 def bootstrap_weights(n: int, n_resamples: int, seed: int) -> np.ndarray:

@@ -83,6 +83,7 @@ class Store:
         self.path = Path(path)
         self.root = self.path.parent
         self._local = threading.local()
+        self._classes_written: set[str] = set()  # sets whose class names are stored already
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -192,11 +193,13 @@ class Store:
                 "INSERT OR IGNORE INTO prediction_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 record,
             )
-            if classes is not None:
+            if classes is not None and key not in self._classes_written:
                 db.execute(
                     "UPDATE prediction_sets SET classes=? WHERE pred_key=? AND classes IS NULL",
                     (json.dumps(list(classes)), key),
                 )
+        if classes is not None:
+            self._classes_written.add(key)
 
     def finish_predictions(self, key: str) -> None:
         """Compact a set whose batches are all stored into one Parquet file (idempotent).

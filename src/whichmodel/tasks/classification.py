@@ -162,7 +162,8 @@ def _macro_f1_replicates(
     step = max(1, _CONFUSION_CELLS_PER_CHUNK // (k * (k + 1)))  # bounds memory for many classes
     return np.concatenate(
         [
-            _f1_from_counts(np.asarray(weights[i : i + step] @ onehot), k)
+            # (onehot.T @ w.T).T is w @ onehot; written this way scipy reads w.T in place
+            _f1_from_counts(np.asarray((onehot.T @ weights[i : i + step].T).T), k)
             for i in range(0, len(weights), step)
         ]
     )
