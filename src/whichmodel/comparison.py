@@ -8,6 +8,7 @@ The flow, each step cached in the store by content fingerprints::
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -279,13 +280,7 @@ def _run_model(
         [store.file_digest(f) for f in (*files, *code_files(ref))],
         result_library_versions(),
     )
-    loaded: list[Model] = []
-
-    def get_model() -> Model:
-        if not loaded:
-            loaded.append(load(ref, options))
-        return loaded[0]
-
+    get_model = functools.cache(lambda: load(ref, options))  # loaded only if a batch is missing
     key = key_of("predictions", PREDICTIONS_FORMAT, model_fp, data_fp, task.name, config.batch_size)
     preds, reused, computed = _predict(
         get_model, ref, dataset, task, store, key, config.batch_size, progress

@@ -20,6 +20,7 @@ import numpy as np
 
 from whichmodel.bench.cost import CostProfile
 from whichmodel.bench.timing import time_calls
+from whichmodel.provenance import threads
 from whichmodel.refs import parse_ref
 from whichmodel.sources import load_timed, reference_files
 from whichmodel.sources.base import Inputs, LoadOptions
@@ -66,14 +67,6 @@ def _read_inputs(request: dict[str, Any]) -> Inputs:
     return Inputs(request["kind"], data, tuple(request["columns"]))
 
 
-def _threads() -> int:
-    if "torch" in sys.modules:
-        return int(sys.modules["torch"].get_num_threads())
-    from threadpoolctl import threadpool_info
-
-    return max((int(i["num_threads"]) for i in threadpool_info()), default=1)
-
-
 def probe(request: dict[str, Any]) -> CostProfile:
     ref = parse_ref(request["ref"])
     inputs = _read_inputs(request)
@@ -106,7 +99,7 @@ def probe(request: dict[str, Any]) -> CostProfile:
         latency=latency,
         peak_rss_bytes=peak,
         model_memory_bytes=max(peak - baseline, 0),
-        threads=_threads(),
+        threads=max(threads().values(), default=1),
     )
 
 

@@ -41,13 +41,12 @@ def comparison_to_dict(c: Comparison) -> dict[str, Any]:
 
 
 def _model(m: ModelResult) -> dict[str, Any]:
-    cost = m.cost.to_dict() if m.cost else None
-    if cost:
+    cost = None
+    if m.cost is not None:
+        cost = m.cost.to_dict()
         for lat in cost["latency"].values():
-            lat["n"] = len(lat.pop("samples_s"))
-        cost["throughput"] = (
-            {str(b): m.cost.throughput(b) for b in m.cost.latency} if m.cost else {}
-        )
+            lat["n"] = len(lat.pop("samples_s"))  # raw samples stay in the store
+        cost["throughput"] = {str(b): m.cost.throughput(b) for b in m.cost.latency}
     return {
         "name": m.name,
         "ref": m.ref,
