@@ -80,3 +80,46 @@ def test_only_rows_every_model_predicted_are_scored():
     preds["bad"] = preds["bad"].take(np.flatnonzero(keep))
     stats = compute_statistics(get_task("classification"), y, preds, n_resamples=50)
     assert stats.n_examples == 90
+
+
+def test_bootstrap_weights_count_the_documented_draws():
+    # Resample b draws rng.integers(0, n, n) in turn; the counts are those draws, whatever the
+    # dtype the implementation draws with (so a seed keeps meaning the same resamples).
+    rng = np.random.default_rng(11)
+    draws = rng.integers(0, 60, size=(9, 60))  # one chunk at this size
+    expected = np.stack([np.bincount(d, minlength=60) for d in draws])
+    np.testing.assert_array_equal(bootstrap_weights(60, 9, seed=11), expected)
+
+
+@pytest.mark.parametrize("task_name", ["classification", "regression"])
+def test_shared_products_give_each_metrics_own_replicates(task_name, monkeypatch):
+    """_replicates multiplies the resample weights once for all models' metrics; every model's
+    replicates must equal what its metric computes alone, over several chunks of resamples, and
+    a metric with neither ``sums`` nor ``replicates`` must still go its own way."""
+    from whichmodel.analysis import stats
+    from whichmodel.tasks.base import Metric
+
+    monkeypatch.setattr(stats, "_WEIGHTS_PER_CHUNK", 300 * 7)  # 7 resamples per chunk
+    rng = np.random.default_rng(5)
+    task, n = get_task(task_name), 300
+    if task_name == "classification":
+        y, preds = _two_classifiers(n=n)
+        proba = rng.dirichlet(np.ones(3), size=n)
+        pred = np.array(["x", "y", "z"])[proba.argmax(1)]
+        preds["proba"] = Predictions(np.arange(n), pred, proba, ("x", "y", "z"))
+    else:
+        y = rng.normal(100.0, 3.0, n)
+        noise = {"a": 1.0, "b": 2.0}
+        preds = {k: Predictions(np.arange(n), y + rng.normal(0, s, n)) for k, s in noise.items()}
+    metrics = {name: task.metrics(y, p) for name, p in preds.items()}
+    first = next(iter(metrics))
+    plain = Metric("plain", True, lambda _y, p, w: float(np.average(p.rows, weights=w)))
+    metrics[first].append(plain)
+    got = stats._replicates(y, preds, metrics, 30, seed=2)
+    weights = bootstrap_weights(n, 30, seed=2)
+    for name, ms in metrics.items():
+        for m in ms:
+            np.testing.assert_allclose(
+                got[(name, m.name)], m.replicate(y, preds[name], weights), rtol=1e-12,
+                err_msg=f"{name} {m.name}",
+            )

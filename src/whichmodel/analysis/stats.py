@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from whichmodel.errors import TaskError
-from whichmodel.tasks.base import Metric, Predictions, Task
+from whichmodel.tasks.base import Metric, Predictions, Task, WeightedSums, weighted_sums
 
 
 @dataclass(frozen=True)
@@ -91,11 +91,15 @@ def iter_bootstrap_weights(n: int, n_resamples: int, seed: int) -> Iterator[np.n
     per_chunk = max(1, _WEIGHTS_PER_CHUNK // max(n, 1))
     for start in range(0, n_resamples, per_chunk):
         b = min(per_chunk, n_resamples - start)
-        draws = rng.integers(0, n, size=(b, n))  # (b, n) example indices
+        # (b, n) example indices. int32 halves the memory traffic and draws the same numbers as
+        # int64 for n < 2**31 (NumPy's bounded generator uses 32-bit draws for such ranges).
+        dtype = np.int32 if b * n < 2**31 else np.int64
+        flat = rng.integers(0, n, size=(b, n), dtype=dtype)
         # Counted into an (n, b) array and handed out transposed: (b, n) in Fortran order, so
         # products with (n, ...) matrices, dense or sparse, read it without copying.
-        flat = (draws * b + np.arange(b)[:, None]).ravel()
-        yield np.bincount(flat, minlength=b * n).reshape(n, b).astype(np.float64).T
+        flat *= b
+        flat += np.arange(b).astype(flat.dtype)[:, None]
+        yield np.bincount(flat.ravel(), minlength=b * n).reshape(n, b).astype(np.float64).T
 
 
 def bootstrap_weights(n: int, n_resamples: int, seed: int) -> np.ndarray:
@@ -189,15 +193,43 @@ def _replicates(
     seed: int,
 ) -> dict[tuple[str, str], np.ndarray]:
     """(model, metric) -> (B,) the metric on each bootstrap resample; every model sees the same
-    resamples, so differences of replicates are paired."""
-    chunks: dict[tuple[str, str], list[np.ndarray]] = {
+    resamples, so differences of replicates are paired.
+
+    Metrics written as weighted sums (``Metric.sums``) of every model share one product with
+    each chunk of resample weights, one for dense terms and one for sparse: the weights, the
+    largest array here, are read twice per chunk instead of once per model and metric.
+    """
+    from scipy.sparse import hstack
+
+    out: dict[tuple[str, str], list[np.ndarray]] = {
         (name, m.name): [] for name, ms in metrics.items() for m in ms
     }
+    dense: list[tuple[tuple[str, str], WeightedSums, Any]] = []  # terms (n, k) ndarray
+    sparse: list[tuple[tuple[str, str], WeightedSums, Any]] = []  # terms (n, k) sparse
+    other: list[tuple[str, Metric]] = []
+    for name, ms in metrics.items():
+        for m in ms:
+            if m.sums is None:
+                other.append((name, m))
+                continue
+            terms = m.sums.terms(y, preds[name])  # (n, k)
+            group = dense if isinstance(terms, np.ndarray) else sparse
+            group.append(((name, m.name), m.sums, terms))
+    groups = [(members, np.hstack([t for *_, t in members])) for members in [dense] if members]
+    if sparse:
+        groups.append((sparse, hstack([t for *_, t in sparse], format="csr")))
     for weights in iter_bootstrap_weights(len(y), n_resamples, seed):
-        for name, p in preds.items():
-            for metric in metrics[name]:
-                chunks[(name, metric.name)].append(metric.replicate(y, p, weights))
-    return {k: np.concatenate(v) for k, v in chunks.items()}
+        total = weights.sum(axis=1)  # (b,)
+        for members, terms in groups:
+            for rows, sums in weighted_sums(weights, terms):
+                start = 0
+                for key, metric_sums, t in members:
+                    width = t.shape[1]
+                    out[key].append(metric_sums.finish(sums[:, start : start + width], total[rows]))
+                    start += width
+        for name, m in other:
+            out[(name, m.name)].append(m.replicate(y, preds[name], weights))
+    return {k: np.concatenate(v) for k, v in out.items()}
 
 
 def paired_test(

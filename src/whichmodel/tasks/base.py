@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from whichmodel.sources.base import RawOutput
+
+if TYPE_CHECKING:
+    from scipy.sparse import spmatrix
 
 OutcomeKind = Literal["binary", "continuous"]
 
@@ -43,6 +46,54 @@ ScoreFn = Callable[[np.ndarray, Predictions, np.ndarray | None], float]
 # replicates(y_true, predictions, weights (B, n)) -> (B,): score under each row of weights, the
 # same numbers as ScoreFn with sample_weight=weights[b] (tests check this), only vectorized.
 ReplicateFn = Callable[[np.ndarray, Predictions, np.ndarray], np.ndarray]
+# terms(y_true, predictions) -> (n, k) per-example terms, a dense array or a scipy sparse matrix.
+TermsFn = Callable[[np.ndarray, Predictions], "np.ndarray | spmatrix"]
+# finish(sums (B, k), total_weight (B,)) -> (B,): the metric from each resample's weighted sums.
+FinishFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+_SUM_CELLS_PER_CHUNK = 1 << 22  # weighted sums of sparse terms held at once (32 MiB of float64)
+
+
+@dataclass(frozen=True)
+class WeightedSums:
+    """A metric that is a function of weighted sums of per-example terms.
+
+    Accuracy is ``sum(w * correct) / sum(w)``, macro-F1 a function of the weighted confusion
+    matrix. Written this way, the metrics of every model under every bootstrap resample come
+    from one matrix product per chunk of resamples (see ``analysis.stats``), not one pass over
+    the resample weights per model and metric.
+    """
+
+    terms: TermsFn
+    finish: FinishFn
+
+    def replicates(self, y_true: np.ndarray, preds: Predictions, weights: np.ndarray) -> np.ndarray:
+        """(B, n) weights -> (B,): the metric under each row of ``weights``."""
+        total = weights.sum(axis=1)
+        return np.concatenate(
+            [
+                self.finish(sums, total[rows])
+                for rows, sums in weighted_sums(weights, self.terms(y_true, preds))
+            ]
+        )
+
+
+def weighted_sums(
+    weights: np.ndarray, terms: np.ndarray | spmatrix
+) -> Iterator[tuple[slice, np.ndarray]]:
+    """``weights @ terms``, (B, n) x (n, k) -> (B, k), as (rows, (b, k) sums) chunks.
+
+    Dense terms come in one chunk. Sparse terms (e.g. one-hot confusion cells, k = classes²)
+    come in chunks of resamples that keep each dense result under ``_SUM_CELLS_PER_CHUNK``
+    cells.
+    """
+    if isinstance(terms, np.ndarray):
+        yield slice(0, len(weights)), np.asarray(weights @ terms)
+        return
+    step = max(1, _SUM_CELLS_PER_CHUNK // max(terms.shape[1], 1))
+    transposed = terms.T.tocsr()  # (k, n): (terms.T @ w.T).T is w @ terms, reading w.T in place
+    for i in range(0, len(weights), step):
+        yield slice(i, i + step), np.asarray(transposed @ weights[i : i + step].T).T
 
 
 @dataclass(frozen=True)
@@ -55,15 +106,20 @@ class Metric:
         score: the reference computation (scikit-learn), honouring ``sample_weight``.
         replicates: a vectorized equivalent for bootstrap weights, or None to call ``score`` per
             replicate.
+        sums: the metric as a function of weighted sums of per-example terms, when it is one;
+            preferred over ``replicates`` because all models share one product per resample chunk.
     """
 
     name: str
     higher_is_better: bool
     score: ScoreFn
     replicates: ReplicateFn | None = None
+    sums: WeightedSums | None = None
 
     def replicate(self, y_true: np.ndarray, preds: Predictions, weights: np.ndarray) -> np.ndarray:
         """The metric under each bootstrap weight vector: (B, n) -> (B,)."""
+        if self.sums is not None:
+            return self.sums.replicates(y_true, preds, weights)
         if self.replicates is not None:
             return self.replicates(y_true, preds, weights)
         return np.array([self.score(y_true, preds, w) for w in weights])

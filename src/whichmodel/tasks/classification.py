@@ -7,14 +7,16 @@ test suite checks that they equal scikit-learn's value with ``sample_weight`` fo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from whichmodel.errors import DataError, TaskError
 from whichmodel.sources.base import RawOutput, label_text
-from whichmodel.tasks.base import Metric, Predictions, Task
+from whichmodel.tasks.base import Metric, Predictions, Task, WeightedSums
 
-_CONFUSION_CELLS_PER_CHUNK = 1 << 22  # dense confusion counts held at once (32 MiB)
-
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 class ClassificationTask(Task):
     name = "classification"
@@ -74,17 +76,23 @@ class ClassificationTask(Task):
 
     def metrics(self, y_true: np.ndarray, preds: Predictions) -> list[Metric]:
         labels = tuple(sorted(set(y_true.tolist())))
+        k = len(labels)
         metrics = [
-            Metric("accuracy", True, _accuracy, _accuracy_replicates),
+            Metric("accuracy", True, _accuracy, sums=WeightedSums(_correct, _mean)),
             Metric(
                 "macro_f1",
                 True,
                 lambda y, p, w: _macro_f1(y, p, w, labels),
-                lambda y, p, W: _macro_f1_replicates(y, p, W, labels),
+                sums=WeightedSums(
+                    lambda y, p: _confusion_cells(y, p, labels),
+                    lambda sums, _total: _f1_from_counts(sums, k),
+                ),
             ),
         ]
         if preds.proba is not None and preds.classes and set(labels) <= set(preds.classes):
-            metrics.append(Metric("log_loss", False, _log_loss, _log_loss_replicates))
+            metrics.append(
+                Metric("log_loss", False, _log_loss, sums=WeightedSums(_nll, _mean))
+            )
         return metrics
 
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
@@ -128,9 +136,13 @@ def _accuracy(y: np.ndarray, p: Predictions, w: np.ndarray | None) -> float:
     return float(accuracy_score(y, p.pred, sample_weight=w))
 
 
-def _accuracy_replicates(y: np.ndarray, p: Predictions, weights: np.ndarray) -> np.ndarray:
-    correct = (p.pred == y).astype(np.float64)  # (n,)
-    return np.asarray((weights @ correct) / weights.sum(axis=1))  # (B,)
+def _correct(y: np.ndarray, p: Predictions) -> np.ndarray:
+    return np.asarray(p.pred == y, dtype=np.float64)[:, None]  # (n, 1)
+
+
+def _mean(sums: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """The weighted mean of a single per-example term: (B, 1), (B,) -> (B,)."""
+    return np.asarray(sums[:, 0] / total)
 
 
 def _macro_f1(
@@ -143,9 +155,9 @@ def _macro_f1(
     )
 
 
-def _macro_f1_replicates(
-    y: np.ndarray, p: Predictions, weights: np.ndarray, labels: tuple[str, ...]
-) -> np.ndarray:
+def _confusion_cells(y: np.ndarray, p: Predictions, labels: tuple[str, ...]) -> csr_matrix:
+    """One-hot (n, k * (k + 1)) of each example's confusion-matrix cell; its weighted column sums
+    are a resample's confusion matrix (true x predicted, column k = a label not in the data)."""
     from scipy.sparse import csr_matrix
 
     k = len(labels)
@@ -153,19 +165,9 @@ def _macro_f1_replicates(
     true_idx = np.searchsorted(sorted_labels, y)
     pred_idx = np.searchsorted(sorted_labels, p.pred).clip(max=k - 1)
     pred_idx[sorted_labels[pred_idx] != p.pred] = k  # k = a label not in the data
-    cell = true_idx * (k + 1) + pred_idx  # (n,) confusion-matrix cell of each example
-    # Each resample's confusion matrix sums its weights per cell: weights (B, n) times a sparse
-    # one-hot (n, cells) matrix, O(B n) work.
-    onehot = csr_matrix(
+    cell = true_idx * (k + 1) + pred_idx  # (n,)
+    return csr_matrix(
         (np.ones(len(cell)), (np.arange(len(cell)), cell)), shape=(len(cell), k * (k + 1))
-    )
-    step = max(1, _CONFUSION_CELLS_PER_CHUNK // (k * (k + 1)))  # bounds memory for many classes
-    return np.concatenate(
-        [
-            # (onehot.T @ w.T).T is w @ onehot; written this way scipy reads w.T in place
-            _f1_from_counts(np.asarray((onehot.T @ weights[i : i + step].T).T), k)
-            for i in range(0, len(weights), step)
-        ]
     )
 
 
@@ -196,12 +198,12 @@ def _log_loss(y: np.ndarray, p: Predictions, w: np.ndarray | None) -> float:
     return float(log_loss(y, proba, labels=labels, sample_weight=w))
 
 
-def _log_loss_replicates(y: np.ndarray, p: Predictions, weights: np.ndarray) -> np.ndarray:
+def _nll(y: np.ndarray, p: Predictions) -> np.ndarray:
+    """Per-example negative log-likelihood of the true class, as scikit-learn's log_loss takes
+    it: rows renormalized, clipped to [eps, 1 - eps] of the dtype. Returns (n, 1)."""
     labels, proba = _sorted_columns(p)
-    # As scikit-learn does: renormalize the rows, clip to [eps, 1 - eps] of the dtype.
     proba = proba / proba.sum(axis=1, keepdims=True)
     eps = np.finfo(proba.dtype).eps
     proba = np.clip(proba, eps, 1 - eps)
     column = np.searchsorted(np.asarray(labels), y)
-    nll = -np.log(proba[np.arange(len(y)), column])  # (n,)
-    return np.asarray((weights @ nll) / weights.sum(axis=1))
+    return np.asarray(-np.log(proba[np.arange(len(y)), column]))[:, None]

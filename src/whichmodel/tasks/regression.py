@@ -6,7 +6,7 @@ import numpy as np
 
 from whichmodel.errors import DataError, TaskError
 from whichmodel.sources.base import RawOutput
-from whichmodel.tasks.base import Metric, Predictions, Task
+from whichmodel.tasks.base import Metric, Predictions, Task, WeightedSums
 
 
 class RegressionTask(Task):
@@ -41,9 +41,9 @@ class RegressionTask(Task):
 
     def metrics(self, y_true: np.ndarray, preds: Predictions) -> list[Metric]:
         return [
-            Metric("mae", False, _mae, _mae_replicates),
-            Metric("rmse", False, _rmse, _rmse_replicates),
-            Metric("r2", True, _r2, _r2_replicates),
+            Metric("mae", False, _mae, sums=WeightedSums(_absolute_error, _mean)),
+            Metric("rmse", False, _rmse, sums=WeightedSums(_squared_error, _root_mean)),
+            Metric("r2", True, _r2, sums=WeightedSums(_r2_terms, _r2_from_sums)),
         ]
 
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
@@ -68,28 +68,36 @@ def _r2(y: np.ndarray, p: Predictions, w: np.ndarray | None) -> float:
     return float(r2_score(y, p.pred, sample_weight=w))
 
 
-def _weighted_mean(weights: np.ndarray, terms: np.ndarray) -> np.ndarray:
-    return np.asarray((weights @ terms) / weights.sum(axis=1))  # (B, n) @ (n,) -> (B,)
+def _absolute_error(y: np.ndarray, p: Predictions) -> np.ndarray:
+    return np.asarray(np.abs(y - p.pred.astype(np.float64)))[:, None]  # (n, 1)
 
 
-def _mae_replicates(y: np.ndarray, p: Predictions, weights: np.ndarray) -> np.ndarray:
-    return _weighted_mean(weights, np.abs(y - p.pred))
+def _squared_error(y: np.ndarray, p: Predictions) -> np.ndarray:
+    return ((y - p.pred.astype(np.float64)) ** 2)[:, None]  # (n, 1)
 
 
-def _rmse_replicates(y: np.ndarray, p: Predictions, weights: np.ndarray) -> np.ndarray:
-    return np.asarray(np.sqrt(_weighted_mean(weights, (y - p.pred) ** 2)))
+def _mean(sums: np.ndarray, total: np.ndarray) -> np.ndarray:
+    return np.asarray(sums[:, 0] / total)  # (B,)
 
 
-def _r2_replicates(y: np.ndarray, p: Predictions, weights: np.ndarray) -> np.ndarray:
-    # R² = 1 - SS_res / SS_tot, both weighted. Center y (and the predictions with it) first:
-    # sum(w y²) - W ȳ² cancels catastrophically when |y| is large next to its spread.
+def _root_mean(sums: np.ndarray, total: np.ndarray) -> np.ndarray:
+    return np.asarray(np.sqrt(sums[:, 0] / total))
+
+
+def _r2_terms(y: np.ndarray, p: Predictions) -> np.ndarray:
+    """(n, 3): centered y, squared residual, centered y². Centering first keeps
+    sum(w y²) - W ȳ² from cancelling catastrophically when |y| is large next to its spread."""
     center = y.mean()
     yc, pc = y - center, p.pred.astype(np.float64) - center
-    total = weights.sum(axis=1)  # (B,)
-    y_mean = (weights @ yc) / total  # (B,)
-    ss_res = weights @ (yc - pc) ** 2
-    ss_tot = weights @ (yc**2) - total * y_mean**2
+    return np.asarray(np.column_stack([yc, (yc - pc) ** 2, yc**2]))
+
+
+def _r2_from_sums(sums: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """R² = 1 - SS_res / SS_tot per resample, from the weighted sums of :func:`_r2_terms`."""
+    y_mean = sums[:, 0] / total  # (B,)
+    ss_res = sums[:, 1]
+    ss_tot = sums[:, 2] - total * y_mean**2
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = 1.0 - ss_res / ss_tot
     # scikit-learn: a constant target gives 1.0 for a perfect fit, else 0.0.
-    return np.where(ss_tot > 0, r2, np.where(ss_res == 0, 1.0, 0.0))
+    return np.asarray(np.where(ss_tot > 0, r2, np.where(ss_res == 0, 1.0, 0.0)))
