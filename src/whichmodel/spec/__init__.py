@@ -47,7 +47,7 @@ class InspectOptions:
     text: Path | None = None
     input_shape: tuple[int, ...] | None = None
     training_tokens: int | None = None
-    load: LoadOptions = LoadOptions()
+    load: LoadOptions = LoadOptions()  # noqa: RUF009 (frozen, so one shared default is safe)
 
     def check(self) -> InspectOptions:
         """Validate and normalize; raises ConfigError on a bad value."""

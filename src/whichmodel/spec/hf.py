@@ -18,9 +18,9 @@ from typing import Any
 from whichmodel.errors import MissingExtraError, ModelLoadError, ModelReferenceError
 from whichmodel.spec.base import DTYPE_BYTES, Fact, Identity, Size, unknown
 
-# Routed experts: `...mlp.experts.3.w1.weight` (one module per expert) or `...mlp.experts.gate_up_proj`
-# (transformers 5: one 3-D tensor (experts, out, in) per projection). Shared experts
-# (`shared_expert`, `shared_experts`) do not match: every token passes through them.
+# Routed experts: `...mlp.experts.3.w1.weight` (one module per expert) or
+# `...mlp.experts.gate_up_proj` (transformers 5: one 3-D tensor (experts, out, in) per projection).
+# Shared experts (`shared_expert`, `shared_experts`) do not match: every token passes them.
 _EXPERT_PARAM = re.compile(r"(^|\.)experts\.")
 _EXPERT_COUNT_KEYS = ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts")
 _EXPERTS_PER_TOKEN_KEYS = ("num_experts_per_tok", "num_experts_per_token", "moe_top_k", "top_k")
@@ -78,7 +78,7 @@ def _check_model_type(raw: dict[str, Any], path: Path, transformers: Any, truste
     if raw.get("auto_map") and not trusted:
         return  # AutoConfig turns this into the trust_remote_code error
     if not isinstance(model_type, str):
-        raise ModelLoadError(f"{path} has no 'model_type'; add one, e.g. \"model_type\": \"llama\".")
+        raise ModelLoadError(f"{path} has no 'model_type'; add one, e.g. \"model_type\": \"bert\".")
     close = difflib.get_close_matches(model_type, list(known.keys()), n=3)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise ModelLoadError(
@@ -105,11 +105,13 @@ def build(folder: Path, *, trust_remote_code: bool = False) -> Built:
             if cls is not None and hasattr(cls, "_from_config"):
                 model = cls._from_config(config, attn_implementation="eager")
             else:
-                model = transformers.AutoModel.from_config(
+                model = transformers.AutoModel.from_config(  # type: ignore[no-untyped-call]
                     config, attn_implementation="eager", trust_remote_code=trust_remote_code
                 )
     except (ValueError, TypeError, KeyError, AttributeError, RuntimeError) as exc:
-        raise ModelLoadError(f"Cannot build the model {folder}/config.json describes: {exc}") from exc
+        raise ModelLoadError(
+            f"Cannot build the model {folder}/config.json describes: {exc}"
+        ) from exc
     return Built(folder, raw, config, model.eval(), names[0] if names else type(model).__name__)
 
 
@@ -209,8 +211,10 @@ def _expert_counts(config: Any) -> tuple[Fact[int], Fact[int]]:
     experts = next((getattr(text, k) for k in _EXPERT_COUNT_KEYS if getattr(text, k, None)), None)
     if not experts or experts <= 1:
         return Fact(0, "config", "dense: no mixture of experts"), Fact(0, "config")
-    k = next((getattr(text, key) for key in _EXPERTS_PER_TOKEN_KEYS if getattr(text, key, None)), None)
-    per_token: Fact[int] = Fact(int(k), "config") if k else unknown("experts per token not in config")
+    k = next((getattr(text, n) for n in _EXPERTS_PER_TOKEN_KEYS if getattr(text, n, None)), None)
+    per_token: Fact[int] = (
+        Fact(int(k), "config") if k else unknown("experts per token not in config")
+    )
     return Fact(int(experts), "config"), per_token
 
 

@@ -185,7 +185,8 @@ def _placement(cfg: Any, mtype: str) -> Fact[str]:
         return Fact("parallel" if par else "pre", "config", "use_parallel_residual")
     if mtype == "falcon":
         par = bool(cfg.parallel_attn or cfg.new_decoder_architecture)
-        return Fact("parallel" if par else "pre", "config", "parallel_attn/new_decoder_architecture")
+        why = "parallel_attn/new_decoder_architecture"
+        return Fact("parallel" if par else "pre", "config", why)
     for table, value in ((_POST_LN, "post"), (_PARALLEL, "parallel"), (_SANDWICH, "pre+post"),
                          (_PRE_LN, "pre")):
         if mtype in table:

@@ -86,6 +86,8 @@ def _measure(path: Path, text: Path) -> tuple[Fact[float], Fact[float]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"Cannot read --text {text} as UTF-8 text: {exc}") from exc
     tok = HFTokenizer.from_file(str(path))
+    tok.no_padding()  # sentence-transformers folders pad every line to a fixed length
+    tok.no_truncation()
     lines = [line for line in content.splitlines() if line.strip()]
     n_tokens = sum(len(e.ids) for e in tok.encode_batch(lines, add_special_tokens=False))
     if n_tokens == 0:
