@@ -72,7 +72,7 @@ def test_flops_equal_a_real_forward(tmp_path: Path) -> None:
     from torch.utils.flop_counter import FlopCounterMode
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    config = LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+    config = LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=5,
                          num_attention_heads=4, num_key_value_heads=2, vocab_size=100,
                          max_position_embeddings=32, architectures=["LlamaForCausalLM"])
     config.save_pretrained(tmp_path)
@@ -83,6 +83,7 @@ def test_flops_equal_a_real_forward(tmp_path: Path) -> None:
     with torch.no_grad(), counter:
         model(input_ids=torch.randint(0, 100, (1, 32)))
     assert sheet.compute.forward_flops.source == "graph"
+    assert "extrapolated to 5 identical blocks" in sheet.compute.forward_flops.note
     assert sheet.compute.forward_flops.value * 32 == counter.get_total_flops()
 
 

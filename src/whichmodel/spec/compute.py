@@ -105,6 +105,55 @@ def count_flops(model: Any, inputs: dict[str, Any]) -> int:
     return int(counter.get_total_flops())
 
 
+def count_flops_by_depth(model: Any, inputs: dict[str, Any]) -> tuple[int, str]:
+    """FLOPs of one forward, counting a stack of L identical blocks from forwards through its
+    first 1 and 2 blocks: F(L) = F(1) + (L - 1)·(F(2) - F(1)). Exact when the blocks have the
+    same parameter shapes (FLOPs add up per block, and each block sees the same shapes); a 70B
+    model's 80 blocks then cost two short forwards instead of one long one. Any other model is
+    counted whole. Returns (FLOPs, a note saying which was done)."""
+    found = _identical_blocks(model)
+    if found is None:
+        return count_flops(model, inputs), ""
+    parent, attr, blocks = found
+    from torch import nn
+
+    counts = []
+    try:
+        for depth in (1, 2):
+            setattr(parent, attr, nn.ModuleList(list(blocks)[:depth]))
+            counts.append(count_flops(model, inputs))
+    finally:
+        setattr(parent, attr, blocks)
+    total = counts[0] + (len(blocks) - 1) * (counts[1] - counts[0])
+    return total, f"; 1- and 2-block forwards extrapolated to {len(blocks)} identical blocks"
+
+
+def _identical_blocks(model: Any) -> tuple[Any, str, Any] | None:
+    """The model's longest ModuleList (> 2 entries) if all its blocks have the same class and
+    parameter shapes, as (parent module, attribute name, list); else None."""
+    from torch import nn
+
+    best: tuple[str, Any] | None = None
+    for name, module in model.named_modules():
+        if isinstance(module, nn.ModuleList) and len(module) > 2 and (
+            best is None or len(module) > len(best[1])
+        ):
+            best = (name, module)
+    if best is None:
+        return None
+    name, blocks = best
+
+    def signature(block: Any) -> tuple[Any, ...]:
+        shapes = tuple((n, tuple(p.shape)) for n, p in block.named_parameters())
+        return (type(block), shapes)
+
+    first = signature(blocks[0])
+    if any(signature(b) != first for b in blocks):
+        return None
+    parent_name, _, attr = name.rpartition(".")
+    return model.get_submodule(parent_name) if parent_name else model, attr, blocks
+
+
 def analytic_flops_per_token(matmul_params: int, design: Design, *, context: int) -> int:
     """2·N + 4·L·T·d_attn per token: N the parameters in matmuls (everything but embedding
     lookups, plus the output projection), T the context, d_attn = heads · head size.
@@ -131,8 +180,9 @@ def llm_compute(model: Any, size: Size, design: Design, *, context: int, matmul_
     # which a meta tensor cannot answer.
     inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "use_cache": False}
     try:
-        flops = Fact(count_flops(model, inputs) // context, "graph",
-                     f"FlopCounterMode on meta, forward of {context} tokens / {context}")
+        total, how = count_flops_by_depth(model, inputs)
+        flops = Fact(total // context, "graph",
+                     f"FlopCounterMode on meta, forward of {context} tokens / {context}{how}")
     except (RuntimeError, NotImplementedError, TypeError, ValueError) as exc:
         flops = Fact(analytic_flops_per_token(matmul_params, design, context=context), "formula",
                      f"{formula}; FlopCounterMode failed on meta: {exc}"[:300])
