@@ -14,7 +14,8 @@ Python process (so imports and peak memory are its own), ``--repeats`` times, al
   ``AutoConfig.from_pretrained(DIR)``, ``init_empty_weights()``, ``AutoModel.from_config(config,
   dtype=float32)``, ``calculate_maximum_sizes(model)``.
 
-Each child reports the time of its work after imports (``work_s``) and its peak RSS
+Each child reports the time of its imports (torch, transformers and the Llama model code,
+``import_s``), of its work after them (``work_s``) and its peak RSS
 (``ru_maxrss``); the parent measures the whole process (``process_s``, imports included).
 Timings on a shared machine are noisy: we print the median and min/max of the repeats.
 """
@@ -32,12 +33,16 @@ from pathlib import Path
 
 WHICHMODEL = """
 import json, resource, sys, time
+start = time.perf_counter()
 import torch, transformers, whichmodel.spec
+transformers.LlamaForCausalLM, transformers.LlamaModel  # import the model code (lazy)
+imports = time.perf_counter() - start
 start = time.perf_counter()
 sheet = whichmodel.spec.inspect("hf:" + sys.argv[1])
 work = time.perf_counter() - start
-print(json.dumps({"work_s": work, "rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                  * 1024, "params": sheet.size.total.value,
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+print(json.dumps({"import_s": imports, "work_s": work, "rss_bytes": rss,
+                  "params": sheet.size.total.value,
                   "flops_per_token": sheet.compute.forward_flops.value,
                   "flops_source": sheet.compute.forward_flops.source,
                   "weights_bytes_bf16": sheet.size.bytes_at.value["bf16"]}))
@@ -45,17 +50,21 @@ print(json.dumps({"work_s": work, "rss_bytes": resource.getrusage(resource.RUSAG
 
 ACCELERATE = """
 import json, resource, sys, time
+start = time.perf_counter()
 import torch, transformers
 from accelerate import init_empty_weights
 from accelerate.utils import calculate_maximum_sizes
+transformers.LlamaForCausalLM, transformers.LlamaModel  # import the model code (lazy)
+imports = time.perf_counter() - start
 start = time.perf_counter()
 config = transformers.AutoConfig.from_pretrained(sys.argv[1])
 with init_empty_weights():
     model = transformers.AutoModel.from_config(config, dtype=torch.float32)
 total, largest = calculate_maximum_sizes(model)
 work = time.perf_counter() - start
-print(json.dumps({"work_s": work, "rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                  * 1024, "params": sum(p.numel() for p in model.parameters()),
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+print(json.dumps({"import_s": imports, "work_s": work, "rss_bytes": rss,
+                  "params": sum(p.numel() for p in model.parameters()),
                   "fp32_bytes": total}))
 """
 
@@ -88,13 +97,13 @@ def main() -> None:
             runs[name].append(run(code, folder))
     for name, results in runs.items():
         print(f"{name}:")
-        for key in ("work_s", "process_s", "rss_bytes"):
+        for key in ("import_s", "work_s", "process_s", "rss_bytes"):
             values = [r[key] for r in results]
             scale, unit = (2**20, "MiB") if key == "rss_bytes" else (1, "s")
             print(f"  {key:10s} median {statistics.median(values) / scale:8.2f} {unit}   "
                   f"min {min(values) / scale:8.2f}   max {max(values) / scale:8.2f}")
         last = results[-1]
-        facts = {k: v for k, v in last.items() if k not in ("work_s", "process_s", "rss_bytes")}
+        facts = {k: v for k, v in last.items() if not k.endswith(("_s", "rss_bytes"))}
         print(f"  {facts}")
 
 
