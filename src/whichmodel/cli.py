@@ -195,6 +195,8 @@ def inspect_command(
     for key, value, source, note in sheet_rows(sheet):
         table.add_row(escape(key), escape(value), escape(source), f"[dim]{escape(note)}[/]")
     out.print(table)
+    for note in sheet.notes:
+        out.print(f"[yellow]{escape(note)}[/]", highlight=False)
 
 
 def _shape(text: str | None) -> tuple[int, ...] | None:
@@ -228,13 +230,19 @@ def diff_command(
     if as_json:
         sys.stdout.write(json.dumps(diff_to_dict(result), indent=2, default=str) + "\n")
         return
-    table = Table(box=box.SIMPLE_HEAD, title=f"{len(result.differences)} differences, "
-                  f"{len(result.same)} facts the same")
-    for col in ("fact", escape(result.a.identity.name), escape(result.b.identity.name),
-                "consequence"):
-        table.add_column(col, overflow="fold")
-    for key, va, vb, consequence in diff_rows(result):
-        table.add_row(escape(key), escape(va), escape(vb), escape(consequence))
+    a_name, b_name = result.a.identity.name, result.b.identity.name
+    out.print(f"{a_name} vs {b_name}: {len(result.differences)} differences, "
+              f"{len(result.same)} facts the same", markup=False, highlight=False)
+    rows = diff_rows(result)
+    for *_, consequence in rows:
+        if consequence:
+            out.print(f"  • {consequence}", markup=False, highlight=False)
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("fact", no_wrap=True)
+    table.add_column(escape(a_name), overflow="fold")
+    table.add_column(escape(b_name), overflow="fold")
+    for key, va, vb, _ in rows:
+        table.add_row(escape(key), escape(va), escape(vb))
     out.print(table)
 
 

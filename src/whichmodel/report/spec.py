@@ -28,7 +28,7 @@ def fmt(key: str, value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value[:20]) + (" …" if len(value) > 20 else "")
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{int(value):,}" if value.is_integer() and abs(value) >= 1000 else f"{value:.4g}"
     if isinstance(value, int):
         if "bytes" in name:
             return human_bytes(value)

@@ -66,7 +66,8 @@ def diff(a: SpecSheet, b: SpecSheet) -> SpecDiff:
 def _ratio(r: float) -> str:
     """How many times larger or smaller: 4.0 -> '4.0× larger', 0.25 -> '4.0× smaller'."""
     x, word = (r, "larger") if r >= 1 else (1 / r, "smaller")
-    return f"{x:.1f}× {word}" if x < 100 else f"{x:,.0f}× {word}"
+    digits = 2 if x < 2 else 1  # 1.03× is worth saying; 4.0× is enough
+    return f"{x:.{digits}f}× {word}" if x < 100 else f"{x:,.0f}× {word}"
 
 
 def _consequence(key: str, va: Any, vb: Any, names: tuple[str, str], b: SpecSheet) -> str:
@@ -77,11 +78,12 @@ def _consequence(key: str, va: Any, vb: Any, names: tuple[str, str], b: SpecShee
     r = vb / va
     what = _RATIOS[key]
     if key == "size.active":
-        return (f"{b_name}: {what} {_ratio(r)} than {a_name} → ~{_ratio(r)} FLOPs per token")
+        return f"{b_name}: {what} {_ratio(r)} than {a_name} → ~{r:.2f}× the FLOPs per token"
     if key.startswith("memory.kv_cache") and b.design is not None:
         d = b.design
         why = f"{d.attention.value} with {d.kv_heads.value} K/V heads"
-        if d.sliding_window.value:
-            why += f", {d.sliding_window.value}-token window"
+        window, context = d.sliding_window.value, b.memory.context if b.memory else None
+        if key.endswith("at_context") and window and context and window < context:
+            why += f", {window}-token window"
         return f"{b_name}: {why} → {what} {_ratio(r)} than {a_name} at the same context"
     return f"{b_name}: {what} {_ratio(r)} than {a_name}"

@@ -143,8 +143,7 @@ def module_size(model: Any, config: Any | None, *, stored_dtype: str | None) -> 
                                  f"{per_token.value} of {experts.value} experts per token")
     else:
         active = Fact(total, "formula", "dense: every parameter is used for every token")
-    dtype = stored_dtype or "float32"
-    at = {"stored": int(total * DTYPE_BYTES.get(dtype, 4))}
+    at = {"stored": int(total * DTYPE_BYTES[stored_dtype])} if stored_dtype else {}
     at.update({k: int(total * DTYPE_BYTES[k]) for k in ("fp32", "bf16", "int8", "int4")})
     return Size(
         total=Fact(total, "graph"),

@@ -49,7 +49,16 @@ def inspect_hf(ref: ModelRef, opts: InspectOptions) -> SpecSheet:
         adapter=adapter,
         recipe=files.recipe(folder),
         generation=files.generation(folder),
+        notes=_notes(design, opts),
     )
+
+
+def _notes(design: Any, opts: InspectOptions) -> tuple[str, ...]:
+    limit = design.context_length.value if design is not None else None
+    if opts.context and limit and opts.context > limit:
+        return (f"--context {opts.context} is beyond the model's context length {limit}: "
+                "FLOPs and KV cache are extrapolated",)
+    return ()
 
 
 def _default_context(design: Any) -> int | None:
