@@ -242,3 +242,18 @@ def test_cli_inspect_json_and_diff(tmp_path: Path, cli) -> None:
     result = cli("diff", f"hf:{a}", f"hf:{b}")
     assert result.returncode == 0, result.stderr
     assert "MQA with 1 K/V heads" in result.stdout and "8.0× smaller" in result.stdout
+
+
+def test_torch_transformer_layer_flops_match_formula() -> None:
+    """nn.TransformerEncoderLayer's fused inference path must not hide its FLOPs:
+    per layer 8·T·d² (Q, K, V, out) + 4·T²·d (scores, weighted sum) + 4·T·d·ff (MLP)."""
+    import torch
+
+    from whichmodel.spec import InspectOptions
+
+    t, d, ff = 16, 32, 64
+    layer = torch.nn.TransformerEncoderLayer(d, nhead=4, dim_feedforward=ff, batch_first=True)
+    encoder = torch.nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False).eval()
+    sheet = whichmodel.inspect(encoder, InspectOptions(input_shape=(t, d)))
+    assert sheet.compute.forward_flops.value == 2 * (8 * t * d * d + 4 * t * t * d + 4 * t * d * ff)
+    assert sheet.identity.family.value == "transformer"

@@ -100,8 +100,15 @@ def count_flops(model: Any, inputs: dict[str, Any]) -> int:
     from torch.utils.flop_counter import FlopCounterMode
 
     counter = FlopCounterMode(display=False)
-    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), counter:
-        model(**inputs)
+    # nn.TransformerEncoderLayer's inference fast path is one fused op FlopCounterMode does not
+    # know (it would count 0 for the attention and MLP): switch it off while counting.
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), counter:
+            model(**inputs)
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)
     return int(counter.get_total_flops())
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from whichmodel.errors import MissingExtraError, ModelLoadError, ModelReferenceError
-from whichmodel.spec.base import DTYPE_BYTES, Fact, Identity, Size, unknown
+from whichmodel.spec.base import DTYPE_BYTES, Fact, Identity, Size, Source, unknown
 
 # Routed experts: `...mlp.experts.3.w1.weight` (one module per expert) or
 # `...mlp.experts.gate_up_proj` (transformers 5: one 3-D tensor (experts, out, in) per projection).
@@ -129,7 +129,9 @@ class _quiet:
         self.logging.set_verbosity(self.level)
 
 
-def module_size(model: Any, config: Any | None, *, stored_dtype: str | None) -> Size:
+def module_size(
+    model: Any, config: Any | None, *, stored_dtype: str | None, dtype_source: Source = "config"
+) -> Size:
     """Parameter counts of a module tree (shared tensors once) and its bytes at common dtypes."""
     params = dict(model.named_parameters())  # named_parameters() skips tied duplicates
     total = sum(p.numel() for p in params.values())
@@ -153,7 +155,8 @@ def module_size(model: Any, config: Any | None, *, stored_dtype: str | None) -> 
         experts=experts,
         experts_per_token=per_token,
         active=active,
-        stored_dtype=Fact(stored_dtype, "config") if stored_dtype else unknown("no dtype stored"),
+        stored_dtype=Fact(stored_dtype, dtype_source) if stored_dtype else unknown(
+            "no dtype stored"),
         bytes_at=Fact(at, "formula", "parameters × bytes per parameter (int4: 0.5)"),
     )
 

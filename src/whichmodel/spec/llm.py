@@ -280,7 +280,7 @@ def _context(cfg: Any) -> Fact[int]:
                "max_seq_len")
     if n:
         return Fact(int(n), "config")
-    return unknown("no context length in config (relative positions)")
+    return unknown("no context length in config")
 
 
 def _tied(model: Any, config: Any) -> Fact[bool]:

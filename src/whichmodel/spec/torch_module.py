@@ -45,7 +45,7 @@ def inspect_module(module: Any, opts: InspectOptions, *, name: str, ref: str) ->
     from whichmodel.spec import canonical_dtype
 
     stored = canonical_dtype(next(iter(dtypes))) if len(dtypes) == 1 else None
-    size = module_size(module, None, stored_dtype=stored)
+    size = module_size(module, None, stored_dtype=stored, dtype_source="graph")
     compute: Compute | None = None
     if opts.input_shape:
         shape = tuple(opts.input_shape)
