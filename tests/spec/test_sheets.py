@@ -257,3 +257,19 @@ def test_torch_transformer_layer_flops_match_formula() -> None:
     sheet = whichmodel.inspect(encoder, InspectOptions(input_shape=(t, d)))
     assert sheet.compute.forward_flops.value == 2 * (8 * t * d * d + 4 * t * t * d + 4 * t * d * ff)
     assert sheet.identity.family.value == "transformer"
+
+
+def test_sklearn_reference_through_skops(tmp_path: Path, cli) -> None:
+    import skops.io as sio
+    from sklearn.datasets import load_iris
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    x, y = load_iris(return_X_y=True)
+    model = GradientBoostingClassifier(n_estimators=3, max_depth=2, random_state=0).fit(x, y)
+    path = tmp_path / "gb.skops"
+    sio.dump(model, path)
+    result = cli("inspect", f"sklearn:{path}", "--json")
+    assert result.returncode == 0, result.stderr
+    est = json.loads(result.stdout)["estimator"]
+    assert est["trees"]["value"] == 3 * 3  # one regression tree per class per stage
+    assert est["nodes"]["value"] == sum(t.tree_.node_count for t in model.estimators_.ravel())

@@ -98,8 +98,11 @@ def inspect(ref: ModelRef | str | Any, options: InspectOptions | None = None, **
         from whichmodel.sources import load
 
         model = load(parsed, opts.load)
-        return _inspect_object(getattr(model, "module", None) or model.estimator,  # type: ignore[attr-defined]
-                               opts, ref=parsed)
+        # An empty nn.Sequential is falsy: test for None, not truth.
+        inner = getattr(model, "module", None)
+        if inner is None:
+            inner = getattr(model, "estimator", None)
+        return _inspect_object(inner, opts, ref=parsed)
     raise ModelReferenceError(f"Spec sheets of '{parsed.kind}:' models are not supported.")
 
 
