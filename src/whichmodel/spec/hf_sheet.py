@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from whichmodel.refs import ModelRef
-from whichmodel.spec import hf, llm
+from whichmodel.spec import hf, llm, tokenizer
 from whichmodel.spec.base import Compute, SpecSheet
 from whichmodel.spec.compute import example_compute, llm_compute, memory
 
@@ -20,7 +20,7 @@ _SSM_FLOP_TOKENS = 16
 
 def inspect_hf(ref: ModelRef, opts: InspectOptions) -> SpecSheet:
     """Build the folder's model on meta and read every section the folder has files for."""
-    from whichmodel.spec import adapters, canonical_dtype, files, tokenizer
+    from whichmodel.spec import adapters, canonical_dtype, files
 
     folder = Path(ref.target)
     adapter = adapters.read_adapter(folder)
@@ -49,16 +49,19 @@ def inspect_hf(ref: ModelRef, opts: InspectOptions) -> SpecSheet:
         adapter=adapter,
         recipe=files.recipe(folder),
         generation=files.generation(folder),
-        notes=_notes(design, opts),
+        notes=_notes(design, opts, folder),
     )
 
 
-def _notes(design: Any, opts: InspectOptions) -> tuple[str, ...]:
+def _notes(design: Any, opts: InspectOptions, folder: Path) -> tuple[str, ...]:
+    notes = []
     limit = design.context_length.value if design is not None else None
     if opts.context and limit and opts.context > limit:
-        return (f"--context {opts.context} is beyond the model's context length {limit}: "
-                "FLOPs and KV cache are extrapolated",)
-    return ()
+        notes.append(f"--context {opts.context} is beyond the model's context length {limit}: "
+                     "FLOPs and KV cache are extrapolated")
+    if opts.text is not None and tokenizer.read(folder) is None:
+        notes.append(f"--text was not measured: {folder} has no tokenizer files")
+    return tuple(notes)
 
 
 def _default_context(design: Any) -> int | None:
