@@ -87,30 +87,23 @@ def test_flops_equal_a_real_forward(tmp_path: Path) -> None:
     assert sheet.compute.forward_flops.value * 32 == counter.get_total_flops()
 
 
-def test_kv_cache_gqa_and_sliding_window(sheets: dict) -> None:
+def test_kv_cache_gqa_and_sliding_window(sheets: dict, tmp_path: Path) -> None:
     # Llama-3-8B: 32 layers × 8 K/V heads × 128 dims × 2 (K, V) × 2 bytes = 128 KiB per token.
     per_token = 2 * 32 * 8 * 128 * 2
     assert kv_cache_bytes(layers=32, kv_heads=8, head_dim=128, tokens=1) == per_token
-    llama3 = inspect(f"hf:{_write(LLAMA3_8B, 'LlamaConfig', 'l3')}", dtype="bf16", context=8192,
-                     batch=4)
+    llama3 = inspect(f"hf:{_write(tmp_path, LLAMA3_8B, 'LlamaConfig')}", dtype="bf16",
+                     context=8192, batch=4)
     assert llama3.memory.kv_cache_bytes_per_token.value == per_token
     assert llama3.memory.kv_cache_bytes_at_context.value == per_token * 8192 * 4
     # Mistral-7B's 4096-token window caps the cache: at 32k tokens it holds 4096.
-    mistral = inspect(f"hf:{_write(MISTRAL_7B, 'MistralConfig', 'm')}", dtype="bf16",
+    mistral = inspect(f"hf:{_write(tmp_path, MISTRAL_7B, 'MistralConfig')}", dtype="bf16",
                       context=32768)
     assert mistral.memory.kv_cache_bytes_at_context.value == per_token * 4096
     assert sheets["falcon-7b"].design.kv_heads.value == 1  # multi_query overrides num_kv_heads
 
 
-_ROOT: list[Path] = []
-
-
-def _write(kwargs: dict, cls: str, name: str) -> Path:
-    import tempfile
-
-    if not _ROOT:
-        _ROOT.append(Path(tempfile.mkdtemp()))
-    return Released(name, cls, kwargs, cls.replace("Config", "ForCausalLM"), 1, "").write(_ROOT[0])
+def _write(root: Path, kwargs: dict, cls: str) -> Path:
+    return Released(cls, cls, kwargs, cls.replace("Config", "ForCausalLM"), 1, "").write(root)
 
 
 def test_options_are_checked() -> None:

@@ -151,6 +151,11 @@ def test_diff_puts_consequences_first(tmp_path: Path) -> None:
                              "the same context"
     assert result.differences[0].consequence  # the consequential ones lead
     assert "design.kv_heads" in {d.key for d in result.differences}
+    from whichmodel.report.spec import diff_to_dict
+
+    data = json.loads(json.dumps(diff_to_dict(result)))
+    assert data["a"]["design"]["kv_heads"]["value"] == 8
+    assert data["differences"][0]["consequence"] == result.differences[0].consequence
 
 
 def test_folder_files_adapter_recipe_generation(tmp_path: Path) -> None:
