@@ -4,6 +4,7 @@ The public API (imported lazily, so ``import whichmodel`` stays cheap)::
 
     whichmodel.load(ref)                        -> Model
     whichmodel.compare(refs, data, task=...)    -> Comparison
+    whichmodel.inspect(ref)                     -> SpecSheet
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from whichmodel.comparison import CompareConfig, Comparison, compare
     from whichmodel.sources import load
+    from whichmodel.spec import inspect
+    from whichmodel.spec.base import SpecSheet
 
 _EXPORTS = {
     "compare": "whichmodel.comparison",
     "Comparison": "whichmodel.comparison",
     "CompareConfig": "whichmodel.comparison",
     "load": "whichmodel.sources",
+    "inspect": "whichmodel.spec",
+    "SpecSheet": "whichmodel.spec.base",
 }
 
 
@@ -32,4 +37,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'whichmodel' has no attribute {name!r}")
 
 
-__all__ = ["CompareConfig", "Comparison", "compare", "load"]
+__all__ = ["CompareConfig", "Comparison", "SpecSheet", "compare", "inspect", "load"]

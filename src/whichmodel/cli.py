@@ -145,6 +145,107 @@ def demo(
     )
 
 
+@app.command("inspect")
+def inspect_command(
+    ref: Annotated[str, typer.Argument(help="hf:DIR, torch:..., onnx:FILE or sklearn:FILE.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the sheet as JSON.")] = False,
+    text: Annotated[
+        str | None, typer.Option(help="Measure the tokenizer on this text file.")
+    ] = None,
+    context: Annotated[
+        int | None, typer.Option(help="Tokens of context for FLOPs and KV cache.")
+    ] = None,
+    dtype: Annotated[
+        str | None, typer.Option(help="dtype for memory: fp32, fp16, bf16, int8, int4.")
+    ] = None,
+    batch: Annotated[int, typer.Option(help="Sequences in the KV cache.")] = 1,
+    input_shape: Annotated[
+        str | None, typer.Option(help="One example's shape for torch FLOPs, e.g. 1,8,8.")
+    ] = None,
+    training_tokens: Annotated[
+        int | None, typer.Option(help="Training tokens D for the 6·N·D estimate.")
+    ] = None,
+    allow_pickle: Annotated[
+        bool, typer.Option(help="Allow pickle/joblib files (they can run code).")
+    ] = False,
+    trust_remote_code: Annotated[
+        bool, typer.Option(help="Allow code shipped in Hugging Face folders.")
+    ] = False,
+) -> None:
+    """Print a model's spec sheet: size, FLOPs, memory, KV cache, design, tokenizer, files."""
+    from whichmodel.sources.base import LoadOptions
+    from whichmodel.spec import InspectOptions, inspect
+
+    options = InspectOptions(
+        context=context, dtype=dtype, batch=batch, text=Path(text) if text else None,
+        input_shape=_shape(input_shape), training_tokens=training_tokens,
+        load=LoadOptions(allow_pickle=allow_pickle, trust_remote_code=trust_remote_code),
+    )
+    sheet = inspect(ref, options)
+    if as_json:
+        sys.stdout.write(json.dumps(sheet.to_dict(), indent=2, default=str) + "\n")
+        return
+    from whichmodel.report.spec import context_line, sheet_rows
+
+    table = Table(box=box.SIMPLE_HEAD, title=escape(f"{sheet.identity.name}: "
+                                                    f"{sheet.identity.architecture.value}"),
+                  caption=escape(context_line(sheet)))
+    for col in ("fact", "value", "source", "note"):
+        table.add_column(col, overflow="fold")
+    for key, value, source, note in sheet_rows(sheet):
+        table.add_row(escape(key), escape(value), escape(source), f"[dim]{escape(note)}[/]")
+    out.print(table)
+    for note in sheet.notes:
+        out.print(f"[yellow]{escape(note)}[/]", highlight=False)
+
+
+def _shape(text: str | None) -> tuple[int, ...] | None:
+    if not text:
+        return None
+    try:
+        return tuple(int(x) for x in text.split(","))
+    except ValueError:
+        raise ConfigError(
+            f"--input-shape must be integers separated by commas. Got {text!r}."
+        ) from None
+
+
+@app.command("diff")
+def diff_command(
+    a: Annotated[str, typer.Argument(help="First model reference.")],
+    b: Annotated[str, typer.Argument(help="Second model reference.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
+    context: Annotated[
+        int | None, typer.Option(help="Tokens of context for FLOPs and KV cache (both models).")
+    ] = None,
+    dtype: Annotated[str | None, typer.Option(help="dtype for memory (both models).")] = None,
+) -> None:
+    """Two spec sheets side by side: the differences first, each with what it costs."""
+    from whichmodel.report.spec import diff_rows, diff_to_dict
+    from whichmodel.spec import InspectOptions, inspect
+    from whichmodel.spec.diff import diff
+
+    options = InspectOptions(context=context, dtype=dtype)
+    result = diff(inspect(a, options), inspect(b, options))
+    if as_json:
+        sys.stdout.write(json.dumps(diff_to_dict(result), indent=2, default=str) + "\n")
+        return
+    a_name, b_name = result.a.identity.name, result.b.identity.name
+    out.print(f"{a_name} vs {b_name}: {len(result.differences)} differences, "
+              f"{len(result.same)} facts the same", markup=False, highlight=False)
+    rows = diff_rows(result)
+    for *_, consequence in rows:
+        if consequence:
+            out.print(f"  • {consequence}", markup=False, highlight=False)
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("fact", no_wrap=True)
+    table.add_column(escape(a_name), overflow="fold")
+    table.add_column(escape(b_name), overflow="fold")
+    for key, va, vb, _ in rows:
+        table.add_row(escape(key), escape(va), escape(vb))
+    out.print(table)
+
+
 def _with_progress(work: Any) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 

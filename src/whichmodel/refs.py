@@ -5,6 +5,7 @@
     torch:model.pt                               a TorchScript file
     torch:model.pt2                              a ``torch.export`` archive
     hf:path/to/folder                            a local Hugging Face folder
+    onnx:model.onnx                              an ONNX graph (spec sheets: inspect and diff)
 
 Any reference takes ``?name=...`` to set the name shown in tables, and a bare path is accepted when
 its kind is clear from it (``.skops``, ``.pt``, ``.pt2``, a folder with ``config.json``).

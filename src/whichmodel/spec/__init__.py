@@ -1,0 +1,134 @@
+"""Spec sheets: what a model is, read from the artifact (``whichmodel.inspect``), and how two
+differ (:func:`whichmodel.spec.diff.diff`).
+
+    >>> sheet = inspect("hf:path/to/folder")           # doctest: +SKIP
+    >>> sheet.size.total.value, sheet.design.attention.value  # doctest: +SKIP
+    (6738415616, 'MHA')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from whichmodel.errors import ConfigError, ModelReferenceError
+from whichmodel.refs import ModelRef, parse_ref
+from whichmodel.sources.base import LoadOptions
+from whichmodel.spec.base import DTYPE_BYTES, Fact, SpecSheet
+from whichmodel.spec.compute import kv_cache_bytes
+
+#: dtype spellings users and configs use -> the sheet's names.
+DTYPE_ALIASES = {
+    "float32": "fp32", "fp32": "fp32", "float": "fp32", "float16": "fp16", "fp16": "fp16",
+    "half": "fp16", "bfloat16": "bf16", "bf16": "bf16", "int8": "int8", "int4": "int4",
+    "float64": "fp64",
+}
+
+
+@dataclass(frozen=True)
+class InspectOptions:
+    """What the sheet is computed at.
+
+    Args:
+        context: tokens of context for per-token FLOPs and the KV cache (default: the model's
+            context length, capped at :attr:`default_context_cap` for FLOP counting speed).
+        dtype: dtype for the memory figures (default: the stored dtype, else fp32).
+        batch: sequences held in the KV cache at once.
+        text: a text file to measure the tokenizer on (characters and words per token).
+        input_shape: one example's shape for non-LLM FLOPs, e.g. ``(1, 8, 8)``.
+        training_tokens: tokens for the 6·N·D training-FLOPs estimate.
+        load: what the user allowed when loading (pickle, remote code).
+    """
+
+    context: int | None = None
+    dtype: str | None = None
+    batch: int = 1
+    text: Path | None = None
+    input_shape: tuple[int, ...] | None = None
+    training_tokens: int | None = None
+    load: LoadOptions = LoadOptions()  # noqa: RUF009 (frozen, so one shared default is safe)
+
+    def check(self) -> InspectOptions:
+        """Validate and normalize; raises ConfigError on a bad value."""
+        if self.context is not None and self.context < 1:
+            raise ConfigError(f"--context must be a positive number of tokens. Got {self.context}.")
+        if self.batch < 1:
+            raise ConfigError(f"--batch must be at least 1. Got {self.batch}.")
+        if self.dtype is not None and self.dtype.lower() not in DTYPE_ALIASES:
+            raise ConfigError(
+                f"--dtype must be one of {', '.join(sorted(set(DTYPE_ALIASES.values())))}. "
+                f"Got {self.dtype!r}."
+            )
+        if self.text is not None and not Path(self.text).is_file():
+            raise ConfigError(f"--text {self.text}: no such file.")
+        return self
+
+
+def canonical_dtype(name: str | None) -> str | None:
+    """``torch.bfloat16`` / ``bfloat16`` / ``bf16`` -> ``bf16``; None when not a known dtype."""
+    if name is None:
+        return None
+    return DTYPE_ALIASES.get(str(name).replace("torch.", "").lower())
+
+
+def inspect(ref: ModelRef | str | Any, options: InspectOptions | None = None, **kwargs: Any
+            ) -> SpecSheet:
+    """The spec sheet of a model reference (``hf:``, ``torch:``, ``onnx:``, ``sklearn:``), or of a
+    live ``torch.nn.Module`` / scikit-learn estimator.
+
+    Keyword arguments are :class:`InspectOptions` fields (``context=4096, dtype="bf16"``).
+
+    Raises:
+        WhichModelError: the reference is malformed, its files unreadable, or its config unknown.
+    """
+    opts = (options or InspectOptions(**kwargs)).check()
+    if not isinstance(ref, ModelRef | str):
+        return _inspect_object(ref, opts)
+    parsed = parse_ref(ref) if isinstance(ref, str) else ref
+    if parsed.kind == "hf":
+        from whichmodel.spec.hf_sheet import inspect_hf
+
+        return inspect_hf(parsed, opts)
+    if parsed.kind == "onnx":
+        from whichmodel.spec.onnx_graph import inspect_onnx
+
+        return inspect_onnx(parsed, opts)
+    if parsed.kind in ("torch", "sklearn"):
+        from whichmodel.sources import load
+
+        model = load(parsed, opts.load)
+        # An empty nn.Sequential is falsy: test for None, not truth.
+        inner = getattr(model, "module", None)
+        if inner is None:
+            inner = getattr(model, "estimator", None)
+        return _inspect_object(inner, opts, ref=parsed)
+    raise ModelReferenceError(f"Spec sheets of '{parsed.kind}:' models are not supported.")
+
+
+def _inspect_object(obj: Any, opts: InspectOptions, *, ref: ModelRef | None = None) -> SpecSheet:
+    name = ref.name if ref else type(obj).__name__
+    raw = str(ref) if ref else f"<{type(obj).__name__} object>"
+    if hasattr(obj, "named_parameters") and hasattr(obj, "modules"):
+        from whichmodel.spec.torch_module import inspect_module
+
+        return inspect_module(obj, opts, name=name, ref=raw)
+    if hasattr(obj, "fit") or hasattr(obj, "get_booster"):
+        from whichmodel.spec.estimators import inspect_estimator
+
+        return inspect_estimator(obj, name=name, ref=raw)
+    raise ModelReferenceError(
+        f"Cannot make a spec sheet of a {type(obj).__name__}; pass a model reference "
+        "(hf:DIR, torch:..., onnx:FILE, sklearn:FILE), a torch.nn.Module or an estimator."
+    )
+
+
+__all__ = [
+    "DTYPE_BYTES",
+    "Fact",
+    "InspectOptions",
+    "SpecSheet",
+    "canonical_dtype",
+    "inspect",
+    "kv_cache_bytes",
+]

@@ -1,0 +1,219 @@
+"""Forward FLOPs, KV cache and inference memory.
+
+FLOPs are counted with :class:`torch.utils.flop_counter.FlopCounterMode` on a forward pass of the
+``meta``-built model (shapes only, no arithmetic), with eager attention so that its two matmuls
+are seen (the SDPA kernel counts 0 on CPU). When that forward cannot run on ``meta``, the sheet
+falls back to the formula of PaLM (Chowdhery et al. 2022, Appendix B) and says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from whichmodel.spec.base import DTYPE_BYTES, Compute, Design, Fact, Memory, Size, unknown
+
+
+def kv_cache_bytes(
+    *,
+    layers: int,
+    kv_heads: int,
+    head_dim: int,
+    tokens: int,
+    dtype_bytes: float = 2,
+    batch: int = 1,
+    sliding_window: int | None = None,
+    sliding_layers: int = 0,
+    latent_dim: int | None = None,
+) -> int:
+    """Bytes of the K and V cache after ``tokens`` tokens of context.
+
+    Per layer and token a layer stores K and V: ``2 · kv_heads · head_dim`` values
+    (GQA/MQA shrink ``kv_heads``). ``sliding_layers`` of the ``layers`` keep at most
+    ``sliding_window`` tokens. With multi-head latent attention (DeepSeek-V2 §2.1.2) a layer
+    stores one latent of ``latent_dim`` values (``kv_lora_rank + qk_rope_head_dim``) instead.
+
+    >>> kv_cache_bytes(layers=32, kv_heads=8, head_dim=128, tokens=1)  # Llama-3-8B, bf16
+    131072
+    """
+    per_layer_token = latent_dim if latent_dim else 2 * kv_heads * head_dim
+    full = layers - sliding_layers
+    window = min(tokens, sliding_window) if sliding_window else tokens
+    values = per_layer_token * (full * tokens + sliding_layers * window) * batch
+    return int(values * dtype_bytes)
+
+
+def kv_cache(design: Design, family: str, *, tokens: int, dtype: str, batch: int) -> Fact[int]:
+    """The KV cache of a decoder at ``tokens`` tokens, or why there is none."""
+    if "decoder" not in family:
+        return Fact(0, "formula", f"{family}: no KV cache")
+    d = design
+    layers, kv, dim = d.layers.value, d.kv_heads.value, d.head_dim.value
+    if "encoder-decoder" in family and d.layers.note:
+        layers = int(d.layers.note.split("+")[1].split()[0])  # decoder self-attention only
+    if not (layers and kv and dim):
+        return unknown("layers, K/V heads or head size unknown")
+    latent = None
+    note = ""
+    if d.kv_lora_rank.value:
+        latent = int(d.kv_lora_rank.value) + _rope_dim(d)
+        note = "MLA latent per layer (the paper's cache; transformers caches full K/V)"
+    if "encoder-decoder" in family:
+        note = "decoder self-attention only (cross-attention K/V scale with the input length)"
+    size = kv_cache_bytes(
+        layers=int(layers), kv_heads=int(kv), head_dim=int(dim), tokens=tokens,
+        dtype_bytes=DTYPE_BYTES[dtype], batch=batch,
+        sliding_window=d.sliding_window.value, sliding_layers=int(d.sliding_layers.value or 0),
+        latent_dim=latent,
+    )
+    return Fact(size, "formula", note or d.kv_heads.note)
+
+
+def _rope_dim(d: Design) -> int:
+    note = d.head_dim.note  # "MLA: 128 + 64 rotary"
+    return int(note.split("+")[1].split()[0]) if "+" in note else 0
+
+
+def memory(size: Size, design: Design | None, family: str, *, context: int | None, dtype: str,
+           batch: int) -> Memory:
+    """Weights at ``dtype`` plus the KV cache of ``batch`` sequences of ``context`` tokens."""
+    total = size.total.value
+    weights: Fact[int] = (
+        Fact(int(total * DTYPE_BYTES[dtype]), "formula") if total else unknown("parameters unknown")
+    )
+    if design is None or context is None:
+        per_token: Fact[int] = Fact(0, "formula", "no KV cache")
+        at_context: Fact[int] = per_token
+    else:
+        per_token = kv_cache(design, family, tokens=1, dtype=dtype, batch=1)
+        at_context = kv_cache(design, family, tokens=context, dtype=dtype, batch=batch)
+    if weights.value is not None and at_context.value is not None:
+        total_bytes: Fact[int] = Fact(weights.value + at_context.value, "formula")
+    else:
+        total_bytes = unknown("weights or KV cache unknown")
+    return Memory(dtype, batch, context, weights, per_token, at_context, total_bytes)
+
+
+def count_flops(model: Any, inputs: dict[str, Any]) -> int:
+    """FLOPs of one forward pass of ``model`` on ``inputs`` (meta or real tensors)."""
+    import torch
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    # nn.TransformerEncoderLayer's inference fast path is one fused op FlopCounterMode does not
+    # know (it would count 0 for the attention and MLP): switch it off while counting.
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), counter:
+            model(**inputs)
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)
+    return int(counter.get_total_flops())
+
+
+def count_flops_by_depth(model: Any, inputs: dict[str, Any]) -> tuple[int, str]:
+    """FLOPs of one forward, counting a stack of L identical blocks from forwards through its
+    first 1 and 2 blocks: F(L) = F(1) + (L - 1)·(F(2) - F(1)). Exact when the blocks have the
+    same parameter shapes (FLOPs add up per block, and each block sees the same shapes); a 70B
+    model's 80 blocks then cost two short forwards instead of one long one. Any other model is
+    counted whole. Returns (FLOPs, a note saying which was done)."""
+    found = _identical_blocks(model)
+    if found is None:
+        return count_flops(model, inputs), ""
+    parent, attr, blocks = found
+    from torch import nn
+
+    counts = []
+    try:
+        for depth in (1, 2):
+            setattr(parent, attr, nn.ModuleList(list(blocks)[:depth]))
+            counts.append(count_flops(model, inputs))
+    finally:
+        setattr(parent, attr, blocks)
+    total = counts[0] + (len(blocks) - 1) * (counts[1] - counts[0])
+    return total, f"; 1- and 2-block forwards extrapolated to {len(blocks)} identical blocks"
+
+
+def _identical_blocks(model: Any) -> tuple[Any, str, Any] | None:
+    """The model's longest ModuleList (> 2 entries) if all its blocks have the same class and
+    parameter shapes, as (parent module, attribute name, list); else None."""
+    from torch import nn
+
+    best: tuple[str, Any] | None = None
+    for name, module in model.named_modules():
+        if isinstance(module, nn.ModuleList) and len(module) > 2 and (
+            best is None or len(module) > len(best[1])
+        ):
+            best = (name, module)
+    if best is None:
+        return None
+    name, blocks = best
+
+    def signature(block: Any) -> tuple[Any, ...]:
+        shapes = tuple((n, tuple(p.shape)) for n, p in block.named_parameters())
+        return (type(block), shapes)
+
+    first = signature(blocks[0])
+    if any(signature(b) != first for b in blocks):
+        return None
+    parent_name, _, attr = name.rpartition(".")
+    return model.get_submodule(parent_name) if parent_name else model, attr, blocks
+
+
+def analytic_flops_per_token(matmul_params: int, design: Design, *, context: int) -> int:
+    """2·N + 4·L·T·d_attn per token: N the parameters in matmuls (everything but embedding
+    lookups, plus the output projection), T the context, d_attn = heads · head size.
+    PaLM (Chowdhery et al. 2022), Appendix B; training is 3× this (6·N + 12·L·H·Q·T)."""
+    n = matmul_params
+    layers, heads, dim = design.layers.value, design.heads.value, design.head_dim.value
+    return 2 * n + 4 * int(layers or 0) * context * int(heads or 0) * int(dim or 0)
+
+
+def llm_compute(model: Any, size: Size, design: Design, *, context: int, matmul_params: int,
+                training_tokens: int | None) -> Compute:
+    """Per-token forward FLOPs at ``context``: counted on meta when the forward runs there."""
+    import torch
+
+    formula = "2·N + 4·L·T·d_attn (PaLM App. B), N the active matmul parameters"
+    if size.experts.value:
+        # Experts run as torch._grouped_mm, which FlopCounterMode (torch 2.13) does not count.
+        flops: Fact[int] = Fact(analytic_flops_per_token(matmul_params, design, context=context),
+                                "formula", formula + "; FlopCounterMode misses grouped experts")
+        return Compute(flops, "token", context, None, _training(size, training_tokens),
+                       training_tokens)
+    ids = torch.zeros((1, context), dtype=torch.long, device="meta")
+    # An explicit all-ones mask keeps transformers from inspecting position ids with .item(),
+    # which a meta tensor cannot answer.
+    inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "use_cache": False}
+    try:
+        total, how = count_flops_by_depth(model, inputs)
+        flops = Fact(total // context, "graph",
+                     f"FlopCounterMode on meta, forward of {context} tokens / {context}{how}")
+    except (RuntimeError, NotImplementedError, TypeError, ValueError) as exc:
+        flops = Fact(analytic_flops_per_token(matmul_params, design, context=context), "formula",
+                     f"{formula}; FlopCounterMode failed on meta: {exc}"[:300])
+    return Compute(flops, "token", context, None, _training(size, training_tokens),
+                   training_tokens)
+
+
+def _training(size: Size, tokens: int | None) -> Fact[int]:
+    if tokens is None:
+        return Fact(None, "formula", "pass training tokens to get 6·N·D")
+    n = size.active.value or size.total.value or 0
+    return Fact(6 * int(n) * tokens, "formula", "6·N·D (Kaplan et al. 2020, §2.1), N active")
+
+
+def example_compute(model: Any, inputs: dict[str, Any], shape: tuple[int, ...], size: Size,
+                    *, training_tokens: int | None = None) -> Compute:
+    """Per-example forward FLOPs of a non-LLM on ``inputs`` (batch of one)."""
+    flops: Fact[int] = unknown("FlopCounterMode could not run the forward")
+    for attempt in (inputs, {k: v for k, v in inputs.items() if k != "attention_mask"}):
+        try:
+            flops = Fact(count_flops(model, attempt), "graph",
+                         f"FlopCounterMode, one example of shape {shape}")
+            break
+        except (RuntimeError, NotImplementedError, TypeError, ValueError) as exc:
+            flops = unknown(f"FlopCounterMode could not run the forward: {exc}"[:300])
+    return Compute(flops, "example", None, shape, _training(size, training_tokens),
+                   training_tokens)

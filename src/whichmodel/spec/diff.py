@@ -1,0 +1,89 @@
+"""Two spec sheets side by side: the differences first, each with a consequence computed from
+the numbers ("B: GQA with 8 K/V heads → KV cache 4.0× smaller than A at the same context")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from whichmodel.spec.base import SpecSheet
+
+# Facts whose ratio has a consequence worth a sentence: key -> what the number is.
+_RATIOS: dict[str, str] = {
+    "size.total": "parameters",
+    "size.active": "active parameters per token",
+    "compute.forward_flops": "forward FLOPs",
+    "memory.weights_bytes": "weight memory",
+    "memory.kv_cache_bytes_per_token": "KV cache",
+    "memory.kv_cache_bytes_at_context": "KV cache at full context",
+    "design.context_length": "context length",
+    "design.vocab_size": "vocabulary",
+    "tokenizer.chars_per_token": "characters per token",
+}
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One fact that differs: both values and, when numbers allow, what it means."""
+
+    key: str
+    a: Any
+    b: Any
+    consequence: str
+
+
+@dataclass(frozen=True)
+class SpecDiff:
+    """Two sheets and their differences (consequential ones first)."""
+
+    a: SpecSheet
+    b: SpecSheet
+    differences: tuple[Difference, ...]
+    same: tuple[str, ...]
+
+
+def diff(a: SpecSheet, b: SpecSheet) -> SpecDiff:
+    """Compare every fact of two sheets (facts unknown in both are skipped)."""
+    fa, fb = a.facts(), b.facts()
+    names = (a.identity.name, b.identity.name)
+    if names[0] == names[1]:
+        names = ("A", "B")
+    found: list[Difference] = []
+    same: list[str] = []
+    for key in [*fa, *[k for k in fb if k not in fa]]:
+        va = fa[key].value if key in fa else None
+        vb = fb[key].value if key in fb else None
+        if va is None and vb is None:
+            continue
+        if va == vb:
+            same.append(key)
+            continue
+        found.append(Difference(key, va, vb, _consequence(key, va, vb, names, b)))
+    ranked = sorted(found, key=lambda d: (d.key not in _RATIOS, not d.consequence))
+    return SpecDiff(a, b, tuple(ranked), tuple(same))
+
+
+def _ratio(r: float) -> str:
+    """How many times larger or smaller: 4.0 -> '4.0× larger', 0.25 -> '4.0× smaller'."""
+    x, word = (r, "larger") if r >= 1 else (1 / r, "smaller")
+    digits = 2 if x < 2 else 1  # 1.03× is worth saying; 4.0× is enough
+    return f"{x:.{digits}f}× {word}" if x < 100 else f"{x:,.0f}× {word}"
+
+
+def _consequence(key: str, va: Any, vb: Any, names: tuple[str, str], b: SpecSheet) -> str:
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (va, vb))
+    if key not in _RATIOS or not numbers or not va or not vb:
+        return ""
+    a_name, b_name = names
+    r = vb / va
+    what = _RATIOS[key]
+    if key == "size.active":
+        return f"{b_name}: {what} {_ratio(r)} than {a_name} → ~{r:.2f}× the FLOPs per token"
+    if key.startswith("memory.kv_cache") and b.design is not None:
+        d = b.design
+        why = f"{d.attention.value} with {d.kv_heads.value} K/V heads"
+        window, context = d.sliding_window.value, b.memory.context if b.memory else None
+        if key.endswith("at_context") and window and context and window < context:
+            why += f", {window}-token window"
+        return f"{b_name}: {why} → {what} {_ratio(r)} than {a_name} at the same context"
+    return f"{b_name}: {what} {_ratio(r)} than {a_name}"

@@ -1,0 +1,116 @@
+"""Spec sheets of scikit-learn, XGBoost and LightGBM estimators: trees, depth, leaves, features,
+or a linear model's coefficients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from whichmodel.spec.base import Estimator, Fact, Identity, Size, SpecSheet, unknown
+
+
+def inspect_estimator(estimator: Any, *, name: str, ref: str) -> SpecSheet:
+    """The sheet of a fitted estimator (a Pipeline is described by its last step)."""
+    from whichmodel.sources.sklearn import _architecture, _framework, count_parameters
+
+    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    est = _trees(final)
+    n = count_parameters(estimator)
+    total: Fact[int] = Fact(n, "weights", "learned numbers (trees: nodes)") if n is not None else (
+        unknown("not counted for this estimator"))
+    none: Fact[Any] = Fact(0, "formula", "not a mixture of experts")
+    size = Size(total, total, Fact(0, "formula"), total, none, none, total, unknown(""),
+                unknown("in-memory size depends on the library"))
+    kind = str(est.kind.value)
+    return SpecSheet(
+        identity=Identity(name, ref, Fact(_framework(estimator), "weights"),
+                          Fact(_architecture(estimator), "weights"),
+                          Fact("tree ensemble" if est.trees.value else kind, "weights"),
+                          Fact({type(s).__name__: 1 for s in _steps(estimator)}, "weights")),
+        size=size,
+        estimator=est,
+    )
+
+
+def _steps(estimator: Any) -> list[Any]:
+    return [s for _, s in estimator.steps] if hasattr(estimator, "steps") else [estimator]
+
+
+def _features(est: Any) -> Fact[int]:
+    n = getattr(est, "n_features_in_", None)
+    return Fact(int(n), "weights") if n is not None else unknown("not fitted")
+
+
+def _outputs(est: Any) -> Fact[int]:
+    classes = getattr(est, "classes_", None)
+    return Fact(len(classes), "weights", "classes") if classes is not None else Fact(1, "weights")
+
+
+def _trees(est: Any) -> Estimator:
+    if hasattr(est, "get_booster"):
+        return _xgboost(est)
+    if hasattr(est, "booster_"):
+        return _lightgbm(est)
+    found = [getattr(t, "tree_", None) for t in _flat(getattr(est, "estimators_", None))]
+    trees: list[Any] = [t for t in found if t is not None]
+    if hasattr(est, "tree_"):
+        trees = [est.tree_]
+    if trees:
+        return Estimator(
+            kind=Fact("tree ensemble" if len(trees) > 1 else "decision tree", "weights"),
+            n_features=_features(est), n_outputs=_outputs(est),
+            trees=Fact(len(trees), "weights"),
+            max_depth=Fact(max(int(t.max_depth) for t in trees), "weights"),
+            nodes=Fact(sum(int(t.node_count) for t in trees), "weights"),
+            leaves=Fact(sum(int(t.n_leaves) for t in trees), "weights"),
+        )
+    kind = "linear" if hasattr(est, "coef_") else type(est).__name__
+    none: Fact[int] = Fact(0, "weights", "no trees")
+    return Estimator(Fact(kind, "weights"), _features(est), _outputs(est), none, none, none, none)
+
+
+def _flat(items: Any) -> list[Any]:
+    if items is None:
+        return []
+    out: list[Any] = []
+    for item in items if not hasattr(items, "ravel") else items.ravel():
+        out.extend(_flat(item) if isinstance(item, list | tuple) else [item])
+    return out
+
+
+def _xgboost(est: Any) -> Estimator:
+    frame = est.get_booster().trees_to_dataframe()
+    trees = int(frame["Tree"].nunique())
+    leaves = int((frame["Feature"] == "Leaf").sum())
+    return Estimator(Fact("gradient-boosted trees (XGBoost)", "weights"), _features(est),
+                     _outputs(est), Fact(trees, "weights"), _xgb_depth(frame),
+                     Fact(len(frame), "weights"), Fact(leaves, "weights"))
+
+
+def _xgb_depth(frame: Any) -> Fact[int]:
+    depth = 0
+    for _, tree in frame.groupby("Tree"):
+        children = {**dict(zip(tree["Yes"], tree["ID"], strict=False)),
+                    **dict(zip(tree["No"], tree["ID"], strict=False))}
+        for node in tree["ID"]:
+            d, cur = 0, node
+            while cur in children:
+                cur, d = children[cur], d + 1
+            depth = max(depth, d)
+    return Fact(depth, "weights", "edges from root to the deepest leaf")
+
+
+def _lightgbm(est: Any) -> Estimator:
+    info = est.booster_.dump_model()["tree_info"]
+    leaves = sum(int(t["num_leaves"]) for t in info)
+    depths = [_lgb_depth(t["tree_structure"]) for t in info]
+    return Estimator(Fact("gradient-boosted trees (LightGBM)", "weights"), _features(est),
+                     _outputs(est), Fact(len(info), "weights"),
+                     Fact(max(depths, default=0), "weights"),
+                     Fact(sum(2 * int(t["num_leaves"]) - 1 for t in info), "weights"),
+                     Fact(leaves, "weights"))
+
+
+def _lgb_depth(node: dict[str, Any]) -> int:
+    if "leaf_index" in node or "left_child" not in node:
+        return 0
+    return 1 + max(_lgb_depth(node["left_child"]), _lgb_depth(node["right_child"]))

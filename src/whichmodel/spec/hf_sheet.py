@@ -1,0 +1,113 @@
+"""The spec sheet of a Hugging Face folder: config on meta + files in the folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from whichmodel.refs import ModelRef
+from whichmodel.spec import hf, llm, tokenizer
+from whichmodel.spec.base import Compute, SpecSheet
+from whichmodel.spec.compute import example_compute, llm_compute, memory
+
+if TYPE_CHECKING:
+    from whichmodel.spec import InspectOptions
+
+#: Per-token FLOPs of a state-space model do not depend on the context; its meta forward loops
+#: over positions in Python, so it is counted on this many tokens.
+_SSM_FLOP_TOKENS = 16
+
+
+def inspect_hf(ref: ModelRef, opts: InspectOptions) -> SpecSheet:
+    """Build the folder's model on meta and read every section the folder has files for."""
+    from whichmodel.spec import adapters, canonical_dtype, files
+
+    folder = Path(ref.target)
+    adapter = adapters.read_adapter(folder)
+    if adapter is not None and not (folder / "config.json").is_file():
+        return adapters.adapter_only_sheet(ref, adapter)
+    built = hf.build(folder, trust_remote_code=opts.load.trust_remote_code)
+    storage = files.storage(folder, built.raw)
+    stored = canonical_dtype(
+        built.raw.get("torch_dtype") or built.raw.get("dtype")
+    ) or files.majority_dtype(storage)
+    size = hf.released_head(built, hf.module_size(built.model, built.config, stored_dtype=stored))
+    ident = hf.identity(built, ref.name, str(ref))
+    family = str(ident.family.value)
+    design = llm.design(built.config, built.model) if "transformer" in family else None
+    dtype = canonical_dtype(opts.dtype) or stored or "fp32"
+    context = opts.context or _default_context(design)
+    compute = _compute(built, size, design, family, context, opts)
+    return SpecSheet(
+        identity=ident,
+        size=size,
+        compute=compute,
+        memory=memory(size, design, family, context=context, dtype=dtype, batch=opts.batch),
+        design=design,
+        tokenizer=tokenizer.read(folder, text=opts.text),
+        storage=storage,
+        adapter=adapter,
+        recipe=files.recipe(folder),
+        generation=files.generation(folder),
+        notes=_notes(design, opts, folder),
+    )
+
+
+def _notes(design: Any, opts: InspectOptions, folder: Path) -> tuple[str, ...]:
+    notes = []
+    limit = design.context_length.value if design is not None else None
+    if opts.context and limit and opts.context > limit:
+        notes.append(f"--context {opts.context} is beyond the model's context length {limit}: "
+                     "FLOPs and KV cache are extrapolated")
+    if opts.text is not None and tokenizer.read(folder) is None:
+        notes.append(f"--text was not measured: {folder} has no tokenizer files")
+    return tuple(notes)
+
+
+def _default_context(design: Any) -> int | None:
+    if design is None or design.context_length.value is None:
+        return None
+    return int(design.context_length.value)
+
+
+def _compute(built: hf.Built, size: Any, design: Any, family: str, context: int | None,
+             opts: InspectOptions) -> Compute:
+    if built.architecture.endswith(("ForCausalLM", "LMHeadModel")) and design is not None:
+        return llm_compute(built.model, size, design, context=context or 2048,
+                           matmul_params=hf.matmul_params(built.model, size),
+                           training_tokens=opts.training_tokens)
+    if family.startswith("state-space"):
+        return llm_compute(built.model, size, design or llm.design(built.config, built.model),
+                           context=_SSM_FLOP_TOKENS,
+                           matmul_params=hf.matmul_params(built.model, size),
+                           training_tokens=opts.training_tokens)
+    inputs, shape = example_inputs(built, context)
+    return example_compute(built.model, inputs, shape, size, training_tokens=opts.training_tokens)
+
+
+def example_inputs(built: hf.Built, context: int | None) -> tuple[dict[str, Any], tuple[int, ...]]:
+    """A batch of one meta input for the model's main input (tokens, pixels or audio features),
+    plus decoder tokens for encoder-decoders and text for dual encoders."""
+    import torch
+
+    cfg, model = built.config, built.model
+    tokens = min(context or 512, 512)
+    ids = torch.zeros((1, tokens), dtype=torch.long, device="meta")
+    main = getattr(model, "main_input_name", "input_ids")
+    inputs: dict[str, Any] = {}
+    if main == "pixel_values" or getattr(cfg, "vision_config", None) is not None:
+        vision = getattr(cfg, "vision_config", None) or cfg
+        side = int(vision.image_size)
+        inputs["pixel_values"] = torch.zeros((1, vision.num_channels, side, side), device="meta")
+    if main == "input_features":  # Whisper: log-mel frames, 2 per encoder position
+        frames = 2 * int(cfg.max_source_positions)
+        inputs["input_features"] = torch.zeros((1, cfg.num_mel_bins, frames), device="meta")
+    if main == "input_ids" or getattr(cfg, "text_config", None) is not None:
+        text_ctx = getattr(llm.text_config(cfg), "max_position_embeddings", tokens) or tokens
+        n = min(tokens, int(text_ctx))
+        inputs["input_ids"] = ids[:, :n]
+        inputs["attention_mask"] = torch.ones_like(ids[:, :n])
+    if getattr(cfg, "is_encoder_decoder", False):
+        inputs["decoder_input_ids"] = ids[:, : min(tokens, 448)]
+    shape = tuple(int(s) for v in inputs.values() if v.dtype != torch.long for s in v.shape[1:])
+    return inputs, shape or (int(inputs["input_ids"].shape[1]),)
