@@ -177,10 +177,11 @@ def run(config: CompareConfig, *, progress: Progress | None = None) -> Compariso
     task = get_task(config.task)
     refs = _unique_names([parse_ref(r) for r in config.refs])
     files = [reference_files(ref) for ref in refs]  # fail on a missing file before any work
-    dataset = read_dataset(config.data, input_cols=config.input_cols, label_col=config.label_col)
+    label_col = config.label_col if task.needs_labels else None
+    dataset = read_dataset(config.data, input_cols=config.input_cols, label_col=label_col)
     y_true = task.read_labels(dataset.labels)
     store = Store.open(config.store)
-    data_fp = key_of(store.file_digest(dataset.path), dataset.input_cols, dataset.label_col)
+    data_fp = key_of(_data_digest(store, dataset.path), dataset.input_cols, dataset.label_col)
     results = [
         _run_model(ref, model_files, dataset, y_true, task, store, data_fp, config, progress)
         for ref, model_files in zip(refs, files, strict=True)
@@ -247,6 +248,15 @@ def _analysis(
     if progress:
         progress("statistics", 1, 1)
     return stats, tables
+
+
+def _data_digest(store: Store, path: str) -> str:
+    """A data file's digest; a data folder's is that of its files' digests."""
+    folder = Path(path)
+    if not folder.is_dir():
+        return store.file_digest(path)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return key_of([(str(p.relative_to(folder)), store.file_digest(p)) for p in files])
 
 
 def _unique_names(refs: list[ModelRef]) -> list[ModelRef]:
@@ -337,7 +347,7 @@ def _predict_batch(model: Model, task: Task, inputs: Inputs) -> Batch:
     raises, retry example by example and record each failure; the run goes on. Non-finite
     outputs count as failures of their examples."""
     try:
-        pred, proba, classes = task.interpret(model.predict(inputs), model.classes)
+        pred, proba, classes = task.interpret(task.run(model, inputs), model.classes)
         errors: list[str | None] = [None] * len(inputs)
     except WhichModelError:
         raise
@@ -355,7 +365,7 @@ def _predict_one_by_one(model: Model, task: Task, inputs: Inputs) -> Batch:
     for j in range(len(inputs)):
         try:
             p, pr, classes = task.interpret(
-                model.predict(inputs.take(slice(j, j + 1))), model.classes
+                task.run(model, inputs.take(slice(j, j + 1))), model.classes
             )
             pred[j] = p[0]
             probas.append(None if pr is None else pr[0])
@@ -396,6 +406,10 @@ def _to_predictions(stored: PredictionRows, task: Task) -> Predictions:
     failures = tuple(
         (int(r), str(e)) for r, e in zip(stored.rows[failed], stored.errors[failed], strict=True)
     )
+    if task.keeps_scores:  # the store's proba columns hold the task's per-example scores
+        return Predictions(
+            stored.rows[ok], pred, None, None, failures, scores=proba, score_names=stored.classes
+        )
     return Predictions(stored.rows[ok], pred, proba, stored.classes, failures)
 
 
