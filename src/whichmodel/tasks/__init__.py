@@ -14,6 +14,7 @@ _TASKS = {
     "regression": "whichmodel.tasks.regression:RegressionTask",
     "language-modeling": "whichmodel.tasks.language_modeling:LanguageModelingTask",
     "multiple-choice": "whichmodel.tasks.multiple_choice:MultipleChoiceTask",
+    "multilabel": "whichmodel.tasks.multilabel:MultilabelTask",
 }
 
 

@@ -1,7 +1,7 @@
 """Task options, given after the task name like a query string:
 ``language-modeling?window=512&stride=256``, ``generation?max_new_tokens=64&stop=\\n``.
 
-The canonical spelling (sorted, defaults included) is the task's name, so it is recorded with the
+The canonical spelling (the given options, sorted) is the task's name, so it is recorded with the
 results and is part of the prediction cache key: other options, other predictions.
 """
 
@@ -100,7 +100,7 @@ class TaskOptions:
             raise TaskError(
                 f"The '{self.task}' task has no option '{unknown[0]}'.{hint} Its options: {known}."
             )
-        if not self._used:
+        if not self._given:
             return self.task
-        query = "&".join(f"{k}={quote(v, safe=',./')}" for k, v in sorted(self._used.items()))
+        query = "&".join(f"{k}={quote(v, safe=',./')}" for k, v in sorted(self._given.items()))
         return f"{self.task}?{query}"
