@@ -292,6 +292,8 @@ def _run_model(
     )
     get_model = functools.cache(lambda: load(ref, options))  # loaded only if a batch is missing
     key = key_of("predictions", PREDICTIONS_FORMAT, model_fp, data_fp, task.name, config.batch_size)
+    if task.data_files():  # e.g. a retrieval corpus: other contents, other predictions
+        key = key_of(key, [store.file_digest(f) for f in task.data_files()])
     preds, reused, computed = _predict(
         get_model, ref, dataset, task, store, key, config.batch_size, progress
     )

@@ -15,6 +15,7 @@ _TASKS = {
     "language-modeling": "whichmodel.tasks.language_modeling:LanguageModelingTask",
     "multiple-choice": "whichmodel.tasks.multiple_choice:MultipleChoiceTask",
     "multilabel": "whichmodel.tasks.multilabel:MultilabelTask",
+    "retrieval": "whichmodel.tasks.retrieval:RetrievalTask",
 }
 
 

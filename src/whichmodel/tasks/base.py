@@ -164,6 +164,11 @@ class Task(ABC):
     keeps_scores: bool = False
     input_kind: str | None = None
 
+    def data_files(self) -> tuple[str, ...]:
+        """Files besides the dataset the task reads (e.g. a retrieval corpus); their contents
+        are part of the prediction cache key."""
+        return ()
+
     def run(self, model: Model, inputs: Inputs) -> RawOutput:
         """Ask ``model`` for what this task scores, for one batch. The default is
         :meth:`Model.predict`; other tasks call the capability they require (log-likelihoods,
