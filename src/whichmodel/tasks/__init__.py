@@ -16,6 +16,7 @@ _TASKS = {
     "multiple-choice": "whichmodel.tasks.multiple_choice:MultipleChoiceTask",
     "multilabel": "whichmodel.tasks.multilabel:MultilabelTask",
     "retrieval": "whichmodel.tasks.retrieval:RetrievalTask",
+    "generation": "whichmodel.tasks.generation:GenerationTask",
 }
 
 

@@ -58,17 +58,21 @@ def mean_metric(
     return sums_metric(name, higher_is_better, columns, lambda s: s[:, 0] / s[:, 1])
 
 
-def accuracy_metric(name: str, chosen: Callable[[Predictions], np.ndarray]) -> Metric:
-    """Accuracy of the answers ``chosen(preds)`` (n,) against y: scikit-learn's accuracy_score,
-    and vectorized replicates (the weighted share of right answers)."""
+def accuracy_metric(
+    name: str,
+    chosen: Callable[[Predictions], np.ndarray],
+    truth: Callable[[np.ndarray], np.ndarray] = lambda y: y,
+) -> Metric:
+    """Accuracy of the answers ``chosen(preds)`` (n,) against ``truth(y)``: scikit-learn's
+    accuracy_score, and vectorized replicates (the weighted share of right answers)."""
 
     def score(y: np.ndarray, p: Predictions, w: np.ndarray | None) -> float:
         from sklearn.metrics import accuracy_score
 
-        return float(accuracy_score(_labels(y), _labels(chosen(p)), sample_weight=w))
+        return float(accuracy_score(_labels(truth(y)), _labels(chosen(p)), sample_weight=w))
 
     def replicates(y: np.ndarray, p: Predictions, weights: np.ndarray) -> np.ndarray:
-        right = (_labels(chosen(p)) == _labels(y)).astype(np.float64)  # (n,)
+        right = (_labels(chosen(p)) == _labels(truth(y))).astype(np.float64)  # (n,)
         return np.asarray((weights @ right) / weights.sum(axis=1))
 
     return Metric(name, True, score, replicates)
