@@ -17,16 +17,30 @@ from typing import Any
 import numpy as np
 
 from whichmodel.errors import ModelLoadError, TaskError
+from whichmodel.sources.base import Inputs, RawOutput
 from whichmodel.sources.capabilities import GenerationSettings, LogLikelihood
 from whichmodel.sources.hf import HFModel
 
 _MAX_WINDOW = 2048  # tokens per forward pass when the config allows more
 
 
+def _as_text(inputs: Inputs) -> Inputs:
+    """Text inputs for :meth:`predict` (what the cost probe times): a table's first column
+    (e.g. multiple choice's ``context``) read as text."""
+    if inputs.kind == "text":
+        return inputs
+    column = inputs.data[:, 0] if inputs.data.ndim == 2 else inputs.data
+    return Inputs("text", np.asarray([str(v) for v in column], dtype=object), inputs.columns[:1])
+
+
 class HFCausalLM(HFModel):
-    """A causal language model and its tokenizer."""
+    """A causal language model and its tokenizer. :meth:`predict` returns next-token logits
+    (n, T, V) of the text, which is what the cost probe times."""
 
     capabilities = frozenset({"predict", "loglikelihood", "generate"})
+
+    def predict(self, inputs: Inputs) -> RawOutput:
+        return super().predict(_as_text(inputs))
 
     def _tok(self) -> Any:
         if self.tokenizer is None:
@@ -151,9 +165,14 @@ def _cut(text: str, stop: tuple[str, ...]) -> str:
 
 
 class HFEncoder(HFModel):
-    """A text encoder whose pooled hidden states are embeddings."""
+    """A text encoder whose pooled hidden states are embeddings; :meth:`predict` returns them
+    as ``values`` (n, d)."""
 
-    capabilities = frozenset({"embed"})
+    capabilities = frozenset({"predict", "embed"})
+
+    def predict(self, inputs: Inputs) -> RawOutput:
+        text = _as_text(inputs)
+        return RawOutput("values", self.embed([str(t) for t in text.data]))
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         import torch
