@@ -10,6 +10,7 @@ capability                methods
 ``loglikelihood``         :meth:`LanguageModel.loglikelihood`, :meth:`.loglikelihood_rolling`
 ``generate``              :meth:`LanguageModel.generate_until`
 ``embed``                 :meth:`Embedder.embed`
+``tag``                   :meth:`Tagger.tag`
 ========================  ==================================================================
 
 A task asks for the capability it needs with :func:`require`, which raises a one-line
@@ -95,6 +96,14 @@ class Embedder(Protocol):
         ...
 
 
+class Tagger(Protocol):
+    """A model that labels each word of a sentence (capability ``tag``)."""
+
+    def tag(self, words: Sequence[Sequence[str]]) -> list[list[str]]:
+        """One label per word for each sentence (e.g. IOB2 tags ``B-PER``, ``I-PER``, ``O``)."""
+        ...
+
+
 _WHAT = {
     "loglikelihood": (
         "score text (log-likelihoods)",
@@ -103,6 +112,10 @@ _WHAT = {
     "generate": (
         "generate text",
         "use a causal language model (a Hugging Face folder of a *ForCausalLM architecture).",
+    ),
+    "tag": (
+        "label each word",
+        "use a token classifier (a Hugging Face folder of a *ForTokenClassification architecture).",
     ),
     "embed": (
         "embed text",
@@ -131,3 +144,9 @@ def as_embedder(model: Model, task: str) -> Embedder:
     """``model`` as an :class:`Embedder`, if it declares ``embed`` (see :func:`require`)."""
     require(model, "embed", task)
     return cast(Embedder, model)
+
+
+def as_tagger(model: Model, task: str) -> Tagger:
+    """``model`` as a :class:`Tagger`, if it declares ``tag`` (see :func:`require`)."""
+    require(model, "tag", task)
+    return cast(Tagger, model)

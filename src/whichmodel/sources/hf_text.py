@@ -2,6 +2,7 @@
 
 - :class:`HFCausalLM` (``*ForCausalLM``): ``loglikelihood``, ``loglikelihood_rolling``,
   ``generate_until`` (see :mod:`whichmodel.sources.capabilities`).
+- :class:`HFTokenTagger` (``*ForTokenClassification``): ``tag``, one label per word.
 - :class:`HFEncoder` (a base encoder such as ``BertModel``, or a sentence-transformers folder):
   ``embed`` by the folder's pooling (mean by default, ``1_Pooling/config.json`` may say CLS),
   L2-normalized when the folder's ``modules.json`` lists a ``Normalize`` module.
@@ -211,10 +212,50 @@ def _pooling(folder: Path) -> tuple[str, bool]:
     return pooling, normalize
 
 
+class HFTokenTagger(HFModel):
+    """A token classifier (``*ForTokenClassification``): one label per word, read from the
+    logits of the word's first sub-token (the usual alignment; later sub-tokens are ignored).
+    Words cut off by the tokenizer's maximum length get the label ``O``."""
+
+    capabilities = frozenset({"predict", "tag"})
+
+    def tag(self, words: Sequence[Sequence[str]]) -> list[list[str]]:
+        import torch
+
+        tok = self._tokenizer_or_fail()
+        batch = tok(
+            [list(w) for w in words],
+            is_split_into_words=True,
+            padding=True,
+            truncation=True,
+            return_tensors="pt",
+        )
+        with torch.inference_mode():
+            best = self.model(**batch).logits.argmax(-1).numpy()  # (n, T)
+        id2label = self.model.config.id2label
+        out = []
+        for i, sentence in enumerate(words):
+            labels = ["O"] * len(sentence)
+            seen: set[int] = set()
+            for position, word in enumerate(batch.word_ids(i)):
+                if word is not None and word not in seen:
+                    seen.add(word)
+                    labels[word] = str(id2label[int(best[i, position])])
+            out.append(labels)
+        return out
+
+    def _tokenizer_or_fail(self) -> Any:
+        if self.tokenizer is None:
+            raise ModelLoadError(f"{self.ref} has no tokenizer files, so it cannot read text.")
+        return self.tokenizer
+
+
 def text_model_class(architecture: str) -> type[HFModel] | None:
     """The capability class for an architecture, or None for a task-head model."""
     if architecture.endswith("ForCausalLM"):
         return HFCausalLM
+    if architecture.endswith("ForTokenClassification"):
+        return HFTokenTagger
     if architecture.endswith("Model") and "For" not in architecture:
         return HFEncoder
     return None

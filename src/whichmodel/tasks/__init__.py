@@ -17,6 +17,7 @@ _TASKS = {
     "multilabel": "whichmodel.tasks.multilabel:MultilabelTask",
     "retrieval": "whichmodel.tasks.retrieval:RetrievalTask",
     "generation": "whichmodel.tasks.generation:GenerationTask",
+    "token-classification": "whichmodel.tasks.token_classification:TokenClassificationTask",
 }
 
 

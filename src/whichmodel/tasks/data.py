@@ -130,6 +130,8 @@ def _inputs(frame: pd.DataFrame, columns: list[str]) -> Inputs:
         series = frame[columns[0]]
         first = series.iloc[0]
         if isinstance(first, list | tuple | np.ndarray):
+            if len(first) and isinstance(first[0], str):  # a list of words: keep as objects
+                return Inputs("tabular", series.to_numpy(dtype=object)[:, None], tuple(columns))
             return Inputs("array", _stack(series, columns[0]), tuple(columns))
         if isinstance(first, str):
             return Inputs("text", series.astype(str).to_numpy(dtype=object), tuple(columns))
