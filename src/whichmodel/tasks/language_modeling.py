@@ -54,6 +54,10 @@ class LanguageModelingTask(Task):
     def run(self, model: Model, inputs: Inputs) -> RawOutput:
         lm = as_language_model(model, "loglikelihood", "language-modeling")
         texts = _texts(inputs)
+        if not all(t.strip() for t in texts):
+            # Not a WhichModelError: compare retries the batch text by text and records this
+            # example as failed, and the run goes on.
+            raise ValueError("the text is empty, so it has no tokens to score")
         nll = lm.loglikelihood_rolling(texts, window=self.window, stride=self.stride)
         rows = [
             (float(np.sum(x)), float(len(x)), float(len(t.encode("utf-8"))))
