@@ -426,7 +426,8 @@ def _cost(
 ) -> tuple[CostProfile | None, str | None]:
     batch_sizes = sorted({1, config.batch_size})
     hw = hardware()
-    key = key_of("cost", model_fp, batch_sizes, hw, inputs.kind, inputs.data.shape[1:])
+    shape = inputs.take(slice(0, 1)).data.shape[1:]  # one row: streamed inputs stay unread
+    key = key_of("cost", model_fp, batch_sizes, hw, inputs.kind, shape)
     cached = store.get_cached("cost", key)
     if cached is not None:
         return CostProfile.from_dict(cached), None

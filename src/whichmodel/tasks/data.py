@@ -94,6 +94,14 @@ def read_dataset(
         label_col: the column with the true label or value; None for tasks without labels.
     """
     folder = Path(path)
+    if folder.is_file():
+        from whichmodel.tasks.streaming import read_parquet_streamed
+
+        streamed = read_parquet_streamed(
+            folder, input_cols=list(input_cols) if input_cols else None, label_col=label_col
+        )
+        if streamed is not None:  # a large Parquet file: inputs are read batch by batch
+            return Dataset(str(path), streamed[0], streamed[1], streamed[2], label_col)
     if folder.is_dir() and not is_saved_dataset(folder):
         inputs, labels = read_image_folder(folder)
         return Dataset(str(path), inputs, labels, inputs.columns, "label")
