@@ -1,5 +1,7 @@
 """Peak memory of compare on Parquet files of growing size, read whole vs streamed.
 
+The files are written in row groups of 64k rows, as writers of large files do (pyarrow's
+default is one row group per 1Mi rows; a streamed read decodes one row group at a time).
 Each run is a fresh subprocess (so peak RSS is its own): a logistic regression over 64 float
 columns, no cost probe, 100 bootstrap resamples. Figures, not pass/fail; they vary with the
 machine. Run: .venv/bin/python benchmarks/streaming_memory.py
@@ -16,14 +18,16 @@ import numpy as np
 import pandas as pd
 
 CHILD = """
-import resource, sys, time
+import re, sys, time
 import whichmodel
 from whichmodel.tasks import streaming
 streaming.STREAM_BYTES = int(sys.argv[3])
 start = time.perf_counter()
 whichmodel.compare([sys.argv[1]], sys.argv[2], measure_cost=False, n_resamples=100,
                    batch_size=1024, store=sys.argv[4])
-peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork and exec.
+status = open("/proc/self/status").read()
+peak_mib = int(re.search(r"VmHWM:\\s+(\\d+)", status).group(1)) / 1024
 print(f"{peak_mib:.0f} {time.perf_counter() - start:.1f}")
 """
 
@@ -44,7 +48,8 @@ def main() -> None:
             frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(64)])
             frame["label"] = (x[:, 0] + x[:, 1] > 0).astype(int)
             path = root / f"d{n}.parquet"
-            frame.to_parquet(path)
+            # 64k-row row groups (~32 MiB here): a streamed read holds at most one decoded.
+            frame.to_parquet(path, row_group_size=65_536)
             del frame, x
             figures = []
             for threshold in (2**62, 0):  # whole, streamed

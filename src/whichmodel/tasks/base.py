@@ -153,8 +153,8 @@ class Task(ABC):
         needs_labels: False when the data has no label column (language modeling).
         keeps_scores: True when :meth:`interpret`'s second value is per-example scores
             (:attr:`Predictions.scores`), not class probabilities.
-        input_kind: ``records`` when the task reads several named columns per example
-            (e.g. ``context`` and ``choices``) rather than one model input.
+        word_lists: True when the task reads a column of lists of words (token
+            classification): the data reader keeps them as objects.
     """
 
     name: str
@@ -162,7 +162,7 @@ class Task(ABC):
     requires: str = "predict"
     needs_labels: bool = True
     keeps_scores: bool = False
-    input_kind: str | None = None
+    word_lists: bool = False
 
     def data_files(self) -> tuple[str, ...]:
         """Files besides the dataset the task reads (e.g. a retrieval corpus); their contents

@@ -83,7 +83,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def read_dataset(
-    path: str | Path, *, input_cols: Sequence[str] | None = None, label_col: str | None = "label"
+    path: str | Path,
+    *,
+    input_cols: Sequence[str] | None = None,
+    label_col: str | None = "label",
+    word_lists: bool = False,
 ) -> Dataset:
     """Read a data file and split it into inputs and labels.
 
@@ -92,6 +96,8 @@ def read_dataset(
             or an image folder (one subfolder of images per class; see :mod:`.folders`).
         input_cols: the columns the models read; default every column but ``label_col``.
         label_col: the column with the true label or value; None for tasks without labels.
+        word_lists: keep one column of lists of strings (words) as objects, for tasks that read
+            words (token classification); otherwise such a column is an error.
     """
     folder = Path(path)
     if folder.is_file():
@@ -111,7 +117,7 @@ def read_dataset(
         chosen = list(input_cols) if input_cols else columns
         _check_columns(path, chosen, columns)
         labels = np.full(len(frame), None, dtype=object)
-        return Dataset(str(path), _inputs(frame, chosen), labels, tuple(chosen), None)
+        return Dataset(str(path), _inputs(frame, chosen, word_lists), labels, tuple(chosen), None)
     if label_col not in columns:
         raise DataError(
             f"{Path(path).name} has no label column '{label_col}'; its columns are "
@@ -121,7 +127,7 @@ def read_dataset(
     _check_columns(path, chosen, columns)
     if not chosen:
         raise DataError(f"{Path(path).name} has no input columns besides '{label_col}'.")
-    inputs = _inputs(frame, chosen)
+    inputs = _inputs(frame, chosen, word_lists)
     return Dataset(str(path), inputs, frame[label_col].to_numpy(), tuple(chosen), label_col)
 
 
@@ -133,12 +139,12 @@ def _check_columns(path: str | Path, chosen: Sequence[str], columns: Sequence[st
         )
 
 
-def _inputs(frame: pd.DataFrame, columns: list[str]) -> Inputs:
+def _inputs(frame: pd.DataFrame, columns: list[str], word_lists: bool = False) -> Inputs:
     if len(columns) == 1:
         series = frame[columns[0]]
         first = series.iloc[0]
         if isinstance(first, list | tuple | np.ndarray):
-            if len(first) and isinstance(first[0], str):  # a list of words: keep as objects
+            if word_lists and len(first) and isinstance(first[0], str):  # words: keep as objects
                 return Inputs("tabular", series.to_numpy(dtype=object)[:, None], tuple(columns))
             return Inputs("array", _stack(series, columns[0]), tuple(columns))
         if isinstance(first, str):

@@ -75,8 +75,12 @@ class StreamedInputs(Inputs):
         if self._window is None or first < self._window[0]:
             import pyarrow.parquet as pq
 
-            reader = pq.ParquetFile(self._path)
-            self._batches = reader.iter_batches(batch_size=_READ_ROWS, columns=list(self.columns))
+            # pyarrow's defaults (pre_buffer, threads) read ahead across row groups: measured
+            # 308 MiB held for a 243 MiB file, against 105 MiB with these (one row group).
+            reader = pq.ParquetFile(self._path, pre_buffer=False)
+            self._batches = reader.iter_batches(
+                batch_size=_READ_ROWS, columns=list(self.columns), use_threads=False
+            )
             self._window = (0, pd.DataFrame())
         start, frame = self._window
         batches = self._batches

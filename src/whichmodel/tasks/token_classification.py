@@ -31,6 +31,7 @@ class TokenClassificationTask(Task):
     name = "token-classification"
     outcome_kind = "binary"  # every tag of the sentence right: McNemar
     requires = "tag"
+    word_lists = True
 
     def read_labels(self, labels: np.ndarray) -> np.ndarray:
         """(n,) str: each sentence's tags joined by spaces."""
