@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from whichmodel.tasks.base import Metric, Predictions
+from whichmodel.tasks.base import Metric, Predictions, WeightedSums
 
 # f(sums) -> value: sums is (S,) for a point value, (B, S) for replicates (then returns (B,)).
 FromSums = Callable[[np.ndarray], np.ndarray]
@@ -31,10 +31,10 @@ def sums_metric(
         weights = np.ones(len(terms)) if w is None else np.asarray(w, dtype=np.float64)
         return float(from_sums((weights @ terms)[None, :])[0])
 
-    def replicates(y: np.ndarray, p: Predictions, weights: np.ndarray) -> np.ndarray:
-        return np.asarray(from_sums(weights @ columns(y, p)))  # (B, n) @ (n, S) -> (B, S)
-
-    return Metric(name, higher_is_better, score, replicates)
+    # Metric.sums: compare_statistics multiplies every model's terms by each chunk of resample
+    # weights at once, (B, n) @ (n, S) -> (B, S), then calls finish.
+    sums = WeightedSums(columns, lambda totals, _weight: np.asarray(from_sums(totals)))
+    return Metric(name, higher_is_better, score, sums=sums)
 
 
 def score_columns(*names: str) -> Callable[[np.ndarray, Predictions], np.ndarray]:

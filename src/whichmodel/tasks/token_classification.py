@@ -95,7 +95,7 @@ def _entity_metric(
         extra = {} if seqeval_name == "accuracy_score" else {"zero_division": 0}
         return float(function(_split(y), _split(p.pred), **extra))
 
-    return Metric(name, True, score, counted.replicates)
+    return Metric(name, True, score, sums=counted.sums)
 
 
 def _counts(y: np.ndarray, p: Predictions) -> np.ndarray:
