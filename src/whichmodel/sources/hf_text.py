@@ -79,9 +79,12 @@ class HFCausalLM(HFModel):
             whole = tok(context + continuation, add_special_tokens=False).input_ids
             context_ids = tok(context, add_special_tokens=False).input_ids if context else []
             cont_ids = whole[len(context_ids) :]
+            given = [*self._prefix(), *context_ids]
+            if not given:  # no context and no BOS/EOS: the first token cannot be scored
+                given, cont_ids = cont_ids[:1], cont_ids[1:]
             if not cont_ids:
-                raise TaskError(f"The continuation {continuation!r} has no tokens.")
-            ids = ([*self._prefix(), *context_ids] or cont_ids[:1]) + cont_ids
+                raise TaskError(f"The continuation {continuation!r} has no tokens to score.")
+            ids = given + cont_ids
             ids = ids[-(self._max_window() + 1) :]
             logp = self._logprobs(ids[:-1])[-len(cont_ids) :]  # (len(cont), V)
             picked = logp[np.arange(len(cont_ids)), cont_ids]
