@@ -40,9 +40,20 @@ RefsArg = Annotated[
 def compare(
     refs: RefsArg,
     data: Annotated[
-        str | None, typer.Option("--data", "-d", help="CSV, JSONL or Parquet file.")
+        str | None,
+        typer.Option(
+            "--data",
+            "-d",
+            help="CSV, JSONL or Parquet file, a datasets save_to_disk folder, or an image folder.",
+        ),
     ] = None,
-    task: Annotated[str | None, typer.Option(help="classification or regression.")] = None,
+    task: Annotated[
+        str | None,
+        typer.Option(
+            help="classification, regression, multilabel, language-modeling, multiple-choice, "
+            "generation or retrieval; options as 'name?key=value&...'."
+        ),
+    ] = None,
     input_cols: Annotated[
         str | None, typer.Option(help="Comma-separated input columns (default: all but the label).")
     ] = None,

@@ -177,10 +177,13 @@ def run(config: CompareConfig, *, progress: Progress | None = None) -> Compariso
     task = get_task(config.task)
     refs = _unique_names([parse_ref(r) for r in config.refs])
     files = [reference_files(ref) for ref in refs]  # fail on a missing file before any work
-    dataset = read_dataset(config.data, input_cols=config.input_cols, label_col=config.label_col)
+    label_col = config.label_col if task.needs_labels else None
+    dataset = read_dataset(
+        config.data, input_cols=config.input_cols, label_col=label_col, word_lists=task.word_lists
+    )
     y_true = task.read_labels(dataset.labels)
     store = Store.open(config.store)
-    data_fp = key_of(store.file_digest(dataset.path), dataset.input_cols, dataset.label_col)
+    data_fp = key_of(_data_digest(store, dataset.path), dataset.input_cols, dataset.label_col)
     results = [
         _run_model(ref, model_files, dataset, y_true, task, store, data_fp, config, progress)
         for ref, model_files in zip(refs, files, strict=True)
@@ -249,6 +252,15 @@ def _analysis(
     return stats, tables
 
 
+def _data_digest(store: Store, path: str) -> str:
+    """A data file's digest; a data folder's is that of its files' digests."""
+    folder = Path(path)
+    if not folder.is_dir():
+        return store.file_digest(path)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return key_of([(str(p.relative_to(folder)), store.file_digest(p)) for p in files])
+
+
 def _unique_names(refs: list[ModelRef]) -> list[ModelRef]:
     seen: dict[str, int] = {}
     out = []
@@ -282,6 +294,8 @@ def _run_model(
     )
     get_model = functools.cache(lambda: load(ref, options))  # loaded only if a batch is missing
     key = key_of("predictions", PREDICTIONS_FORMAT, model_fp, data_fp, task.name, config.batch_size)
+    if task.data_files():  # e.g. a retrieval corpus: other contents, other predictions
+        key = key_of(key, [store.file_digest(f) for f in task.data_files()])
     preds, reused, computed = _predict(
         get_model, ref, dataset, task, store, key, config.batch_size, progress
     )
@@ -337,7 +351,7 @@ def _predict_batch(model: Model, task: Task, inputs: Inputs) -> Batch:
     raises, retry example by example and record each failure; the run goes on. Non-finite
     outputs count as failures of their examples."""
     try:
-        pred, proba, classes = task.interpret(model.predict(inputs), model.classes)
+        pred, proba, classes = task.interpret(task.run(model, inputs), model.classes)
         errors: list[str | None] = [None] * len(inputs)
     except WhichModelError:
         raise
@@ -355,7 +369,7 @@ def _predict_one_by_one(model: Model, task: Task, inputs: Inputs) -> Batch:
     for j in range(len(inputs)):
         try:
             p, pr, classes = task.interpret(
-                model.predict(inputs.take(slice(j, j + 1))), model.classes
+                task.run(model, inputs.take(slice(j, j + 1))), model.classes
             )
             pred[j] = p[0]
             probas.append(None if pr is None else pr[0])
@@ -396,6 +410,10 @@ def _to_predictions(stored: PredictionRows, task: Task) -> Predictions:
     failures = tuple(
         (int(r), str(e)) for r, e in zip(stored.rows[failed], stored.errors[failed], strict=True)
     )
+    if task.keeps_scores:  # the store's proba columns hold the task's per-example scores
+        return Predictions(
+            stored.rows[ok], pred, None, None, failures, scores=proba, score_names=stored.classes
+        )
     return Predictions(stored.rows[ok], pred, proba, stored.classes, failures)
 
 
@@ -410,7 +428,8 @@ def _cost(
 ) -> tuple[CostProfile | None, str | None]:
     batch_sizes = sorted({1, config.batch_size})
     hw = hardware()
-    key = key_of("cost", model_fp, batch_sizes, hw, inputs.kind, inputs.data.shape[1:])
+    shape = inputs.take(slice(0, 1)).data.shape[1:]  # one row: streamed inputs stay unread
+    key = key_of("cost", model_fp, batch_sizes, hw, inputs.kind, shape)
     cached = store.get_cached("cost", key)
     if cached is not None:
         return CostProfile.from_dict(cached), None

@@ -48,3 +48,45 @@ def build_tiny_bert(
     model.save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
     return model, tokenizer
+
+
+LM_SPECIAL = ("<pad>", "<unk>", "<s>", "</s>")
+
+
+def build_tiny_llama(folder: Path, words: Sequence[str], *, seed: int = 0) -> tuple[Any, Any]:
+    """Save a LlamaForCausalLM (hidden 32, 2 layers, 64 positions) and a word-level tokenizer
+    over ``words`` (split on spaces; BOS ``<s>``, EOS ``</s>``, pad ``<pad>``) into ``folder``;
+    returns (model in eval mode, tokenizer)."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    vocab = {w: i for i, w in enumerate([*LM_SPECIAL, *words])}
+    core = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    core.decoder = decoders.WordPiece(prefix="##")  # joins words with single spaces
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=core,
+        bos_token="<s>",
+        eos_token="</s>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+    )
+    config = LlamaConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+        bos_token_id=vocab["<s>"],
+        eos_token_id=vocab["</s>"],
+        pad_token_id=vocab["<pad>"],
+        initializer_range=0.5,  # random weights with an opinion: texts score differently
+    )
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(config).eval()
+    model.save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
+    return model, tokenizer

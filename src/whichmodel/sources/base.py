@@ -11,7 +11,7 @@ import numpy as np
 from whichmodel.refs import ModelRef
 
 InputKind = Literal["tabular", "array", "text"]
-OutputKind = Literal["proba", "logits", "labels", "values"]
+OutputKind = Literal["proba", "logits", "labels", "values", "scores", "texts"]
 
 
 def label_text(value: object) -> str:
@@ -54,7 +54,9 @@ class RawOutput:
 
     Args:
         kind: ``proba`` (n, C) probabilities; ``logits`` (n, C) unnormalized scores;
-            ``labels`` (n,) predicted class labels; ``values`` (n,) or (n, k) numbers.
+            ``labels`` (n,) predicted class labels; ``values`` (n,) or (n, k) numbers;
+            ``scores`` (n, S) float64 per-example numbers a task asked a capability for (e.g.
+            summed NLL, token count); ``texts`` (n,) str, e.g. generated text.
         array: the values, first axis = examples.
     """
 
@@ -88,7 +90,8 @@ class ModelInfo:
 
 
 class Model(ABC):
-    """A loaded model. Sources subclass this; callers only use :meth:`predict`.
+    """A loaded model. Sources subclass this; callers use :meth:`predict`, and the methods of
+    the capabilities the model declares (see ``whichmodel.sources.capabilities``).
 
     Attributes:
         ref: the reference it was loaded from.
@@ -100,6 +103,8 @@ class Model(ABC):
     ref: ModelRef
     info: ModelInfo
     classes: tuple[str, ...] | None = None
+    # What the model can do beyond predict, e.g. {"loglikelihood", "generate", "embed"}.
+    capabilities: frozenset[str] = frozenset({"predict"})
 
     @property
     def name(self) -> str:

@@ -93,7 +93,10 @@ def load(ref: ModelRef, options: LoadOptions) -> HFModel:
         raise ModelLoadError(f"Cannot load the weights in {folder}: {exc}") from exc
     model.eval()
     tokenizer = _tokenizer(folder, transformers, options)
-    return HFModel(ref, model, tokenizer, reference_files(ref))
+    from whichmodel.sources.hf_text import text_model_class
+
+    cls = text_model_class(type(model).__name__) or HFModel  # causal LMs, encoders: capabilities
+    return cls(ref, model, tokenizer, reference_files(ref))
 
 
 @contextmanager

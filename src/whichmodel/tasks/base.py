@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from whichmodel.sources.base import RawOutput
+from whichmodel.sources.base import Inputs, Model, RawOutput
 
 if TYPE_CHECKING:
     from scipy.sparse import spmatrix
@@ -27,6 +27,10 @@ class Predictions:
         proba: (n, C) float64 probabilities over ``classes``, or None.
         classes: the labels of ``proba``'s columns, or None.
         failed_rows: indices of examples on which the model raised, with the error text.
+        scores: (n, S) float64 per-example numbers a task keeps to compute its metrics (e.g. a
+            text's summed NLL in nats, its token and byte counts), or None. Not probabilities:
+            tasks with ``keeps_scores`` store them where others store ``proba``.
+        score_names: the names of ``scores``' columns.
     """
 
     rows: np.ndarray
@@ -34,11 +38,27 @@ class Predictions:
     proba: np.ndarray | None = None
     classes: tuple[str, ...] | None = None
     failed_rows: tuple[tuple[int, str], ...] = ()
+    scores: np.ndarray | None = None
+    score_names: tuple[str, ...] | None = None
 
     def take(self, positions: np.ndarray) -> Predictions:
         """The predictions at ``positions`` (indices into ``rows``, not example ids)."""
         proba = None if self.proba is None else self.proba[positions]
-        return Predictions(self.rows[positions], self.pred[positions], proba, self.classes)
+        scores = None if self.scores is None else self.scores[positions]
+        return Predictions(
+            self.rows[positions],
+            self.pred[positions],
+            proba,
+            self.classes,
+            scores=scores,
+            score_names=self.score_names,
+        )
+
+    def score(self, name: str) -> np.ndarray:
+        """The (n,) column ``name`` of :attr:`scores`."""
+        if self.scores is None or self.score_names is None or name not in self.score_names:
+            raise KeyError(name)
+        return np.asarray(self.scores[:, self.score_names.index(name)])
 
 
 # score(y_true, predictions, sample_weight) -> float, computed with the reference library.
@@ -126,10 +146,34 @@ class Metric:
 
 
 class Task(ABC):
-    """A kind of prediction problem. Implementations are stateless apart from their options."""
+    """A kind of prediction problem. Implementations are stateless apart from their options.
+
+    Class attributes a task may override:
+        requires: the model capability :meth:`run` uses (see ``whichmodel.sources.capabilities``).
+        needs_labels: False when the data has no label column (language modeling).
+        keeps_scores: True when :meth:`interpret`'s second value is per-example scores
+            (:attr:`Predictions.scores`), not class probabilities.
+        word_lists: True when the task reads a column of lists of words (token
+            classification): the data reader keeps them as objects.
+    """
 
     name: str
     outcome_kind: OutcomeKind
+    requires: str = "predict"
+    needs_labels: bool = True
+    keeps_scores: bool = False
+    word_lists: bool = False
+
+    def data_files(self) -> tuple[str, ...]:
+        """Files besides the dataset the task reads (e.g. a retrieval corpus); their contents
+        are part of the prediction cache key."""
+        return ()
+
+    def run(self, model: Model, inputs: Inputs) -> RawOutput:
+        """Ask ``model`` for what this task scores, for one batch. The default is
+        :meth:`Model.predict`; other tasks call the capability they require (log-likelihoods,
+        generation, embeddings), and raise TaskError when the model lacks it."""
+        return model.predict(inputs)
 
     @abstractmethod
     def read_labels(self, labels: np.ndarray) -> np.ndarray:

@@ -14,13 +14,24 @@ import numpy as np
 from whichmodel.errors import DataError, TaskError
 from whichmodel.sources.base import RawOutput, label_text
 from whichmodel.tasks.base import Metric, Predictions, Task, WeightedSums
+from whichmodel.tasks.options import TaskOptions
+from whichmodel.tasks.top_k import top_k_metric
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
 
 class ClassificationTask(Task):
+    """Options: ``top_k`` (e.g. ``classification?top_k=3,5``) adds ``top_3_accuracy``...: the
+    right class is among the k most probable (scikit-learn's ``top_k_accuracy_score``)."""
+
     name = "classification"
     outcome_kind = "binary"
+    takes_options = True
+
+    def __init__(self, options: TaskOptions | None = None) -> None:
+        options = options or TaskOptions("classification", {})
+        self.top_k = options.integers("top_k", ())
+        self.name = options.finish()
 
     def read_labels(self, labels: np.ndarray) -> np.ndarray:
         values = np.asarray(labels)
@@ -93,6 +104,7 @@ class ClassificationTask(Task):
             metrics.append(
                 Metric("log_loss", False, _log_loss, sums=WeightedSums(_nll, _mean))
             )
+            metrics += [top_k_metric(k) for k in self.top_k if k < len(preds.classes)]
         return metrics
 
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Reading a dataset file (CSV, JSONL, Parquet) into model inputs and labels.
+"""Reading a dataset (CSV, JSONL, Parquet file, or a folder) into model inputs and labels.
 
 Input columns decide the input kind:
 - one column of lists/arrays (Parquet list column, JSONL arrays) -> ``array`` of shape (n, *shape);
@@ -17,6 +17,7 @@ import pandas as pd
 
 from whichmodel.errors import DataError
 from whichmodel.sources.base import Inputs
+from whichmodel.tasks.folders import is_saved_dataset, read_image_folder, read_saved_dataset
 
 READERS = {
     ".csv": "csv",
@@ -34,16 +35,16 @@ class Dataset:
     Args:
         path: the file it was read from.
         inputs: model inputs for all n examples.
-        labels: (n,) the label column as read.
+        labels: (n,) the label column as read (all None when the task needs no labels).
         input_cols: the input column names.
-        label_col: the label column name.
+        label_col: the label column name, None when the task needs no labels.
     """
 
     path: str
     inputs: Inputs
     labels: np.ndarray
     input_cols: tuple[str, ...]
-    label_col: str
+    label_col: str | None
 
     def __len__(self) -> int:
         return len(self.inputs)
@@ -82,39 +83,69 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def read_dataset(
-    path: str | Path, *, input_cols: Sequence[str] | None = None, label_col: str = "label"
+    path: str | Path,
+    *,
+    input_cols: Sequence[str] | None = None,
+    label_col: str | None = "label",
+    word_lists: bool = False,
 ) -> Dataset:
     """Read a data file and split it into inputs and labels.
 
     Args:
-        path: a .csv, .jsonl or .parquet file.
+        path: a .csv, .jsonl or .parquet file, a folder saved by ``datasets``' ``save_to_disk``,
+            or an image folder (one subfolder of images per class; see :mod:`.folders`).
         input_cols: the columns the models read; default every column but ``label_col``.
-        label_col: the column with the true label or value.
+        label_col: the column with the true label or value; None for tasks without labels.
+        word_lists: keep one column of lists of strings (words) as objects, for tasks that read
+            words (token classification); otherwise such a column is an error.
     """
-    frame = read_table(path)
+    folder = Path(path)
+    if folder.is_file():
+        from whichmodel.tasks.streaming import read_parquet_streamed
+
+        streamed = read_parquet_streamed(
+            folder, input_cols=list(input_cols) if input_cols else None, label_col=label_col
+        )
+        if streamed is not None:  # a large Parquet file: inputs are read batch by batch
+            return Dataset(str(path), streamed[0], streamed[1], streamed[2], label_col)
+    if folder.is_dir() and not is_saved_dataset(folder):
+        inputs, labels = read_image_folder(folder)
+        return Dataset(str(path), inputs, labels, inputs.columns, "label")
+    frame = read_saved_dataset(folder) if folder.is_dir() else read_table(path)
     columns = [str(c) for c in frame.columns]
+    if label_col is None:
+        chosen = list(input_cols) if input_cols else columns
+        _check_columns(path, chosen, columns)
+        labels = np.full(len(frame), None, dtype=object)
+        return Dataset(str(path), _inputs(frame, chosen, word_lists), labels, tuple(chosen), None)
     if label_col not in columns:
         raise DataError(
             f"{Path(path).name} has no label column '{label_col}'; its columns are "
             f"{_list(columns)}. Name the right one with --label-col."
         )
     chosen = list(input_cols) if input_cols else [c for c in columns if c != label_col]
+    _check_columns(path, chosen, columns)
+    if not chosen:
+        raise DataError(f"{Path(path).name} has no input columns besides '{label_col}'.")
+    inputs = _inputs(frame, chosen, word_lists)
+    return Dataset(str(path), inputs, frame[label_col].to_numpy(), tuple(chosen), label_col)
+
+
+def _check_columns(path: str | Path, chosen: Sequence[str], columns: Sequence[str]) -> None:
     missing = [c for c in chosen if c not in columns]
     if missing:
         raise DataError(
             f"{Path(path).name} has no column {_list(missing)}; its columns are {_list(columns)}."
         )
-    if not chosen:
-        raise DataError(f"{Path(path).name} has no input columns besides '{label_col}'.")
-    inputs = _inputs(frame, chosen)
-    return Dataset(str(path), inputs, frame[label_col].to_numpy(), tuple(chosen), label_col)
 
 
-def _inputs(frame: pd.DataFrame, columns: list[str]) -> Inputs:
+def _inputs(frame: pd.DataFrame, columns: list[str], word_lists: bool = False) -> Inputs:
     if len(columns) == 1:
         series = frame[columns[0]]
         first = series.iloc[0]
         if isinstance(first, list | tuple | np.ndarray):
+            if word_lists and len(first) and isinstance(first[0], str):  # words: keep as objects
+                return Inputs("tabular", series.to_numpy(dtype=object)[:, None], tuple(columns))
             return Inputs("array", _stack(series, columns[0]), tuple(columns))
         if isinstance(first, str):
             return Inputs("text", series.astype(str).to_numpy(dtype=object), tuple(columns))

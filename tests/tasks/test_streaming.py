@@ -1,0 +1,68 @@
+"""Large Parquet files are read batch by batch: the same results as reading them whole."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io as sio
+
+import whichmodel
+from whichmodel.tasks import streaming
+from whichmodel.tasks.data import read_dataset
+from whichmodel.tasks.streaming import StreamedInputs
+
+
+@pytest.fixture
+def digits_parquet(tmp_path):
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+
+    frame = load_digits(as_frame=True).frame.rename(columns={"target": "label"})
+    path = tmp_path / "digits.parquet"
+    frame.to_parquet(path, row_group_size=300)  # several row groups and record batches
+    model = LogisticRegression(max_iter=300).fit(
+        frame.drop(columns="label")[:500], frame.label[:500]
+    )
+    sio.dump(model, tmp_path / "lr.skops")
+    return path, frame
+
+
+def test_streamed_rows_equal_the_whole_file(digits_parquet, monkeypatch):
+    path, frame = digits_parquet
+    monkeypatch.setattr(streaming, "STREAM_BYTES", 0)
+    data = read_dataset(path)
+    assert isinstance(data.inputs, StreamedInputs) and len(data) == len(frame)
+    whole = frame.drop(columns="label").to_numpy(dtype=np.float64)
+    for rows in (np.arange(0, 64), np.arange(1000, 1797), np.arange(10, 20)):  # forward, back
+        np.testing.assert_array_equal(data.inputs.take(rows).data, whole[rows])
+    np.testing.assert_array_equal(data.inputs.data, whole)
+    assert data.labels.tolist() == frame.label.tolist()
+
+
+def test_compare_on_a_streamed_file_equals_reading_it_whole(digits_parquet, tmp_path, monkeypatch):
+    path, _ = digits_parquet
+    options = {"measure_cost": False, "n_resamples": 100, "batch_size": 128}
+    whole = whichmodel.compare(
+        [f"sklearn:{tmp_path / 'lr.skops'}"], path, store=str(tmp_path / "a.db"), **options
+    )
+    monkeypatch.setattr(streaming, "STREAM_BYTES", 0)
+    streamed = whichmodel.compare(
+        [f"sklearn:{tmp_path / 'lr.skops'}"], path, store=str(tmp_path / "b.db"), **options
+    )
+    assert streamed.statistics.metrics == whole.statistics.metrics
+    assert 0.8 < streamed.metric("lr", "accuracy") < 1
+
+
+def test_streamed_file_missing_label_column(digits_parquet, monkeypatch):
+    from whichmodel.errors import DataError
+
+    path, _ = digits_parquet
+    monkeypatch.setattr(streaming, "STREAM_BYTES", 0)
+    with pytest.raises(DataError, match="has no label column 'y'"):
+        read_dataset(path, label_col="y")
+    pd.DataFrame({"a": pd.Series([], dtype=float), "label": pd.Series([], dtype=int)}).to_parquet(
+        path
+    )
+    with pytest.raises(DataError, match="has no rows"):
+        read_dataset(path)
