@@ -1,0 +1,103 @@
+"""Choose a model: constraints, Pareto front, trade-offs matrix, and the decision in words.
+
+Everything here is a pure function of a ``results.json`` dictionary (schema 1): nothing is
+measured again. ``choose`` is the API face; ``decide`` does the work.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from whichmodel.choose.constraints import Constraints, Objective, parse_pairs, preferred
+from whichmodel.choose.decide import Decision, decide
+from whichmodel.errors import ConfigError
+
+if TYPE_CHECKING:
+    from whichmodel.comparison import Comparison
+
+
+def choose(
+    results: Comparison | dict[str, Any] | str | Path,
+    *,
+    max_latency_ms: float | None = None,
+    max_memory_mb: float | None = None,
+    min_metrics: dict[str, float] | None = None,
+    max_metrics: dict[str, float] | None = None,
+    max_cost_per_1k: float | None = None,
+    price_per_hour: float | None = None,
+    prefer: str = "quality",
+    weights: dict[str, float] | None = None,
+    metric: str | None = None,
+    latency_batch_size: int = 1,
+    latency_percentile: str = "p50",
+) -> Decision:
+    """Decide which model to ship from a comparison, its results dictionary or a results.json.
+
+    Example::
+
+        d = whichmodel.choose("out/results.json", max_latency_ms=5, min_metrics={"accuracy": 0.9})
+        print(d.pick, *d.sentences, sep="\\n")
+
+    Raises:
+        ConfigError: an invalid limit or objective, or a file that is not a results.json.
+    """
+    constraints = Constraints(
+        max_latency_ms,
+        max_memory_mb,
+        tuple((min_metrics or {}).items()),
+        tuple((max_metrics or {}).items()),
+        max_cost_per_1k,
+        price_per_hour,
+        latency_batch_size,
+        latency_percentile,
+    )
+    objective = Objective(
+        preferred(prefer), tuple((preferred(k), v) for k, v in (weights or {}).items()), metric
+    )
+    return decide(as_results(results), constraints, objective)
+
+
+def as_results(results: Any) -> dict[str, Any]:
+    """A results dictionary from a Comparison, a dictionary or a results.json path."""
+    if isinstance(results, dict):
+        return results
+    if isinstance(results, str | Path):
+        return read_results(Path(results))
+    from whichmodel.report.json import comparison_to_dict
+
+    return comparison_to_dict(results)
+
+
+def read_results(path: Path) -> dict[str, Any]:
+    """Read a results.json; ConfigError if it is missing or not one."""
+    from whichmodel.report.json import SCHEMA_VERSION
+
+    if not path.is_file():
+        raise ConfigError(f"No results file at {path}; write one with compare --out DIR.")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not JSON: {exc}") from exc
+    if not isinstance(data, dict) or "models" not in data or "metrics" not in data:
+        raise ConfigError(f"{path} is not a whichmodel results.json (no 'models' and 'metrics').")
+    if data.get("schema") != SCHEMA_VERSION:
+        raise ConfigError(
+            f"{path} has results schema {data.get('schema')!r}; this whichmodel reads schema "
+            f"{SCHEMA_VERSION}. Re-run compare to write it again."
+        )
+    return data
+
+
+__all__ = [
+    "Constraints",
+    "Decision",
+    "Objective",
+    "as_results",
+    "choose",
+    "decide",
+    "parse_pairs",
+    "preferred",
+    "read_results",
+]
