@@ -200,6 +200,8 @@ def _check_sentences(d: Decision, fig: Figures) -> list[str]:
     for c in d.checks:
         if c.status == "meets":
             continue
+        if c.kind == "latency":  # the label names the batch size
+            fig("latency_batch_size", str(d.constraints.latency_batch_size))
         what = f"{c.kind} {c.label}" if c.kind in ("min", "max") else f"the {c.label} limit"
         limit = fig(f"limit[{c.kind} {c.label}]", _fmt(c.limit, c.kind))
         if c.status == "unknown":
