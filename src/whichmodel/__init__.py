@@ -4,6 +4,7 @@ The public API (imported lazily, so ``import whichmodel`` stays cheap)::
 
     whichmodel.load(ref)                        -> Model
     whichmodel.compare(refs, data, task=...)    -> Comparison
+    whichmodel.choose(results, max_latency_ms=...) -> Decision
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from whichmodel.choose import Decision, choose
     from whichmodel.comparison import CompareConfig, Comparison, compare
     from whichmodel.sources import load
 
@@ -21,6 +23,8 @@ _EXPORTS = {
     "Comparison": "whichmodel.comparison",
     "CompareConfig": "whichmodel.comparison",
     "load": "whichmodel.sources",
+    "choose": "whichmodel.choose",
+    "Decision": "whichmodel.choose",
 }
 
 
@@ -32,4 +36,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'whichmodel' has no attribute {name!r}")
 
 
-__all__ = ["CompareConfig", "Comparison", "compare", "load"]
+__all__ = ["CompareConfig", "Comparison", "Decision", "choose", "compare", "load"]

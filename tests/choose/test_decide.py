@@ -7,8 +7,8 @@ import re
 from typing import Any
 
 import pytest
-from helpers.results import cost, results
 
+from helpers.results import cost, results
 from whichmodel.choose import choose
 from whichmodel.choose.decide import Decision
 from whichmodel.errors import ConfigError
@@ -51,9 +51,13 @@ def test_latency_constraint_picks_the_only_model_that_meets_it_and_says_why_othe
     assert status[("c", "min")] == "breaks"
     text = "\n".join(d.sentences)
     assert "Pick b: it is the only model that meets every constraint." in text
-    assert "a breaks the latency (p50, batch 1) limit: 2.00 ms against 1.00 ms, 1.00 ms over." in text
+    assert (
+        "a breaks the latency (p50, batch 1) limit: 2.00 ms against 1.00 ms, 1.00 ms over." in text
+    )
     assert "c breaks min accuracy: 0.9000 against 0.9200, 0.0200 below." in text
-    assert "d cannot be shown to meet the latency (p50, batch 1) limit (1.00 ms): cost was not" in text
+    assert (
+        "d cannot be shown to meet the latency (p50, batch 1) limit (1.00 ms): cost was not" in text
+    )
     assert "treated as not meeting it" in text
 
 
@@ -84,9 +88,7 @@ def test_weights_score_on_a_log_scale_and_rank_unknowns_last() -> None:
 
 
 def test_ties_are_reported_and_broken_by_listing_order() -> None:
-    r = results(
-        [("x", {"accuracy": 0.9}, cost(1.0, 10)), ("y", {"accuracy": 0.9}, cost(1.0, 10))]
-    )
+    r = results([("x", {"accuracy": 0.9}, cost(1.0, 10)), ("y", {"accuracy": 0.9}, cost(1.0, 10))])
     d = choose(r)
     assert d.pick == "x" and d.ties == ("y",)
     assert d.front.ties == (("x", "y"),)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers.results import cost, results
 
+from helpers.results import cost, results
 from whichmodel.choose.constraints import Constraints
 from whichmodel.choose.gate import GATE_FAILED_EXIT_CODE, gate
 from whichmodel.errors import ConfigError

@@ -34,7 +34,11 @@ def test_direction_of_a_lower_is_better_quality_metric() -> None:
 
 def test_exact_ties_stay_on_the_front_together() -> None:
     same = {"quality": 0.9, "latency": 1.0, "memory": 50.0}
-    points = {"a": dict(same), "b": dict(same), "c": {"quality": 0.8, "latency": 1.0, "memory": 50.0}}
+    points = {
+        "a": dict(same),
+        "b": dict(same),
+        "c": {"quality": 0.8, "latency": 1.0, "memory": 50.0},
+    }
     front = pareto_front(points, higher_is_better=HIGHER)
     assert front.members == ("a", "b")
     assert front.ties == (("a", "b"),)

@@ -70,6 +70,27 @@ def as_results(results: Any) -> dict[str, Any]:
     return comparison_to_dict(results)
 
 
+def load_results(source: str | None, *, store: str | Path) -> dict[str, Any]:
+    """A results dictionary from a results.json path, or a run id in ``store`` (None: the
+    latest compare run). Raises ConfigError when there is no such file or run."""
+    if source is not None and (source.endswith(".json") or Path(source).is_file()):
+        return read_results(Path(source))
+    from whichmodel.store import Store
+
+    if not Path(store).is_file():
+        raise ConfigError(f"No run store at {store}; run compare first or name a results.json.")
+    runs = [r for r in Store.open(store).runs() if r["kind"] == "compare"]
+    if source is not None:
+        runs = [r for r in runs if r["run_id"] == source or r["run_id"].startswith(source)]
+    if not runs:
+        what = f"run '{source}'" if source else "compare run"
+        raise ConfigError(f"No {what} in {store}; run compare first or name a results.json.")
+    if len(runs) > 1 and source is not None:
+        raise ConfigError(f"'{source}' matches {len(runs)} runs in {store}; give more of the id.")
+    latest = runs[-1]
+    return {**latest["results"], "run_id": latest["run_id"]}
+
+
 def read_results(path: Path) -> dict[str, Any]:
     """Read a results.json; ConfigError if it is missing or not one."""
     from whichmodel.report.json import SCHEMA_VERSION
@@ -97,6 +118,7 @@ __all__ = [
     "as_results",
     "choose",
     "decide",
+    "load_results",
     "parse_pairs",
     "preferred",
     "read_results",

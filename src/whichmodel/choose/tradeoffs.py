@@ -132,7 +132,7 @@ def _row(f: ModelFacts, metric: str, c: Constraints) -> dict[str, Cell]:
             else _unknown(f.unknown.get("throughput", "no throughput measured"))
         )
     row["size"] = (
-        Cell(f.size_bytes / MIB, f"{f.size_bytes / MIB:.2f} MB", "read")
+        Cell(f.size_bytes / MIB, _size_text(f.size_bytes), "read")
         if f.size_bytes is not None
         else _unknown(f.unknown.get("size", "not read"))
     )
@@ -149,6 +149,14 @@ def _row(f: ModelFacts, metric: str, c: Constraints) -> dict[str, Cell]:
         interp.source,
     )
     return row
+
+
+def _size_text(n: float) -> str:
+    """Bytes in KB / MB / GB of 2^10, 2^20, 2^30 bytes, one decimal."""
+    for unit, size in (("GB", 2**30), ("MB", MIB), ("KB", 2**10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n:.0f} B"
 
 
 def _unknown(why: str) -> Cell:
