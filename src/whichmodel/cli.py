@@ -464,7 +464,9 @@ def _min_delta(items: list[str]) -> dict[str, float] | float:
 def _add_decision(results: dict[str, Any], constraints: Any, objective: Any) -> None:
     from whichmodel.choose import decide
 
-    results["decision"] = decide(results, constraints, objective).to_dict()
+    decision = decide(results, constraints, objective).to_dict()
+    decision["command"] = " ".join(sys.argv)  # compare's own command is in provenance
+    results["decision"] = decision
 
 
 def _emit(results: dict[str, Any], fmt: str, out_dir: str | None) -> None:
