@@ -34,7 +34,7 @@ def test_no_constraints_prefers_quality_and_compares_with_the_rest_of_the_front(
     assert d.ranking == ("a", "b", "d", "c")  # d: best remaining quality, cost unknown
     assert d.eligible == ("a", "b", "c", "d")
     assert d.sentences[1] == (
-        "a vs b: a is 4.0× slower at batch 1 (2.00 vs 0.50 ms, p50) and needs 150% more memory "
+        "a vs b: a is 4.0× slower at batch 1 (2.00 vs 0.50 ms, p50) and needs 2.5× the memory "
         "(100.0 vs 40.0 MB); it gains 0.8 points of accuracy, within the 95% CI of a − b "
         "[-2.2, +3.8], so the data cannot tell them apart on accuracy."
     )

@@ -137,6 +137,8 @@ def _memory(p: ModelFacts, o: ModelFacts, fig: Figures, key: str) -> str | None:
         return (
             f"needs {fig(f'{key} memory saved %', f'{(1 - ratio) * 100:.0f}')}% less memory {sizes}"
         )
+    if ratio >= 2:  # "2175% more" reads worse than "22.8× the memory"
+        return f"needs {fig(f'{key} memory ratio', f'{ratio:.1f}')}× the memory {sizes}"
     if ratio >= SAME:
         return (
             f"needs {fig(f'{key} memory extra %', f'{(ratio - 1) * 100:.0f}')}% more memory {sizes}"
