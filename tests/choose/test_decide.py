@@ -192,3 +192,15 @@ def test_every_number_in_the_sentences_is_a_stored_figure(kwargs: dict[str, Any]
     seen = numbers_in_sentences(d, ["a", "b", "c", "d", "accuracy"])
     assert seen, "the sentences should state measured numbers"
     assert set(seen) <= figures | numbers_in([m["cost_error"] for m in r["models"]])
+
+
+def test_top_level_api_is_lazy_and_reads_a_results_file(tmp_path: Any) -> None:
+    import whichmodel
+
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(_zoo()))
+    d = whichmodel.choose(path, prefer="latency")
+    assert isinstance(d, whichmodel.Decision) and d.pick == "b"
+    (tmp_path / "bad.json").write_text('{"schema": 9, "models": [], "metrics": []}')
+    with pytest.raises(ConfigError, match="schema 9"):
+        whichmodel.choose(tmp_path / "bad.json")

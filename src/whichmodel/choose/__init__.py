@@ -7,6 +7,8 @@ measured again. ``choose`` is the API face; ``decide`` does the work.
 from __future__ import annotations
 
 import json
+import sys
+import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,6 +112,16 @@ def read_results(path: Path) -> dict[str, Any]:
         )
     return data
 
+
+class _CallableModule(types.ModuleType):
+    """``whichmodel.choose`` is both this package and the API function: once the package is
+    imported, Python sets ``whichmodel.choose`` to the module, so the module calls through."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Decision:
+        return choose(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = [
     "Constraints",
