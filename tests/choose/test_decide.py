@@ -204,3 +204,9 @@ def test_top_level_api_is_lazy_and_reads_a_results_file(tmp_path: Any) -> None:
     (tmp_path / "bad.json").write_text('{"schema": 9, "models": [], "metrics": []}')
     with pytest.raises(ConfigError, match="schema 9"):
         whichmodel.choose(tmp_path / "bad.json")
+
+
+def test_a_single_model_is_picked_and_said_to_be_alone() -> None:
+    d = choose(results([("only", {"accuracy": 0.9}, cost(1.0, 10))]))
+    assert d.pick == "only" and d.front.members == ("only",)
+    assert d.sentences == ("Pick only: it is the only model compared.",)

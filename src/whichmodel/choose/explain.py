@@ -81,6 +81,8 @@ def _headline(d: Decision, fig: Figures) -> str:
             f"Pick {d.pick}: of the {n} models that meet every constraint, it ranks first "
             f"on {how} (ranked on {', '.join(d.ranked_on)})."
         )
+    if n_models == 1:
+        return f"Pick {d.pick}: it is the only model compared."
     n = fig("n_models", str(n_models))
     return (
         f"Pick {d.pick}: of {n} models, it ranks first on {how} (ranked on "

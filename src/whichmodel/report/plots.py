@@ -17,15 +17,16 @@ from markupsafe import Markup
 _W, _H = 760, 380
 _LEFT, _RIGHT, _TOP, _BOTTOM = 70, 190, 16, 48
 _INK, _MUTED, _GRID, _WIN = "#1f2328", "#656d76", "#d8dee4", "#1a7f37"
+# No green: green marks the pick.
 PALETTE = (
     "#0969da",
     "#cf222e",
     "#8250df",
     "#bf8700",
-    "#1a7f37",
+    "#0a7480",
     "#e16f24",
     "#6e7781",
-    "#116329",
+    "#953800",
     "#a40e26",
     "#0550ae",
 )
