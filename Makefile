@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -c constraints.txt
+CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: demo test lint typecheck bench clean
 
@@ -14,9 +15,16 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PIP) -e ".[all]"
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed
+$(VENV)/.installed-dev: $(VENV)/.installed $(CHROMIUM)
 	$(PIP) -e ".[all,dev]"
 	touch $@
+
+# The report tests drive Debian's chromium through playwright (playwright cannot download its own
+# browsers here). Installed once with apt-get when missing; a no-op when it is there.
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "Install chromium at $(CHROMIUM)"; exit 1; }
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
 
 demo: $(VENV)/.installed
 	$(BIN)/whichmodel demo

@@ -5,6 +5,7 @@ The public API (imported lazily, so ``import whichmodel`` stays cheap)::
     whichmodel.load(ref)                        -> Model
     whichmodel.compare(refs, data, task=...)    -> Comparison
     whichmodel.inspect(ref)                     -> SpecSheet
+    whichmodel.choose(results, max_latency_ms=...) -> Decision
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from whichmodel.choose import Decision, choose
     from whichmodel.comparison import CompareConfig, Comparison, compare
     from whichmodel.sources import load
     from whichmodel.spec import inspect
@@ -26,6 +28,8 @@ _EXPORTS = {
     "load": "whichmodel.sources",
     "inspect": "whichmodel.spec",
     "SpecSheet": "whichmodel.spec.base",
+    "choose": "whichmodel.choose",
+    "Decision": "whichmodel.choose",
 }
 
 
@@ -37,4 +41,13 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'whichmodel' has no attribute {name!r}")
 
 
-__all__ = ["CompareConfig", "Comparison", "SpecSheet", "compare", "inspect", "load"]
+__all__ = [
+    "CompareConfig",
+    "Comparison",
+    "Decision",
+    "SpecSheet",
+    "choose",
+    "compare",
+    "inspect",
+    "load",
+]

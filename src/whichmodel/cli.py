@@ -36,6 +36,47 @@ RefsArg = Annotated[
 ]
 
 
+# Constraint and objective flags, shared by compare, choose and gate (see whichmodel.choose).
+MaxLatencyOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--max-latency-ms", help="Latency limit: one call at --latency-batch examples (ms)."
+    ),
+]
+MaxMemoryOpt = Annotated[
+    float | None, typer.Option("--max-memory-mb", help="Model memory limit (MB of 2^20 bytes).")
+]
+MinOpt = Annotated[
+    list[str] | None,
+    typer.Option("--min", help="Lowest allowed value of a metric: METRIC=VALUE (repeatable)."),
+]
+MaxOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--max", help="Highest allowed value of a lower-is-better metric: METRIC=VALUE."
+    ),
+]
+MaxCostOpt = Annotated[
+    float | None,
+    typer.Option("--max-cost-per-1k", help="Cost limit per 1,000 predictions (needs a price)."),
+]
+PriceOpt = Annotated[
+    float | None, typer.Option("--price-per-hour", help="What an hour of this machine costs.")
+]
+PreferOpt = Annotated[
+    str | None, typer.Option("--prefer", help="Rank by accuracy (quality), latency or memory.")
+]
+WeightsOpt = Annotated[
+    str | None, typer.Option("--weights", help="Rank by weights, e.g. accuracy=2,latency=1.")
+]
+LatencyBatchOpt = Annotated[
+    int | None, typer.Option("--latency-batch", help="Batch size of the latency limit (1).")
+]
+FormatOpt = Annotated[
+    str | None, typer.Option("--format", help="text, markdown (for pull requests) or json.")
+]
+
+
 @app.command()
 def compare(
     refs: RefsArg,
@@ -81,10 +122,35 @@ def compare(
     trust_remote_code: Annotated[
         bool, typer.Option(help="Allow code shipped in Hugging Face folders.")
     ] = False,
+    max_latency_ms: MaxLatencyOpt = None,
+    max_memory_mb: MaxMemoryOpt = None,
+    min_metric: MinOpt = None,
+    max_metric: MaxOpt = None,
+    max_cost_per_1k: MaxCostOpt = None,
+    price_per_hour: PriceOpt = None,
+    prefer: PreferOpt = None,
+    weights: WeightsOpt = None,
+    latency_batch: LatencyBatchOpt = None,
+    output_format: FormatOpt = None,
 ) -> None:
-    """Compare models on your data: metrics with confidence intervals, paired tests, cost."""
+    """Compare models on your data: metrics with confidence intervals, paired tests, cost, and
+    which one to ship under your constraints."""
     from whichmodel.comparison import CompareConfig, run
     from whichmodel.report.json import comparison_to_dict
+
+    choice = {
+        "max_latency_ms": max_latency_ms,
+        "max_memory_mb": max_memory_mb,
+        "min_metrics": min_metric,
+        "max_metrics": max_metric,
+        "max_cost_per_1k": max_cost_per_1k,
+        "price_per_hour": price_per_hour,
+        "prefer": prefer,
+        "weights": weights,
+        "latency_batch_size": latency_batch,
+    }
+    fmt = _output_format("json" if as_json and output_format is None else output_format)
+    yaml_choice: Any = None
 
     options: dict[str, Any] = {
         "data": data,
@@ -107,21 +173,16 @@ def compare(
         config, extras = load_config(refs[0])
         config = replace(config, **overrides)
         out_dir = out_dir or extras.get("out")
+        yaml_choice = (extras.get("choose"), refs[0])
     elif "data" not in overrides:
         raise ConfigError("Missing --data: the file to evaluate the models on.")
     else:
         config = CompareConfig(refs=tuple(refs), **overrides)
+    constraints, objective = _choice(choice, yaml_choice)  # bad flags fail before any work
     comparison = _with_progress(lambda progress: run(config, progress=progress))
     results = comparison_to_dict(comparison)
-    if out_dir:
-        from whichmodel.report.files import write_report
-
-        written = write_report(results, Path(out_dir))
-        err.print(f"Wrote {', '.join(str(p) for p in written)}", markup=False)
-    if as_json:
-        sys.stdout.write(json.dumps(results, indent=2, default=str) + "\n")
-    else:
-        _print_comparison(results)
+    _add_decision(results, constraints, objective)
+    _emit(results, fmt, out_dir)
 
 
 @app.command()
@@ -143,10 +204,12 @@ def demo(
         config = replace(config, measure_cost=False)
     comparison = _with_progress(lambda progress: run(config, progress=progress))
     results = comparison_to_dict(comparison)
+    _add_decision(results, *_choice({}, None))
     from whichmodel.report.files import write_report
 
     written = write_report(results, Path(workdir) / "report")
     _print_comparison(results)
+    _print_decision(results)
     out.print(f"\nReport: {written[-1]}", markup=False)
     out.print(
         "The same comparison by hand: whichmodel compare "
@@ -334,6 +397,223 @@ def _print_comparison(results: dict[str, Any]) -> None:
         out.print(line, highlight=False, markup=False)
     for line in summary.notes:
         out.print(f"[yellow]{escape(line)}[/]", highlight=False)
+
+
+@app.command()
+def choose(
+    source: Annotated[
+        str | None,
+        typer.Argument(help="A results.json, or a run id in the store (default: the latest run)."),
+    ] = None,
+    store: Annotated[
+        str, typer.Option(help="Run store to read runs from.")
+    ] = ".whichmodel/store.db",
+    max_latency_ms: MaxLatencyOpt = None,
+    max_memory_mb: MaxMemoryOpt = None,
+    min_metric: MinOpt = None,
+    max_metric: MaxOpt = None,
+    max_cost_per_1k: MaxCostOpt = None,
+    price_per_hour: PriceOpt = None,
+    prefer: PreferOpt = None,
+    weights: WeightsOpt = None,
+    latency_batch: LatencyBatchOpt = None,
+    metric: Annotated[
+        str | None, typer.Option(help="Quality metric (default: the task's first).")
+    ] = None,
+    output_format: FormatOpt = None,
+    out_dir: Annotated[
+        str | None, typer.Option("--out", help="Write results.json and report.html here.")
+    ] = None,
+) -> None:
+    """Decide which model to ship from a saved comparison, without measuring anything again."""
+    from whichmodel.choose import load_results
+
+    fmt = _output_format(output_format)
+    choice = {
+        "max_latency_ms": max_latency_ms,
+        "max_memory_mb": max_memory_mb,
+        "min_metrics": min_metric,
+        "max_metrics": max_metric,
+        "max_cost_per_1k": max_cost_per_1k,
+        "price_per_hour": price_per_hour,
+        "prefer": prefer,
+        "weights": weights,
+        "latency_batch_size": latency_batch,
+        "metric": metric,
+    }
+    constraints, objective = _choice(choice, None)
+    results = load_results(source, store=store)
+    _add_decision(results, constraints, objective)
+    _emit(results, fmt, out_dir)
+
+
+@app.command()
+def gate(
+    baseline: Annotated[str, typer.Argument(help="The model in production now (a reference).")],
+    candidate: Annotated[str, typer.Argument(help="The model that would replace it.")],
+    data: Annotated[str, typer.Option("--data", "-d", help="CSV, JSONL or Parquet file.")],
+    task: Annotated[str, typer.Option(help="classification or regression.")] = "classification",
+    label_col: Annotated[str, typer.Option(help="Label column.")] = "label",
+    metric: Annotated[
+        list[str] | None,
+        typer.Option("--metric", help="Metric that must not regress (repeatable; default: all)."),
+    ] = None,
+    min_delta: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--min-delta",
+            help="Tolerated loss: a number for every metric, or METRIC=VALUE (repeatable).",
+        ),
+    ] = None,
+    no_cost: Annotated[bool, typer.Option("--no-cost", help="Skip cost measurement.")] = False,
+    store: Annotated[str, typer.Option(help="Run store.")] = ".whichmodel/store.db",
+    max_latency_ms: MaxLatencyOpt = None,
+    max_memory_mb: MaxMemoryOpt = None,
+    min_metric: MinOpt = None,
+    max_metric: MaxOpt = None,
+    max_cost_per_1k: MaxCostOpt = None,
+    price_per_hour: PriceOpt = None,
+    latency_batch: LatencyBatchOpt = None,
+    output_format: FormatOpt = None,
+    out_dir: Annotated[
+        str | None, typer.Option("--out", help="Write results.json and report.html here.")
+    ] = None,
+) -> None:
+    """CI regression gate: exit 3 when CANDIDATE is significantly worse than BASELINE on a
+    metric (beyond --min-delta) or breaks a limit; exit 0 when it passes."""
+    from whichmodel.choose.gate import GATE_FAILED_EXIT_CODE
+    from whichmodel.choose.gate import gate as run_gate
+    from whichmodel.comparison import CompareConfig, run
+    from whichmodel.report.json import comparison_to_dict
+
+    fmt = _output_format(output_format)
+    choice = {
+        "max_latency_ms": max_latency_ms,
+        "max_memory_mb": max_memory_mb,
+        "min_metrics": min_metric,
+        "max_metrics": max_metric,
+        "max_cost_per_1k": max_cost_per_1k,
+        "price_per_hour": price_per_hour,
+        "latency_batch_size": latency_batch,
+    }
+    constraints, objective = _choice(choice, None)
+    tolerance = _min_delta(min_delta or [])
+    config = CompareConfig(
+        refs=(baseline, candidate),
+        data=data,
+        task=task,
+        label_col=label_col,
+        measure_cost=not no_cost,
+        store=store,
+    )
+    comparison = _with_progress(lambda progress: run(config, progress=progress))
+    results = comparison_to_dict(comparison)
+    base, cand = (m["name"] for m in results["models"])
+    verdict = run_gate(
+        results,
+        baseline=base,
+        candidate=cand,
+        metrics=tuple(metric or ()),
+        min_delta=tolerance,
+        constraints=constraints,
+    )
+    results["gate"] = verdict.to_dict()
+    _add_decision(results, constraints, objective)
+    _emit(results, fmt, out_dir)
+    if not verdict.passed:
+        raise typer.Exit(GATE_FAILED_EXIT_CODE)
+
+
+def _output_format(name: str | None) -> str:
+    fmt = (name or "text").lower()
+    if fmt not in ("text", "markdown", "json"):
+        raise ConfigError(f"--format must be text, markdown or json. Got {name!r}.")
+    return fmt
+
+
+def _choice(flags: dict[str, Any], from_yaml: Any) -> tuple[Any, Any]:
+    """(Constraints, Objective) from a whichmodel.yaml's 'choose' block and the flags given."""
+    from whichmodel.choose.constraints import (
+        Constraints,
+        Objective,
+        from_mapping,
+        parse_pairs,
+        preferred,
+        weights_from,
+    )
+
+    constraints, objective = Constraints(), Objective()
+    if from_yaml is not None:
+        constraints, objective = from_mapping(from_yaml[0], where=from_yaml[1])
+    given = {k: v for k, v in flags.items() if v is not None}
+    for key in ("min_metrics", "max_metrics"):
+        if key in given:
+            given[key] = parse_pairs(given[key], option=f"--{key[:3]}")
+    limits = {k: v for k, v in given.items() if k not in ("prefer", "weights", "metric")}
+    constraints = replace(constraints, **limits).validate()
+    if "prefer" in given:
+        objective = replace(objective, prefer=preferred(given["prefer"]))
+    if "weights" in given:
+        objective = replace(objective, weights=weights_from([given["weights"]]))
+    if "metric" in given:
+        objective = replace(objective, metric=given["metric"])
+    return constraints, objective.validate()
+
+
+def _min_delta(items: list[str]) -> dict[str, float] | float:
+    from whichmodel.choose.constraints import parse_pairs
+
+    if len(items) == 1 and "=" not in items[0]:
+        try:
+            return float(items[0])
+        except ValueError as exc:
+            raise ConfigError(
+                f"--min-delta takes a number or METRIC=VALUE. Got {items[0]!r}."
+            ) from exc
+    return dict(parse_pairs(items, option="--min-delta"))
+
+
+def _add_decision(results: dict[str, Any], constraints: Any, objective: Any) -> None:
+    from whichmodel.choose import decide
+
+    decision = decide(results, constraints, objective).to_dict()
+    decision["command"] = " ".join(sys.argv)  # compare's own command is in provenance
+    results["decision"] = decision
+
+
+def _emit(results: dict[str, Any], fmt: str, out_dir: str | None) -> None:
+    """Write the report folder if asked, then print in the chosen format."""
+    if out_dir:
+        from whichmodel.report.files import write_report
+
+        written = write_report(results, Path(out_dir))
+        err.print(f"Wrote {', '.join(str(p) for p in written)}", markup=False)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(results, indent=2, default=str) + "\n")
+    elif fmt == "markdown":
+        from whichmodel.report.markdown import render_markdown
+
+        sys.stdout.write(render_markdown(results))
+    else:
+        _print_comparison(results)
+        _print_decision(results)
+
+
+def _print_decision(results: dict[str, Any]) -> None:
+    gate_result = results.get("gate")
+    if gate_result:
+        word = "[bold green]PASS[/]" if gate_result["passed"] else "[bold red]FAIL[/]"
+        out.print(f"\ngate {escape(gate_result['candidate'])} vs "
+                  f"{escape(gate_result['baseline'])}: {word}")
+        for line in gate_result["lines"]:
+            mark = "✗" if line in gate_result["failures"] else "✓"
+            out.print(f"  {mark} {line}", markup=False, highlight=False)
+    decision = results.get("decision")
+    if not decision:
+        return
+    out.print("\n[bold]Decision[/]")
+    for line in decision["sentences"]:
+        out.print(f"  {line}", markup=False, highlight=False)
 
 
 def main() -> None:

@@ -8,6 +8,10 @@ task: classification
 label_col: label
 batch_size: 64
 out: report/
+choose:            # optional: constraints and objective (see whichmodel.choose.constraints)
+  max_latency_ms: 5
+  min: {accuracy: 0.9}
+  prefer: latency
 """
 
 from __future__ import annotations
@@ -21,12 +25,13 @@ from whichmodel.comparison import CompareConfig
 from whichmodel.errors import ConfigError
 
 _RENAMES = {"models": "refs", "bootstrap": "n_resamples"}
-_EXTRA_KEYS = {"out"}
+_EXTRA_KEYS = {"out", "choose"}
 
 
 def load_config(path: str | Path) -> tuple[CompareConfig, dict[str, Any]]:
     """Read a whichmodel.yaml. Returns the config and the keys that are not comparison options
-    (``out``). Paths in the file are relative to the current directory, as on the command line."""
+    (``out``, ``choose``). Paths in the file are relative to the current directory, as on the
+    command line."""
     import yaml
 
     p = Path(path)

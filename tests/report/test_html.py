@@ -10,7 +10,17 @@ import pytest
 
 from whichmodel.report.html import render_html
 
-SECTIONS = ["summary", "results", "charts", "differences", "cost", "details", "provenance"]
+SECTIONS = [
+    "summary",
+    "results",
+    "charts",
+    "differences",
+    "cost",
+    "latency",
+    "details",
+    "provenance",
+]
+LATENCY_PLOT = 1  # the sample's models have latency at two batch sizes: one more SVG
 VOID = {
     "area",
     "base",
@@ -197,7 +207,7 @@ def test_sample_has_sections_in_order_and_one_chart_per_metric() -> None:
     parsed = parse(page)
     ids = [a["id"] for t, a in parsed.tags if t == "section"]
     assert ids == SECTIONS
-    assert [t for t, _ in parsed.tags].count("svg") == 3
+    assert [t for t, _ in parsed.tags].count("svg") == 3 + LATENCY_PLOT
     assert page.count("<details") == 2
     assert "<title>whichmodel: classification on test.csv</title>" in page
     assert "0.9660 [0.9460, 0.9810] ★" in page  # the winner's accuracy, as the terminal prints it
@@ -262,7 +272,7 @@ def test_single_model() -> None:
     results["differences"], results["tests"] = [], []
     page = render_html(results)
     parsed = parse(page)
-    assert [t for t, _ in parsed.tags].count("svg") == 3
+    assert [t for t, _ in parsed.tags].count("svg") == 3 + LATENCY_PLOT
     assert "★" not in page
     assert "a single model, so nothing is compared" in page
 
@@ -284,4 +294,5 @@ def test_missing_pieces_render(change: str) -> None:
     page = render_html(results)
     parsed = parse(page)
     assert "None" not in page.replace("input_cols", "")
-    assert [t for t, _ in parsed.tags].count("svg") == (0 if change == "no_metrics" else 3)
+    charts = 0 if change == "no_metrics" else 3
+    assert [t for t, _ in parsed.tags].count("svg") == charts + LATENCY_PLOT

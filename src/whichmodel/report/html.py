@@ -46,8 +46,22 @@ def render_html(results: dict[str, Any]) -> str:
             models=[_model_view(m) for m in results["models"]],
             provenance=_provenance(results),
             command=(results.get("provenance") or {}).get("command"),
+            decision=results.get("decision"),
+            gate=results.get("gate"),
+            plots=_plots(results),
         )
     )
+
+
+def _plots(results: dict[str, Any]) -> dict[str, Markup | None]:
+    """The decision's Pareto plot and latency against batch size (None when there is no data)."""
+    from whichmodel.report.plots import latency_plot, pareto_plot
+
+    decision = results.get("decision")
+    return {
+        "pareto": pareto_plot(decision) if decision else None,
+        "latency": latency_plot(results),
+    }
 
 
 @lru_cache(maxsize=1)

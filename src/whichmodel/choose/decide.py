@@ -1,0 +1,221 @@
+"""``decide``: results + constraints + objective -> Decision (eligible models, Pareto front, the
+pick, the trade-offs matrix, and sentences saying why).
+
+The flow::
+
+    facts <- results.json           (measured / read / unknown; never a silent zero)
+    checks = facts × constraints    (meets / breaks by how much / unknown -> not eligible)
+    front  = Pareto(quality, latency, memory) over the dimensions every model has
+    pick   = first eligible model by the objective
+    sentences, figures = explain(...) (every number printed is stored in figures)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from whichmodel.choose.checks import Check, check_model
+from whichmodel.choose.constraints import DIMENSIONS, Constraints, Objective
+from whichmodel.choose.facts import ModelFacts, read_facts
+from whichmodel.choose.pareto import Front, pareto_front
+from whichmodel.choose.tradeoffs import Tradeoffs, tradeoffs
+from whichmodel.errors import ConfigError
+
+DECISION_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of :func:`decide`.
+
+    Args:
+        pick: the chosen model, or None when no model meets every constraint.
+        ranking: the eligible models, best first.
+        ties: models that rank equal with the pick on every ranked dimension.
+        scores: model -> weighted score in [0, 1] (weights objective only).
+        ranked_on: the dimensions the ranking used (unknown ones are left out).
+        sentences: the decision in words; every number in them is a value of ``figures``.
+    """
+
+    pick: str | None
+    metric: str
+    higher_is_better: bool
+    constraints: Constraints
+    objective: Objective
+    eligible: tuple[str, ...]
+    checks: tuple[Check, ...]
+    front: Front
+    ranking: tuple[str, ...]
+    ranked_on: tuple[str, ...]
+    ties: tuple[str, ...]
+    scores: dict[str, float]
+    tradeoffs: Tradeoffs
+    sentences: tuple[str, ...]
+    figures: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``decision`` key of results.json (see the JSON schema)."""
+        return {
+            "format": DECISION_FORMAT,
+            "pick": self.pick,
+            "metric": self.metric,
+            "higher_is_better": self.higher_is_better,
+            "constraints": self.constraints.to_dict(),
+            "objective": {
+                "prefer": self.objective.prefer,
+                "weights": dict(self.objective.weights),
+                "description": self.objective.describe(),
+            },
+            "eligible": list(self.eligible),
+            "checks": [asdict(c) for c in self.checks],
+            "front": {
+                "members": list(self.front.members),
+                "dimensions": list(self.front.dimensions),
+                "dropped": list(self.front.dropped),
+                "unplaced": {k: list(v) for k, v in self.front.unplaced.items()},
+                "ties": [list(t) for t in self.front.ties],
+                "dominated_by": {k: list(v) for k, v in self.front.dominated_by.items()},
+            },
+            "ranking": list(self.ranking),
+            "ranked_on": list(self.ranked_on),
+            "ties": list(self.ties),
+            "scores": self.scores,
+            "tradeoffs": self.tradeoffs.to_dict(),
+            "sentences": list(self.sentences),
+            "figures": self.figures,
+        }
+
+
+def decide(
+    results: dict[str, Any],
+    constraints: Constraints | None = None,
+    objective: Objective | None = None,
+) -> Decision:
+    """Choose a model from a ``results.json`` dictionary (schema 1). Pure: reads, never measures.
+
+    Raises:
+        ConfigError: a limit or the objective names a metric the results do not have.
+    """
+    from whichmodel.choose.explain import explain
+
+    c = (constraints or Constraints()).validate()
+    obj = (objective or Objective()).validate()
+    directions = {m["name"]: bool(m["higher_is_better"]) for m in results.get("metrics", [])}
+    metric = obj.metric or next(iter(directions), None)
+    if metric is None or metric not in directions:
+        known = ", ".join(directions) or "none"
+        raise ConfigError(f"The quality metric '{metric}' is not in the results. Metrics: {known}.")
+    facts = read_facts(results, c)
+    checks = [ch for f in facts for ch in check_model(f, c, directions)]
+    eligible = tuple(
+        f.name for f in facts if all(ch.status == "meets" for ch in checks if ch.model == f.name)
+    )
+    points = {f.name: _point(f, metric) for f in facts}
+    higher = {"quality": directions[metric], "latency": False, "memory": False}
+    front = pareto_front(points, higher_is_better=higher)
+    candidates = {n: points[n] for n in eligible}
+    ranking, ranked_on, scores = _rank(candidates, higher, obj)
+    pick = ranking[0] if ranking else None
+    ties = tuple(
+        n
+        for n in ranking[1:]
+        if pick is not None
+        and all(candidates[n][d] == candidates[pick][d] for d in ranked_on)
+        and scores.get(n) == scores.get(pick)
+    )
+    matrix = tradeoffs(facts, metric=metric, higher_is_better=directions[metric], constraints=c)
+    draft = Decision(
+        pick,
+        metric,
+        directions[metric],
+        c,
+        obj,
+        eligible,
+        tuple(checks),
+        front,
+        ranking,
+        ranked_on,
+        ties,
+        scores,
+        matrix,
+        (),
+        {},
+    )
+    sentences, figures = explain(draft, results, {f.name: f for f in facts})
+    return Decision(
+        pick,
+        metric,
+        directions[metric],
+        c,
+        obj,
+        eligible,
+        tuple(checks),
+        front,
+        ranking,
+        ranked_on,
+        ties,
+        scores,
+        matrix,
+        tuple(sentences),
+        figures,
+    )
+
+
+def _point(f: ModelFacts, metric: str) -> dict[str, float | None]:
+    quality = f.metrics[metric][0] if metric in f.metrics else None
+    return {"quality": quality, "latency": f.latency_s, "memory": f.memory_mb}
+
+
+Points = dict[str, dict[str, float | None]]
+
+
+def _rank(
+    candidates: Points, higher: dict[str, bool], obj: Objective
+) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, float]]:
+    """(ranking best first, dimensions ranked on, weighted scores).
+
+    Lexicographic on the preferred dimension, then the others; on each dimension a candidate
+    whose value is unknown ranks after every candidate whose value is known (it cannot be shown
+    better). With weights, candidates known on every weighted dimension are scored; the others
+    rank after them. Dimensions no candidate has are left out.
+    """
+    known = tuple(d for d in DIMENSIONS if any(p[d] is not None for p in candidates.values()))
+    order = [obj.prefer, *(d for d in DIMENSIONS if d != obj.prefer)]
+    lexi = tuple(d for d in order if d in known)
+
+    def lexi_key(name: str) -> tuple[tuple[bool, float], ...]:
+        p = candidates[name]
+        return tuple((p[d] is None, _better_first(p[d], higher[d])) for d in lexi)
+
+    weighted = tuple(d for d, w in obj.weights if w > 0 and d in known)
+    if not weighted:
+        return tuple(sorted(candidates, key=lexi_key)), lexi, {}
+    scored = {n: p for n, p in candidates.items() if all(p[d] is not None for d in weighted)}
+    scores = _weighted_scores(scored, higher, dict(obj.weights), weighted) if scored else {}
+    ranking = sorted(candidates, key=lambda n: (n not in scores, -scores.get(n, 0.0), lexi_key(n)))
+    return tuple(ranking), weighted, scores
+
+
+def _better_first(value: float | None, higher: bool) -> float:
+    if value is None:
+        return 0.0  # only reached behind the "unknown" flag, which already sorts it last
+    return -value if higher else value
+
+
+def _weighted_scores(
+    candidates: Points, higher: dict[str, bool], weights: dict[str, float], dims: tuple[str, ...]
+) -> dict[str, float]:
+    """Weighted mean over ``dims`` of each candidate's position between the worst (0) and the
+    best (1) candidate; latency and memory on a log scale (a 2× gap counts the same anywhere)."""
+    total = sum(weights[d] for d in dims)
+    scores = dict.fromkeys(candidates, 0.0)
+    for d in dims:
+        raw = {n: float(p[d]) for n, p in candidates.items()}  # type: ignore[arg-type]
+        vals = {n: math.log(max(v, 1e-12)) if d != "quality" else v for n, v in raw.items()}
+        lo, hi = min(vals.values()), max(vals.values())
+        for n, v in vals.items():
+            pos = 1.0 if hi == lo else (v - lo) / (hi - lo)
+            scores[n] += weights[d] * (pos if higher[d] else 1.0 - pos) / total
+    return {n: round(s, 4) for n, s in scores.items()}

@@ -1,0 +1,260 @@
+"""The decision in words, from measured facts only.
+
+Every number a sentence prints goes through :class:`Figures`, which stores the exact text under a
+named key; the figures are saved with the decision in results.json, so each number a reader sees
+can be traced to what it was computed from.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from whichmodel.choose.facts import ModelFacts
+from whichmodel.choose.tradeoffs import sig
+
+if TYPE_CHECKING:
+    from whichmodel.choose.decide import Decision
+
+# Metrics on a 0..1 scale that people read in percentage points.
+POINT_METRICS = {
+    "accuracy",
+    "macro_f1",
+    "balanced_accuracy",
+    "f1",
+    "precision",
+    "recall",
+    "roc_auc",
+}
+# Ratios closer to 1 than this are "about the same": timing noise on a shared machine is larger.
+SAME = 1.05
+MAX_COMPARISONS = 3
+
+
+class Figures:
+    """Formats numbers and records each printed text under a key."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def __call__(self, key: str, text: str) -> str:
+        self.values[key] = text
+        return text
+
+
+def explain(
+    d: Decision, results: dict[str, Any], facts: dict[str, ModelFacts]
+) -> tuple[list[str], dict[str, str]]:
+    """(sentences, figures) for a decision."""
+    fig = Figures()
+    out: list[str] = []
+    out.append(_headline(d, fig))
+    if d.pick is not None:
+        for other in _alternatives(d):
+            out.append(_versus(d, results, facts[d.pick], facts[other], fig))
+    if d.ties:
+        names = ", ".join(d.ties)
+        out.append(
+            f"{d.pick} ties with {names} on {', '.join(d.ranked_on)}; "
+            f"{d.pick} is listed first, so it is picked."
+        )
+    out += _check_sentences(d, fig)
+    out += _front_sentences(d)
+    return out, fig.values
+
+
+def _headline(d: Decision, fig: Figures) -> str:
+    n_models = len(d.tradeoffs.rows)
+    if d.pick is None:
+        if not d.constraints.any:
+            return "No model could be ranked."
+        return "No model meets every constraint."
+    how = f"best {d.objective.prefer}"
+    if d.objective.weights:
+        how = "weighted " + ", ".join(
+            f"{dim} {fig(f'weight[{dim}]', f'{w:g}')}" for dim, w in d.objective.weights
+        )
+    if d.constraints.any:
+        if len(d.eligible) == 1:
+            return f"Pick {d.pick}: it is the only model that meets every constraint."
+        n = fig("n_eligible", str(len(d.eligible)))
+        return (
+            f"Pick {d.pick}: of the {n} models that meet every constraint, it ranks first "
+            f"on {how} (ranked on {', '.join(d.ranked_on)})."
+        )
+    if n_models == 1:
+        return f"Pick {d.pick}: it is the only model compared."
+    n = fig("n_models", str(n_models))
+    return (
+        f"Pick {d.pick}: of {n} models, it ranks first on {how} (ranked on "
+        f"{', '.join(d.ranked_on)})."
+    )
+
+
+def _alternatives(d: Decision) -> list[str]:
+    """The models worth comparing the pick with: the rest of the front, those that dominate
+    the pick, else the runner-up."""
+    others = [m for m in d.front.members if m != d.pick]
+    others += [m for m in d.front.dominated_by.get(d.pick or "", ()) if m not in others]
+    if not others and len(d.ranking) > 1:
+        others = [d.ranking[1]]
+    return others[:MAX_COMPARISONS]
+
+
+def _versus(
+    d: Decision, results: dict[str, Any], p: ModelFacts, o: ModelFacts, fig: Figures
+) -> str:
+    """ "P vs O: P is 3.2× faster at batch 1 ... and needs 41% less memory ...; it loses 0.8
+    points of accuracy, within the 95% CI of P − O [-1.9, +0.3]." """
+    key = f"{p.name} vs {o.name}"
+    parts = [x for x in (_speed(d, p, o, fig, key), _memory(p, o, fig, key)) if x]
+    quality = _quality(d, results, p, o, fig, key)
+    cost = " and ".join(parts) if parts else f"the cost of {o.name} or {p.name} is unknown"
+    return f"{key}: {p.name} {cost}; {quality}."
+
+
+def _speed(d: Decision, p: ModelFacts, o: ModelFacts, fig: Figures, key: str) -> str | None:
+    if p.latency_ms is None or o.latency_ms is None:
+        return None
+    b = fig("latency_batch_size", str(d.constraints.latency_batch_size))
+    pct = d.constraints.latency_percentile
+    lp = fig(f"latency_ms[{p.name}]", sig(p.latency_ms))
+    lo = fig(f"latency_ms[{o.name}]", sig(o.latency_ms))
+    times = f"({lp} vs {lo} ms, {pct})"
+    ratio = o.latency_ms / p.latency_ms if p.latency_ms > 0 else float("inf")
+    if ratio >= SAME:
+        return f"is {fig(f'{key} speedup', f'{ratio:.1f}')}× faster at batch {b} {times}"
+    if ratio <= 1 / SAME:
+        return f"is {fig(f'{key} slowdown', f'{1 / ratio:.1f}')}× slower at batch {b} {times}"
+    return f"is about as fast at batch {b} {times}"
+
+
+def _memory(p: ModelFacts, o: ModelFacts, fig: Figures, key: str) -> str | None:
+    if p.memory_mb is None or o.memory_mb is None or o.memory_mb <= 0 or p.memory_mb <= 0:
+        return None
+    mp = fig(f"memory_mb[{p.name}]", f"{p.memory_mb:.1f}")
+    mo = fig(f"memory_mb[{o.name}]", f"{o.memory_mb:.1f}")
+    sizes = f"({mp} vs {mo} MB)"
+    ratio = p.memory_mb / o.memory_mb
+    if ratio <= 1 / SAME:
+        return (
+            f"needs {fig(f'{key} memory saved %', f'{(1 - ratio) * 100:.0f}')}% less memory {sizes}"
+        )
+    if ratio >= 2:  # "2175% more" reads worse than "22.8× the memory"
+        return f"needs {fig(f'{key} memory ratio', f'{ratio:.1f}')}× the memory {sizes}"
+    if ratio >= SAME:
+        return (
+            f"needs {fig(f'{key} memory extra %', f'{(ratio - 1) * 100:.0f}')}% more memory {sizes}"
+        )
+    return f"needs about the same memory {sizes}"
+
+
+def _quality(
+    d: Decision, results: dict[str, Any], p: ModelFacts, o: ModelFacts, fig: Figures, key: str
+) -> str:
+    m = d.metric
+    if m not in p.metrics or m not in o.metrics:
+        return f"{m} is unknown for one of them"
+    diff, ci = _difference(results, m, p.name, o.name)
+    if diff is None:
+        diff = p.metrics[m][0] - o.metrics[m][0]
+    scale, unit = (100.0, f"points of {m}") if m in POINT_METRICS else (1.0, m)
+    digits = 1 if scale == 100 else 4
+    gain = diff if d.higher_is_better else -diff
+    size = fig(f"{key} {m} change", f"{abs(gain) * scale:.{digits}f}")
+    if float(size) == 0:
+        verb = f"it matches {o.name} on {m}"
+    else:
+        verb = f"it {'gains' if gain > 0 else 'loses'} {size} {unit}"
+        if not d.higher_is_better:
+            verb += (
+                f" ({'lower' if gain > 0 else 'higher'} {m} is {'better' if gain > 0 else 'worse'})"
+            )
+    if ci is None:
+        return f"{verb}; no paired interval was computed"
+    pct = fig("confidence_pct", f"{round(results['bootstrap']['confidence'] * 100)}")
+    lo = fig(f"{key} ci_low", _signed(ci[0] * scale, digits))
+    hi = fig(f"{key} ci_high", _signed(ci[1] * scale, digits))
+    interval = f"the {pct}% CI of {p.name} − {o.name} [{lo}, {hi}]"
+    if ci[0] <= 0 <= ci[1]:
+        return f"{verb}, within {interval}, so the data cannot tell them apart on {m}"
+    return f"{verb}, and {interval} excludes 0"
+
+
+def _difference(
+    results: dict[str, Any], metric: str, a: str, b: str
+) -> tuple[float | None, tuple[float, float] | None]:
+    """``a − b`` for ``metric`` with its paired CI, from results["differences"] (either order)."""
+    for d in results.get("differences", []):
+        if d["name"] != metric:
+            continue
+        if (d["model_a"], d["model_b"]) == (a, b):
+            return d["diff"], (d["ci_low"], d["ci_high"])
+        if (d["model_a"], d["model_b"]) == (b, a):
+            return -d["diff"], (-d["ci_high"], -d["ci_low"])
+    return None, None
+
+
+def _signed(x: float, digits: int) -> str:
+    rounded = round(x, digits)
+    return f"{rounded if rounded != 0 else 0.0:+.{digits}f}"
+
+
+def _check_sentences(d: Decision, fig: Figures) -> list[str]:
+    out = []
+    for c in d.checks:
+        if c.status == "meets":
+            continue
+        if c.kind == "latency":  # the label names the batch size
+            fig("latency_batch_size", str(d.constraints.latency_batch_size))
+        what = f"{c.kind} {c.label}" if c.kind in ("min", "max") else f"the {c.label} limit"
+        limit = fig(f"limit[{c.kind} {c.label}]", _fmt(c.limit, c.kind))
+        if c.status == "unknown":
+            out.append(
+                f"{c.model} cannot be shown to meet {what} ({limit} {c.unit}".rstrip()
+                + f"): {c.reason}; it is treated as not meeting it."
+            )
+            continue
+        assert c.measured is not None and c.excess is not None
+        value = fig(f"{c.kind} {c.label}[{c.model}]", _fmt(c.measured, c.kind))
+        excess = fig(f"{c.kind} {c.label} excess[{c.model}]", _fmt(c.excess, c.kind))
+        unit = f" {c.unit}" if c.unit else ""
+        side = "below" if c.kind == "min" else "over"
+        out.append(
+            f"{c.model} breaks {what}: {value}{unit} against {limit}{unit}, {excess}{unit} {side}."
+        )
+    return out
+
+
+def _fmt(x: float, kind: str) -> str:
+    if kind in ("min", "max"):
+        return f"{x:.4f}"
+    if kind == "memory":
+        return f"{x:.1f}"
+    return sig(x)
+
+
+def _front_sentences(d: Decision) -> list[str]:
+    f = d.front
+    out = []
+    if len(d.tradeoffs.rows) > 1 and f.dimensions:
+        out.append(f"Pareto front over {' × '.join(f.dimensions)}: {', '.join(f.members)}.")
+    if f.dropped:
+        out.append(
+            f"No model has {' or '.join(f.dropped)} measured, so the front and the "
+            "ranking leave it out."
+        )
+    for model, missing in f.unplaced.items():
+        rank = " and ranks after the models whose value is known" if model in d.eligible else ""
+        out.append(
+            f"{model} has no {' or '.join(missing)} measurement "
+            f"({_why(d, model, missing)}): it is not placed on the front{rank}; "
+            "the missing value is not guessed."
+        )
+    for group in f.ties:
+        out.append(f"{' and '.join(group)} are equal on {', '.join(f.dimensions)}.")
+    return out
+
+
+def _why(d: Decision, model: str, missing: tuple[str, ...]) -> str:
+    cell = d.tradeoffs.rows[model].get(missing[0])
+    return cell.note if cell is not None and cell.note else "not measured"

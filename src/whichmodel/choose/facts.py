@@ -1,0 +1,205 @@
+"""The facts a decision rests on, read from a ``results.json`` dictionary (schema 1).
+
+Each fact is either measured (metrics, latency, memory, throughput), read from the model
+(parameters, size on disk, framework, architecture) or unknown; an unknown fact is ``None`` with
+the reason in ``ModelFacts.unknown``, never a zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from whichmodel.choose.constraints import Constraints
+
+MIB = 2**20
+
+# Architecture names (class names) read as interpretable: one readable model whose weights or
+# splits explain each prediction. Tree *ensembles* are only partly so (importances, not one tree).
+_LINEAR = (
+    "LogisticRegression",
+    "LinearRegression",
+    "Ridge",
+    "RidgeClassifier",
+    "Lasso",
+    "ElasticNet",
+    "LinearSVC",
+    "LinearSVR",
+    "SGDClassifier",
+    "SGDRegressor",
+    "Perceptron",
+    "HuberRegressor",
+    "BayesianRidge",
+    "LinearDiscriminantAnalysis",
+    "PoissonRegressor",
+    "QuantileRegressor",
+)
+_SINGLE_TREES = (
+    "DecisionTreeClassifier",
+    "DecisionTreeRegressor",
+    "ExtraTreeClassifier",
+    "ExtraTreeRegressor",
+)
+_OTHER_SIMPLE = (
+    "GaussianNB",
+    "MultinomialNB",
+    "BernoulliNB",
+    "ComplementNB",
+    "KNeighborsClassifier",
+    "KNeighborsRegressor",
+)
+_ENSEMBLES = (
+    "RandomForest",
+    "ExtraTrees",
+    "GradientBoosting",
+    "HistGradientBoosting",
+    "XGB",
+    "LGBM",
+    "AdaBoost",
+    "Bagging",
+)
+_DEEP_FRAMEWORKS = ("torch", "transformers", "onnx", "tensorflow", "keras", "jax")
+
+
+@dataclass(frozen=True)
+class Interpretability:
+    """``level`` is "yes", "partly", "no" or "unknown"; ``source`` says what it was read from."""
+
+    level: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """One model's facts. Times in seconds, sizes in bytes; ``None`` is unknown (see ``unknown``).
+
+    Args:
+        metrics: metric -> (value, ci_low, ci_high).
+        latency_s: one call on ``Constraints.latency_batch_size`` examples at the constraints'
+            percentile.
+        latency_by_batch_s: batch size -> median latency of one call.
+        throughput_per_s / throughput_batch_size: examples per second at the largest measured
+            batch size.
+        unknown: fact -> why it is unknown.
+    """
+
+    name: str
+    metrics: dict[str, tuple[float, float, float]]
+    latency_s: float | None
+    latency_by_batch_s: dict[int, float]
+    memory_bytes: int | None
+    throughput_per_s: float | None
+    throughput_batch_size: int | None
+    size_bytes: int | None
+    parameters: int | None
+    framework: str | None
+    architecture: str | None
+    interpretability: Interpretability
+    unknown: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def memory_mb(self) -> float | None:
+        return None if self.memory_bytes is None else self.memory_bytes / MIB
+
+    @property
+    def latency_ms(self) -> float | None:
+        return None if self.latency_s is None else self.latency_s * 1e3
+
+
+def read_facts(results: dict[str, Any], constraints: Constraints) -> list[ModelFacts]:
+    """Every model's facts, in the order of ``results["models"]``."""
+    metrics: dict[str, dict[str, tuple[float, float, float]]] = {}
+    for m in results.get("metrics", []):
+        metrics.setdefault(m["model"], {})[m["name"]] = (m["value"], m["ci_low"], m["ci_high"])
+    return [_facts(m, metrics.get(m["name"], {}), constraints) for m in results["models"]]
+
+
+def _facts(
+    model: dict[str, Any], metrics: dict[str, tuple[float, float, float]], c: Constraints
+) -> ModelFacts:
+    cost = model.get("cost")
+    unknown: dict[str, str] = {}
+    if not cost:
+        why = model.get("cost_error") or "cost was not measured (--no-cost)"
+        for fact in ("latency", "memory", "throughput", "size", "parameters"):
+            unknown[fact] = why
+        return ModelFacts(
+            model["name"],
+            metrics,
+            None,
+            {},
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            Interpretability("unknown", f"no cost profile: {why}"),
+            unknown,
+        )
+    latency = {int(b): lat for b, lat in (cost.get("latency") or {}).items()}
+    by_batch = {b: float(lat["p50_s"]) for b, lat in sorted(latency.items())}
+    latency_s = None
+    if c.latency_batch_size in latency:
+        latency_s = float(latency[c.latency_batch_size][f"{c.latency_percentile}_s"])
+    else:
+        measured = ", ".join(str(b) for b in sorted(latency)) or "none"
+        unknown["latency"] = (
+            f"latency was not measured at batch size {c.latency_batch_size} (measured: {measured})"
+        )
+    throughput, throughput_batch = None, None
+    if latency:
+        throughput_batch = max(latency)
+        throughput = throughput_batch / float(latency[throughput_batch]["p50_s"])
+    else:
+        unknown["throughput"] = "no latency was measured"
+    memory = cost.get("model_memory_bytes")
+    if memory is None:
+        unknown["memory"] = "the cost profile has no model memory"
+    if cost.get("parameters") is None:
+        unknown["parameters"] = (
+            f"whichmodel cannot count the parameters of {cost.get('architecture')}"
+        )
+    framework, architecture = cost.get("framework"), cost.get("architecture")
+    return ModelFacts(
+        model["name"],
+        metrics,
+        latency_s,
+        by_batch,
+        memory,
+        throughput,
+        throughput_batch,
+        cost.get("size_on_disk_bytes"),
+        cost.get("parameters"),
+        framework,
+        architecture,
+        interpretability(framework, architecture),
+        unknown,
+    )
+
+
+def interpretability(framework: str | None, architecture: str | None) -> Interpretability:
+    """Read interpretability from the framework and architecture (class name, or a pipeline
+    ``"StandardScaler → LogisticRegression"`` whose last step decides).
+
+    >>> interpretability("sklearn", "StandardScaler → LogisticRegression").level
+    'yes'
+    >>> interpretability("torch", "CNN").level
+    'no'
+    """
+    if not architecture:
+        return Interpretability("unknown", "no architecture was recorded")
+    final = architecture.split("→")[-1].strip()
+    source = f"read from the architecture {architecture!r} ({framework})"
+    if final in _LINEAR:
+        return Interpretability("yes", f"linear model, {source}")
+    if final in _SINGLE_TREES:
+        return Interpretability("yes", f"single decision tree, {source}")
+    if final in _OTHER_SIMPLE:
+        return Interpretability("yes", f"simple probabilistic or neighbour model, {source}")
+    if any(final.startswith(e) for e in _ENSEMBLES) or framework in ("xgboost", "lightgbm"):
+        return Interpretability("partly", f"tree ensemble (feature importances), {source}")
+    if framework in _DEEP_FRAMEWORKS or final.startswith("MLP"):
+        return Interpretability("no", f"neural network, {source}")
+    return Interpretability("unknown", f"not a kind whichmodel classifies, {source}")

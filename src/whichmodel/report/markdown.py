@@ -1,0 +1,108 @@
+"""A Markdown summary of ``results.json`` for pull-request comments (``--format markdown``).
+
+The gate verdict and the decision come first, then quality with CIs, the trade-offs matrix and
+the significance lines the terminal prints. Every string from data or models is escaped, so a
+model named ``<img onerror=...>`` or ``a|b`` prints as text and cannot break a table.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from whichmodel.report.summary import summarize
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~!#])")
+
+
+def md(text: Any) -> str:
+    """Text that renders literally in GitHub Markdown: HTML special characters as entities,
+    Markdown punctuation backslash-escaped, newlines as spaces (a cell is one line).
+
+    >>> md("<b>a|b</b>")
+    '&lt;b&gt;a\\\\|b&lt;/b&gt;'
+    """
+    s = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    return " ".join(s.split())
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    """The summary as GitHub-flavoured Markdown, ending in a newline."""
+    summary = summarize(results)
+    lines = [f"### whichmodel: {md(results['task'])} on {md(results['data']['path'])}", ""]
+    lines += _gate(results.get("gate"))
+    decision = results.get("decision")
+    if decision:
+        pick = decision["pick"]
+        lines.append(f"**Pick: {md(pick)}**" if pick else "**No model meets every constraint.**")
+        lines.append("")
+        lines += [f"- {md(s)}" for s in decision["sentences"]]
+        lines.append("")
+    pct = summary.confidence_pct
+    lines.append(f"**Quality** ({results['data']['n_scored']} examples, {pct}% bootstrap CI)")
+    lines.append("")
+    header = [
+        "model",
+        *(f"{n} {'↑' if summary.higher_is_better[n] else '↓'}" for n in summary.metric_names),
+    ]
+    lines += _table(
+        header,
+        [
+            [
+                md(row.model),
+                *(
+                    _metric(row.metrics.get(n), summary.winners.get(n) == row.model)
+                    for n in summary.metric_names
+                ),
+            ]
+            for row in summary.rows
+        ],
+    )
+    if decision:
+        lines += ["", "**Trade-offs**", ""]
+        tr = decision["tradeoffs"]
+        cols = tr["columns"]
+        lines += _table(
+            ["model", *(md(c["label"]) for c in cols)],
+            [
+                [
+                    md(model),
+                    *(_cell(cells[c["key"]], model in tr["best"].get(c["key"], [])) for c in cols),
+                ]
+                for model, cells in tr["rows"].items()
+            ],
+        )
+    if summary.significance:
+        lines += ["", *(f"- {md(s)}" for s in summary.significance)]
+    if summary.notes:
+        lines += ["", *(f"> {md(s)}" for s in summary.notes)]
+    lines += ["", f"<sub>run {md(results.get('run_id') or '—')} · whichmodel</sub>"]
+    return "\n".join(lines) + "\n"
+
+
+def _gate(gate: dict[str, Any] | None) -> list[str]:
+    if not gate:
+        return []
+    word = "✅ PASS" if gate["passed"] else "❌ FAIL"
+    out = [f"**Gate: {word}** ({md(gate['candidate'])} vs baseline {md(gate['baseline'])})", ""]
+    out += [f"- {'❌' if line in gate['failures'] else '✅'} {md(line)}" for line in gate["lines"]]
+    return [*out, ""]
+
+
+def _metric(m: dict[str, Any] | None, won: bool) -> str:
+    if m is None:
+        return "—"
+    text = f"{m['value']:.4f} [{m['ci_low']:.4f}, {m['ci_high']:.4f}]"
+    return f"**{text}**" if won else text
+
+
+def _cell(cell: dict[str, Any], best: bool) -> str:
+    text = md(cell["text"])
+    return f"**{text}**" if best else text
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out

@@ -1,0 +1,211 @@
+"""Inline SVG plots for the HTML report: the Pareto plot and latency against batch size.
+
+Pure string building, no plotting library: the page stays one offline file. Every string from
+data or models goes through :func:`html.escape`; numbers are formatted here. Returned markup is
+marked safe only because of that.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from html import escape
+from typing import Any
+
+from markupsafe import Markup
+
+_W, _H = 760, 380
+_LEFT, _RIGHT, _TOP, _BOTTOM = 70, 190, 16, 48
+_INK, _MUTED, _GRID, _WIN = "#1f2328", "#656d76", "#d8dee4", "#1a7f37"
+# No green: green marks the pick.
+PALETTE = (
+    "#0969da",
+    "#cf222e",
+    "#8250df",
+    "#bf8700",
+    "#0a7480",
+    "#e16f24",
+    "#6e7781",
+    "#953800",
+    "#a40e26",
+    "#0550ae",
+)
+
+
+def _log_ticks(lo: float, hi: float) -> list[float]:
+    """1-2-5 ticks covering [lo, hi] (both > 0)."""
+    ticks = []
+    for exp in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1):
+        for f in (1, 2, 5):
+            t = f * 10.0**exp
+            if lo / 1.0001 <= t <= hi * 1.0001:
+                ticks.append(t)
+    return ticks or [lo, hi]
+
+
+def _lin_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    raw = (hi - lo) / n or 1.0
+    mag = 10.0 ** math.floor(math.log10(raw))
+    step = next(f * mag for f in (1, 2, 2.5, 5, 10) if f * mag >= raw)
+    return [i * step for i in range(math.ceil(lo / step), math.floor(hi / step) + 1)]
+
+
+def _num(t: float) -> str:
+    return f"{t:g}"
+
+
+def _frame(title: str, x_label: str, y_label: str) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{_W}" height="{_H}" '
+        f'viewBox="0 0 {_W} {_H}" role="img" font-family="system-ui, sans-serif" '
+        f'font-size="12">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="{(_LEFT + _W - _RIGHT) / 2:.0f}" y="{_H - 8}" text-anchor="middle" '
+        f'fill="{_INK}">{escape(x_label)}</text>',
+        f'<text transform="translate(16 {(_TOP + _H - _BOTTOM) / 2:.0f}) rotate(-90)" '
+        f'text-anchor="middle" fill="{_INK}">{escape(y_label)}</text>',
+    ]
+
+
+def _axes(
+    xt: Sequence[float],
+    yt: Sequence[float],
+    x: Callable[[float], float],
+    y: Callable[[float], float],
+    fmt_y: Callable[[float], str] = _num,
+) -> list[str]:
+    out = []
+    bottom, right = _H - _BOTTOM, _W - _RIGHT
+    for t in xt:
+        out.append(
+            f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{_TOP}" y2="{bottom}" '
+            f'stroke="{_GRID}"/><text x="{x(t):.1f}" y="{bottom + 16}" '
+            f'text-anchor="middle" fill="{_MUTED}">{escape(_num(t))}</text>'
+        )
+    for t in yt:
+        out.append(
+            f'<line x1="{_LEFT}" x2="{right}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
+            f'stroke="{_GRID}"/><text x="{_LEFT - 6}" y="{y(t) + 4:.1f}" '
+            f'text-anchor="end" fill="{_MUTED}">{escape(fmt_y(t))}</text>'
+        )
+    out.append(f'<path d="M{_LEFT} {_TOP}V{bottom}H{right}" stroke="{_MUTED}" fill="none"/>')
+    return out
+
+
+def pareto_plot(decision: dict[str, Any]) -> Markup | None:
+    """Quality (y) against latency (x, log scale); bubble area ∝ memory; the front filled,
+    dominated models hollow, the pick in green. None when fewer than one model has both."""
+    rows = decision["tradeoffs"]["rows"]
+    pts = [
+        (name, c["quality"]["value"], c["latency"]["value"], c["memory"]["value"])
+        for name, c in rows.items()
+        if isinstance(c["quality"]["value"], int | float)
+        and isinstance(c["latency"]["value"], int | float)
+        and c["latency"]["value"] > 0
+    ]
+    if not pts:
+        return None
+    front = set(decision["front"]["members"])
+    lat = [p[2] for p in pts]
+    qual = [p[1] for p in pts]
+    lx0, lx1 = math.log10(min(lat) / 1.6), math.log10(max(lat) * 1.6)
+    pad = (max(qual) - min(qual)) * 0.15 or abs(max(qual)) * 0.02 or 0.1
+    qy0, qy1 = min(qual) - pad, max(qual) + pad
+    right, bottom = _W - _RIGHT, _H - _BOTTOM
+
+    def x(v: float) -> float:
+        return _LEFT + (math.log10(v) - lx0) / (lx1 - lx0) * (right - _LEFT)
+
+    def y(v: float) -> float:
+        return bottom - (v - qy0) / (qy1 - qy0) * (bottom - _TOP)
+
+    mems = [p[3] for p in pts if isinstance(p[3], int | float) and p[3] > 0]
+    biggest = max(mems) if mems else 1.0
+    cols = decision["tradeoffs"]["columns"]
+    metric = cols[0]["label"]
+    parts = _frame(
+        f"{metric} against latency; bubble area is memory",
+        f"{cols[1]['label']} (ms, log scale)",
+        f"{metric} ({'higher' if decision['higher_is_better'] else 'lower'} is better)",
+    )
+    parts += _axes(_log_ticks(10**lx0, 10**lx1), _lin_ticks(qy0, qy1), x, y)
+    for i, (name, q, latency, mem) in enumerate(pts):
+        r = (
+            4.0
+            if not isinstance(mem, int | float) or mem <= 0
+            else 4 + 16 * math.sqrt(mem / biggest)
+        )
+        colour = _WIN if name == decision["pick"] else PALETTE[i % len(PALETTE)]
+        fill = colour if name in front else "none"
+        mem_text = "memory unknown" if not isinstance(mem, int | float) else f"{mem:.1f} MB"
+        tip = f"{name}: {metric} {q:.4f}, {latency:.3g} ms, {mem_text}" + (
+            " (on the Pareto front)" if name in front else " (dominated)"
+        )
+        parts.append(
+            f'<g class="point"><title>{escape(tip)}</title>'
+            f'<circle cx="{x(latency):.1f}" cy="{y(q):.1f}" r="{r:.1f}" fill="{fill}" '
+            f'fill-opacity="0.35" stroke="{colour}" stroke-width="2"/>'
+            f'<text x="{x(latency) + r + 4:.1f}" y="{y(q) + 4:.1f}" fill="{colour}">'
+            f"{escape(_short(name))}{' ★' if name == decision['pick'] else ''}</text></g>"
+        )
+    parts.append(
+        f'<text x="{right + 12}" y="{_TOP + 12}" fill="{_MUTED}">filled: Pareto front</text>'
+        f'<text x="{right + 12}" y="{_TOP + 30}" fill="{_MUTED}">hollow: dominated</text>'
+        f'<text x="{right + 12}" y="{_TOP + 48}" fill="{_WIN}">★ the pick</text>'
+        f'<text x="{right + 12}" y="{_TOP + 66}" fill="{_MUTED}">area: model memory</text>'
+    )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # every interpolated string above is escaped
+
+
+def latency_plot(results: dict[str, Any]) -> Markup | None:
+    """Median latency of one call (y, log) against batch size (x, log2), one line per model.
+    None when no model has latency at two or more batch sizes."""
+    series = []
+    for m in results["models"]:
+        lat = (m.get("cost") or {}).get("latency") or {}
+        pts = sorted((int(b), float(v["p50_s"]) * 1e3) for b, v in lat.items() if v.get("p50_s"))
+        if pts:
+            series.append((m["name"], pts))
+    if not any(len(p) > 1 for _, p in series):
+        return None
+    bs = [b for _, p in series for b, _ in p]
+    ms = [v for _, p in series for _, v in p]
+    bx0, bx1 = math.log2(min(bs)) - 0.3, math.log2(max(bs)) + 0.3
+    ly0, ly1 = math.log10(min(ms) / 1.5), math.log10(max(ms) * 1.5)
+    right, bottom = _W - _RIGHT, _H - _BOTTOM
+
+    def x(b: float) -> float:
+        return _LEFT + (math.log2(b) - bx0) / (bx1 - bx0) * (right - _LEFT)
+
+    def y(v: float) -> float:
+        return bottom - (math.log10(v) - ly0) / (ly1 - ly0) * (bottom - _TOP)
+
+    parts = _frame(
+        "median latency of one call against batch size",
+        "batch size (examples per call, log scale)",
+        "p50 latency per call (ms, log)",
+    )
+    parts += _axes(sorted(set(bs)), _log_ticks(10**ly0, 10**ly1), x, y)
+    for i, (name, pts) in enumerate(series):
+        colour = PALETTE[i % len(PALETTE)]
+        path = "M" + "L".join(f"{x(b):.1f} {y(v):.1f}" for b, v in pts)
+        parts.append(
+            f'<g class="series"><title>{escape(name)}</title>'
+            f'<path d="{path}" stroke="{colour}" stroke-width="2" fill="none"/>'
+        )
+        for b, v in pts:
+            parts.append(
+                f'<circle cx="{x(b):.1f}" cy="{y(v):.1f}" r="3.5" fill="{colour}">'
+                f"<title>{escape(f'{name}: batch {b}, {v:.3g} ms')}</title></circle>"
+            )
+        parts.append(
+            f'<text x="{right + 12}" y="{_TOP + 12 + 18 * i}" fill="{colour}">'
+            f"{escape(_short(name))}</text></g>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # every interpolated string above is escaped
+
+
+def _short(name: str, limit: int = 24) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
