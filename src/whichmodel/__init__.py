@@ -4,6 +4,7 @@ The public API (imported lazily, so ``import whichmodel`` stays cheap)::
 
     whichmodel.load(ref)                        -> Model
     whichmodel.compare(refs, data, task=...)    -> Comparison
+    whichmodel.bench(ref, variants=..., ...)    -> CostProfile
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from whichmodel.bench.base import CostProfile
     from whichmodel.comparison import CompareConfig, Comparison, compare
     from whichmodel.sources import load
 
@@ -21,10 +23,15 @@ _EXPORTS = {
     "Comparison": "whichmodel.comparison",
     "CompareConfig": "whichmodel.comparison",
     "load": "whichmodel.sources",
+    "CostProfile": "whichmodel.bench.base",
 }
 
 
 def __getattr__(name: str) -> Any:
+    if name == "bench":  # a callable package: whichmodel.bench(ref, ...) runs a benchmark
+        import importlib
+
+        return importlib.import_module("whichmodel.bench")
     if name in _EXPORTS:
         import importlib
 
@@ -32,4 +39,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'whichmodel' has no attribute {name!r}")
 
 
-__all__ = ["CompareConfig", "Comparison", "compare", "load"]
+__all__ = ["CompareConfig", "Comparison", "CostProfile", "bench", "compare", "load"]

@@ -24,7 +24,7 @@ from whichmodel.analysis.stats import (
     statistics_from_dict,
     statistics_to_dict,
 )
-from whichmodel.bench.cost import CostProfile, measure_cost
+from whichmodel.bench.cost import COST_FORMAT, CostProfile, measure_cost
 from whichmodel.errors import ConfigError, PredictionError, WhichModelError
 from whichmodel.provenance import hardware, provenance, result_library_versions
 from whichmodel.refs import ModelRef, parse_ref
@@ -410,7 +410,9 @@ def _cost(
 ) -> tuple[CostProfile | None, str | None]:
     batch_sizes = sorted({1, config.batch_size})
     hw = hardware()
-    key = key_of("cost", model_fp, batch_sizes, hw, inputs.kind, inputs.data.shape[1:])
+    key = key_of(
+        "cost", COST_FORMAT, model_fp, batch_sizes, hw, inputs.kind, inputs.data.shape[1:]
+    )
     cached = store.get_cached("cost", key)
     if cached is not None:
         return CostProfile.from_dict(cached), None

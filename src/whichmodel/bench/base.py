@@ -40,7 +40,7 @@ class ProbeRequest:
         ref: the model reference as the user wrote it.
         variant: a name from :mod:`whichmodel.bench.variants`.
         inputs: path of the sample inputs file (``.npy``, ``.json`` text or ``.parquet``), or
-            None to synthesize inputs of ``input_shape`` (see :func:`~whichmodel.bench.inputs.synthesize`).
+            None to synthesize inputs of ``input_shape`` (``bench.inputs.synthesize``).
         kind, columns: the :class:`~whichmodel.sources.base.Inputs` kind and column names.
         batch_sizes: batch sizes to time.
         threads: intra-op threads to set (torch, BLAS/OpenMP, ONNX Runtime).
@@ -80,8 +80,13 @@ class ProbeRequest:
             values["input_shape"] = tuple(values["input_shape"])
         gen = values.get("generation")
         if gen is not None:
-            values["generation"] = GenerationConfig(**{k: tuple(v) if isinstance(v, list) else v
-                                                       for k, v in gen.items()})
+            values["generation"] = GenerationConfig(
+                prompt_tokens=tuple(gen["prompt_tokens"]),
+                new_tokens=tuple(gen["new_tokens"]),
+                batch_sizes=tuple(gen["batch_sizes"]),
+                kv_cache=tuple(gen["kv_cache"]),
+                kv_growth_tokens=int(gen["kv_growth_tokens"]),
+            )
         return cls(**values)
 
 
@@ -243,7 +248,9 @@ class CostProfile:
         values["latency"] = {int(b): latency_from_dict(lat) for b, lat in data["latency"].items()}
         for key in ("activation_bytes", "tokens"):
             values[key] = {int(b): int(v) for b, v in data.get(key, {}).items()}
-        values["generation"] = tuple(GenerationCost.from_dict(g) for g in data.get("generation", ()))
+        values["generation"] = tuple(
+            GenerationCost.from_dict(g) for g in data.get("generation", ())
+        )
         if data.get("kv_cache"):
             values["kv_cache"] = KVCacheGrowth(**data["kv_cache"])
         if data.get("quality"):

@@ -10,7 +10,6 @@ sequence again (``kv_cache=False``). Prompts are random token ids of the request
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -110,7 +109,7 @@ def _point(
             low, high = median_ci(np.asarray(totals))
             if (high - low) / 2 <= target_rel * float(np.median(totals)):
                 break
-    total = Latency.from_samples(totals)
+    total_s = Latency.from_samples(totals)
     batch = int(ids.shape[0])
     return GenerationCost(
         prompt_tokens=int(ids.shape[1]),
@@ -119,8 +118,8 @@ def _point(
         kv_cache=kv,
         ttft=Latency.from_samples(ttfts),
         inter_token=Latency.from_samples(steps or [float("nan")]),
-        total=total,
-        tokens_per_s=batch * new_tokens / total.p50_s,
+        total=total_s,
+        tokens_per_s=batch * new_tokens / total_s.p50_s,
     )
 
 
@@ -179,5 +178,3 @@ def lm_outputs(lm: Any, ids: Any, mask: Any) -> dict[str, np.ndarray]:
         nll = -logp.gather(-1, ids[:, 1:, None])[..., 0]  # (n, T-1)
         nll = torch.where(mask[:, 1:].bool(), nll, torch.nan)
     return {"next_token": logits[:, :-1].argmax(-1).numpy(), "nll": nll.numpy()}
-
-

@@ -27,7 +27,9 @@ def write_inputs(folder: Path, sample: Inputs, n: int, stem: str = "inputs") -> 
         import pandas as pd
 
         path = folder / f"{stem}.parquet"
-        pd.DataFrame(data, columns=list(sample.columns)).infer_objects().to_parquet(path, index=False)
+        pd.DataFrame(data, columns=list(sample.columns)).infer_objects().to_parquet(
+            path, index=False
+        )
     else:
         path = folder / f"{stem}.npy"
         np.save(path, np.asarray(data), allow_pickle=False)

@@ -88,12 +88,11 @@ def activation_bytes(call: Callable[[], object]) -> int:
     """Bytes of every new tensor the operators produce while ``call()`` runs (a
     ``TorchDispatchMode`` sees each aten/quantized op's outputs; views, which share memory, are
     left out)."""
+    import torch
     from torch.utils._python_dispatch import TorchDispatchMode
     from torch.utils._pytree import tree_leaves
 
-    import torch
-
-    class Count(TorchDispatchMode):
+    class Count(TorchDispatchMode):  # type: ignore[no-untyped-call]
         total = 0
 
         def __torch_dispatch__(
@@ -108,6 +107,6 @@ def activation_bytes(call: Callable[[], object]) -> int:
                 )
             return out
 
-    with Count():
+    with Count():  # type: ignore[no-untyped-call]
         call()
     return Count.total

@@ -73,8 +73,8 @@ def _warm_up_runtime() -> None:
 def probe(request: ProbeRequest) -> dict[str, Any]:
     """Measure one model × variant; returns ``CostProfile.to_dict()`` or ``{"skipped": why}``."""
     ref = parse_ref(request.ref)
-    for module in _FRAMEWORK_IMPORTS.get(ref.kind, ()):
-        importlib.import_module(module)
+    for name in _FRAMEWORK_IMPORTS.get(ref.kind, ()):
+        importlib.import_module(name)
     importlib.import_module("scipy.stats")  # the harness's CI: not charged to the model
     limiter = _set_threads(request.threads)
     _warm_up_runtime()
@@ -98,11 +98,14 @@ def probe(request: ProbeRequest) -> dict[str, Any]:
     first_call = time.perf_counter() - start
     latency = {
         b: time_calls(
-            partial(calls.run, b), sync=sync, budget_s=request.budget_s, target_rel=request.target_rel
+            partial(calls.run, b),
+            sync=sync,
+            budget_s=request.budget_s,
+            target_rel=request.target_rel,
         )
         for b in request.batch_sizes
     }
-    module = torch_module(applied.model)
+    module: Any = torch_module(applied.model)
     activations = (
         {b: activation_bytes(partial(calls.run, b)) for b in request.batch_sizes}
         if module is not None
@@ -144,7 +147,7 @@ def _model_bytes(model: Model) -> tuple[int | None, int | None]:
     module = torch_module(model)
     if module is not None:
         return weight_and_buffer_bytes(module)
-    runner = getattr(model, "module", None) or getattr(model, "model", None)
+    runner: Any = getattr(model, "module", None) or getattr(model, "model", None)
     if hasattr(runner, "initializer_bytes"):  # ONNX Runtime: weights are graph initializers
         return runner.initializer_bytes(), 0
     return None, None
@@ -189,7 +192,7 @@ class _Calls:
             return self.model.predict(self.inputs.take(slice(0, b)))
         from whichmodel.bench.generation import prompts
 
-        runner = torch_module(self.model) or getattr(self.model, "model", None)
+        runner: Any = torch_module(self.model) or getattr(self.model, "model", None)
         ids = prompts(self.vocab, b, self.prompt_tokens)
         import torch
 
@@ -233,10 +236,12 @@ class _Calls:
         if self.lm is not None:
             texts = json.loads(inputs_path.read_text())
             tokenizer = self.model.tokenizer  # type: ignore[attr-defined]
-            enc = tokenizer(texts, padding=True, truncation=True, max_length=512,
-                            return_tensors="pt")
-            runner = torch_module(self.model) or getattr(self.model, "model", None)
-            np.savez(out, **lm_outputs(runner, enc["input_ids"], enc["attention_mask"]))
+            enc = tokenizer(
+                texts, padding=True, truncation=True, max_length=512, return_tensors="pt"
+            )
+            runner: Any = torch_module(self.model) or getattr(self.model, "model", None)
+            lm = lm_outputs(runner, enc["input_ids"], enc["attention_mask"])
+            np.savez(out, next_token=lm["next_token"], nll=lm["nll"])
             return
         inputs = read_inputs(inputs_path, self.request.kind, self.request.columns, None)
         batches = [

@@ -1,11 +1,11 @@
 """Variants, looked up by name: one module per kind, imported only when used.
 
-    original            the model as loaded (any framework): the baseline
-    fp32, bf16, fp16    dtype of weights and activations (``dtype.py``)
-    int8                dynamic int8 quantization of Linear layers, fbgemm kernels (``int8.py``)
-    int8-torchao        the same with torchao's ``quantize_`` (the ``torchao`` extra)
-    onnx                ONNX export, run with ONNX Runtime (``onnx.py``)
-    compile             ``torch.compile`` (opt-in: compiling takes seconds to minutes)
+original            the model as loaded (any framework): the baseline
+fp32, bf16, fp16    dtype of weights and activations (``dtype.py``)
+int8                dynamic int8 quantization of Linear layers, fbgemm kernels (``int8.py``)
+int8-torchao        the same with torchao's ``quantize_`` (the ``torchao`` extra)
+onnx                ONNX export, run with ONNX Runtime (``onnx.py``)
+compile             ``torch.compile`` (opt-in: compiling takes seconds to minutes)
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ def check_names(names: list[str] | tuple[str, ...]) -> None:
         if name not in _VARIANTS:
             close = difflib.get_close_matches(name, NAMES, n=2)
             hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-            raise ConfigError(f"Unknown variant {name!r}.{hint} Known variants: {', '.join(NAMES)}.")
+            raise ConfigError(
+                f"Unknown variant {name!r}.{hint} Known variants: {', '.join(NAMES)}."
+            )
     if len(set(names)) != len(names):
         raise ConfigError(f"A variant is named twice in {', '.join(names)}.")
 
@@ -48,4 +50,12 @@ def get_variant(name: str) -> Variant:
     return variant
 
 
-__all__ = ["NAMES", "Applied", "Variant", "check_names", "get_variant", "torch_module", "with_module"]
+__all__ = [
+    "NAMES",
+    "Applied",
+    "Variant",
+    "check_names",
+    "get_variant",
+    "torch_module",
+    "with_module",
+]

@@ -44,7 +44,7 @@ class Variant(ABC):
         calibration); ``workdir`` is a scratch folder that lives as long as the probe."""
 
 
-def torch_module(model: Model) -> Any | None:
+def torch_module(model: Model) -> Any:
     """The ``torch.nn.Module`` inside a torch or Hugging Face model, else None."""
     for attr in ("module", "model"):
         module = getattr(model, attr, None)

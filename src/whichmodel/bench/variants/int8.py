@@ -46,7 +46,7 @@ class DynamicInt8(Variant):
             # torch 2.13 deprecates torch.ao.quantization; the note below tells the user.
             warnings.filterwarnings("ignore", r"torch\.ao\.quantization is deprecated")
             warnings.filterwarnings("ignore", r"torch\.quantize_per_tensor.*deprecated")
-            quantized = torch.ao.quantization.quantize_dynamic(
+            quantized = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
                 module, {torch.nn.Linear}, dtype=torch.qint8
             )
         note = (

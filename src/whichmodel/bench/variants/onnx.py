@@ -82,7 +82,9 @@ class OnnxRuntime(Variant):
 
         for package in ("onnx", "onnxruntime", "onnxscript"):
             if importlib.util.find_spec(package) is None:
-                return f"{package} is not installed; install it with: pip install 'whichmodel[bench]'"
+                return (
+                    f"{package} is not installed; install it with: pip install 'whichmodel[bench]'"
+                )
         return super().unavailable(model)
 
     def apply(self, model: Model, example: Inputs, workdir: Path) -> Applied:
@@ -115,7 +117,7 @@ def _export_args(
     import torch
 
     batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq")
-    tokenizer = getattr(model, "tokenizer", None)
+    tokenizer: Any = getattr(model, "tokenizer", None)
     if type(module).__name__.endswith("ForCausalLM"):  # language models: logits of input_ids
         if example.data.dtype.kind in "iu":  # (n, T) token ids
             ids = torch.from_numpy(np.asarray(example.data, dtype=np.int64))
@@ -134,7 +136,9 @@ def _export_args(
     return module, (x,), None, ({0: batch},)
 
 
-def _export(module: Any, args: tuple[Any, ...], dims: tuple[dict[int, Any], ...], path: Path) -> None:
+def _export(
+    module: Any, args: tuple[Any, ...], dims: tuple[dict[int, Any], ...], path: Path
+) -> None:
     import torch
 
     quiet = [logging.getLogger(n) for n in ("torch.onnx", "torch.export", "torch._dynamo")]
@@ -147,7 +151,11 @@ def _export(module: Any, args: tuple[Any, ...], dims: tuple[dict[int, Any], ...]
             program = torch.onnx.export(
                 module, args, dynamo=True, dynamic_shapes=dims, verbose=False
             )
+        if program is None:
+            raise ModelLoadError("ONNX export returned no program.")
         program.save(str(path))
+    except ModelLoadError:
+        raise
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(f"ONNX export failed: {first}") from exc
