@@ -95,6 +95,12 @@ def activation_bytes(call: Callable[[], object]) -> int:
     class Count(TorchDispatchMode):  # type: ignore[no-untyped-call]
         total = 0
 
+        @classmethod
+        def _should_skip_dynamo(cls) -> bool:
+            # True (the default) wraps the handler with torch._disable_dynamo, which imports
+            # torch._dynamo: 3-9 s and ~100 MB on first use. Nothing is compiled inside the mode.
+            return False
+
         def __torch_dispatch__(
             self, func: Any, types: Any, args: Any = (), kwargs: Any = None
         ) -> Any:
