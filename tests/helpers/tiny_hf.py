@@ -62,7 +62,9 @@ TINY_LLAMA = {
 }
 
 
-def build_tiny_llama(folder: Path | None = None, *, words: Sequence[str] = (), seed: int = 0) -> Any:
+def build_tiny_llama(
+    folder: Path | None = None, *, words: Sequence[str] = (), seed: int = 0
+) -> Any:
     """A LlamaForCausalLM from :data:`TINY_LLAMA` with random seeded weights, in eval mode.
 
     With ``folder``, it is saved there (safetensors + config) together with a WordPiece tokenizer
