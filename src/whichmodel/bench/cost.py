@@ -72,6 +72,7 @@ def measure_cost(
     generation: GenerationConfig | None = None,
     quality: QualityData | None = None,
     progress: Callable[[str], None] | None = None,
+    in_process: bool = False,
 ) -> CostProfile:
     """Measure ``ref`` for each variant, each in its own fresh subprocess.
 
@@ -82,6 +83,9 @@ def measure_cost(
             reference the others' quality is compared with.
         threads: intra-op threads for every runtime (default: the CPUs this process may use).
         generation: the LLM generation grid (used for causal language models).
+        in_process: run each probe in this process instead of a fresh one: for tests and
+            debugging only (memory figures then include everything this process holds, and
+            the process's thread settings change).
 
     Raises:
         ModelLoadError: no variant could be measured (each one's reason is in the message).
@@ -121,7 +125,11 @@ def measure_cost(
                 progress(name)
             out = folder / f"quality-{name}.npz"
             request = replace(base, variant=name, quality_out=str(out) if quality else None)
-            result = _run_probe(request, folder / f"request-{name}.json", ref)
+            result = (
+                _probe_here(request)
+                if in_process
+                else _run_probe(request, folder / f"request-{name}.json", ref)
+            )
             if "skipped" in result or "error" in result:
                 skipped[name] = result.get("skipped") or f"failed: {result['error']}"
                 continue
@@ -161,6 +169,16 @@ def _run_probe(request: ProbeRequest, path: Path, ref: ModelRef) -> dict[str, An
         return {"error": errors[-1] if errors else "no output"}
     result: dict[str, Any] = json.loads(lines[-1])
     return result
+
+
+def _probe_here(request: ProbeRequest) -> dict[str, Any]:
+    from whichmodel.bench.probe import probe
+    from whichmodel.errors import WhichModelError
+
+    try:
+        return probe(request)
+    except WhichModelError as exc:
+        return {"error": str(exc)}
 
 
 def _with_quality(

@@ -61,14 +61,19 @@ class _Named:  # the export wrapper for Hugging Face models called with keyword 
     def __new__(cls, model: Any, names: tuple[str, ...], causal: bool) -> Any:
         import torch
 
+        if len(names) > 3:
+            raise ModelLoadError(f"ONNX export takes at most 3 named inputs; got {names}.")
+
         class Named(torch.nn.Module):
+            # Fixed parameter names (torch.export does not take *args with dynamic shapes).
             def __init__(self) -> None:
                 super().__init__()
                 self.model = model
 
-            def forward(self, *inputs: Any) -> Any:
+            def forward(self, input_0: Any, input_1: Any = None, input_2: Any = None) -> Any:
+                given = (input_0, input_1, input_2)[: len(names)]
                 extra = {"use_cache": False} if causal else {}
-                return self.model(**dict(zip(names, inputs, strict=True)), **extra).logits
+                return self.model(**dict(zip(names, given, strict=True)), **extra).logits
 
         return Named().eval()
 
@@ -149,7 +154,11 @@ def _export(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # exporter internals' deprecations, not the user's
             program = torch.onnx.export(
-                module, args, dynamo=True, dynamic_shapes=dims, verbose=False
+                module,
+                args,
+                dynamo=True,
+                dynamic_shapes=_dims_by_name(module, dims),
+                verbose=False,
             )
         if program is None:
             raise ModelLoadError("ONNX export returned no program.")
@@ -157,11 +166,25 @@ def _export(
     except ModelLoadError:
         raise
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        root: BaseException = exc
+        while root.__cause__ is not None:  # the exporter wraps the error that says why
+            root = root.__cause__
+        text = str(root).strip()
+        first = f"{type(root).__name__}: {text.splitlines()[0] if text else ''}"
         raise ModelLoadError(f"ONNX export failed: {first}") from exc
     finally:
         for lg, level in zip(quiet, levels, strict=True):
             lg.setLevel(level)
+
+
+def _dims_by_name(module: Any, dims: tuple[dict[int, Any], ...]) -> Any:
+    """Dynamic dims keyed by the forward's parameter names (a wrapper) or positional (a module)."""
+    import inspect
+
+    params = list(inspect.signature(module.forward).parameters)
+    if params[: len(dims)] == [f"input_{i}" for i in range(len(dims))]:
+        return {f"input_{i}": d for i, d in enumerate(dims)}
+    return dims
 
 
 def _opset(path: Path) -> str:
