@@ -116,6 +116,9 @@ def warm_up(
 ) -> tuple[int, bool]:
     """Call ``fn`` in windows until two consecutive window medians agree within ``settle_rel``.
 
+    A slow call ends warm-up early: once ``budget_s`` is spent (after at least 2 calls), it stops
+    mid-window, unsettled.
+
     Returns:
         (calls made, whether timings settled before ``budget_s`` or ``max_windows`` ran out).
     """
@@ -123,13 +126,16 @@ def warm_up(
     previous: float | None = None
     calls = 0
     for _ in range(max_windows):
-        median = float(np.median([_sample(fn, sync) for _ in range(WARMUP_WINDOW)]))
-        calls += WARMUP_WINDOW
+        window = []
+        for _ in range(WARMUP_WINDOW):
+            window.append(_sample(fn, sync))
+            calls += 1
+            if calls >= 2 and time.perf_counter() > deadline:
+                return calls, False
+        median = float(np.median(window))
         if previous is not None and abs(median - previous) <= settle_rel * previous:
             return calls, True
         previous = median
-        if time.perf_counter() > deadline:
-            break
     return calls, False
 
 
@@ -139,15 +145,16 @@ def time_calls(
     sync: Callable[[], object] = _no_sync,
     budget_s: float = 1.0,
     target_rel: float = 0.02,
-    min_runs: int = 10,
+    min_runs: int = 6,
     max_runs: int = 100_000,
     warmup: bool = True,
 ) -> Latency:
     """Time ``fn``: warm up until settled, then sample until the median's 95% CI is within
     ``±target_rel`` or ``budget_s`` (seconds, warm-up included) or ``max_runs`` is reached.
 
-    At least ``min_runs`` calls are timed whatever the budget, so a slow call still gets a
-    distribution (and the result says the budget, not convergence, ended it).
+    At least ``min_runs`` calls are timed whatever the budget (6: the fewest for which a 95%
+    order-statistic CI of the median exists), so a slow call still gets a distribution, and the
+    result says the budget, not convergence, ended it.
     """
     import scipy.stats  # noqa: F401  (imported now, not inside the first timed budget)
 
