@@ -78,7 +78,7 @@ def test_a_model_without_a_known_input_shape_says_what_to_pass(cli, tmp_path: Pa
 
 
 def test_the_package_is_the_api_function() -> None:
-    import whichmodel.bench.timing  # noqa: F401  (sets whichmodel.bench to the package)
+    import whichmodel.bench.timing  # sets whichmodel.bench to the package
 
     assert callable(whichmodel.bench) and whichmodel.bench.bench.__doc__
     assert whichmodel.CostProfile.__name__ == "CostProfile"
