@@ -10,7 +10,16 @@ import pytest
 
 from whichmodel.report.html import render_html
 
-SECTIONS = ["summary", "results", "charts", "differences", "cost", "details", "provenance"]
+SECTIONS = [
+    "summary",
+    "results",
+    "charts",
+    "differences",
+    "cost",
+    "latency-vs-batch",
+    "details",
+    "provenance",
+]
 VOID = {
     "area",
     "base",
@@ -197,7 +206,7 @@ def test_sample_has_sections_in_order_and_one_chart_per_metric() -> None:
     parsed = parse(page)
     ids = [a["id"] for t, a in parsed.tags if t == "section"]
     assert ids == SECTIONS
-    assert [t for t, _ in parsed.tags].count("svg") == 3
+    assert [t for t, _ in parsed.tags].count("svg") == 4  # 3 metrics + latency vs batch
     assert page.count("<details") == 2
     assert "<title>whichmodel: classification on test.csv</title>" in page
     assert "0.9660 [0.9460, 0.9810] ★" in page  # the winner's accuracy, as the terminal prints it
@@ -262,7 +271,7 @@ def test_single_model() -> None:
     results["differences"], results["tests"] = [], []
     page = render_html(results)
     parsed = parse(page)
-    assert [t for t, _ in parsed.tags].count("svg") == 3
+    assert [t for t, _ in parsed.tags].count("svg") == 3 + 1  # + latency vs batch
     assert "★" not in page
     assert "a single model, so nothing is compared" in page
 
@@ -284,4 +293,24 @@ def test_missing_pieces_render(change: str) -> None:
     page = render_html(results)
     parsed = parse(page)
     assert "None" not in page.replace("input_cols", "")
-    assert [t for t, _ in parsed.tags].count("svg") == (0 if change == "no_metrics" else 3)
+    assert [t for t, _ in parsed.tags].count("svg") == (0 if change == "no_metrics" else 3) + 1
+
+
+def test_latency_chart_has_a_line_per_model_and_escapes_names() -> None:
+    from whichmodel.report.bench_chart import latency_series
+
+    results = _hostile()  # model 0 is named like a script tag; model 1 has no cost
+    series = latency_series(results["models"])
+    assert [label for label, _ in series] == [SCRIPT]
+    assert series[0][1] == [(1, 0.0009), (64, 0.0009)]
+    page = render_html(results)
+    chart = page[page.index('<section id="latency-vs-batch">') :]
+    chart = chart[: chart.index("</section>")]
+    assert chart.count("<circle") == 2 and "&lt;script&gt;" in chart and "<script" not in chart
+
+
+def test_no_latency_chart_without_cost() -> None:
+    results = sample()
+    for m in results["models"]:
+        m["cost"] = None
+    assert 'id="latency-vs-batch"' not in render_html(results)

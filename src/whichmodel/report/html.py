@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from whichmodel.report.bench_chart import latency_chart
 from whichmodel.report.summary import Row, Summary, human_bytes, human_count, summarize
 
 # Chart geometry (px) and colours.
@@ -46,6 +47,7 @@ def render_html(results: dict[str, Any]) -> str:
             models=[_model_view(m) for m in results["models"]],
             provenance=_provenance(results),
             command=(results.get("provenance") or {}).get("command"),
+            latency_chart=latency_chart(results["models"]),
         )
     )
 
