@@ -27,7 +27,9 @@ def one_thread() -> Iterator[None]:
     torch.set_num_threads(threads)
 
 
-def test_text_model_without_data_reports_tokens_per_second(tmp_path: Path, one_thread: None) -> None:
+def test_text_model_without_data_reports_tokens_per_second(
+    tmp_path: Path, one_thread: None
+) -> None:
     folder = tmp_path / "bert"
     build_tiny_bert(folder, WORDS, {0: "neg", 1: "pos"})
     profile = measure_cost(
