@@ -1,4 +1,4 @@
-"""``torch.compile`` (opt-in): compiling takes seconds to minutes and is charged to load time."""
+"""``torch.compile`` (opt-in): compiling takes seconds to minutes, reported as the variant time."""
 
 from __future__ import annotations
 
@@ -18,5 +18,5 @@ class Compiled(Variant):
         compiled = torch.compile(torch_module(model), dynamic=True)
         variant = with_module(model, compiled)
         variant.predict(example)  # compile now, so the first timed call is not the compile
-        note = "compile: torch.compile(dynamic=True), compiled during loading (in load time)."
+        note = "compile: torch.compile(dynamic=True), compiled before timing (in variant_time_s)."
         return Applied(variant, model.info.framework, (note,))
