@@ -49,6 +49,7 @@ class ProbeRequest:
         quality_inputs: when set, a file of inputs to predict on for the quality delta; the
             outputs are written to ``quality_out``.
         generation: the LLM generation grid, for causal language models.
+        activations: count activation bytes (one extra call per batch size).
     """
 
     ref: str
@@ -66,6 +67,7 @@ class ProbeRequest:
     quality_inputs: str | None = None
     quality_out: str | None = None
     generation: GenerationConfig | None = None
+    activations: bool = True
     workdir: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -87,6 +89,7 @@ class ProbeRequest:
                 kv_cache=tuple(gen["kv_cache"]),
                 kv_growth_tokens=int(gen["kv_growth_tokens"]),
             )
+        values["activations"] = bool(values.get("activations", True))
         return cls(**values)
 
 

@@ -72,6 +72,7 @@ def measure_cost(
     generation: GenerationConfig | None = None,
     quality: QualityData | None = None,
     progress: Callable[[str], None] | None = None,
+    activations: bool = False,
     in_process: bool = False,
 ) -> CostProfile:
     """Measure ``ref`` for each variant, each in its own fresh subprocess.
@@ -83,6 +84,8 @@ def measure_cost(
             reference the others' quality is compared with.
         threads: intra-op threads for every runtime (default: the CPUs this process may use).
         generation: the LLM generation grid (used for causal language models).
+        activations: also count the bytes of activations per batch size (one more call per
+            batch size; ``bench`` does, ``compare`` keeps its cost step short).
         in_process: run each probe in this process instead of a fresh one: for tests and
             debugging only (memory figures then include everything this process holds, and
             the process's thread settings change).
@@ -118,6 +121,7 @@ def measure_cost(
                 else None
             ),
             generation=generation,
+            activations=activations,
             workdir=str(folder),
         )
         for name in variants:

@@ -108,7 +108,7 @@ def probe(request: ProbeRequest) -> dict[str, Any]:
     module: Any = torch_module(applied.model)
     activations = (
         {b: activation_bytes(partial(calls.run, b)) for b in request.batch_sizes}
-        if module is not None and request.variant != "compile"  # the mode would recompile
+        if module is not None and request.activations and request.variant != "compile"
         else {}
     )
     peak = max(status_bytes("VmHWM"), status_bytes("VmRSS"))

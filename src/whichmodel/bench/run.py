@@ -144,6 +144,7 @@ def run(config: BenchConfig, *, progress: Progress | None = None) -> list[CostPr
             input_shape=config.input_shape,
             generation=config.generation,
             quality=quality,
+            activations=True,
             progress=_variant_progress(f"bench {ref.name}", config.variants, progress),
         )
         store.put_cached("bench", key, profile.to_dict())
