@@ -40,6 +40,7 @@ typecheck: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/compare_overhead.py
+	$(BIN)/python benchmarks/bench_harness.py
 
 clean:
 	rm -rf $(VENV) .whichmodel .pytest_cache

@@ -6,6 +6,7 @@ The public API (imported lazily, so ``import whichmodel`` stays cheap)::
     whichmodel.compare(refs, data, task=...)    -> Comparison
     whichmodel.inspect(ref)                     -> SpecSheet
     whichmodel.choose(results, max_latency_ms=...) -> Decision
+    whichmodel.bench(ref, variants=..., ...)    -> CostProfile
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from whichmodel.bench.base import CostProfile
     from whichmodel.choose import Decision, choose
     from whichmodel.comparison import CompareConfig, Comparison, compare
     from whichmodel.sources import load
@@ -30,10 +32,15 @@ _EXPORTS = {
     "SpecSheet": "whichmodel.spec.base",
     "choose": "whichmodel.choose",
     "Decision": "whichmodel.choose",
+    "CostProfile": "whichmodel.bench.base",
 }
 
 
 def __getattr__(name: str) -> Any:
+    if name == "bench":  # a callable package: whichmodel.bench(ref, ...) runs a benchmark
+        import importlib
+
+        return importlib.import_module("whichmodel.bench")
     if name in _EXPORTS:
         import importlib
 
@@ -44,8 +51,10 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CompareConfig",
     "Comparison",
+    "CostProfile",
     "Decision",
     "SpecSheet",
+    "bench",
     "choose",
     "compare",
     "inspect",

@@ -318,6 +318,104 @@ def diff_command(
     for key, va, vb, _ in rows:
         table.add_row(escape(key), escape(va), escape(vb))
     out.print(table)
+def _ints(text: str | None, option: str) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError as exc:
+        raise ConfigError(
+            f"The '{option}' option must be comma-separated integers, e.g. 1,8,32. Got {text!r}."
+        ) from exc
+
+
+@app.command("bench")
+def bench_command(
+    refs: RefsArg,
+    batch: Annotated[str, typer.Option(help="Batch sizes to time, comma-separated.")] = "1,8,32",
+    variant: Annotated[
+        str,
+        typer.Option(
+            help="Variants: original, fp32, bf16, fp16, int8, int8-torchao, onnx, compile. "
+            "The first is the reference for quality deltas."
+        ),
+    ] = "original",
+    threads: Annotated[
+        int | None, typer.Option(help="Intra-op threads (default: all usable CPUs).")
+    ] = None,
+    data: Annotated[
+        str | None, typer.Option("--data", "-d", help="Time your examples; score each variant.")
+    ] = None,
+    task: Annotated[
+        str, typer.Option(help="classification, regression, or lm (text, no labels).")
+    ] = "classification",
+    label_col: Annotated[str, typer.Option(help="Label column of --data.")] = "label",
+    input_shape: Annotated[
+        str | None, typer.Option(help="Without --data: one example's shape, e.g. 1,28,28.")
+    ] = None,
+    prompt_tokens: Annotated[str, typer.Option(help="LLMs: prompt lengths.")] = "32",
+    new_tokens: Annotated[str, typer.Option(help="LLMs: tokens to generate.")] = "16",
+    gen_batch: Annotated[str, typer.Option(help="LLMs: generation batch sizes.")] = "1",
+    budget: Annotated[float, typer.Option(help="Seconds per timed configuration.")] = 1.0,
+    store: Annotated[str, typer.Option(help="Run store.")] = ".whichmodel/store.db",
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
+    allow_pickle: Annotated[bool, typer.Option(help="Allow pickle/joblib files.")] = False,
+    trust_remote_code: Annotated[bool, typer.Option(help="Allow code in HF folders.")] = False,
+) -> None:
+    """Latency, throughput and memory of models and their variants, on this machine."""
+    from whichmodel.bench.base import GenerationConfig
+    from whichmodel.bench.run import BenchConfig, run
+    from whichmodel.refs import parse_ref
+    from whichmodel.report.bench import cost_to_dict
+
+    config = BenchConfig(
+        refs=tuple(refs),
+        batch_sizes=_ints(batch, "--batch") or (),
+        variants=tuple(v.strip() for v in variant.split(",") if v.strip()),
+        threads=threads,
+        data=data,
+        task=task,
+        label_col=label_col,
+        input_shape=_ints(input_shape, "--input-shape"),
+        generation=GenerationConfig(
+            prompt_tokens=_ints(prompt_tokens, "--prompt-tokens") or (32,),
+            new_tokens=_ints(new_tokens, "--new-tokens") or (16,),
+            batch_sizes=_ints(gen_batch, "--gen-batch") or (1,),
+        ),
+        budget_s=budget,
+        store=store,
+        allow_pickle=allow_pickle,
+        trust_remote_code=trust_remote_code,
+    )
+    profiles = _with_progress(lambda progress: run(config, progress=progress))
+    names = [parse_ref(r).name for r in config.refs]
+    results = [cost_to_dict(p, name=n) for p, n in zip(profiles, names, strict=True)]
+    if as_json:
+        sys.stdout.write(json.dumps(results, indent=2, default=str) + "\n")
+        return
+    for result in results:
+        _print_bench(result)
+
+
+def _print_bench(result: dict[str, Any]) -> None:
+    from whichmodel.report.bench import generation_rows, latency_rows, memory_rows, notes
+
+    title = f"{result['name']} ({result['architecture']}) on {result['hardware'].get('cpu', '?')}"
+    for rows, caption in (
+        (latency_rows(result), title + ": latency of one call on b examples"),
+        (memory_rows(result), "memory and cold start"),
+        (generation_rows(result), "generation (greedy)"),
+    ):
+        if not rows:
+            continue
+        table = Table(box=box.SIMPLE_HEAD, title=escape(caption))
+        for col in rows[0]:
+            table.add_column(col, justify="left" if col == "variant" else "right")
+        for row in rows:
+            table.add_row(*[escape(v) for v in row.values()])
+        out.print(table)
+    for line in notes(result):
+        out.print(line, highlight=False, markup=False)
 
 
 def _with_progress(work: Any) -> Any:

@@ -24,7 +24,7 @@ from whichmodel.analysis.stats import (
     statistics_from_dict,
     statistics_to_dict,
 )
-from whichmodel.bench.cost import CostProfile, measure_cost
+from whichmodel.bench.cost import COST_FORMAT, CostProfile, measure_cost
 from whichmodel.errors import ConfigError, PredictionError, WhichModelError
 from whichmodel.provenance import hardware, provenance, result_library_versions
 from whichmodel.refs import ModelRef, parse_ref
@@ -429,7 +429,7 @@ def _cost(
     batch_sizes = sorted({1, config.batch_size})
     hw = hardware()
     shape = inputs.take(slice(0, 1)).data.shape[1:]  # one row: streamed inputs stay unread
-    key = key_of("cost", model_fp, batch_sizes, hw, inputs.kind, shape)
+    key = key_of("cost", COST_FORMAT, model_fp, batch_sizes, hw, inputs.kind, shape)
     cached = store.get_cached("cost", key)
     if cached is not None:
         return CostProfile.from_dict(cached), None

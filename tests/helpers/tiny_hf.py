@@ -90,3 +90,39 @@ def build_tiny_llama(folder: Path, words: Sequence[str], *, seed: int = 0) -> tu
     model.save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
     return model, tokenizer
+
+
+# A tiny decoder: 3 layers, 4 query heads sharing 2 key/value heads (grouped-query attention).
+TINY_LLAMA = {
+    "vocab_size": 96,
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "num_hidden_layers": 3,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "max_position_embeddings": 512,
+}
+
+
+def build_tiny_gqa_llama(
+    folder: Path | None = None, *, words: Sequence[str] = (), seed: int = 0
+) -> Any:
+    """A LlamaForCausalLM from :data:`TINY_LLAMA` with random seeded weights, in eval mode.
+
+    With ``folder``, it is saved there (safetensors + config) together with a WordPiece tokenizer
+    over ``words`` (any tokenizer whose ids fit the vocabulary will do for a random model).
+    """
+    import torch
+    from transformers import BertTokenizerFast, LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(LlamaConfig(**TINY_LLAMA)).eval()
+    if folder is not None:
+        model.save_pretrained(folder, safe_serialization=True)
+        vocab = folder.parent / f"{folder.name}-vocab"
+        vocab.mkdir(parents=True, exist_ok=True)
+        tokens = [*SPECIAL_TOKENS, *words]
+        assert len(tokens) <= TINY_LLAMA["vocab_size"]
+        (vocab / "vocab.txt").write_text("\n".join(tokens) + "\n", encoding="utf-8")
+        BertTokenizerFast.from_pretrained(vocab, local_files_only=True).save_pretrained(folder)
+    return model

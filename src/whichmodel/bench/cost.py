@@ -1,144 +1,233 @@
-"""Cost of running a model, measured in a fresh subprocess so one model's memory cannot pollute
-the next: load time, first call, latency per batch size, throughput, peak memory."""
+"""Measure a model's cost: one fresh probe subprocess per variant, then the quality deltas.
+
+The orchestration, in short::
+
+    for variant in variants: probe subprocess (load, apply variant, time, memory) -> CostProfile
+    the first variant that ran is the reference; the others go into its ``variants``;
+    with quality data: every variant's predictions vs the reference's (agreement, metric delta)
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from whichmodel.bench.timing import Latency
+from whichmodel.bench.base import CostProfile, GenerationConfig, ProbeRequest, QualityDelta
+from whichmodel.bench.inputs import write_inputs
 from whichmodel.refs import ModelRef
-from whichmodel.sources.base import Inputs, LoadOptions
+from whichmodel.sources.base import Inputs, LoadOptions, RawOutput
 
 PROBE_TIMEOUT_S = 900
+COST_FORMAT = 2  # bump when a cached CostProfile's meaning changes (2: the bench harness)
+_THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+__all__ = ["COST_FORMAT", "CostProfile", "QualityData", "default_threads", "measure_cost"]
 
 
 @dataclass(frozen=True)
-class CostProfile:
-    """What a model costs on this machine.
+class QualityData:
+    """The user's examples to measure each variant's quality change on.
 
     Args:
-        framework, architecture, parameters: read while loading (see ``ModelInfo``).
-        size_on_disk_bytes: total bytes of the files the model was read from.
-        load_time_s: from nothing to a loaded model, in a fresh process.
-        first_call_s: the first (cold) call at batch size 1.
-        latency: batch size -> latency of one call with that many examples.
-        peak_rss_bytes: the probe process's peak resident memory.
-        model_memory_bytes: peak resident memory minus the process's memory just before loading
-            (weights, buffers, activations for the largest batch).
-        threads: intra-op threads the framework used.
+        inputs: the examples.
+        y_true: (n,) labels in the task's type, or None for a language model (its own next
+            tokens are the labels).
+        task: the task whose metrics are compared (any object with ``interpret`` and
+            ``metrics``, see :class:`whichmodel.tasks.Task`), or None for a language model.
     """
 
-    framework: str
-    architecture: str
-    parameters: int | None
-    size_on_disk_bytes: int
-    load_time_s: float
-    first_call_s: float
-    latency: dict[int, Latency]
-    peak_rss_bytes: int
-    model_memory_bytes: int
-    threads: int
+    inputs: Inputs
+    y_true: np.ndarray | None = None
+    task: Any = None
 
-    def throughput(self, batch_size: int) -> float:
-        """Examples per second at ``batch_size`` (batch size over median latency)."""
-        return batch_size / self.latency[batch_size].p50_s
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["latency"] = {str(b): asdict(lat) for b, lat in self.latency.items()}
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CostProfile:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        values["latency"] = {
-            int(b): Latency(**{**lat, "samples_s": tuple(lat["samples_s"])})
-            for b, lat in data["latency"].items()
-        }
-        return cls(**values)
+def default_threads() -> int:
+    """The CPUs this process may use (its affinity mask), the default thread count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def measure_cost(
     ref: ModelRef,
-    sample: Inputs,
+    sample: Inputs | None,
     *,
     batch_sizes: Sequence[int],
     options: LoadOptions | None = None,
     budget_s: float = 1.0,
+    target_rel: float = 0.02,
+    variants: Sequence[str] = ("original",),
+    threads: int | None = None,
+    input_shape: tuple[int, ...] | None = None,
+    generation: GenerationConfig | None = None,
+    quality: QualityData | None = None,
+    progress: Callable[[str], None] | None = None,
+    activations: bool = False,
+    in_process: bool = False,
 ) -> CostProfile:
-    """Measure a model's cost in a subprocess, on the first examples of ``sample``.
+    """Measure ``ref`` for each variant, each in its own fresh subprocess.
+
+    Args:
+        sample: examples to time (the first ``max(batch_sizes)``, repeated when fewer), or None
+            to synthesize inputs from the model and ``input_shape``.
+        variants: names from :mod:`whichmodel.bench.variants`; the first that runs is the
+            reference the others' quality is compared with.
+        threads: intra-op threads for every runtime (default: the CPUs this process may use).
+        generation: the LLM generation grid (used for causal language models).
+        activations: also count the bytes of activations per batch size (one more call per
+            batch size; ``bench`` does, ``compare`` keeps its cost step short).
+        in_process: run each probe in this process instead of a fresh one: for tests and
+            debugging only (memory figures then include everything this process holds, and
+            the process's thread settings change).
 
     Raises:
-        ModelLoadError: the probe process failed (its last error line is in the message).
+        ModelLoadError: no variant could be measured (each one's reason is in the message).
     """
     from whichmodel.errors import ModelLoadError
 
     options = options or LoadOptions()
+    threads = threads or default_threads()
+    profiles: list[CostProfile] = []
+    skipped: dict[str, str] = {}
+    outputs: dict[str, Path] = {}
     with tempfile.TemporaryDirectory(prefix="whichmodel-probe-") as tmp:
-        request = _write_request(Path(tmp), ref, sample, batch_sizes, options, budget_s)
-        try:
-            proc = subprocess.run(
-                [sys.executable, "-m", "whichmodel.bench.probe", str(request)],
-                capture_output=True,
-                text=True,
-                timeout=PROBE_TIMEOUT_S,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise ModelLoadError(
-                f"Measuring the cost of {ref} took over {PROBE_TIMEOUT_S} s; stopped."
-            ) from exc
-    if proc.returncode != 0:
-        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
-        raise ModelLoadError(
-            f"Measuring the cost of {ref} failed: {lines[-1] if lines else 'no output'}"
+        folder = Path(tmp)
+        base = ProbeRequest(
+            ref=ref.raw or str(ref),
+            variant="",
+            inputs=str(write_inputs(folder, sample, max(batch_sizes))) if sample else None,
+            kind=sample.kind if sample else "array",
+            columns=tuple(sample.columns) if sample else (),
+            batch_sizes=tuple(sorted(set(batch_sizes))),
+            threads=threads,
+            input_shape=input_shape,
+            budget_s=budget_s,
+            target_rel=target_rel,
+            allow_pickle=options.allow_pickle,
+            trust_remote_code=options.trust_remote_code,
+            quality_inputs=(
+                str(write_inputs(folder, quality.inputs, len(quality.inputs), "quality"))
+                if quality
+                else None
+            ),
+            generation=generation,
+            activations=activations,
+            workdir=str(folder),
         )
-    return CostProfile.from_dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+        for name in variants:
+            if progress:
+                progress(name)
+            out = folder / f"quality-{name}.npz"
+            request = replace(base, variant=name, quality_out=str(out) if quality else None)
+            result = (
+                _probe_here(request)
+                if in_process
+                else _run_probe(request, folder / f"request-{name}.json", ref)
+            )
+            if "skipped" in result or "error" in result:
+                skipped[name] = result.get("skipped") or f"failed: {result['error']}"
+                continue
+            profiles.append(CostProfile.from_dict(result))
+            if quality:
+                outputs[name] = out
+        if not profiles:
+            reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items())
+            raise ModelLoadError(f"No variant of {ref} could be measured ({reasons}).")
+        if quality:
+            profiles = _with_quality(profiles, outputs, quality)
+    first, rest = profiles[0], profiles[1:]
+    return replace(first, variants=tuple(rest), skipped_variants=skipped)
 
 
-def _write_request(
-    folder: Path,
-    ref: ModelRef,
-    sample: Inputs,
-    batch_sizes: Sequence[int],
-    options: LoadOptions,
-    budget_s: float,
-) -> Path:
-    n = max(batch_sizes)
-    reps = -(-n // len(sample))  # repeat the sample when the data is smaller than a batch
-    data = np.concatenate([sample.data] * reps)[:n] if reps > 1 else sample.data[:n]
-    if sample.kind == "text":
-        inputs_path = folder / "inputs.json"
-        inputs_path.write_text(json.dumps([str(t) for t in data]))
-    elif data.dtype == object:  # mixed-type table (text and numbers): keep each column's type
-        import pandas as pd
+def _run_probe(request: ProbeRequest, path: Path, ref: ModelRef) -> dict[str, Any]:
+    from whichmodel.errors import ModelLoadError
 
-        inputs_path = folder / "inputs.parquet"
-        frame = pd.DataFrame(data, columns=list(sample.columns)).infer_objects()
-        frame.to_parquet(inputs_path, index=False)
-    else:
-        inputs_path = folder / "inputs.npy"
-        np.save(inputs_path, np.asarray(data), allow_pickle=False)
-    request = {
-        "ref": ref.raw or str(ref),
-        "allow_pickle": options.allow_pickle,
-        "trust_remote_code": options.trust_remote_code,
-        "inputs": str(inputs_path),
-        "kind": sample.kind,
-        "columns": list(sample.columns),
-        "batch_sizes": sorted(set(batch_sizes)),
-        "budget_s": budget_s,
+    path.write_text(json.dumps(request.to_dict()))
+    env = {**os.environ, **{k: str(request.threads) for k in _THREAD_ENV}}
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "whichmodel.bench.probe", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT_S,
+            check=False,
+            env=env,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ModelLoadError(
+            f"Measuring the cost of {ref} took over {PROBE_TIMEOUT_S} s; stopped."
+        ) from exc
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        errors = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+        return {"error": errors[-1] if errors else "no output"}
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def _probe_here(request: ProbeRequest) -> dict[str, Any]:
+    from whichmodel.bench.probe import probe
+    from whichmodel.errors import WhichModelError
+
+    try:
+        return probe(request)
+    except WhichModelError as exc:
+        return {"error": str(exc)}
+
+
+def _with_quality(
+    profiles: list[CostProfile], outputs: dict[str, Path], quality: QualityData
+) -> list[CostProfile]:
+    """Each profile with its :class:`QualityDelta` against the first profile's predictions."""
+    reference = profiles[0].variant
+    ref_out = dict(np.load(outputs[reference], allow_pickle=False))
+    ref_scores = _scores(ref_out, quality)
+    out = []
+    for p in profiles:
+        mine = dict(np.load(outputs[p.variant], allow_pickle=False))
+        scores = _scores(mine, quality)
+        delta = QualityDelta(
+            reference=reference,
+            n_examples=len(quality.inputs),
+            agreement=_agreement(ref_out, mine, quality),
+            metrics=scores,
+            deltas={k: scores[k] - ref_scores[k] for k in scores if k in ref_scores},
+        )
+        out.append(replace(p, quality=delta))
+    return out
+
+
+def _predictions(out: dict[str, np.ndarray], quality: QualityData) -> Any:
+    from whichmodel.tasks import Predictions
+
+    classes = tuple(str(c) for c in out["classes"]) if "classes" in out else None
+    raw = RawOutput(str(out["kind"]), out["array"])  # type: ignore[arg-type]
+    pred, proba, classes = quality.task.interpret(raw, classes or None)
+    return Predictions(np.arange(len(pred)), pred, proba, classes)
+
+
+def _scores(out: dict[str, np.ndarray], quality: QualityData) -> dict[str, float]:
+    if "nll" in out:  # a language model: mean negative log-likelihood of the data's tokens
+        return {"nll": float(np.nanmean(out["nll"]))}
+    preds = _predictions(out, quality)
+    return {
+        m.name: float(m.score(quality.y_true, preds, None))
+        for m in quality.task.metrics(quality.y_true, preds)
     }
-    path = folder / "request.json"
-    path.write_text(json.dumps(request))
-    return path
+
+
+def _agreement(a: dict[str, np.ndarray], b: dict[str, np.ndarray], quality: QualityData) -> float:
+    if "nll" in a:  # same greedy next token, at every non-padding position
+        mask = ~np.isnan(a["nll"])
+        return float(np.mean(a["next_token"][mask] == b["next_token"][mask]))
+    return float(np.mean(_predictions(a, quality).pred == _predictions(b, quality).pred))

@@ -1,13 +1,17 @@
-"""The cost probe: ``python -m whichmodel.bench.probe REQUEST.json`` prints a CostProfile as JSON.
+"""The probe: ``python -m whichmodel.bench.probe REQUEST.json`` prints one CostProfile as JSON.
 
-Runs in a fresh process per model. The framework is imported before the memory baseline is
-taken, and the kernel's peak-RSS counter is reset there (``/proc/self/clear_refs``), so the
-reported model memory is what loading and running the model added.
+One fresh process per model × variant, so one variant's memory cannot pollute the next. The
+framework is imported and its thread pool started before the memory baseline is taken, and the
+kernel's peak-RSS counter is reset there, so the reported model memory is what loading, applying
+the variant and running the model added. Threads are set before anything runs (the parent also
+sets ``OMP_NUM_THREADS`` & co. in the environment, for libraries that read it at import).
+
+Order: baseline → load (timed) → variant (timed) → first call → timed batches → activations →
+peak memory read → generation and KV cache (LLMs) → quality outputs → timer overhead.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
 import sys
@@ -18,12 +22,20 @@ from typing import Any
 
 import numpy as np
 
-from whichmodel.bench.cost import CostProfile
-from whichmodel.bench.timing import time_calls
-from whichmodel.provenance import threads
+from whichmodel.bench.base import CostProfile, ProbeRequest
+from whichmodel.bench.inputs import read_inputs, synthesize
+from whichmodel.bench.memory import (
+    activation_bytes,
+    reset_peak_rss,
+    status_bytes,
+    weight_and_buffer_bytes,
+)
+from whichmodel.bench.timing import time_calls, timer_overhead_s
+from whichmodel.bench.variants import get_variant, torch_module
+from whichmodel.provenance import hardware
 from whichmodel.refs import parse_ref
 from whichmodel.sources import load_timed, reference_files
-from whichmodel.sources.base import Inputs, LoadOptions
+from whichmodel.sources.base import Inputs, LoadOptions, Model
 
 _FRAMEWORK_IMPORTS = {
     "sklearn": ("sklearn", "skops.io"),
@@ -32,17 +44,20 @@ _FRAMEWORK_IMPORTS = {
 }
 
 
-def _status_bytes(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024  # the kernel reports kB
-    return 0
+def _set_threads(n: int) -> Any:
+    """Set every runtime's intra-op threads to ``n``; returns the threadpoolctl limiter."""
+    from threadpoolctl import threadpool_limits
+
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(n)
+    return threadpool_limits(limits=n)
 
 
-def _reset_peak_rss() -> None:
-    # Not Linux, or not permitted: the peak then includes the imports.
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
+def _sync() -> Any:
+    """The call that waits for queued work: ``torch.cpu.synchronize`` when torch is loaded."""
+    torch = sys.modules.get("torch")
+    return torch.cpu.synchronize if torch is not None else (lambda: None)
 
 
 def _warm_up_runtime() -> None:
@@ -50,62 +65,206 @@ def _warm_up_runtime() -> None:
     first use is not charged to whichever model happens to run first."""
     torch = sys.modules.get("torch")
     if torch is not None:
+        importlib.import_module("torch.utils._python_dispatch")  # activation counting
         with torch.inference_mode():
             torch.ones(256, 256) @ torch.ones(256, 256)
 
 
-def _read_inputs(request: dict[str, Any]) -> Inputs:
-    path = Path(request["inputs"])
-    if request["kind"] == "text":
-        data = np.asarray(json.loads(path.read_text()), dtype=object)
-    elif path.suffix == ".parquet":
-        import pandas as pd
-
-        data = pd.read_parquet(path).to_numpy(dtype=object)
-    else:
-        data = np.load(path, allow_pickle=False)
-    return Inputs(request["kind"], data, tuple(request["columns"]))
-
-
-def probe(request: dict[str, Any]) -> CostProfile:
-    ref = parse_ref(request["ref"])
-    inputs = _read_inputs(request)
-    for module in _FRAMEWORK_IMPORTS.get(ref.kind, ()):
-        importlib.import_module(module)
+def probe(request: ProbeRequest) -> dict[str, Any]:
+    """Measure one model × variant; returns ``CostProfile.to_dict()`` or ``{"skipped": why}``."""
+    ref = parse_ref(request.ref)
+    for name in _FRAMEWORK_IMPORTS.get(ref.kind, ()):
+        importlib.import_module(name)
+    importlib.import_module("scipy.stats")  # the harness's CI: not charged to the model
+    limiter = _set_threads(request.threads)
     _warm_up_runtime()
-    baseline = _status_bytes("VmRSS")
-    _reset_peak_rss()
-    options = LoadOptions(request["allow_pickle"], request["trust_remote_code"])
-    loaded = load_timed(ref, options)
-    model = loaded.model
+    baseline = status_bytes("VmRSS")
+    reset_peak_rss()
+    loaded = load_timed(ref, LoadOptions(request.allow_pickle, request.trust_remote_code))
+    original = loaded.model
+    variant = get_variant(request.variant)
+    reason = variant.unavailable(original)
+    if reason is not None:
+        return {"skipped": reason}
+    calls = _Calls(original, request)
     start = time.perf_counter()
-    model.predict(inputs.take(slice(0, 1)))
+    applied = variant.apply(original, calls.example(), Path(request.workdir))
+    variant_time = time.perf_counter() - start
+    calls.model = applied.model
+    sync = _sync()
+    start = time.perf_counter()
+    calls.run(1)
+    sync()
     first_call = time.perf_counter() - start
     latency = {
         b: time_calls(
-            partial(model.predict, inputs.take(slice(0, b))), budget_s=request["budget_s"]
+            partial(calls.run, b),
+            sync=sync,
+            budget_s=request.budget_s,
+            target_rel=request.target_rel,
         )
-        for b in request["batch_sizes"]
+        for b in request.batch_sizes
     }
-    peak = max(_status_bytes("VmHWM"), _status_bytes("VmRSS"))
-    files = reference_files(ref)
-    return CostProfile(
-        framework=model.info.framework,
-        architecture=model.info.architecture,
-        parameters=model.info.parameters,
-        size_on_disk_bytes=sum(Path(f).stat().st_size for f in files),
+    module: Any = torch_module(applied.model)
+    activations = (
+        {b: activation_bytes(partial(calls.run, b)) for b in request.batch_sizes}
+        if module is not None and request.activations and request.variant != "compile"
+        else {}
+    )
+    peak = max(status_bytes("VmHWM"), status_bytes("VmRSS"))
+    weights, buffers = _model_bytes(applied.model)
+    generation, kv, notes = calls.generation(module, sync)
+    if request.quality_inputs and request.quality_out:
+        calls.write_quality_outputs(Path(request.quality_inputs), Path(request.quality_out))
+    profile = CostProfile(
+        framework=applied.framework,
+        architecture=original.info.architecture,
+        parameters=original.info.parameters,
+        size_on_disk_bytes=sum(Path(f).stat().st_size for f in reference_files(ref)),
         load_time_s=loaded.load_time_s,
         first_call_s=first_call,
         latency=latency,
         peak_rss_bytes=peak,
         model_memory_bytes=max(peak - baseline, 0),
-        threads=max(threads().values(), default=1),
+        threads=request.threads,
+        variant=request.variant,
+        variant_time_s=variant_time,
+        weight_bytes=weights,
+        buffer_bytes=buffers,
+        activation_bytes=activations,
+        tokens=calls.tokens,
+        timer_overhead_s=timer_overhead_s(sync=sync),
+        generation=generation,
+        kv_cache=kv,
+        notes=(*applied.notes, *calls.notes, *notes),
+        hardware=hardware(),
     )
+    limiter.restore_original_limits()
+    return profile.to_dict()
+
+
+def _model_bytes(model: Model) -> tuple[int | None, int | None]:
+    module = torch_module(model)
+    if module is not None:
+        return weight_and_buffer_bytes(module)
+    runner: Any = getattr(model, "module", None) or getattr(model, "model", None)
+    if hasattr(runner, "initializer_bytes"):  # ONNX Runtime: weights are graph initializers
+        return runner.initializer_bytes(), 0
+    return None, None
+
+
+class _Calls:
+    """The call that is timed: ``predict`` on the first ``b`` examples, or for a language model
+    one forward pass over ``b`` random prompts of the first prompt length."""
+
+    def __init__(self, original: Model, request: ProbeRequest) -> None:
+        from whichmodel.bench.generation import is_causal_lm
+
+        self.model = original
+        self.request = request
+        self.notes: list[str] = []
+        self.tokens: dict[int, int] = {}
+        self.lm = torch_module(original)
+        if self.lm is None or not is_causal_lm(self.lm):
+            self.lm = None
+            n = max(request.batch_sizes)
+            if request.inputs:
+                self.inputs = read_inputs(Path(request.inputs), request.kind, request.columns, n)
+            else:
+                self.inputs = synthesize(original, request.input_shape, n)
+            self._count_tokens()
+        else:
+            self.vocab = int(self.lm.config.vocab_size)
+            gen = request.generation
+            self.prompt_tokens = gen.prompt_tokens[0] if gen else 32
+            self.tokens = {b: b * self.prompt_tokens for b in request.batch_sizes}
+
+    def example(self) -> Inputs:
+        """A small batch (2 examples: exporters specialize a batch of 1) for variants."""
+        if self.lm is not None:
+            from whichmodel.bench.generation import prompts
+
+            return Inputs("array", prompts(self.vocab, 2, self.prompt_tokens).numpy())
+        return self.inputs.take(np.arange(2) % len(self.inputs))
+
+    def run(self, b: int) -> object:
+        if self.lm is None:
+            return self.model.predict(self.inputs.take(slice(0, b)))
+        from whichmodel.bench.generation import prompts
+
+        runner: Any = torch_module(self.model) or getattr(self.model, "model", None)
+        ids = prompts(self.vocab, b, self.prompt_tokens)
+        import torch
+
+        with torch.inference_mode():
+            return runner(input_ids=ids, use_cache=False)
+
+    def _count_tokens(self) -> None:
+        tokenizer = getattr(self.model, "tokenizer", None)
+        if self.inputs.kind != "text" or tokenizer is None:
+            return
+        for b in self.request.batch_sizes:
+            texts = [str(t) for t in self.inputs.data[:b]]
+            encoded = tokenizer(texts, truncation=True, max_length=512)
+            self.tokens[b] = sum(len(ids) for ids in encoded["input_ids"])
+
+    def generation(self, module: Any, sync: Any) -> tuple[Any, Any, tuple[str, ...]]:
+        """LLM generation grid and KV-cache growth (nothing for other models)."""
+        from whichmodel.bench.generation import kv_cache_growth, measure_generation
+
+        gen = self.request.generation
+        if self.lm is None or gen is None:
+            return (), None, ()
+        runner = module if module is not None else getattr(self.model, "model", None)
+        results, notes = measure_generation(
+            runner,
+            self.vocab,
+            gen,
+            budget_s=self.request.budget_s,
+            target_rel=self.request.target_rel,
+            supports_cache=module is not None,
+        )
+        kv = None
+        if module is not None and gen.kv_growth_tokens > 0:
+            kv = kv_cache_growth(module, self.vocab, tokens=gen.kv_growth_tokens)
+        return results, kv, notes
+
+    def write_quality_outputs(self, inputs_path: Path, out: Path) -> None:
+        """Predictions on the quality data: raw outputs, or per-token outputs for an LLM."""
+        from whichmodel.bench.generation import lm_outputs
+
+        if self.lm is not None:
+            texts = json.loads(inputs_path.read_text())
+            tokenizer = self.model.tokenizer  # type: ignore[attr-defined]
+            enc = tokenizer(
+                texts, padding=True, truncation=True, max_length=512, return_tensors="pt"
+            )
+            runner: Any = torch_module(self.model) or getattr(self.model, "model", None)
+            lm = lm_outputs(runner, enc["input_ids"], enc["attention_mask"])
+            np.savez(out, next_token=lm["next_token"], nll=lm["nll"])
+            return
+        inputs = read_inputs(inputs_path, self.request.kind, self.request.columns, None)
+        batches = [
+            self.model.predict(inputs.take(slice(i, i + 64))) for i in range(0, len(inputs), 64)
+        ]
+        np.savez(
+            out,
+            kind=np.asarray(batches[0].kind),
+            array=np.concatenate([b.array for b in batches]),
+            classes=np.asarray(self.model.classes or (), dtype=str),
+        )
 
 
 def main() -> None:
-    request = json.loads(Path(sys.argv[1]).read_text())
-    print(json.dumps(probe(request).to_dict()))
+    from whichmodel.errors import WhichModelError
+
+    request = ProbeRequest.from_dict(json.loads(Path(sys.argv[1]).read_text()))
+    try:
+        result = probe(request)
+    except WhichModelError as exc:  # the parent shows this line to the user
+        print(json.dumps({"error": str(exc)}))
+        return
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -41,12 +41,10 @@ def comparison_to_dict(c: Comparison) -> dict[str, Any]:
 
 
 def _model(m: ModelResult) -> dict[str, Any]:
-    cost = None
-    if m.cost is not None:
-        cost = m.cost.to_dict()
-        for lat in cost["latency"].values():
-            lat["n"] = len(lat.pop("samples_s"))  # raw samples stay in the store
-        cost["throughput"] = {str(b): m.cost.throughput(b) for b in m.cost.latency}
+    from whichmodel.report.bench import cost_to_dict
+
+    # raw samples stay in the store; each latency keeps its run count ``n``
+    cost = None if m.cost is None else cost_to_dict(m.cost)
     return {
         "name": m.name,
         "ref": m.ref,
