@@ -1,0 +1,242 @@
+"""The right paired test for each metric, with a Holm correction across model pairs.
+
+Which test, by metric kind:
+
+- ``accuracy`` (a mean of per-example right/wrong): the exact McNemar test
+  (:func:`whichmodel.analysis.stats.mcnemar_exact`).
+- metrics listed in :data:`PERMUTATION_STATISTICS` (macro-F1, log loss, MAE, RMSE, R²): a paired
+  permutation test, :func:`scipy.stats.permutation_test` with ``permutation_type="samples"``:
+  under H0 the two models are exchangeable on each example, so each resample swaps A's and B's
+  per-example outputs at random and recomputes the metric difference.
+- any other metric (new task kinds that register nothing here): a paired bootstrap test read off
+  the same paired resamples as the confidence intervals, p = 2 min(P*(Δ ≤ 0), P*(Δ ≥ 0)); its
+  verdict at level α agrees with whether the (1 - α) percentile interval of Δ contains 0.
+
+Within each metric, the p-values of all model pairs are adjusted with Holm's step-down method
+(statsmodels ``multipletests(method="holm")``) when more than two models are compared.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from whichmodel.analysis.stats import iter_bootstrap_weights, mcnemar_exact
+from whichmodel.tasks.base import Metric, Predictions, Task
+
+# Per-example terms (n,) of one model, and the metric from a batch of terms (..., n) -> (...).
+TermsFn = Callable[[np.ndarray, Predictions], np.ndarray]
+StatisticFn = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (terms (..., n), y (n,)) -> (...)
+
+
+@dataclass(frozen=True)
+class PermutationStatistic:
+    """How to permutation-test one metric: the per-example terms each model contributes, and the
+    metric computed from a batch of (possibly swapped) terms. ``terms`` returns float64 (n,)."""
+
+    terms: TermsFn
+    statistic: StatisticFn
+
+
+@dataclass(frozen=True)
+class MetricTest:
+    """A paired test of one metric between two models on the same examples.
+
+    Args:
+        method: ``mcnemar_exact``, ``permutation`` or ``paired_bootstrap``.
+        diff: metric of A minus metric of B on these examples.
+        p_value: the raw two-sided p-value.
+        p_holm: Holm-adjusted p-value over the model pairs of this metric (= p_value for 2 models).
+        n_resamples: permutations or bootstrap resamples used (0 for McNemar).
+    """
+
+    metric: str
+    model_a: str
+    model_b: str
+    method: str
+    diff: float
+    p_value: float
+    p_holm: float
+    n_resamples: int
+    n: int
+
+
+def _mean(terms: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.asarray(terms.mean(axis=-1))
+
+
+def _nll(y: np.ndarray, p: Predictions) -> np.ndarray:
+    """Per-example negative log-likelihood as scikit-learn's log_loss computes it (rows
+    renormalized, clipped to [eps, 1 - eps])."""
+    assert p.proba is not None and p.classes is not None
+    proba = p.proba / p.proba.sum(axis=1, keepdims=True)
+    eps = np.finfo(proba.dtype).eps
+    column = {c: i for i, c in enumerate(p.classes)}
+    idx = np.array([column[v] for v in y.tolist()])
+    return np.asarray(-np.log(np.clip(proba[np.arange(len(y)), idx], eps, 1 - eps)))
+
+
+def _macro_f1_terms(y: np.ndarray, p: Predictions) -> np.ndarray:
+    """Predicted label as an index into the sorted true labels; k = a label not in the data."""
+    labels = np.unique(y)
+    idx = np.searchsorted(labels, p.pred).clip(max=len(labels) - 1)
+    return np.where(labels[idx] == p.pred, idx, len(labels)).astype(np.float64)
+
+
+def _macro_f1_statistic(codes: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Macro-F1 over the data's labels (as scikit-learn's f1_score with labels=unique(y),
+    zero_division=0) for each row of ``codes`` (..., n)."""
+    labels = np.unique(y)
+    k = len(labels)
+    true_idx = np.searchsorted(labels, y)
+    flat_codes = codes.reshape(-1, codes.shape[-1]).astype(np.int64)  # (m, n)
+    m = len(flat_codes)
+    cell = true_idx * (k + 1) + flat_codes + (np.arange(m) * k * (k + 1))[:, None]
+    confusion = np.bincount(cell.ravel(), minlength=m * k * (k + 1)).reshape(m, k, k + 1)
+    tp = confusion[:, np.arange(k), np.arange(k)].astype(np.float64)  # (m, k)
+    fn = confusion.sum(axis=2) - tp
+    fp = confusion[:, :, :k].sum(axis=1) - tp
+    denominator = 2 * tp + fp + fn
+    f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+    return np.asarray(f1.mean(axis=1).reshape(codes.shape[:-1]))
+
+
+def _r2_statistic(sq_err: np.ndarray, y: np.ndarray) -> np.ndarray:
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    return np.asarray(1.0 - sq_err.sum(axis=-1) / ss_tot) if ss_tot > 0 else sq_err[..., 0] * 0
+
+
+def _sq_err(y: np.ndarray, p: Predictions) -> np.ndarray:
+    return np.asarray((y - p.pred.astype(np.float64)) ** 2)
+
+
+# metric name -> how to permute it. New task kinds may add their metrics here.
+PERMUTATION_STATISTICS: dict[str, PermutationStatistic] = {
+    "macro_f1": PermutationStatistic(_macro_f1_terms, _macro_f1_statistic),
+    "log_loss": PermutationStatistic(_nll, _mean),
+    "mae": PermutationStatistic(lambda y, p: np.abs(y - p.pred.astype(np.float64)), _mean),
+    "rmse": PermutationStatistic(_sq_err, lambda t, y: np.sqrt(t.mean(axis=-1))),
+    "r2": PermutationStatistic(_sq_err, _r2_statistic),
+}
+
+
+def paired_metric_tests(
+    task: Task,
+    y: np.ndarray,
+    preds: Mapping[str, Predictions],
+    *,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[MetricTest, ...]:
+    """Every metric's paired test for every pair of models, Holm-adjusted per metric.
+
+    Args:
+        task: defines the metrics and the per-example outcome.
+        y: (n,) true labels of the examples every model predicted.
+        preds: model name -> predictions aligned with ``y``.
+        n_resamples: permutations (or bootstrap resamples) per test.
+        seed: seeds the permutations; the same seed gives the same p-values.
+    """
+    metrics = {name: {m.name: m for m in task.metrics(y, p)} for name, p in preds.items()}
+    raw: list[MetricTest] = []
+    for a, b in itertools.combinations(preds, 2):
+        for metric_name, metric in metrics[a].items():
+            if metric_name in metrics[b]:
+                raw.append(
+                    _test(task, y, metric, preds[a], preds[b], (a, b), n_resamples, seed)
+                )
+    return holm_adjusted(raw)
+
+
+def _test(
+    task: Task,
+    y: np.ndarray,
+    metric: Metric,
+    pa: Predictions,
+    pb: Predictions,
+    names: tuple[str, str],
+    n_resamples: int,
+    seed: int,
+) -> MetricTest:
+    diff = metric.score(y, pa, None) - metric.score(y, pb, None)
+    if metric.name == "accuracy" and task.outcome_kind == "binary":
+        mc = mcnemar_exact(task.outcome(y, pa), task.outcome(y, pb))
+        return MetricTest(metric.name, *names, "mcnemar_exact", diff, mc.p_value, 0.0, 0, len(y))
+    spec = PERMUTATION_STATISTICS.get(metric.name)
+    if spec is not None:
+        p = permutation_p_value(spec, y, pa, pb, n_resamples=n_resamples, seed=seed)
+        return MetricTest(metric.name, *names, "permutation", diff, p, 0.0, n_resamples, len(y))
+    p = paired_bootstrap_p_value(metric, y, pa, pb, n_resamples=n_resamples, seed=seed)
+    return MetricTest(metric.name, *names, "paired_bootstrap", diff, p, 0.0, n_resamples, len(y))
+
+
+def permutation_p_value(
+    spec: PermutationStatistic,
+    y: np.ndarray,
+    a: Predictions,
+    b: Predictions,
+    *,
+    n_resamples: int,
+    seed: int,
+) -> float:
+    """Two-sided p-value of a paired permutation test (scipy.stats.permutation_test, exact when
+    2^n ≤ n_resamples) of metric(A) - metric(B)."""
+    from scipy.stats import permutation_test
+
+    terms_a, terms_b = spec.terms(y, a), spec.terms(y, b)
+    if np.array_equal(terms_a, terms_b):
+        return 1.0  # every permutation gives the same statistic
+
+    def statistic(x: np.ndarray, z: np.ndarray, axis: int) -> np.ndarray:
+        return np.asarray(spec.statistic(x, y) - spec.statistic(z, y))
+
+    result = permutation_test(
+        (terms_a, terms_b),
+        statistic,
+        permutation_type="samples",
+        vectorized=True,
+        n_resamples=n_resamples,
+        batch=max(1, (1 << 22) // max(len(y), 1)),  # bounds memory: ~32 MiB of terms at once
+        alternative="two-sided",
+        rng=np.random.default_rng(seed),
+    )
+    return float(result.pvalue)
+
+
+def paired_bootstrap_p_value(
+    metric: Metric,
+    y: np.ndarray,
+    a: Predictions,
+    b: Predictions,
+    *,
+    n_resamples: int,
+    seed: int,
+) -> float:
+    """p = 2 min(P*(Δ ≤ 0), P*(Δ ≥ 0)) over paired bootstrap replicates Δ of metric(A) -
+    metric(B) (Efron & Tibshirani, An Introduction to the Bootstrap, §16.4), capped at 1."""
+    deltas = np.concatenate(
+        [
+            metric.replicate(y, a, w) - metric.replicate(y, b, w)
+            for w in iter_bootstrap_weights(len(y), n_resamples, seed)
+        ]
+    )
+    return float(min(1.0, 2 * min(np.mean(deltas <= 0), np.mean(deltas >= 0))))
+
+
+def holm_adjusted(tests: list[MetricTest]) -> tuple[MetricTest, ...]:
+    """The tests with ``p_holm`` set: Holm's step-down adjustment (statsmodels multipletests)
+    over the model pairs of each metric, in the input order."""
+    from dataclasses import replace
+
+    from statsmodels.stats.multitest import multipletests
+
+    adjusted = {id(t): t.p_value for t in tests}
+    for metric in dict.fromkeys(t.metric for t in tests):
+        family = [t for t in tests if t.metric == metric]
+        if len(family) > 1:
+            p_holm = multipletests([t.p_value for t in family], method="holm")[1]
+            adjusted.update({id(t): float(p) for t, p in zip(family, p_holm, strict=True)})
+    return tuple(replace(t, p_holm=adjusted[id(t)]) for t in tests)
