@@ -63,7 +63,9 @@ def top_label(y: np.ndarray, p: Predictions) -> tuple[np.ndarray, np.ndarray, np
     return proba.max(axis=1), target == top, target
 
 
-def calibrate(task: Task, y: np.ndarray, preds: Mapping[str, Predictions]) -> tuple[Calibration, ...]:
+def calibrate(
+    task: Task, y: np.ndarray, preds: Mapping[str, Predictions]
+) -> tuple[Calibration, ...]:
     """Calibration of each model that outputs class probabilities (others are left out)."""
     if task.outcome_kind != "binary":
         return ()

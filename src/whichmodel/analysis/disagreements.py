@@ -196,7 +196,8 @@ def render_input(inputs: Inputs, row: int) -> ExampleInput:
         cells = [f"{c}={_text(v)}" for c, v in zip(inputs.columns, value, strict=False)]
         more = len(cells) - _TABULAR_COLUMNS
         return ExampleInput(
-            "tabular", ", ".join(cells[:_TABULAR_COLUMNS]) + (f", … ({more} more)" if more > 0 else "")
+            "tabular",
+            ", ".join(cells[:_TABULAR_COLUMNS]) + (f", … ({more} more)" if more > 0 else ""),
         )
     array = np.asarray(value, dtype=np.float64)
     image = _as_image(array)

@@ -70,7 +70,12 @@ def compute_findings(
         paired_metric_tests(task, y, aligned, n_resamples=n_resamples, seed=seed),
         find_disagreements(task, y, aligned, inputs),
         analyze_slices(
-            task, y, aligned, slice_columns, n_resamples=n_resamples, confidence=confidence,
+            task,
+            y,
+            aligned,
+            slice_columns,
+            n_resamples=n_resamples,
+            confidence=confidence,
             seed=seed,
         ),
         calibrate(task, y, aligned),
@@ -94,7 +99,9 @@ def _build(kind: Any, value: Any) -> Any:
     """Rebuild a value of type ``kind`` (dataclasses, tuples, optionals, scalars) from JSON."""
     if dataclasses.is_dataclass(kind) and isinstance(kind, type):
         hints = typing.get_type_hints(kind)
-        return kind(**{f.name: _build(hints[f.name], value[f.name]) for f in dataclasses.fields(kind)})
+        return kind(
+            **{f.name: _build(hints[f.name], value[f.name]) for f in dataclasses.fields(kind)}
+        )
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if origin is tuple:
         return tuple(_build(args[0], v) for v in value)

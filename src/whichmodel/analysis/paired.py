@@ -145,9 +145,7 @@ def paired_metric_tests(
     for a, b in itertools.combinations(preds, 2):
         for metric_name, metric in metrics[a].items():
             if metric_name in metrics[b]:
-                raw.append(
-                    _test(task, y, metric, preds[a], preds[b], (a, b), n_resamples, seed)
-                )
+                raw.append(_test(task, y, metric, preds[a], preds[b], (a, b), n_resamples, seed))
     return holm_adjusted(raw)
 
 
@@ -223,7 +221,8 @@ def paired_bootstrap_p_value(
             for w in iter_bootstrap_weights(len(y), n_resamples, seed)
         ]
     )
-    return float(min(1.0, 2 * min(np.mean(deltas <= 0), np.mean(deltas >= 0))))
+    tail = min(float(np.mean(deltas <= 0)), float(np.mean(deltas >= 0)))
+    return min(1.0, 2 * tail)
 
 
 def holm_adjusted(tests: list[MetricTest]) -> tuple[MetricTest, ...]:

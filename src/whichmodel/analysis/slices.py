@@ -121,9 +121,11 @@ def read_slice_columns(path: str | Path, columns: Sequence[str]) -> pd.DataFrame
         names = [str(c) for c in frame.columns]
     missing = [c for c in columns if c not in names]
     if missing:
-        shown = ", ".join(repr(n) for n in names[:12]) + (", ..." if len(names) > 12 else "")
+        shown = ", ".join(repr(n) for n in names[:12])
+        more = f" and {len(names) - 12} more" if len(names) > 12 else ""
         raise DataError(
-            f"--slice-by {missing[0]!r}: {p.name} has no such column; its columns are {shown}."
+            f"Cannot slice by {missing[0]!r}: {p.name} has no such column (its columns are "
+            f"{shown}{more}). Check --slice-by."
         )
     if frame is None:
         frame = pd.read_parquet(p, columns=list(columns))
@@ -182,7 +184,7 @@ def analyze_slices(
             _slice(task, y, preds, labels == value, value, n_resamples, confidence, seed)
             for value in _ordered(labels)
         )
-        fairness = ()
+        fairness: tuple[FairnessGap, ...] = ()
         if task.outcome_kind == "binary" and task.name == "classification":
             fairness = tuple(_fairness(name, y, p, labels) for name, p in preds.items())
         overall = {
@@ -227,11 +229,18 @@ def _slice(
                 warnings.simplefilter("ignore")
                 value_ = metric.score(ys, ps, None)
                 reps = np.concatenate(
-                    [metric.replicate(ys, ps, w) for w in iter_bootstrap_weights(len(ys), n_resamples, seed)]
+                    [
+                        metric.replicate(ys, ps, w)
+                        for w in iter_bootstrap_weights(len(ys), n_resamples, seed)
+                    ]
                 )
-            low, high = np.nanquantile(reps, [alpha, 1 - alpha]) if np.isfinite(reps).any() else (
-                np.nan,
-                np.nan,
+            low, high = (
+                np.nanquantile(reps, [alpha, 1 - alpha])
+                if np.isfinite(reps).any()
+                else (
+                    np.nan,
+                    np.nan,
+                )
             )
             out.append(SliceMetric(name, metric.name, _finite(value_), _finite(low), _finite(high)))
     return Slice(value, len(positions), tuple(out))
