@@ -8,8 +8,8 @@ The error of an example is 1 - right for classification and the absolute error f
   ...``). Non-numeric columns are left out of the tree.
 - Arrays (images) and text: the inputs are clustered once, independent of the models (scikit-learn
   ``KMeans``, 8 clusters, seeded) on the flattened arrays reduced to 32 dimensions by PCA, or on
-  TF-IDF vectors; each cluster with an above-average error is described by its most common true
-  label (and, for text, its top TF-IDF terms).
+  TF-IDF vectors; each cluster with an above-average error is described by the most common true
+  and predicted labels of its errors (and, for text, its top TF-IDF terms).
 
 Clusters are ranked by their share of the model's total error.
 """
@@ -88,7 +88,10 @@ def error_clusters(
             method, members, texts = _tree_groups(inputs, rows, error, seed)
         else:
             method, members, texts = groups
-            texts = [t + _label_text(y[m]) for t, m in zip(texts, members, strict=True)]
+            texts = [
+                t + _label_text(y[m][error[m] > 0], p.pred[m][error[m] > 0])
+                for t, m in zip(texts, members, strict=True)
+            ]
         out.append(ModelErrorClusters(name, method, _rank(members, texts, error, rows, inputs)))
     return tuple(out)
 
@@ -127,12 +130,19 @@ def _rank(
     return tuple(found[:MAX_CLUSTERS_SHOWN])
 
 
-def _label_text(labels: np.ndarray) -> str:
-    values, counts = np.unique(labels, return_counts=True)
-    if len(values) == 0 or labels.dtype.kind == "f":
+def _label_text(labels: np.ndarray, predicted: np.ndarray) -> str:
+    """``; errors mostly true 9 (60%), predicted as 1 (80%)`` for the group's erring examples
+    (nothing for regression's continuous labels)."""
+    if len(labels) == 0 or labels.dtype.kind == "f":
         return ""
-    top = int(np.argmax(counts))
-    return f"; true label mostly {values[top]} ({counts[top] / len(labels):.0%})"
+
+    def mode(values: np.ndarray) -> tuple[str, float]:
+        names, counts = np.unique(values, return_counts=True)
+        top = int(np.argmax(counts))
+        return str(names[top]), counts[top] / len(values)
+
+    (true, true_share), (pred, pred_share) = mode(labels), mode(predicted)
+    return f"; errors mostly true {true} ({true_share:.0%}), predicted as {pred} ({pred_share:.0%})"
 
 
 def _tree_groups(
@@ -170,20 +180,30 @@ def _numeric_columns(inputs: Inputs, rows: np.ndarray) -> tuple[np.ndarray, list
 
 
 def _paths(tree: object, names: list[str]) -> dict[int, str]:
-    """Leaf id -> its path as ``a <= 1.5 and b > 2`` (scikit-learn's tree_ arrays)."""
+    """Leaf id -> its path in words, one bound pair per feature (``0.7 < income <= 0.85 and
+    age <= 0.89``), from scikit-learn's tree_ arrays (left child: feature <= threshold)."""
     left, right = tree.children_left, tree.children_right  # type: ignore[attr-defined]
     feature, threshold = tree.feature, tree.threshold  # type: ignore[attr-defined]
     out: dict[int, str] = {}
-    stack: list[tuple[int, list[str]]] = [(0, [])]
+    Bounds = dict[str, tuple[float | None, float | None]]  # feature -> (lower, upper)
+    stack: list[tuple[int, Bounds]] = [(0, {})]
     while stack:
-        node, conds = stack.pop()
+        node, bounds = stack.pop()
         if left[node] == -1:
-            out[node] = " and ".join(conds) or "all examples"
+            out[node] = " and ".join(_bound_text(n, lo, hi) for n, (lo, hi) in bounds.items())
+            out[node] = out[node] or "all examples"
             continue
-        name, t = names[feature[node]], threshold[node]
-        stack.append((left[node], [*conds, f"{name} <= {t:.4g}"]))
-        stack.append((right[node], [*conds, f"{name} > {t:.4g}"]))
+        name, t = names[feature[node]], float(threshold[node])
+        lo, hi = bounds.get(name, (None, None))
+        stack.append((left[node], {**bounds, name: (lo, t if hi is None else min(hi, t))}))
+        stack.append((right[node], {**bounds, name: (t if lo is None else max(lo, t), hi)}))
     return out
+
+
+def _bound_text(name: str, lo: float | None, hi: float | None) -> str:
+    if lo is not None and hi is not None:
+        return f"{lo:.4g} < {name} <= {hi:.4g}"
+    return f"{name} > {lo:.4g}" if lo is not None else f"{name} <= {hi:.4g}"
 
 
 def _input_clusters(

@@ -145,10 +145,10 @@ def slice_labels(values: pd.Series) -> tuple[np.ndarray, str]:
         labels = values.map(_value_text).to_numpy(dtype=object)
         binning = "by value"
     labels[missing] = "(missing)"
-    counts = pd.Series(labels).value_counts()
+    counts = pd.Series(labels[~missing]).value_counts()
     if len(counts) > MAX_SLICES:
-        keep = set(counts.index[: MAX_SLICES - 1])
-        labels = np.array([v if v in keep else "(other)" for v in labels], dtype=object)
+        keep = {*counts.index[: MAX_SLICES - 1], "(missing)"}
+        labels = np.where(pd.Series(labels).isin(keep).to_numpy(), labels, "(other)")
         binning += f", the {len(counts) - MAX_SLICES + 1} rarest values pooled as (other)"
     return labels.astype(str), binning
 
