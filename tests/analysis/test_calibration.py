@@ -1,4 +1,5 @@
-"""Calibration against torchmetrics' CalibrationError module and scikit-learn's calibration_curve."""
+"""Calibration against torchmetrics' MulticlassCalibrationError and scikit-learn's
+calibration_curve."""
 
 import numpy as np
 import pytest
@@ -29,7 +30,7 @@ def test_ece_equals_torchmetrics_and_the_diagram_equals_sklearn(n_classes):
     (cal,) = calibrate(get_task("classification"), y, {"m": p})
     reference = MulticlassCalibrationError(num_classes=n_classes, n_bins=N_BINS, norm="l1")
     expected = float(reference(torch.from_numpy(p.proba), torch.from_numpy(target)))
-    assert cal.ece == pytest.approx(expected, rel=1e-9)
+    assert cal.ece == pytest.approx(expected, rel=1e-5)  # torchmetrics sums in float32
     assert cal.ece > 0.05  # overconfident by construction
 
     confidence = p.proba.max(axis=1)
@@ -38,20 +39,24 @@ def test_ece_equals_torchmetrics_and_the_diagram_equals_sklearn(n_classes):
     assert [b.accuracy for b in cal.bins] == pytest.approx(list(frac))
     assert [b.confidence for b in cal.bins] == pytest.approx(list(mean_conf))
     assert sum(b.n for b in cal.bins) == len(y) == cal.n
-    # Both libraries bin alike: the diagram's weighted gaps add up to torchmetrics' ECE.
-    gaps = sum(b.n / cal.n * abs(b.accuracy - b.confidence) for b in cal.bins)
-    assert gaps == pytest.approx(cal.ece, rel=1e-5)  # torchmetrics sums in float32
 
 
 def test_models_without_probabilities_and_regression_get_no_calibration():
     y, p, _ = _overconfident(3)
     labels_only = Predictions(p.rows, p.pred)
-    assert [c.model for c in calibrate(get_task("classification"), y, {"a": p, "b": labels_only})] == ["a"]
-    assert calibrate(get_task("regression"), np.zeros(3), {"r": Predictions(np.arange(3), np.zeros(3))}) == ()
+    assert [
+        c.model for c in calibrate(get_task("classification"), y, {"a": p, "b": labels_only})
+    ] == ["a"]
+    assert (
+        calibrate(
+            get_task("regression"), np.zeros(3), {"r": Predictions(np.arange(3), np.zeros(3))}
+        )
+        == ()
+    )
 
 
 def test_labels_the_model_does_not_know_count_as_wrong():
-    y, p, target = _overconfident(3, n=60)
+    y, p, _ = _overconfident(3, n=60)
     y = y.copy()
     y[:10] = "unseen"
     (cal,) = calibrate(get_task("classification"), y, {"m": p})

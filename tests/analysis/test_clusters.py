@@ -24,7 +24,9 @@ def test_the_tree_names_the_region_where_errors_concentrate():
     assert top.n == rows.sum() and top.error == float(np.sum(pred[rows] != y[rows]))
     assert all(pred[r] != y[r] for r in top.rows)  # the examples shown are errors
     assert [c.error for c in m.clusters] == sorted((c.error for c in m.clusters), reverse=True)
-    in_region = sum(c.share for c in m.clusters if "< income" in c.description or "income >" in c.description)
+    in_region = sum(
+        c.share for c in m.clusters if "< income" in c.description or "income >" in c.description
+    )
     assert in_region > 0.6
 
 

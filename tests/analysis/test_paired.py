@@ -4,7 +4,13 @@ binomtest, statsmodels' Holm, and the foundation's paired bootstrap intervals.""
 import numpy as np
 import pytest
 from scipy.stats import binomtest, permutation_test
-from sklearn.metrics import f1_score, log_loss, mean_absolute_error, r2_score, root_mean_squared_error
+from sklearn.metrics import (
+    f1_score,
+    log_loss,
+    mean_absolute_error,
+    r2_score,
+    root_mean_squared_error,
+)
 
 from whichmodel.analysis.paired import (
     PERMUTATION_STATISTICS,
@@ -96,7 +102,8 @@ def test_macro_f1_permutation_equals_scipy_with_sklearn_statistic_exactly():
     b = Predictions(np.arange(9), np.array(list("abcbacbbc")))
     task = get_task("classification")
     ours = next(
-        t for t in paired_metric_tests(task, y, {"a": a, "b": b}, n_resamples=1000)
+        t
+        for t in paired_metric_tests(task, y, {"a": a, "b": b}, n_resamples=1000)
         if t.metric == "macro_f1"
     )
     spec = PERMUTATION_STATISTICS["macro_f1"]

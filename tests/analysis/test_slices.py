@@ -45,7 +45,9 @@ def test_slice_metrics_equal_sklearn_on_each_subset_with_intervals(grouped):
 
 def test_fairness_gaps_equal_fairlearn(grouped):
     y, preds, columns = grouped
-    (report,) = analyze_slices(get_task("classification"), y, preds, columns[["group"]], n_resamples=50)
+    (report,) = analyze_slices(
+        get_task("classification"), y, preds, columns[["group"]], n_resamples=50
+    )
     for gap in report.fairness:
         yt, yp = (y == "yes").astype(int), (preds[gap.model].pred == "yes").astype(int)
         group = columns["group"]
@@ -66,8 +68,11 @@ def test_multiclass_fairness_is_the_largest_one_vs_rest_gap():
     pred = np.where(rng.random(300) < 0.8, y, rng.choice(["0", "1", "2"], 300))
     group = rng.choice(["u", "v"], 300)
     (report,) = analyze_slices(
-        get_task("classification"), y, {"m": Predictions(np.arange(300), pred)},
-        pd.DataFrame({"g": group}), n_resamples=20,
+        get_task("classification"),
+        y,
+        {"m": Predictions(np.arange(300), pred)},
+        pd.DataFrame({"g": group}),
+        n_resamples=20,
     )
     per_class = {
         c: demographic_parity_difference(
@@ -93,7 +98,9 @@ def test_numeric_columns_get_quantile_bins_and_regression_slices_have_no_fairnes
     y = rng.normal(size=600)
     scale = (columns["age"].to_numpy() - 18) / 72  # errors grow with age
     pred = Predictions(np.arange(600), y + rng.normal(0, 1, 600) * scale)
-    (report,) = analyze_slices(get_task("regression"), y, {"r": pred}, columns[["age"]], n_resamples=50)
+    (report,) = analyze_slices(
+        get_task("regression"), y, {"r": pred}, columns[["age"]], n_resamples=50
+    )
     assert report.fairness == ()
     (worst,) = report.worst
     assert worst.metric == "mae" and worst.value.startswith("[75.75")  # the oldest bin errs most
@@ -117,5 +124,5 @@ def test_slice_columns_are_read_from_the_file_even_when_not_inputs(tmp_path):
     for name in ("d.parquet", "d.csv"):
         got = read_slice_columns(tmp_path / name, ["site"])
         assert got["site"].tolist() == ["s1", "s2"]
-        with pytest.raises(DataError, match="Cannot slice by 'nope': .* has no such column"):
+        with pytest.raises(DataError, match=r"Cannot slice by 'nope': .* has no such column"):
             read_slice_columns(tmp_path / name, ["nope"])

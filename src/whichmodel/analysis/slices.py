@@ -18,8 +18,9 @@ multiclass labels report the largest one-vs-rest gap and the class it comes from
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -276,19 +277,45 @@ def _worst(
 
 
 def _fairness(name: str, y: np.ndarray, p: Predictions, groups: np.ndarray) -> FairnessGap:
-    """fairlearn's gaps, one-vs-rest per class; binary labels use only the second sorted label."""
-    from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
+    """fairlearn's gaps, one-vs-rest per class (binary labels: the second sorted label only).
+
+    One fairlearn ``MetricFrame`` evaluates every class's selection rate and true/false positive
+    rates per group; its ``difference(method="between_groups")`` is what fairlearn's
+    ``demographic_parity_difference`` and ``equalized_odds_difference`` return (tests check it).
+    One frame instead of two functions per class: ~0.2 s instead of ~3 s for ten classes."""
+    from fairlearn.metrics import (
+        MetricFrame,
+        false_positive_rate,
+        selection_rate,
+        true_positive_rate,
+    )
 
     classes = sorted(set(y.tolist()))
     candidates = classes[1:] if len(classes) == 2 else classes
-    dp: list[tuple[float, str]] = []
-    eo: list[tuple[float, str]] = []
-    for c in candidates:
-        yt, yp = (y == c).astype(int), (p.pred == c).astype(int)
-        with warnings.catch_warnings():
-            # A slice without positives (or negatives) has an undefined rate; fairlearn warns.
-            warnings.simplefilter("ignore")
-            dp.append((float(demographic_parity_difference(yt, yp, sensitive_features=groups)), c))
-            eo.append((float(equalized_odds_difference(yt, yp, sensitive_features=groups)), c))
-    (dp_value, dp_class), (eo_value, eo_class) = max(dp), max(eo)
+    metrics = {}
+    for i, c in enumerate(candidates):
+        metrics[f"sel{i}"] = functools.partial(_one_vs_rest, selection_rate, c)
+        metrics[f"tpr{i}"] = functools.partial(_one_vs_rest, true_positive_rate, c)
+        metrics[f"fpr{i}"] = functools.partial(_one_vs_rest, false_positive_rate, c)
+    with warnings.catch_warnings():
+        # A slice without positives (or negatives) has an undefined rate; fairlearn warns.
+        warnings.simplefilter("ignore")
+        frame = MetricFrame(metrics=metrics, y_true=y, y_pred=p.pred, sensitive_features=groups)
+        gaps = frame.difference(method="between_groups")
+    dp = [(float(gaps[f"sel{i}"]), c) for i, c in enumerate(candidates)]
+    eo = [
+        (max(float(gaps[f"tpr{i}"]), float(gaps[f"fpr{i}"])), c) for i, c in enumerate(candidates)
+    ]
+    (dp_value, dp_class), (eo_value, eo_class) = _largest(dp), _largest(eo)
     return FairnessGap(name, dp_value, dp_class, eo_value, eo_class)
+
+
+def _one_vs_rest(
+    rate: Callable[..., float], positive: str, y_true: np.ndarray, y_pred: np.ndarray
+) -> float:
+    return rate(np.asarray(y_true) == positive, np.asarray(y_pred) == positive, pos_label=True)
+
+
+def _largest(gaps: list[tuple[float, str]]) -> tuple[float, str]:
+    """The largest gap (NaN, from a class absent everywhere, ranks last)."""
+    return max(gaps, key=lambda t: -np.inf if np.isnan(t[0]) else t[0])

@@ -88,9 +88,7 @@ def _slices(reports: list[dict[str, Any]]) -> list[str]:
 def _calibration(cals: list[dict[str, Any]]) -> list[str]:
     if not cals:
         return []
-    values = ", ".join(
-        f"{c['model']} {'—' if c['ece'] is None else format(c['ece'], '.4f')}" for c in cals
-    )
+    values = ", ".join(f"{c['model']} {c['ece']:.4f}" for c in cals)
     return [f"Expected calibration error (top label, {cals[0]['n_bins']} equal bins): {values}"]
 
 
