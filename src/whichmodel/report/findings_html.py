@@ -79,3 +79,33 @@ def reliability_svg(calibration: dict[str, Any]) -> Markup:
         )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def slice_table(report: dict[str, Any]) -> dict[str, Any]:
+    """A slice report as a table: one row per (slice, metric), one ``value [low, high]`` cell
+    per model (``—`` where undefined)."""
+    models = list(dict.fromkeys(m["model"] for sl in report["slices"] for m in sl["metrics"]))
+    rows = []
+    for sl in report["slices"]:
+        metrics = list(dict.fromkeys(m["metric"] for m in sl["metrics"]))
+        for i, metric in enumerate(metrics):
+            by_model = {m["model"]: m for m in sl["metrics"] if m["metric"] == metric}
+            cells = [_cell(by_model.get(model)) for model in models]
+            rows.append(
+                {
+                    "value": sl["value"] if i == 0 else "",
+                    "n": sl["n"] if i == 0 else "",
+                    "metric": metric,
+                    "cells": cells,
+                    "first": i == 0,
+                }
+            )
+    return {"models": models, "rows": rows}
+
+
+def _cell(m: dict[str, Any] | None) -> str:
+    if m is None or m["value"] is None:
+        return "—"
+    if m["ci_low"] is None or m["ci_high"] is None:
+        return f"{m['value']:.4f}"
+    return f"{m['value']:.4f} [{m['ci_low']:.4f}, {m['ci_high']:.4f}]"
