@@ -75,8 +75,8 @@ def test_terminal_lines_name_counts_worst_slice_and_ece(results):
     text = "\n".join(lines)
     d = results["disagreements"][0]
     assert (
-        f"Disagreements lr vs tree: lr right, the other wrong on {d['a_only']}, tree on {d['b_only']}"
-        in text
+        f"Disagreements lr vs tree: lr right, the other wrong on {d['a_only']}, "
+        f"tree on {d['b_only']}" in text
     )
     assert "Slices by site (by value, 2 slices): worst lr" in text
     assert "fairness gaps across site (fairlearn): lr DP" in text
