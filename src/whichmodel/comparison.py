@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from whichmodel.sources.base import Inputs, LoadOptions, Model
 from whichmodel.store import PredictionRows, Store, key_of
 from whichmodel.tasks import Predictions, Task, get_task
 from whichmodel.tasks.data import Dataset, read_dataset
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # (what is happening, units done, units in all); units are batches while predicting.
 Progress = Callable[[str, int, int], None]
@@ -198,7 +201,9 @@ def run(config: CompareConfig, *, progress: Progress | None = None) -> Compariso
     ]
     stats, tables = _analysis(task, y_true, results, store, config, progress)
     results = [replace(r, tables=tables[r.name]) for r in results]
-    findings = _findings(task, y_true, results, dataset, slice_columns, store, data_fp, config)
+    findings = _findings(
+        task, y_true, results, dataset, slice_columns, store, data_fp, config, progress
+    )
     comparison = Comparison(
         config,
         task.name,
@@ -267,10 +272,11 @@ def _findings(
     y_true: np.ndarray,
     results: list[ModelResult],
     dataset: Dataset,
-    slice_columns: Any,
+    slice_columns: pd.DataFrame,
     store: Store,
     data_fp: str,
     config: CompareConfig,
+    progress: Progress | None,
 ) -> Findings:
     """The paired analysis (analysis/findings.py), cached by everything it depends on."""
     from whichmodel.analysis.findings import findings_to_dict
@@ -289,6 +295,8 @@ def _findings(
     cached = store.get_cached("findings", key)
     if cached is not None:
         return findings_from_dict(cached)
+    if progress:
+        progress("analysis", 0, 1)
     findings = compute_findings(
         task,
         y_true,
@@ -300,6 +308,8 @@ def _findings(
         seed=config.seed,
     )
     store.put_cached("findings", key, findings_to_dict(findings))
+    if progress:
+        progress("analysis", 1, 1)
     return findings
 
 
