@@ -80,7 +80,7 @@ def test_cli_slices_calibration_and_disagreements_match_the_references(cli, digi
     )
     assert proc.returncode == 0, proc.stderr
     assert "Slices by scanner (by value, 3 slices): worst" in proc.stdout
-    assert "Slices by ink (quantile, 5 bins" in proc.stdout
+    assert "Slices by ink (5 quantile bins, 5 slices): worst" in proc.stdout
     assert "Expected calibration error (top label, 15 equal bins): cnn" in proc.stdout
     assert "Disagreements cnn vs lr:" in proc.stdout
     results = json.loads((out / "results.json").read_text())

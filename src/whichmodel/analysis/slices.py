@@ -4,7 +4,8 @@ The slice column is read from the data file alongside the inputs, so it may be a
 never see (e.g. ``language`` or ``site``). Values become slices as follows:
 
 - numeric columns with more than :data:`MAX_NUMERIC_VALUES` distinct values are cut into
-  :data:`N_BINS` quantile bins (``pandas.qcut``, duplicate edges merged), named by interval;
+  :data:`N_BINS` quantile bins (``pandas.qcut``, duplicate edges merged, the lowest edge widened
+  by 0.1% so the minimum falls inside), named by interval ``[low, high]``;
 - other columns slice by value; beyond :data:`MAX_SLICES` values, the rarest are pooled as
   ``(other)``; missing values form ``(missing)``.
 
@@ -90,7 +91,7 @@ class SliceReport:
     """Everything about one slice column.
 
     Args:
-        binning: how values became slices, in words (e.g. ``quantile, 5 bins``, ``by value``).
+        binning: how values became slices, in words (e.g. ``5 quantile bins``, ``by value``).
         fairness: one gap per model (classification only; empty otherwise).
     """
 
@@ -141,7 +142,7 @@ def slice_labels(values: pd.Series) -> tuple[np.ndarray, str]:
         # Intervals as [low, high] with 4 significant digits (qcut's own text shows float noise).
         names = [f"[{i.left:.4g}, {i.right:.4g}]" for i in bins.cat.categories]
         labels = np.array(names, dtype=object)[bins.cat.codes.to_numpy().clip(min=0)]
-        binning = f"quantile, {len(names)} bins (pandas.qcut; the lowest edge is widened by 0.1%)"
+        binning = f"{len(names)} quantile bins"  # pandas.qcut widens the lowest edge by 0.1%
     else:
         labels = values.map(_value_text).to_numpy(dtype=object)
         binning = "by value"

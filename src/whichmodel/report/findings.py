@@ -68,7 +68,7 @@ def _slices(reports: list[dict[str, Any]]) -> list[str]:
     for r in reports:
         worst = "; ".join(
             f"{w['model']} {w['value']} {w['metric']} {w['metric_value']:.4f} "
-            f"(n={w['n']}, overall {w['overall']:.4f})"
+            f"(n={w['n']}; overall {w['overall']:.4f})"
             for w in r["worst"]
         )
         lines.append(
