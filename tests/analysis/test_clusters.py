@@ -61,3 +61,25 @@ def test_images_cluster_by_kmeans_and_the_seed_fixes_them():
     assert "errors mostly true 8" in top.description or "errors mostly true 9" in top.description
     assert "predicted as 1 (100%)" in top.description
     assert top.examples[0].kind == "image"
+
+
+def test_text_clusters_are_named_by_their_top_terms():
+    rng = np.random.default_rng(0)
+    sport = ["goal match striker league", "match referee goal penalty", "league striker transfer"]
+    money = ["bank interest rate loan", "loan mortgage bank rate", "interest inflation bank"]
+    texts = np.array(
+        [rng.choice(sport) for _ in range(100)] + [rng.choice(money) for _ in range(100)]
+    )
+    y = np.array(["sport"] * 100 + ["money"] * 100)
+    pred = y.copy()
+    pred[100:160] = "sport"  # the model fails on finance texts
+    inputs = Inputs("text", texts.astype(object), ("text",))
+    (m,) = error_clusters(
+        get_task("classification"), y, {"m": Predictions(np.arange(200), pred)}, inputs
+    )
+    assert m.method.startswith("KMeans") and "TF-IDF" in m.method
+    top = m.clusters[0]
+    assert "errors mostly true money" in top.description
+    terms = top.description.split("terms ")[1].split(";")[0]
+    assert {"bank", "loan", "interest", "rate", "mortgage", "inflation"} & set(terms.split(", "))
+    assert top.examples[0].kind == "text"

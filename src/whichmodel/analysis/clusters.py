@@ -16,6 +16,7 @@ Clusters are ranked by their share of the model's total error.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -211,6 +212,7 @@ def _input_clusters(
 ) -> tuple[str, list[np.ndarray], list[str]]:
     """KMeans groups of the inputs themselves (shared by every model), with descriptions."""
     from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
 
     k = min(N_CLUSTERS, len(rows))
     if inputs.kind == "text":
@@ -227,7 +229,10 @@ def _input_clusters(
         if x.shape[1] > _PCA_DIMS and len(rows) > _PCA_DIMS:
             x = PCA(n_components=_PCA_DIMS, random_state=seed).fit_transform(x)
         method = f"KMeans ({k} clusters) on the flattened inputs (PCA to ≤{_PCA_DIMS} dims)"
-    km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(x)
+    with warnings.catch_warnings():
+        # Fewer distinct inputs than clusters (duplicated rows) is fine: some clusters stay empty.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(x)
     members = [np.flatnonzero(km.labels_ == c) for c in range(k)]
     texts = [f"input cluster {c + 1} of {k}" for c in range(k)]
     if inputs.kind == "text":
