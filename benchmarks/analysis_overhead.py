@@ -9,7 +9,8 @@ after one untimed warm-up, ``time.perf_counter`` times:
 - findings: ``compute_findings`` without slices, and each of its parts on its own: paired tests
             per metric with Holm, disagreements, calibration, error clusters;
 - slices:   ``analyze_slices`` over the two slice columns (metrics with CIs per slice, fairness);
-- cold:     a whole ``run`` against an empty store with ``slice_by`` (predictions computed).
+- cold:     with ``--cold``, a whole ``run`` against an empty store with ``slice_by``
+            (predictions computed), to give the analysis' share of a comparison.
 
 We report the median and the min; ``findings/cold`` is the share of a cold comparison that the
 analysis takes. The machine is shared: figures are noisy, and the 1-minute load is printed.
@@ -72,6 +73,9 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(".whichmodel/bench"))
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--cold", action="store_true", help="also time whole cold runs (minutes at 20k rows)"
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
 
@@ -80,8 +84,7 @@ def main() -> None:
         Path(config.data), args.rows, args.workdir / f"digits_slices_{args.rows}.parquet"
     )
     config = replace(config, data=str(data), input_cols=("image",), slice_by=("site", "ink"))
-    stores = args.workdir / "analysis-stores"
-    shutil.rmtree(stores, ignore_errors=True)
+    stores = args.workdir / "analysis-stores"  # warm.db keeps the predictions between runs
     comparison = run(replace(config, store=str(stores / "warm.db")))
     task = get_task(config.task)
     dataset = read_dataset(data, input_cols=["image"], label_col="label")
@@ -101,16 +104,19 @@ def main() -> None:
         "  error clusters": lambda: error_clusters(task, y, preds, dataset.inputs),
         "slices (site, ink)": lambda: analyze_slices(task, y, preds, columns, n_resamples=b),
     }
-    times = {name: timings(fn, args.repeats) for name, fn in parts.items()}
+    times = {}
+    for name, fn in parts.items():
+        times[name] = timings(fn, args.repeats)
+        print(f"  {name:<26} {statistics.median(times[name]):8.3f}", flush=True)
     counter = iter(range(10**6))
 
     def cold() -> None:
-        store = stores / f"cold-{next(counter)}.db"
-        run(replace(config, store=str(store)))
-        store.unlink()
+        store = stores / f"cold-{next(counter)}"
+        run(replace(config, store=str(store / "store.db")))
+        shutil.rmtree(store)
 
-    times["cold run with slice_by"] = timings(cold, args.repeats)
-    shutil.rmtree(stores, ignore_errors=True)
+    if args.cold:
+        times["cold run with slice_by"] = timings(cold, args.repeats)
     med = {k: statistics.median(v) for k, v in times.items()}
     n_models = len(preds)
     print(
@@ -120,8 +126,9 @@ def main() -> None:
     for name, values in times.items():
         print(f"  {name:<26} {med[name]:8.3f} ({min(values):.3f})")
     analysis = med["findings (no slices)"] + med["slices (site, ink)"]
-    share = analysis / med["cold run with slice_by"]
-    print(f"findings + slices as a share of the cold run: {share:.3f}")
+    if args.cold:
+        share = analysis / med["cold run with slice_by"]
+        print(f"findings + slices as a share of the cold run: {share:.3f}")
     load = {"before": load_before, "after": os.getloadavg()[0]}
     print(f"1-minute load average: {load['before']:.2f} before, {load['after']:.2f} after")
     print(json.dumps({"rows": args.rows, "median_s": med, "load_1m": load}))

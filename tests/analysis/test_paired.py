@@ -155,11 +155,11 @@ def test_vectorized_statistics_equal_sklearn_on_random_data():
     y = rng.choice(CLASSES, 300).astype(str)
     p = _classifier(rng, y, 0.6)
     spec = PERMUTATION_STATISTICS["macro_f1"]
-    assert spec.statistic(spec.terms(y, p)[None], y)[0] == pytest.approx(
+    assert spec.metric(spec.terms(y, p)[None], y)[0] == pytest.approx(
         f1_score(y, p.pred, average="macro")
     )
     nll = PERMUTATION_STATISTICS["log_loss"]
-    assert nll.statistic(nll.terms(y, p), y) == pytest.approx(log_loss(y, p.proba, labels=CLASSES))
+    assert nll.metric(nll.terms(y, p), y) == pytest.approx(log_loss(y, p.proba, labels=CLASSES))
 
 
 def test_large_sample_log_loss_p_value_agrees_with_scipy_on_raw_terms(three_classifiers):
