@@ -211,3 +211,31 @@ def test_unregistered_metrics_fall_back_to_the_paired_bootstrap_consistent_with_
         assert test.method == "paired_bootstrap"
         # The p-value and the foundation's 95% percentile interval give the same verdict.
         assert (test.p_value < 0.05) == diff.excludes_zero == significant
+
+
+def test_many_differing_terms_of_a_mean_metric_use_the_paired_t_test(monkeypatch):
+    from scipy.stats import ttest_rel
+
+    import whichmodel.analysis.paired as paired
+
+    rng = np.random.default_rng(4)
+    y = rng.normal(size=300)
+    a = Predictions(np.arange(300), y + rng.normal(0, 0.5, 300))
+    b = Predictions(np.arange(300), y + rng.normal(0, 0.6, 300))
+    monkeypatch.setattr(paired, "MAX_PERMUTED_FOR_MEANS", 100)  # 300 differing examples
+    tests = {t.metric: t for t in paired_metric_tests(RegressionTask(), y, {"a": a, "b": b})}
+    assert {t.method for t in tests.values()} == {"paired_t"}
+    assert tests["mae"].p_value == pytest.approx(
+        ttest_rel(np.abs(y - a.pred), np.abs(y - b.pred)).pvalue
+    )
+    assert tests["rmse"].p_value == pytest.approx(
+        ttest_rel((y - a.pred) ** 2, (y - b.pred) ** 2).pvalue
+    )
+    # the permutation test it stands in for agrees
+    monkeypatch.setattr(paired, "MAX_PERMUTED_FOR_MEANS", 10**9)
+    perm = {
+        t.metric: t
+        for t in paired_metric_tests(RegressionTask(), y, {"a": a, "b": b}, n_resamples=4000)
+    }
+    assert perm["mae"].method == "permutation"
+    assert abs(perm["mae"].p_value - tests["mae"].p_value) < 0.03
