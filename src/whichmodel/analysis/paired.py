@@ -178,11 +178,20 @@ def paired_metric_tests(
         seed: seeds the permutations; the same seed gives the same p-values.
     """
     metrics = {name: {m.name: m for m in task.metrics(y, p)} for name, p in preds.items()}
+    # Each model's point values once, not once per pair (scikit-learn on 20k string labels
+    # takes tens of ms per call).
+    scores = {
+        (name, m.name): m.score(y, preds[name], None)
+        for name, ms in metrics.items()
+        for m in ms.values()
+    }
     raw: list[MetricTest] = []
     for a, b in itertools.combinations(preds, 2):
         for metric_name, metric in metrics[a].items():
             if metric_name in metrics[b]:
-                raw.append(_test(task, y, metric, preds[a], preds[b], (a, b), n_resamples, seed))
+                diff = scores[(a, metric_name)] - scores[(b, metric_name)]
+                pair = (preds[a], preds[b])
+                raw.append(_test(task, y, metric, pair, diff, (a, b), n_resamples, seed))
     return holm_adjusted(raw)
 
 
@@ -190,13 +199,13 @@ def _test(
     task: Task,
     y: np.ndarray,
     metric: Metric,
-    pa: Predictions,
-    pb: Predictions,
+    pair: tuple[Predictions, Predictions],
+    diff: float,
     names: tuple[str, str],
     n_resamples: int,
     seed: int,
 ) -> MetricTest:
-    diff = metric.score(y, pa, None) - metric.score(y, pb, None)
+    pa, pb = pair
     if metric.name == "accuracy" and task.outcome_kind == "binary":
         mc = mcnemar_exact(task.outcome(y, pa), task.outcome(y, pb))
         return MetricTest(metric.name, *names, "mcnemar_exact", diff, mc.p_value, 0.0, 0, len(y))
