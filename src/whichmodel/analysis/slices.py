@@ -222,29 +222,26 @@ def _slice(
     positions = np.flatnonzero(mask)
     ys = y[positions]
     alpha = (1 - confidence) / 2
+    scored = [
+        (name, ps, metric)
+        for name, p in preds.items()
+        for ps in [p.take(positions)]
+        for metric in task.metrics(ys, ps)
+    ]
+    reps: list[list[np.ndarray]] = [[] for _ in scored]
+    with warnings.catch_warnings():
+        # A one-example slice has no R² (scikit-learn warns and returns nan): None.
+        warnings.simplefilter("ignore")
+        # Each chunk of resamples is drawn once for every model and metric (drawing dominates).
+        for w in iter_bootstrap_weights(len(ys), n_resamples, seed):
+            for i, (_, ps, metric) in enumerate(scored):
+                reps[i].append(metric.replicate(ys, ps, w))
+        values = [metric.score(ys, ps, None) for _, ps, metric in scored]
     out = []
-    for name, p in preds.items():
-        ps = p.take(positions)
-        for metric in task.metrics(ys, ps):
-            with warnings.catch_warnings():
-                # A one-example slice has no R² (scikit-learn warns and returns nan): None.
-                warnings.simplefilter("ignore")
-                value_ = metric.score(ys, ps, None)
-                reps = np.concatenate(
-                    [
-                        metric.replicate(ys, ps, w)
-                        for w in iter_bootstrap_weights(len(ys), n_resamples, seed)
-                    ]
-                )
-            low, high = (
-                np.nanquantile(reps, [alpha, 1 - alpha])
-                if np.isfinite(reps).any()
-                else (
-                    np.nan,
-                    np.nan,
-                )
-            )
-            out.append(SliceMetric(name, metric.name, _finite(value_), _finite(low), _finite(high)))
+    for (name, _, metric), value_, chunks in zip(scored, values, reps, strict=True):
+        r = np.concatenate(chunks)
+        low, high = np.nanquantile(r, [alpha, 1 - alpha]) if np.isfinite(r).any() else (np.nan,) * 2
+        out.append(SliceMetric(name, metric.name, _finite(value_), _finite(low), _finite(high)))
     return Slice(value, len(positions), tuple(out))
 
 
