@@ -132,6 +132,10 @@ def compare(
     weights: WeightsOpt = None,
     latency_batch: LatencyBatchOpt = None,
     output_format: FormatOpt = None,
+    slice_by: Annotated[
+        list[str] | None,
+        typer.Option(help="A data column to slice the metrics by (repeatable; need not be input)."),
+    ] = None,
 ) -> None:
     """Compare models on your data: metrics with confidence intervals, paired tests, cost, and
     which one to ship under your constraints."""
@@ -165,6 +169,7 @@ def compare(
         "measure_cost": False if no_cost else None,
         "allow_pickle": True if allow_pickle else None,
         "trust_remote_code": True if trust_remote_code else None,
+        "slice_by": tuple(slice_by) if slice_by else None,
     }
     overrides = {k: v for k, v in options.items() if v is not None}
     if len(refs) == 1 and refs[0].endswith((".yaml", ".yml")):
@@ -495,6 +500,10 @@ def _print_comparison(results: dict[str, Any]) -> None:
         out.print(line, highlight=False, markup=False)
     for line in summary.notes:
         out.print(f"[yellow]{escape(line)}[/]", highlight=False)
+    from whichmodel.report.findings import finding_lines
+
+    for line in finding_lines(results):
+        out.print(line, highlight=False, markup=False)
 
 
 @app.command()

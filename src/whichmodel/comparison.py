@@ -13,10 +13,12 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from whichmodel.analysis.findings import Findings, compute_findings, findings_from_dict
+from whichmodel.analysis.slices import read_slice_columns
 from whichmodel.analysis.stats import (
     Statistics,
     common_rows,
@@ -34,12 +36,16 @@ from whichmodel.store import PredictionRows, Store, key_of
 from whichmodel.tasks import Predictions, Task, get_task
 from whichmodel.tasks.data import Dataset, read_dataset
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 # (what is happening, units done, units in all); units are batches while predicting.
 Progress = Callable[[str, int, int], None]
 # A model that fails on each of its first this many examples is broken, not unlucky: stop.
 _FAILURES_BEFORE_GIVING_UP = 32
 PREDICTIONS_FORMAT = 2  # bump when the stored per-example layout changes
 ANALYSIS_FORMAT = 1  # bump when statistics or tables change for the same inputs
+FINDINGS_FORMAT = 1  # bump when the paired analysis (analysis/findings.py) changes
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ class CompareConfig:
     store: str = ".whichmodel/store.db"
     allow_pickle: bool = False
     trust_remote_code: bool = False
+    slice_by: tuple[str, ...] = ()  # data columns to slice the metrics by (need not be inputs)
 
     def validate(self) -> CompareConfig:
         """Raise ConfigError for values no comparison can use; returns self."""
@@ -73,9 +80,9 @@ class CompareConfig:
                     "instead."
                 )
         if not all(isinstance(r, str) for r in self.refs) or not all(
-            isinstance(c, str) for c in self.input_cols or ()
+            isinstance(c, str) for c in (*(self.input_cols or ()), *self.slice_by)
         ):
-            raise ConfigError("Model references and input columns must be strings.")
+            raise ConfigError("Model references, input and slice columns must be strings.")
         if not self.refs:
             raise ConfigError("No models to compare; name at least one model reference.")
         if self.batch_size < 1:
@@ -101,6 +108,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "store": (str,),
     "allow_pickle": (bool,),
     "trust_remote_code": (bool,),
+    "slice_by": (tuple,),
 }
 
 
@@ -140,6 +148,7 @@ class Comparison:
     input_kind: str
     provenance: dict[str, Any]
     run_id: str = ""
+    findings: Findings | None = None  # paired analysis: tests, disagreements, slices, ...
 
     def model(self, name: str) -> ModelResult:
         for m in self.models:
@@ -164,6 +173,10 @@ def compare(refs: Sequence[str], data: str | Path, **options: Any) -> Comparison
     """
     if "input_cols" in options and options["input_cols"] is not None:
         options["input_cols"] = tuple(options["input_cols"])
+    if isinstance(options.get("slice_by"), str):
+        options["slice_by"] = (options["slice_by"],)
+    elif isinstance(options.get("slice_by"), list):
+        options["slice_by"] = tuple(options["slice_by"])
     try:
         config = CompareConfig(refs=tuple(refs), data=str(data), **options)
     except TypeError as exc:
@@ -182,6 +195,7 @@ def run(config: CompareConfig, *, progress: Progress | None = None) -> Compariso
         config.data, input_cols=config.input_cols, label_col=label_col, word_lists=task.word_lists
     )
     y_true = task.read_labels(dataset.labels)
+    slice_columns = read_slice_columns(dataset.path, config.slice_by)  # fail before any work
     store = Store.open(config.store)
     data_fp = key_of(_data_digest(store, dataset.path), dataset.input_cols, dataset.label_col)
     results = [
@@ -190,6 +204,9 @@ def run(config: CompareConfig, *, progress: Progress | None = None) -> Compariso
     ]
     stats, tables = _analysis(task, y_true, results, store, config, progress)
     results = [replace(r, tables=tables[r.name]) for r in results]
+    findings = _findings(
+        task, y_true, results, dataset, slice_columns, store, data_fp, config, progress
+    )
     comparison = Comparison(
         config,
         task.name,
@@ -199,6 +216,7 @@ def run(config: CompareConfig, *, progress: Progress | None = None) -> Compariso
         data_fp,
         dataset.inputs.kind,
         provenance(),
+        findings=findings,
     )
     from whichmodel.report.json import comparison_to_dict
 
@@ -259,6 +277,50 @@ def _data_digest(store: Store, path: str) -> str:
         return store.file_digest(path)
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     return key_of([(str(p.relative_to(folder)), store.file_digest(p)) for p in files])
+def _findings(
+    task: Task,
+    y_true: np.ndarray,
+    results: list[ModelResult],
+    dataset: Dataset,
+    slice_columns: pd.DataFrame,
+    store: Store,
+    data_fp: str,
+    config: CompareConfig,
+    progress: Progress | None,
+) -> Findings:
+    """The paired analysis (analysis/findings.py), cached by everything it depends on."""
+    from whichmodel.analysis.findings import findings_to_dict
+
+    key = key_of(
+        "findings",
+        FINDINGS_FORMAT,
+        [(r.name, r.prediction_key) for r in results],
+        task.name,
+        data_fp,
+        config.slice_by,
+        config.n_resamples,
+        config.confidence,
+        config.seed,
+    )
+    cached = store.get_cached("findings", key)
+    if cached is not None:
+        return findings_from_dict(cached)
+    if progress:
+        progress("analysis", 0, 1)
+    findings = compute_findings(
+        task,
+        y_true,
+        {r.name: r.predictions for r in results},
+        dataset.inputs,
+        slice_columns,
+        n_resamples=config.n_resamples,
+        confidence=config.confidence,
+        seed=config.seed,
+    )
+    store.put_cached("findings", key, findings_to_dict(findings))
+    if progress:
+        progress("analysis", 1, 1)
+    return findings
 
 
 def _unique_names(refs: list[ModelRef]) -> list[ModelRef]:

@@ -7,6 +7,7 @@ data: test.parquet
 task: classification
 label_col: label
 batch_size: 64
+slice_by: [language]
 out: report/
 choose:            # optional: constraints and objective (see whichmodel.choose.constraints)
   max_latency_ms: 5
@@ -59,6 +60,10 @@ def load_config(path: str | Path) -> tuple[CompareConfig, dict[str, Any]]:
     values["refs"] = tuple(_model_ref(m, p) for m in values["refs"])
     if isinstance(values.get("input_cols"), list):
         values["input_cols"] = tuple(values["input_cols"])
+    if isinstance(values.get("slice_by"), str):
+        values["slice_by"] = (values["slice_by"],)
+    elif isinstance(values.get("slice_by"), list):
+        values["slice_by"] = tuple(values["slice_by"])
     extras = {k: raw[k] for k in _EXTRA_KEYS if k in raw}
     return CompareConfig(**values), extras
 

@@ -75,6 +75,11 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(num=_num, signed=_signed, pval=_pval, stat=_stat, metric=_metric_text)
+    from whichmodel.report.findings_html import reliability_svg, slice_table, thumbnail_svg
+
+    env.filters.update(
+        reliability_svg=reliability_svg, thumbnail_svg=thumbnail_svg, slice_table=slice_table
+    )
     return env
 
 

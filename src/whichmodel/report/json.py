@@ -37,7 +37,18 @@ def comparison_to_dict(c: Comparison) -> dict[str, Any]:
             "method": "percentile, paired resamples",
         },
         "provenance": c.provenance,
+        **_findings(c),
     }
+
+
+def _findings(c: Comparison) -> dict[str, Any]:
+    """The paired analysis as top-level keys: paired_tests, disagreements, slices, calibration,
+    error_clusters (see whichmodel.analysis.findings)."""
+    if c.findings is None:
+        return {}
+    from whichmodel.analysis.findings import findings_to_dict
+
+    return findings_to_dict(c.findings)
 
 
 def _model(m: ModelResult) -> dict[str, Any]:

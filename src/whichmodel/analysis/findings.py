@@ -1,0 +1,112 @@
+"""Findings: the paired analysis of several models on one dataset, in one typed value.
+
+``compute_findings`` runs each analysis on the examples every model predicted:
+per-metric paired tests with Holm (paired.py), disagreements (disagreements.py), slices and
+fairness gaps (slices.py), calibration (calibration.py) and error clusters (clusters.py).
+``findings_to_dict`` / ``findings_from_dict`` round-trip it through JSON (the store's cache and
+``results.json``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from whichmodel.analysis.calibration import Calibration, calibrate
+from whichmodel.analysis.clusters import ModelErrorClusters, error_clusters
+from whichmodel.analysis.disagreements import PairDisagreements, find_disagreements
+from whichmodel.analysis.paired import MetricTest, paired_metric_tests
+from whichmodel.analysis.slices import SliceReport, analyze_slices
+from whichmodel.analysis.stats import common_rows
+from whichmodel.sources.base import Inputs
+from whichmodel.tasks.base import Predictions, Task
+
+
+@dataclass(frozen=True)
+class Findings:
+    """Why the models differ. Each part is empty when it does not apply (e.g. calibration without
+    probabilities, pairs with one model, slices without ``slice_by``)."""
+
+    paired_tests: tuple[MetricTest, ...]
+    disagreements: tuple[PairDisagreements, ...]
+    slices: tuple[SliceReport, ...]
+    calibration: tuple[Calibration, ...]
+    error_clusters: tuple[ModelErrorClusters, ...]
+
+
+def compute_findings(
+    task: Task,
+    y_true: np.ndarray,
+    preds: Mapping[str, Predictions],
+    inputs: Inputs,
+    slice_columns: pd.DataFrame,
+    *,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> Findings:
+    """Every analysis over the examples every model predicted.
+
+    Args:
+        task: the task of the comparison.
+        y_true: (N,) labels of the whole dataset, indexed by example id.
+        preds: model name -> predictions (each over the examples it succeeded on).
+        inputs: the whole dataset's inputs.
+        slice_columns: (N, k) the columns to slice by (k may be 0).
+        n_resamples / confidence / seed: permutations and bootstrap resamples, interval
+            coverage, and the seed of every random step.
+    """
+    rows = common_rows(preds)
+    aligned = {name: p.take(np.searchsorted(p.rows, rows)) for name, p in preds.items()}
+    y = y_true[rows]
+    return Findings(
+        paired_metric_tests(task, y, aligned, n_resamples=n_resamples, seed=seed),
+        find_disagreements(task, y, aligned, inputs),
+        analyze_slices(
+            task,
+            y,
+            aligned,
+            slice_columns,
+            n_resamples=n_resamples,
+            confidence=confidence,
+            seed=seed,
+        ),
+        calibrate(task, y, aligned),
+        error_clusters(task, y, aligned, inputs, seed=seed),
+    )
+
+
+def findings_to_dict(findings: Findings) -> dict[str, Any]:
+    """Plain JSON-ready data; the keys are the fields of :class:`Findings`."""
+    return dataclasses.asdict(findings)
+
+
+def findings_from_dict(data: Mapping[str, Any]) -> Findings:
+    """The inverse of :func:`findings_to_dict`."""
+    value = _build(Findings, data)
+    assert isinstance(value, Findings)
+    return value
+
+
+def _build(kind: Any, value: Any) -> Any:
+    """Rebuild a value of type ``kind`` (dataclasses, tuples, optionals, scalars) from JSON."""
+    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
+        hints = typing.get_type_hints(kind)
+        return kind(
+            **{f.name: _build(hints[f.name], value[f.name]) for f in dataclasses.fields(kind)}
+        )
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is tuple:
+        return tuple(_build(args[0], v) for v in value)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        return _build(next(a for a in args if a is not type(None)), value)
+    return value

@@ -1,0 +1,305 @@
+"""The right paired test for each metric, with a Holm correction across model pairs.
+
+Which test, by metric kind:
+
+- ``accuracy`` (a mean of per-example right/wrong): the exact McNemar test
+  (:func:`whichmodel.analysis.stats.mcnemar_exact`).
+- metrics listed in :data:`PERMUTATION_STATISTICS` (macro-F1, log loss, MAE, RMSE, R²): a paired
+  permutation test, :func:`scipy.stats.permutation_test` with ``permutation_type="samples"``:
+  under H0 the two models are exchangeable on each example, so each resample swaps A's and B's
+  per-example outputs at random and recomputes the metric difference. Metrics that are a
+  function of the mean of per-example terms (log loss, MAE, RMSE via squared errors, R²) use
+  SciPy's paired t-test (``ttest_rel``) on those terms instead when more than 5,000 examples
+  differ: the permutation distribution of a mean difference is then normal to within far less
+  than the Monte Carlo error, and permuting that many examples is the costly part.
+- any other metric (new task kinds that register nothing here): a paired bootstrap test read off
+  the same paired resamples as the confidence intervals, p = 2 min(P*(Δ ≤ 0), P*(Δ ≥ 0)); its
+  verdict at level α agrees with whether the (1 - α) percentile interval of Δ contains 0.
+
+Within each metric, the p-values of all model pairs are adjusted with Holm's step-down method
+(statsmodels ``multipletests(method="holm")``) when more than two models are compared.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from whichmodel.analysis.stats import iter_bootstrap_weights, mcnemar_exact
+from whichmodel.tasks.base import Metric, Predictions, Task
+
+# Per-example terms (n,) of one model.
+TermsFn = Callable[[np.ndarray, Predictions], np.ndarray]
+# (terms (..., m), y (n,) all labels, rows (m,) positions of the m examples in y) -> (..., s):
+# an additive summary of the m examples (sums, confusion counts).
+ReduceFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+# (summary (..., s) of all n examples, y (n,)) -> (...): the metric.
+FinishFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class PermutationStatistic:
+    """How to permutation-test one metric: the per-example terms each model contributes, an
+    additive summary of a batch of (possibly swapped) terms, and the metric from a summary.
+
+    Additivity is what makes the test cheap: swapping two equal terms changes nothing, so only
+    the examples where A's and B's terms differ are permuted, on top of the fixed summary of the
+    others (for classifiers that agree on 95% of 20k examples, 1k examples, not 20k)."""
+
+    terms: TermsFn
+    reduce: ReduceFn
+    finish: FinishFn
+
+    def metric(self, terms: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The metric from a batch of terms (..., n) over all n examples."""
+        return self.finish(self.reduce(terms, y, np.arange(len(y))), y)
+
+
+@dataclass(frozen=True)
+class MetricTest:
+    """A paired test of one metric between two models on the same examples.
+
+    Args:
+        method: ``mcnemar_exact``, ``permutation``, ``paired_t`` or ``paired_bootstrap``.
+        diff: metric of A minus metric of B on these examples.
+        p_value: the raw two-sided p-value.
+        p_holm: Holm-adjusted p-value over the model pairs of this metric (= p_value for 2 models).
+        n_resamples: permutations or bootstrap resamples used (0 for McNemar).
+    """
+
+    metric: str
+    model_a: str
+    model_b: str
+    method: str
+    diff: float
+    p_value: float
+    p_holm: float
+    n_resamples: int
+    n: int
+
+
+def _sum(terms: np.ndarray, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    return np.asarray(terms.sum(axis=-1, keepdims=True))  # (..., 1)
+
+
+def _mean(sums: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.asarray(sums[..., 0] / len(y))
+
+
+def _nll(y: np.ndarray, p: Predictions) -> np.ndarray:
+    """Per-example negative log-likelihood as scikit-learn's log_loss computes it (rows
+    renormalized, clipped to [eps, 1 - eps])."""
+    assert p.proba is not None and p.classes is not None
+    proba = p.proba / p.proba.sum(axis=1, keepdims=True)
+    eps = np.finfo(proba.dtype).eps
+    column = {c: i for i, c in enumerate(p.classes)}
+    idx = np.array([column[v] for v in y.tolist()])
+    return np.asarray(-np.log(np.clip(proba[np.arange(len(y)), idx], eps, 1 - eps)))
+
+
+def _macro_f1_terms(y: np.ndarray, p: Predictions) -> np.ndarray:
+    """Predicted label as an index into the sorted true labels; k = a label not in the data."""
+    labels = np.unique(y)
+    idx = np.searchsorted(labels, p.pred).clip(max=len(labels) - 1)
+    return np.where(labels[idx] == p.pred, idx, len(labels)).astype(np.float64)
+
+
+def _confusion_counts(codes: np.ndarray, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Confusion counts over the data's labels, flattened: (..., m) predicted codes (indices
+    into the sorted labels of all of ``y``; k = a label not in the data) -> (..., k (k + 1))."""
+    labels = np.unique(y)
+    k = len(labels)
+    true_idx = np.searchsorted(labels, y[rows])  # (m,)
+    flat = codes.reshape(-1, codes.shape[-1]).astype(np.int64)  # (b, m)
+    b = len(flat)
+    cell = true_idx * (k + 1) + flat + (np.arange(b) * k * (k + 1))[:, None]
+    counts = np.bincount(cell.ravel(), minlength=b * k * (k + 1)).astype(np.float64)
+    return counts.reshape(*codes.shape[:-1], k * (k + 1))
+
+
+def _macro_f1_finish(counts: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Macro-F1 over the data's labels (scikit-learn's f1_score with labels=unique(y),
+    zero_division=0) from confusion counts (..., k (k + 1))."""
+    k = len(np.unique(y))
+    confusion = counts.reshape(-1, k, k + 1)  # (b, true, predicted)
+    tp = confusion[:, np.arange(k), np.arange(k)]  # (b, k)
+    fn = confusion.sum(axis=2) - tp
+    fp = confusion[:, :, :k].sum(axis=1) - tp
+    denominator = 2 * tp + fp + fn
+    f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+    return np.asarray(f1.mean(axis=1).reshape(counts.shape[:-1]))
+
+
+def _sq_err(y: np.ndarray, p: Predictions) -> np.ndarray:
+    return np.asarray((y - p.pred.astype(np.float64)) ** 2)
+
+
+def _r2_finish(sums: np.ndarray, y: np.ndarray) -> np.ndarray:
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    if ss_tot == 0:  # scikit-learn: a constant target scores 1.0 for a perfect fit, else 0.0
+        return np.where(sums[..., 0] == 0, 1.0, 0.0)
+    return np.asarray(1.0 - sums[..., 0] / ss_tot)
+
+
+# Above this many examples whose terms differ, a metric that is a function of the mean of its
+# terms (log loss, MAE, RMSE, R²) is tested with the paired t-test, to which the paired
+# permutation test of a mean difference converges (the CLT holds long before); permuting 20k
+# examples 1,000 times costs ~1-4 s per pair and metric in SciPy.
+MAX_PERMUTED_FOR_MEANS = 5000
+
+# metric name -> how to permute it. New task kinds may add their metrics here.
+PERMUTATION_STATISTICS: dict[str, PermutationStatistic] = {
+    "macro_f1": PermutationStatistic(_macro_f1_terms, _confusion_counts, _macro_f1_finish),
+    "log_loss": PermutationStatistic(_nll, _sum, _mean),
+    "mae": PermutationStatistic(lambda y, p: np.abs(y - p.pred.astype(np.float64)), _sum, _mean),
+    "rmse": PermutationStatistic(_sq_err, _sum, lambda t, y: np.sqrt(_mean(t, y))),
+    "r2": PermutationStatistic(_sq_err, _sum, _r2_finish),
+}
+
+
+def paired_metric_tests(
+    task: Task,
+    y: np.ndarray,
+    preds: Mapping[str, Predictions],
+    *,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[MetricTest, ...]:
+    """Every metric's paired test for every pair of models, Holm-adjusted per metric.
+
+    Args:
+        task: defines the metrics and the per-example outcome.
+        y: (n,) true labels of the examples every model predicted.
+        preds: model name -> predictions aligned with ``y``.
+        n_resamples: permutations (or bootstrap resamples) per test.
+        seed: seeds the permutations; the same seed gives the same p-values.
+    """
+    metrics = {name: {m.name: m for m in task.metrics(y, p)} for name, p in preds.items()}
+    # Each model's point values once, not once per pair (scikit-learn on 20k string labels
+    # takes tens of ms per call).
+    scores = {
+        (name, m.name): m.score(y, preds[name], None)
+        for name, ms in metrics.items()
+        for m in ms.values()
+    }
+    raw: list[MetricTest] = []
+    for a, b in itertools.combinations(preds, 2):
+        for metric_name, metric in metrics[a].items():
+            if metric_name in metrics[b]:
+                diff = scores[(a, metric_name)] - scores[(b, metric_name)]
+                pair = (preds[a], preds[b])
+                raw.append(_test(task, y, metric, pair, diff, (a, b), n_resamples, seed))
+    return holm_adjusted(raw)
+
+
+def _test(
+    task: Task,
+    y: np.ndarray,
+    metric: Metric,
+    pair: tuple[Predictions, Predictions],
+    diff: float,
+    names: tuple[str, str],
+    n_resamples: int,
+    seed: int,
+) -> MetricTest:
+    pa, pb = pair
+    if metric.name == "accuracy" and task.outcome_kind == "binary":
+        mc = mcnemar_exact(task.outcome(y, pa), task.outcome(y, pb))
+        return MetricTest(metric.name, *names, "mcnemar_exact", diff, mc.p_value, 0.0, 0, len(y))
+    spec = PERMUTATION_STATISTICS.get(metric.name)
+    if spec is not None and spec.reduce is _sum:
+        ta, tb = spec.terms(y, pa), spec.terms(y, pb)
+        if np.count_nonzero(ta != tb) > MAX_PERMUTED_FOR_MEANS:
+            p = 1.0 if np.array_equal(ta, tb) else float(ttest_rel_p(ta, tb))
+            return MetricTest(metric.name, *names, "paired_t", diff, p, 0.0, 0, len(y))
+    if spec is not None:
+        p = permutation_p_value(spec, y, pa, pb, n_resamples=n_resamples, seed=seed)
+        return MetricTest(metric.name, *names, "permutation", diff, p, 0.0, n_resamples, len(y))
+    p = paired_bootstrap_p_value(metric, y, pa, pb, n_resamples=n_resamples, seed=seed)
+    return MetricTest(metric.name, *names, "paired_bootstrap", diff, p, 0.0, n_resamples, len(y))
+
+
+def ttest_rel_p(terms_a: np.ndarray, terms_b: np.ndarray) -> float:
+    """Two-sided p-value of SciPy's paired t-test on per-example terms."""
+    from scipy.stats import ttest_rel
+
+    return float(ttest_rel(terms_a, terms_b).pvalue)
+
+
+def permutation_p_value(
+    spec: PermutationStatistic,
+    y: np.ndarray,
+    a: Predictions,
+    b: Predictions,
+    *,
+    n_resamples: int,
+    seed: int,
+) -> float:
+    """Two-sided p-value of a paired permutation test (scipy.stats.permutation_test, exact when
+    2^n ≤ n_resamples) of metric(A) - metric(B)."""
+    from scipy.stats import permutation_test
+
+    terms_a, terms_b = spec.terms(y, a), spec.terms(y, b)
+    moved = np.flatnonzero(terms_a != terms_b)  # swapping equal terms changes nothing
+    if len(moved) == 0:
+        return 1.0  # every permutation gives the same statistic
+    same = np.flatnonzero(terms_a == terms_b)
+    base_a = spec.reduce(terms_a[same], y, same)  # (s,) summary of the fixed examples
+    base_b = spec.reduce(terms_b[same], y, same)
+
+    def statistic(x: np.ndarray, z: np.ndarray, axis: int) -> np.ndarray:
+        # x, z: (..., m) the moved examples' terms after the random swaps
+        metric_a = spec.finish(base_a + spec.reduce(x, y, moved), y)
+        return np.asarray(metric_a - spec.finish(base_b + spec.reduce(z, y, moved), y))
+
+    result = permutation_test(
+        (terms_a[moved], terms_b[moved]),
+        statistic,
+        permutation_type="samples",
+        vectorized=True,
+        n_resamples=n_resamples,
+        batch=max(1, (1 << 22) // len(moved)),  # bounds memory: ~32 MiB of terms at once
+        alternative="two-sided",
+        rng=np.random.default_rng(seed),
+    )
+    return float(result.pvalue)
+
+
+def paired_bootstrap_p_value(
+    metric: Metric,
+    y: np.ndarray,
+    a: Predictions,
+    b: Predictions,
+    *,
+    n_resamples: int,
+    seed: int,
+) -> float:
+    """p = 2 min(P*(Δ ≤ 0), P*(Δ ≥ 0)) over paired bootstrap replicates Δ of metric(A) -
+    metric(B) (Efron & Tibshirani, An Introduction to the Bootstrap, §16.4), capped at 1."""
+    deltas = np.concatenate(
+        [
+            metric.replicate(y, a, w) - metric.replicate(y, b, w)
+            for w in iter_bootstrap_weights(len(y), n_resamples, seed)
+        ]
+    )
+    tail = min(float(np.mean(deltas <= 0)), float(np.mean(deltas >= 0)))
+    return min(1.0, 2 * tail)
+
+
+def holm_adjusted(tests: list[MetricTest]) -> tuple[MetricTest, ...]:
+    """The tests with ``p_holm`` set: Holm's step-down adjustment (statsmodels multipletests)
+    over the model pairs of each metric, in the input order."""
+    from dataclasses import replace
+
+    from statsmodels.stats.multitest import multipletests
+
+    adjusted = {id(t): t.p_value for t in tests}
+    for metric in dict.fromkeys(t.metric for t in tests):
+        family = [t for t in tests if t.metric == metric]
+        if len(family) > 1:
+            p_holm = multipletests([t.p_value for t in family], method="holm")[1]
+            adjusted.update({id(t): float(p) for t, p in zip(family, p_holm, strict=True)})
+    return tuple(replace(t, p_holm=adjusted[id(t)]) for t in tests)

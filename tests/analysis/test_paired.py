@@ -1,0 +1,241 @@
+"""Per-metric paired tests against their reference libraries: SciPy's permutation_test and
+binomtest, statsmodels' Holm, and the foundation's paired bootstrap intervals."""
+
+import numpy as np
+import pytest
+from scipy.stats import binomtest, permutation_test
+from sklearn.metrics import (
+    f1_score,
+    log_loss,
+    mean_absolute_error,
+    r2_score,
+    root_mean_squared_error,
+)
+
+from whichmodel.analysis.paired import (
+    PERMUTATION_STATISTICS,
+    MetricTest,
+    holm_adjusted,
+    paired_metric_tests,
+)
+from whichmodel.analysis.stats import compute_statistics
+from whichmodel.tasks import Metric, Predictions, get_task
+from whichmodel.tasks.regression import RegressionTask
+
+CLASSES = ("a", "b", "c")
+
+
+def _classifier(rng, y, skill):
+    """Predictions that copy y with probability ``skill``, with probabilities that agree."""
+    pred = np.where(rng.random(len(y)) < skill, y, rng.choice(CLASSES, len(y)))
+    proba = rng.dirichlet(np.ones(3), len(y)) * 0.5
+    proba[np.arange(len(y)), np.searchsorted(CLASSES, pred)] += 0.5
+    return Predictions(np.arange(len(y)), pred.astype(str), proba, CLASSES)
+
+
+@pytest.fixture(scope="module")
+def three_classifiers():
+    rng = np.random.default_rng(0)
+    y = rng.choice(CLASSES, 400).astype(str)
+    return y, {name: _classifier(rng, y, s) for name, s in (("x", 0.9), ("y", 0.8), ("z", 0.78))}
+
+
+def test_each_metric_gets_its_test_and_holm_matches_statsmodels(three_classifiers):
+    from statsmodels.stats.multitest import multipletests
+
+    y, preds = three_classifiers
+    tests = paired_metric_tests(get_task("classification"), y, preds, n_resamples=300, seed=1)
+    methods = {t.metric: t.method for t in tests}
+    assert methods == {
+        "accuracy": "mcnemar_exact",
+        "macro_f1": "permutation",
+        "log_loss": "permutation",
+    }
+    assert len(tests) == 3 * 3  # 3 pairs x 3 metrics
+    for metric in methods:
+        family = [t for t in tests if t.metric == metric]
+        expected = multipletests([t.p_value for t in family], method="holm")[1]
+        assert [t.p_holm for t in family] == pytest.approx(list(expected))
+    xy = next(t for t in tests if t.metric == "accuracy" and t.model_b == "y")
+    right_x, right_y = preds["x"].pred == y, preds["y"].pred == y
+    a_only, b_only = int(np.sum(right_x & ~right_y)), int(np.sum(~right_x & right_y))
+    assert xy.p_value == pytest.approx(binomtest(a_only, a_only + b_only, 0.5).pvalue)
+    assert xy.diff == pytest.approx(right_x.mean() - right_y.mean())
+
+
+def test_holm_is_the_textbook_step_down():
+    # Holm 1979: sorted p (0.01, 0.03, 0.04) times (3, 2, 1), running max, capped at 1.
+    tests = [
+        MetricTest("m", "a", "b", "permutation", 0.1, p, 0.0, 100, 50) for p in (0.01, 0.04, 0.03)
+    ]
+    tests.append(MetricTest("other", "a", "b", "permutation", 0.1, 0.02, 0.0, 100, 50))
+    adjusted = holm_adjusted(tests)
+    assert [t.p_holm for t in adjusted[:3]] == pytest.approx([0.03, 0.06, 0.06])
+    assert adjusted[3].p_holm == 0.02  # alone in its family: unadjusted
+
+
+def test_two_models_are_not_adjusted(three_classifiers):
+    y, preds = three_classifiers
+    two = {k: preds[k] for k in ("x", "y")}
+    tests = paired_metric_tests(get_task("classification"), y, two, n_resamples=200)
+    assert all(t.p_holm == t.p_value for t in tests)
+
+
+def _reference_statistic(metric, y):
+    """The metric from scikit-learn on the per-example outputs scipy hands over."""
+    if metric == "macro_f1":
+        labels = np.unique(y)
+        return lambda codes: f1_score(
+            y,
+            np.append(labels, "other")[codes.astype(int)],
+            labels=list(labels),
+            average="macro",
+            zero_division=0,
+        )
+    raise AssertionError(metric)
+
+
+def test_macro_f1_permutation_equals_scipy_with_sklearn_statistic_exactly():
+    # 9 examples: 2^9 = 512 sign patterns <= n_resamples, so both tests are exact (no draws).
+    y = np.array(list("aabbccabc"))
+    a = Predictions(np.arange(9), np.array(list("aabbccaaa")))
+    b = Predictions(np.arange(9), np.array(list("abcbacbbc")))
+    task = get_task("classification")
+    ours = next(
+        t
+        for t in paired_metric_tests(task, y, {"a": a, "b": b}, n_resamples=1000)
+        if t.metric == "macro_f1"
+    )
+    spec = PERMUTATION_STATISTICS["macro_f1"]
+    f1 = _reference_statistic("macro_f1", y)
+    ref = permutation_test(
+        (spec.terms(y, a), spec.terms(y, b)),
+        lambda x, z: f1(x) - f1(z),
+        permutation_type="samples",
+        n_resamples=1000,
+    )
+    assert ours.p_value == pytest.approx(ref.pvalue)
+    assert ours.diff == pytest.approx(
+        f1_score(y, a.pred, average="macro") - f1_score(y, b.pred, average="macro")
+    )
+
+
+@pytest.mark.parametrize(
+    ("metric", "reference"),
+    [
+        ("mae", mean_absolute_error),
+        ("rmse", root_mean_squared_error),
+        ("r2", r2_score),
+    ],
+)
+def test_regression_permutation_equals_scipy_with_sklearn_statistic(metric, reference):
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=9)
+    a = Predictions(np.arange(9), y + rng.normal(0, 0.3, 9))
+    b = Predictions(np.arange(9), y + rng.normal(0, 0.9, 9))
+    ours = next(
+        t
+        for t in paired_metric_tests(RegressionTask(), y, {"a": a, "b": b}, n_resamples=1000)
+        if t.metric == metric
+    )
+    assert ours.method == "permutation"
+    # scipy swaps the two models' predictions per example; the metric comes from scikit-learn.
+    ref = permutation_test(
+        (a.pred, b.pred),
+        lambda pa, pb: reference(y, pa) - reference(y, pb),
+        permutation_type="samples",
+        n_resamples=1000,
+    )
+    assert ours.p_value == pytest.approx(ref.pvalue)
+    assert ours.diff == pytest.approx(reference(y, a.pred) - reference(y, b.pred))
+
+
+def test_vectorized_statistics_equal_sklearn_on_random_data():
+    rng = np.random.default_rng(7)
+    y = rng.choice(CLASSES, 300).astype(str)
+    p = _classifier(rng, y, 0.6)
+    spec = PERMUTATION_STATISTICS["macro_f1"]
+    assert spec.metric(spec.terms(y, p)[None], y)[0] == pytest.approx(
+        f1_score(y, p.pred, average="macro")
+    )
+    nll = PERMUTATION_STATISTICS["log_loss"]
+    assert nll.metric(nll.terms(y, p), y) == pytest.approx(log_loss(y, p.proba, labels=CLASSES))
+
+
+def test_large_sample_log_loss_p_value_agrees_with_scipy_on_raw_terms(three_classifiers):
+    y, preds = three_classifiers
+    two = {k: preds[k] for k in ("y", "z")}
+    ours = next(
+        t
+        for t in paired_metric_tests(get_task("classification"), y, two, n_resamples=2000)
+        if t.metric == "log_loss"
+    )
+    spec = PERMUTATION_STATISTICS["log_loss"]
+    ref = permutation_test(
+        (spec.terms(y, two["y"]), spec.terms(y, two["z"])),
+        lambda x, z, axis: np.mean(x, axis=axis) - np.mean(z, axis=axis),
+        permutation_type="samples",
+        vectorized=True,
+        n_resamples=2000,
+        rng=np.random.default_rng(99),  # other draws: the p-values agree within Monte Carlo error
+    )
+    assert abs(ours.p_value - ref.pvalue) < 0.04
+
+
+class _MedianTask(RegressionTask):
+    """A task with a metric no permutation statistic is registered for."""
+
+    def metrics(self, y_true, preds):
+        from sklearn.metrics import median_absolute_error
+
+        return [
+            Metric(
+                "median_ae",
+                False,
+                lambda y, p, w: median_absolute_error(y, p.pred, sample_weight=w),
+            )
+        ]
+
+
+def test_unregistered_metrics_fall_back_to_the_paired_bootstrap_consistent_with_the_ci():
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=60)
+    a = Predictions(np.arange(60), y + rng.normal(0, 0.2, 60))
+    b = Predictions(np.arange(60), y + rng.normal(0, 0.6, 60))
+    close = Predictions(np.arange(60), y + rng.normal(0, 0.2, 60))  # as good as a
+    task = _MedianTask()
+    for other, significant in ((b, True), (close, False)):
+        (test,) = paired_metric_tests(task, y, {"a": a, "b": other}, n_resamples=300, seed=2)
+        stats = compute_statistics(task, y, {"a": a, "b": other}, n_resamples=300, seed=2)
+        (diff,) = stats.differences
+        assert test.method == "paired_bootstrap"
+        # The p-value and the foundation's 95% percentile interval give the same verdict.
+        assert (test.p_value < 0.05) == diff.excludes_zero == significant
+
+
+def test_many_differing_terms_of_a_mean_metric_use_the_paired_t_test(monkeypatch):
+    from scipy.stats import ttest_rel
+
+    import whichmodel.analysis.paired as paired
+
+    rng = np.random.default_rng(4)
+    y = rng.normal(size=300)
+    a = Predictions(np.arange(300), y + rng.normal(0, 0.5, 300))
+    b = Predictions(np.arange(300), y + rng.normal(0, 0.6, 300))
+    monkeypatch.setattr(paired, "MAX_PERMUTED_FOR_MEANS", 100)  # 300 differing examples
+    tests = {t.metric: t for t in paired_metric_tests(RegressionTask(), y, {"a": a, "b": b})}
+    assert {t.method for t in tests.values()} == {"paired_t"}
+    assert tests["mae"].p_value == pytest.approx(
+        ttest_rel(np.abs(y - a.pred), np.abs(y - b.pred)).pvalue
+    )
+    assert tests["rmse"].p_value == pytest.approx(
+        ttest_rel((y - a.pred) ** 2, (y - b.pred) ** 2).pvalue
+    )
+    # the permutation test it stands in for agrees
+    monkeypatch.setattr(paired, "MAX_PERMUTED_FOR_MEANS", 10**9)
+    perm = {
+        t.metric: t
+        for t in paired_metric_tests(RegressionTask(), y, {"a": a, "b": b}, n_resamples=4000)
+    }
+    assert perm["mae"].method == "permutation"
+    assert abs(perm["mae"].p_value - tests["mae"].p_value) < 0.03
