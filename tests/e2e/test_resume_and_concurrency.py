@@ -61,7 +61,15 @@ def _stored_batches(store: Path) -> int:
 
 
 def _interrupt_after(args: list[str], store: Path, batches: int, sig: int) -> int:
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A shell without job control starts background commands with SIGINT ignored, and Python
+    # then never raises KeyboardInterrupt: give the run the default handler a terminal gives it.
+    proc = subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 120
     while _stored_batches(store) < batches and time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()
