@@ -239,3 +239,14 @@ def test_many_differing_terms_of_a_mean_metric_use_the_paired_t_test(monkeypatch
     }
     assert perm["mae"].method == "permutation"
     assert abs(perm["mae"].p_value - tests["mae"].p_value) < 0.03
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_holm_equals_statsmodels_with_ties_and_caps(seed):
+    from statsmodels.stats.multitest import multipletests
+
+    from whichmodel.analysis.paired import holm
+
+    rng = np.random.default_rng(seed)
+    p = rng.choice([0.001, 0.01, 0.02, 0.2, 0.5, 0.9], size=4 + seed)  # ties, and caps at 1
+    np.testing.assert_allclose(holm(list(p)), multipletests(p, method="holm")[1], rtol=1e-12)

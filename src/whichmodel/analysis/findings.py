@@ -10,6 +10,7 @@ fairness gaps (slices.py), calibration (calibration.py) and error clusters (clus
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -95,10 +96,15 @@ def findings_from_dict(data: Mapping[str, Any]) -> Findings:
     return value
 
 
+@functools.cache
+def _type_hints(kind: type) -> dict[str, Any]:
+    return typing.get_type_hints(kind)  # resolving string annotations is the slow part
+
+
 def _build(kind: Any, value: Any) -> Any:
     """Rebuild a value of type ``kind`` (dataclasses, tuples, optionals, scalars) from JSON."""
     if dataclasses.is_dataclass(kind) and isinstance(kind, type):
-        hints = typing.get_type_hints(kind)
+        hints = _type_hints(kind)
         return kind(
             **{f.name: _build(hints[f.name], value[f.name]) for f in dataclasses.fields(kind)}
         )
