@@ -13,7 +13,7 @@ The flow::
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from whichmodel.choose.checks import Check, check_model
@@ -144,23 +144,7 @@ def decide(
         {},
     )
     sentences, figures = explain(draft, results, {f.name: f for f in facts})
-    return Decision(
-        pick,
-        metric,
-        directions[metric],
-        c,
-        obj,
-        eligible,
-        tuple(checks),
-        front,
-        ranking,
-        ranked_on,
-        ties,
-        scores,
-        matrix,
-        tuple(sentences),
-        figures,
-    )
+    return replace(draft, sentences=tuple(sentences), figures=figures)
 
 
 def _point(f: ModelFacts, metric: str) -> dict[str, float | None]:

@@ -190,3 +190,23 @@ def _stack(series: pd.Series, name: str) -> np.ndarray:
 def _list(names: Sequence[str], limit: int = 8) -> str:
     shown = ", ".join(repr(n) for n in names[:limit])
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+
+
+def text_list(value: object, separator: str = "|") -> list[str] | None:
+    """A cell that holds a list of labels or ids, as strings: a list/array, JSON list text
+    (``'["a", "b"]'``) or ``'a|b'`` text; ``[]`` for a missing value, None for anything else."""
+    if value is None or (isinstance(value, float) and value != value):
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            try:
+                return [str(v) for v in json.loads(text)]
+            except json.JSONDecodeError:
+                pass
+        return [x for x in text.split(separator) if x]
+    if isinstance(value, list | tuple | np.ndarray):
+        return [str(v) for v in value]
+    return None

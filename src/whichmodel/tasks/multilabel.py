@@ -13,7 +13,6 @@ sums.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import numpy as np
@@ -21,6 +20,7 @@ import numpy as np
 from whichmodel.errors import DataError, TaskError
 from whichmodel.sources.base import RawOutput
 from whichmodel.tasks.base import Metric, Predictions, Task
+from whichmodel.tasks.data import text_list
 from whichmodel.tasks.options import TaskOptions
 
 SEPARATOR = "|"
@@ -79,18 +79,9 @@ class MultilabelTask(Task):
 
 
 def _label_set(value: object) -> list[str]:
-    if value is None or (isinstance(value, float) and value != value):
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                return [str(v) for v in json.loads(text)]
-            except json.JSONDecodeError:
-                pass
-        return [x for x in text.split(SEPARATOR) if x]
-    if isinstance(value, list | tuple | np.ndarray):
-        return [str(v) for v in value]
+    labels = text_list(value, SEPARATOR)
+    if labels is not None:
+        return labels
     raise DataError(f"A multilabel label must be a list of labels or 'a|b' text; got {value!r}.")
 
 

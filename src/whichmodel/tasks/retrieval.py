@@ -17,7 +17,6 @@ document indices and similarities (K = the largest cutoff). Metrics, each the me
 
 from __future__ import annotations
 
-import json
 import weakref
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from whichmodel.errors import DataError, TaskError
 from whichmodel.sources.base import Inputs, Model, RawOutput
 from whichmodel.sources.capabilities import as_embedder
 from whichmodel.tasks.base import Metric, Predictions, Task
+from whichmodel.tasks.data import text_list
 from whichmodel.tasks.options import TaskOptions
 from whichmodel.tasks.scoring import mean_metric
 
@@ -199,16 +199,7 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 
 
 def _id_list(value: object) -> list[str]:
-    if value is None or (isinstance(value, float) and value != value):
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                return [str(v) for v in json.loads(text)]
-            except json.JSONDecodeError:
-                pass
-        return [x for x in text.split(SEPARATOR) if x]
-    if isinstance(value, list | tuple | np.ndarray):
-        return [str(v) for v in value]
+    ids = text_list(value, SEPARATOR)
+    if ids is not None:
+        return ids
     return [str(value)]
