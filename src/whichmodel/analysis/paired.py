@@ -31,6 +31,7 @@ import numpy as np
 
 from whichmodel.analysis.stats import iter_bootstrap_weights, mcnemar_exact
 from whichmodel.tasks.base import Metric, Predictions, Task
+from whichmodel.tasks.classification import f1_from_counts, nll_terms
 
 # Per-example terms (n,) of one model.
 TermsFn = Callable[[np.ndarray, Predictions], np.ndarray]
@@ -91,14 +92,8 @@ def _mean(sums: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _nll(y: np.ndarray, p: Predictions) -> np.ndarray:
-    """Per-example negative log-likelihood as scikit-learn's log_loss computes it (rows
-    renormalized, clipped to [eps, 1 - eps])."""
-    assert p.proba is not None and p.classes is not None
-    proba = p.proba / p.proba.sum(axis=1, keepdims=True)
-    eps = np.finfo(proba.dtype).eps
-    column = {c: i for i, c in enumerate(p.classes)}
-    idx = np.array([column[v] for v in y.tolist()])
-    return np.asarray(-np.log(np.clip(proba[np.arange(len(y)), idx], eps, 1 - eps)))
+    """Per-example negative log-likelihood, as log loss scores it: (n,)."""
+    return np.asarray(nll_terms(y, p)[:, 0])
 
 
 def _macro_f1_terms(y: np.ndarray, p: Predictions) -> np.ndarray:
@@ -125,13 +120,8 @@ def _macro_f1_finish(counts: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Macro-F1 over the data's labels (scikit-learn's f1_score with labels=unique(y),
     zero_division=0) from confusion counts (..., k (k + 1))."""
     k = len(np.unique(y))
-    confusion = counts.reshape(-1, k, k + 1)  # (b, true, predicted)
-    tp = confusion[:, np.arange(k), np.arange(k)]  # (b, k)
-    fn = confusion.sum(axis=2) - tp
-    fp = confusion[:, :, :k].sum(axis=1) - tp
-    denominator = 2 * tp + fp + fn
-    f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
-    return np.asarray(f1.mean(axis=1).reshape(counts.shape[:-1]))
+    f1 = f1_from_counts(counts.reshape(-1, k * (k + 1)), k)  # (b,)
+    return np.asarray(f1.reshape(counts.shape[:-1]))
 
 
 def _sq_err(y: np.ndarray, p: Predictions) -> np.ndarray:

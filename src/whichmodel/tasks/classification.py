@@ -96,13 +96,13 @@ class ClassificationTask(Task):
                 lambda y, p, w: _macro_f1(y, p, w, labels),
                 sums=WeightedSums(
                     lambda y, p: _confusion_cells(y, p, labels),
-                    lambda sums, _total: _f1_from_counts(sums, k),
+                    lambda sums, _total: f1_from_counts(sums, k),
                 ),
             ),
         ]
         if preds.proba is not None and preds.classes and set(labels) <= set(preds.classes):
             metrics.append(
-                Metric("log_loss", False, _log_loss, sums=WeightedSums(_nll, _mean))
+                Metric("log_loss", False, _log_loss, sums=WeightedSums(nll_terms, _mean))
             )
             metrics += [top_k_metric(k) for k in self.top_k if k < len(preds.classes)]
         return metrics
@@ -183,7 +183,7 @@ def _confusion_cells(y: np.ndarray, p: Predictions, labels: tuple[str, ...]) -> 
     )
 
 
-def _f1_from_counts(counts: np.ndarray, k: int) -> np.ndarray:
+def f1_from_counts(counts: np.ndarray, k: int) -> np.ndarray:
     """Macro-F1 per resample from confusion counts (B, k * (k + 1)); column k = "other"."""
     confusion = counts.reshape(len(counts), k, k + 1)  # (B, true, pred)
     tp = confusion[:, np.arange(k), np.arange(k)]  # (B, k)
@@ -210,7 +210,7 @@ def _log_loss(y: np.ndarray, p: Predictions, w: np.ndarray | None) -> float:
     return float(log_loss(y, proba, labels=labels, sample_weight=w))
 
 
-def _nll(y: np.ndarray, p: Predictions) -> np.ndarray:
+def nll_terms(y: np.ndarray, p: Predictions) -> np.ndarray:
     """Per-example negative log-likelihood of the true class, as scikit-learn's log_loss takes
     it: rows renormalized, clipped to [eps, 1 - eps] of the dtype. Returns (n, 1)."""
     labels, proba = _sorted_columns(p)
