@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import skops.io as sio
 
+from helpers.iris import compare_args, save_iris_models
 from whichmodel.choose.gate import GATE_FAILED_EXIT_CODE
 
 pytestmark = pytest.mark.slow  # two real cost probes and a few CLI subprocesses: ~30 s
@@ -19,34 +19,7 @@ pytestmark = pytest.mark.slow  # two real cost probes and a few CLI subprocesses
 
 @pytest.fixture(scope="module")
 def iris(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from sklearn.datasets import load_iris
-    from sklearn.dummy import DummyClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.tree import DecisionTreeClassifier
-
-    folder = tmp_path_factory.mktemp("iris")
-    frame = load_iris(as_frame=True).frame
-    frame.to_csv(folder / "iris.csv", index=False)
-    x, y = frame.drop(columns="target"), frame["target"]
-    sio.dump(LogisticRegression(max_iter=1000).fit(x, y), folder / "lr.skops")
-    sio.dump(DecisionTreeClassifier(max_depth=2, random_state=0).fit(x, y), folder / "tree.skops")
-    sio.dump(DummyClassifier().fit(x, y), folder / "dummy.skops")
-    return folder
-
-
-def _compare(folder: Path, *extra: str) -> tuple[str, ...]:
-    return (
-        "compare",
-        f"sklearn:{folder}/lr.skops",
-        f"sklearn:{folder}/tree.skops",
-        "--data",
-        f"{folder}/iris.csv",
-        "--label-col",
-        "target",
-        "--store",
-        f"{folder}/store.db",
-        *extra,
-    )
+    return save_iris_models(tmp_path_factory.mktemp("iris"))
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +28,7 @@ def run(iris: Path) -> dict[str, Any]:
     from conftest import run_cli
 
     proc = run_cli(
-        *_compare(
+        *compare_args(
             iris, "--out", str(iris / "out"), "--min", "accuracy=0.9", "--max-latency-ms", "1000"
         )
     )

@@ -7,39 +7,16 @@ import pandas as pd
 import pytest
 import skops.io as sio
 
+from helpers.iris import compare_args, save_iris_models
+
 
 @pytest.fixture(scope="module")
 def iris(tmp_path_factory):
-    from sklearn.datasets import load_iris
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.tree import DecisionTreeClassifier
-
-    folder = tmp_path_factory.mktemp("iris")
-    frame = load_iris(as_frame=True).frame
-    frame.to_csv(folder / "iris.csv", index=False)
-    x, y = frame.drop(columns="target"), frame["target"]
-    sio.dump(LogisticRegression(max_iter=1000).fit(x, y), folder / "lr.skops")
-    sio.dump(DecisionTreeClassifier(max_depth=2, random_state=0).fit(x, y), folder / "tree.skops")
-    return folder
-
-
-def _compare_args(folder, *extra):
-    return (
-        "compare",
-        f"sklearn:{folder}/lr.skops",
-        f"sklearn:{folder}/tree.skops",
-        "--data",
-        f"{folder}/iris.csv",
-        "--label-col",
-        "target",
-        "--store",
-        f"{folder}/store.db",
-        *extra,
-    )
+    return save_iris_models(tmp_path_factory.mktemp("iris"))
 
 
 def test_compare_prints_a_table_with_winners_and_significance(cli, iris):
-    proc = cli(*_compare_args(iris, "--no-cost"))
+    proc = cli(*compare_args(iris, "--no-cost"))
     assert proc.returncode == 0, proc.stderr
     assert "accuracy ↑" in proc.stdout and "log_loss ↓" in proc.stdout
     assert "★" in proc.stdout
@@ -47,7 +24,7 @@ def test_compare_prints_a_table_with_winners_and_significance(cli, iris):
 
 
 def test_json_and_report_files(cli, iris, tmp_path):
-    proc = cli(*_compare_args(iris, "--json", "--out", str(tmp_path / "out")))
+    proc = cli(*compare_args(iris, "--json", "--out", str(tmp_path / "out")))
     assert proc.returncode == 0, proc.stderr
     results = json.loads(proc.stdout)
     on_disk = json.loads((tmp_path / "out" / "results.json").read_text())
@@ -126,7 +103,7 @@ def test_bad_input_is_one_clear_line_and_exit_code_2(cli, iris, tmp_path):
 
 def test_a_task_that_does_not_fit_the_models_is_refused(cli, iris, tmp_path):
     # Regression on a classifier's output: one line, and no report half-written.
-    proc = cli(*_compare_args(iris, "--task", "regression", "--out", str(tmp_path / "out")))
+    proc = cli(*compare_args(iris, "--task", "regression", "--out", str(tmp_path / "out")))
     assert proc.returncode == 2
     assert "use --task classification" in proc.stderr
     assert not (tmp_path / "out").exists()
@@ -155,7 +132,7 @@ def test_help_is_instant_and_imports_no_heavy_library(cli):
 def test_unseen_numbers_match_sklearn_through_the_cli(cli, iris):
     from sklearn.metrics import accuracy_score
 
-    proc = cli(*_compare_args(iris, "--no-cost", "--json"))
+    proc = cli(*compare_args(iris, "--no-cost", "--json"))
     results = json.loads(proc.stdout)
     frame = pd.read_csv(iris / "iris.csv")
     model = sio.load(iris / "tree.skops", trusted=sio.get_untrusted_types(file=iris / "tree.skops"))
