@@ -83,3 +83,19 @@ def test_text_clusters_are_named_by_their_top_terms():
     terms = top.description.split("terms ")[1].split(";")[0]
     assert {"bank", "loan", "interest", "rate", "mortgage", "inflation"} & set(terms.split(", "))
     assert top.examples[0].kind == "text"
+
+
+def test_beyond_fit_rows_kmeans_fits_a_sample_and_still_finds_the_groups():
+    from sklearn.datasets import make_blobs
+
+    from whichmodel.analysis.clusters import FIT_ROWS, N_CLUSTERS
+
+    n = 2 * FIT_ROWS + 100
+    x, blob = make_blobs(n, n_features=40, centers=N_CLUSTERS, cluster_std=0.5, random_state=0)
+    y = np.zeros(n, dtype=int).astype(str)
+    pred = np.where(blob == 3, "1", "0")  # every error sits in blob 3
+    preds = {"m": Predictions(np.arange(n), pred)}
+    (m,) = error_clusters(get_task("classification"), y, preds, Inputs("array", x), seed=0)
+    assert f"fitted on {FIT_ROWS} of the {n} examples" in m.method
+    (top,) = m.clusters  # one cluster is blob 3 exactly, with the examples outside the sample
+    assert top.share == 1.0 and top.n == np.sum(blob == 3) and top.error_rate == 1.0

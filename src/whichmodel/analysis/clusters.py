@@ -9,7 +9,9 @@ The error of an example is 1 - right for classification and the absolute error f
 - Arrays (images) and text: the inputs are clustered once, independent of the models (scikit-learn
   ``KMeans``, 8 clusters, seeded) on the flattened arrays reduced to 32 dimensions by PCA, or on
   TF-IDF vectors; each cluster with an above-average error is described by the most common true
-  and predicted labels of its errors (and, for text, its top TF-IDF terms).
+  and predicted labels of its errors (and, for text, its top TF-IDF terms). PCA and KMeans are
+  fitted on at most ``FIT_ROWS`` examples drawn at random (seeded); every example is then
+  assigned to its nearest centre, so the cost stays bounded as the data grows.
 
 Clusters are ranked by their share of the model's total error.
 """
@@ -30,6 +32,7 @@ N_CLUSTERS = 8
 TREE_DEPTH = 3
 MAX_CLUSTERS_SHOWN = 5
 _PCA_DIMS = 32
+FIT_ROWS = 2048
 _EXAMPLES = 3
 
 
@@ -215,6 +218,8 @@ def _input_clusters(
     from sklearn.exceptions import ConvergenceWarning
 
     k = min(N_CLUSTERS, len(rows))
+    rng = np.random.default_rng(seed)
+    fit = np.sort(rng.choice(len(rows), FIT_ROWS, replace=False)) if len(rows) > FIT_ROWS else None
     if inputs.kind == "text":
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -227,13 +232,17 @@ def _input_clusters(
 
         x = inputs.data[rows].reshape(len(rows), -1).astype(np.float64)
         if x.shape[1] > _PCA_DIMS and len(rows) > _PCA_DIMS:
-            x = PCA(n_components=_PCA_DIMS, random_state=seed).fit_transform(x)
+            pca = PCA(n_components=_PCA_DIMS, random_state=seed)
+            x = pca.fit(x if fit is None else x[fit]).transform(x)
         method = f"KMeans ({k} clusters) on the flattened inputs (PCA to ≤{_PCA_DIMS} dims)"
     with warnings.catch_warnings():
         # Fewer distinct inputs than clusters (duplicated rows) is fine: some clusters stay empty.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(x)
-    members = [np.flatnonzero(km.labels_ == c) for c in range(k)]
+        km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(x if fit is None else x[fit])
+    labels = km.labels_ if fit is None else km.predict(x)
+    if fit is not None:
+        method += f", fitted on {FIT_ROWS} of the {len(rows)} examples drawn at random"
+    members = [np.flatnonzero(labels == c) for c in range(k)]
     texts = [f"input cluster {c + 1} of {k}" for c in range(k)]
     if inputs.kind == "text":
         top = np.argsort(-km.cluster_centers_, axis=1)[:, :5]
