@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -204,8 +204,9 @@ def run(config: CompareConfig, *, progress: Progress | None = None) -> Compariso
     ]
     stats, tables = _analysis(task, y_true, results, store, config, progress)
     results = [replace(r, tables=tables[r.name]) for r in results]
+    scores = {(m.model, m.name): m.value for m in stats.metrics}
     findings = _findings(
-        task, y_true, results, dataset, slice_columns, store, data_fp, config, progress
+        task, y_true, results, dataset, slice_columns, store, data_fp, config, progress, scores
     )
     comparison = Comparison(
         config,
@@ -277,6 +278,8 @@ def _data_digest(store: Store, path: str) -> str:
         return store.file_digest(path)
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     return key_of([(str(p.relative_to(folder)), store.file_digest(p)) for p in files])
+
+
 def _findings(
     task: Task,
     y_true: np.ndarray,
@@ -287,8 +290,10 @@ def _findings(
     data_fp: str,
     config: CompareConfig,
     progress: Progress | None,
+    scores: Mapping[tuple[str, str], float],
 ) -> Findings:
-    """The paired analysis (analysis/findings.py), cached by everything it depends on."""
+    """The paired analysis (analysis/findings.py), cached by everything it depends on;
+    ``scores`` are the metrics' point values from the statistics, which it reuses."""
     from whichmodel.analysis.findings import findings_to_dict
 
     key = key_of(
@@ -316,6 +321,7 @@ def _findings(
         n_resamples=config.n_resamples,
         confidence=config.confidence,
         seed=config.seed,
+        scores=scores,
     )
     store.put_cached("findings", key, findings_to_dict(findings))
     if progress:

@@ -52,6 +52,7 @@ def compute_findings(
     n_resamples: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
+    scores: Mapping[tuple[str, str], float] | None = None,
 ) -> Findings:
     """Every analysis over the examples every model predicted.
 
@@ -63,12 +64,13 @@ def compute_findings(
         slice_columns: (N, k) the columns to slice by (k may be 0).
         n_resamples / confidence / seed: permutations and bootstrap resamples, interval
             coverage, and the seed of every random step.
+        scores: (model, metric) -> value on the common examples, if already computed.
     """
     rows = common_rows(preds)
     aligned = {name: p.take(np.searchsorted(p.rows, rows)) for name, p in preds.items()}
     y = y_true[rows]
     return Findings(
-        paired_metric_tests(task, y, aligned, n_resamples=n_resamples, seed=seed),
+        paired_metric_tests(task, y, aligned, n_resamples=n_resamples, seed=seed, scores=scores),
         find_disagreements(task, y, aligned, inputs),
         analyze_slices(
             task,

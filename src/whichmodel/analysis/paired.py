@@ -54,10 +54,20 @@ class PermutationStatistic:
     terms: TermsFn
     reduce: ReduceFn
     finish: FinishFn
+    # reduce and finish take y as codes 0..k-1 into the sorted labels of all of y (see
+    # ``labels_as_codes``), so a batch of resamples needs no sort of y.
+    codes: bool = False
 
     def metric(self, terms: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """The metric from a batch of terms (..., n) over all n examples."""
+        """The metric from a batch of terms (..., n) over all n examples (y as given to
+        ``terms``)."""
+        y = labels_as_codes(y) if self.codes else y
         return self.finish(self.reduce(terms, y, np.arange(len(y))), y)
+
+
+def labels_as_codes(y: np.ndarray) -> np.ndarray:
+    """(n,) labels -> (n,) int64 indices into their sorted distinct values (each occurs)."""
+    return np.unique(y, return_inverse=True)[1].astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -105,10 +115,10 @@ def _macro_f1_terms(y: np.ndarray, p: Predictions) -> np.ndarray:
 
 def _confusion_counts(codes: np.ndarray, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Confusion counts over the data's labels, flattened: (..., m) predicted codes (indices
-    into the sorted labels of all of ``y``; k = a label not in the data) -> (..., k (k + 1))."""
-    labels = np.unique(y)
-    k = len(labels)
-    true_idx = np.searchsorted(labels, y[rows])  # (m,)
+    into the sorted labels of all of ``y``; k = a label not in the data), y (n,) as codes ->
+    (..., k (k + 1))."""
+    k = int(y.max()) + 1
+    true_idx = y[rows]  # (m,)
     flat = codes.reshape(-1, codes.shape[-1]).astype(np.int64)  # (b, m)
     b = len(flat)
     cell = true_idx * (k + 1) + flat + (np.arange(b) * k * (k + 1))[:, None]
@@ -118,8 +128,8 @@ def _confusion_counts(codes: np.ndarray, y: np.ndarray, rows: np.ndarray) -> np.
 
 def _macro_f1_finish(counts: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Macro-F1 over the data's labels (scikit-learn's f1_score with labels=unique(y),
-    zero_division=0) from confusion counts (..., k (k + 1))."""
-    k = len(np.unique(y))
+    zero_division=0) from confusion counts (..., k (k + 1)), y (n,) as codes."""
+    k = int(y.max()) + 1
     f1 = f1_from_counts(counts.reshape(-1, k * (k + 1)), k)  # (b,)
     return np.asarray(f1.reshape(counts.shape[:-1]))
 
@@ -143,7 +153,9 @@ MAX_PERMUTED_FOR_MEANS = 5000
 
 # metric name -> how to permute it. New task kinds may add their metrics here.
 PERMUTATION_STATISTICS: dict[str, PermutationStatistic] = {
-    "macro_f1": PermutationStatistic(_macro_f1_terms, _confusion_counts, _macro_f1_finish),
+    "macro_f1": PermutationStatistic(
+        _macro_f1_terms, _confusion_counts, _macro_f1_finish, codes=True
+    ),
     "log_loss": PermutationStatistic(_nll, _sum, _mean),
     "mae": PermutationStatistic(lambda y, p: np.abs(y - p.pred.astype(np.float64)), _sum, _mean),
     "rmse": PermutationStatistic(_sq_err, _sum, lambda t, y: np.sqrt(_mean(t, y))),
@@ -158,6 +170,7 @@ def paired_metric_tests(
     *,
     n_resamples: int = 1000,
     seed: int = 0,
+    scores: Mapping[tuple[str, str], float] | None = None,
 ) -> tuple[MetricTest, ...]:
     """Every metric's paired test for every pair of models, Holm-adjusted per metric.
 
@@ -167,12 +180,17 @@ def paired_metric_tests(
         preds: model name -> predictions aligned with ``y``.
         n_resamples: permutations (or bootstrap resamples) per test.
         seed: seeds the permutations; the same seed gives the same p-values.
+        scores: (model, metric) -> its value on these examples, when the caller has them
+            (``compute_statistics`` does); missing ones are computed.
     """
     metrics = {name: {m.name: m for m in task.metrics(y, p)} for name, p in preds.items()}
     # Each model's point values once, not once per pair (scikit-learn on 20k string labels
     # takes tens of ms per call).
+    known = scores or {}
     scores = {
-        (name, m.name): m.score(y, preds[name], None)
+        (name, m.name): known[(name, m.name)]
+        if (name, m.name) in known
+        else m.score(y, preds[name], None)
         for name, ms in metrics.items()
         for m in ms.values()
     }
@@ -238,10 +256,8 @@ def permutation_p_value(
     if len(moved) == 0:
         return 1.0  # every permutation gives the same statistic
     same = np.flatnonzero(terms_a == terms_b)
-    if y.dtype.kind in "UO":
-        # Class labels as their indices into the sorted labels: the summaries only sort and
-        # look labels up, and on ints that is ~100x faster than on strings, once per batch.
-        y = np.unique(y, return_inverse=True)[1]
+    if spec.codes:
+        y = labels_as_codes(y)
     base_a = spec.reduce(terms_a[same], y, same)  # (s,) summary of the fixed examples
     base_b = spec.reduce(terms_b[same], y, same)
 

@@ -114,7 +114,8 @@ def common_rows(preds: Mapping[str, Predictions]) -> np.ndarray:
         return np.empty(0, dtype=np.int64)
     common = rows[0]
     for r in rows[1:]:
-        common = np.intersect1d(common, r)
+        if not np.array_equal(common, r):  # the usual case, every model predicted every row
+            common = np.intersect1d(common, r)
     return common.astype(np.int64)
 
 

@@ -84,6 +84,9 @@ class Store:
         self.root = self.path.parent
         self._local = threading.local()
         self._classes_written: set[str] = set()  # sets whose class names are stored already
+        # (path, size, mtime_ns) -> sha256 seen by this process: models built from one package
+        # share its ~100 code files, looked up once per run instead of once per model.
+        self._digests: dict[tuple[str, int, int], str] = {}
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -128,16 +131,20 @@ class Store:
         p = Path(path).resolve()
         st = p.stat()
         key = (str(p), st.st_size, st.st_mtime_ns)
+        if key in self._digests:
+            return self._digests[key]
         row = (
             self._db()
             .execute("SELECT sha256 FROM file_digests WHERE path=? AND size=? AND mtime_ns=?", key)
             .fetchone()
         )
         if row:
-            return str(row[0])
-        digest = file_sha256(p)
-        with self._transaction() as db:
-            db.execute("INSERT OR IGNORE INTO file_digests VALUES (?, ?, ?, ?)", (*key, digest))
+            digest = str(row[0])
+        else:
+            digest = file_sha256(p)
+            with self._transaction() as db:
+                db.execute("INSERT OR IGNORE INTO file_digests VALUES (?, ?, ?, ?)", (*key, digest))
+        self._digests[key] = digest
         return digest
 
     # -- predictions ------------------------------------------------------------------------
