@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from scipy.stats import binom
@@ -49,6 +51,14 @@ def test_time_calls_converges_or_says_why_not() -> None:
     if lat.stop_reason == "converged":  # the stopping rule held when it stopped
         assert lat.ci_half_width_rel <= lat.target_rel
     assert min(lat.samples_s) <= lat.p50_s <= max(lat.samples_s)
+
+
+def test_convergence_waits_for_the_minimum_sampling_time() -> None:
+    # Sleeps of 2 ms agree within ±2% after a handful of calls; sampling still spans 0.1 s
+    # (or, on a machine too noisy to converge, runs to the budget); the samples sum to a
+    # little less than the wall time, the harness runs between them.
+    lat = time_calls(lambda: time.sleep(0.002), budget_s=1.0, min_time_s=0.1, warmup=False)
+    assert lat.stop_reason in ("converged", "budget") and sum(lat.samples_s) >= 0.09  # minus gaps
 
 
 def test_an_unreachable_target_stops_at_the_budget_after_min_runs() -> None:

@@ -12,7 +12,10 @@ Method (the same for every model and variant, so comparisons are fair):
    confidence interval of the median is computed (distribution-free, from order statistics:
    ``scipy.stats.quantile_test``); sampling stops when its half-width is within ``target_rel`` of
    the median (``stop_reason="converged"``), when the budget runs out (``"budget"``) or at
-   ``max_runs`` (``"max_runs"``).
+   ``max_runs`` (``"max_runs"``). Convergence counts only once sampling has lasted ``min_time_s``
+   (a fifth of the budget by default), as Timer's ``blocked_autorange`` runs for a minimum time:
+   six fast calls that agree within ±2% can all fall in one slow spell of a few milliseconds
+   (on a 256² matmul such stops read 5-15% high; see ``benchmarks/bench_harness.py``).
 3. **Overhead.** :func:`timer_overhead_s` times a no-op through the same loop: what the harness
    adds to every sample. It is reported next to the latencies, never subtracted silently.
 """
@@ -148,9 +151,11 @@ def time_calls(
     min_runs: int = 6,
     max_runs: int = 100_000,
     warmup: bool = True,
+    min_time_s: float | None = None,
 ) -> Latency:
     """Time ``fn``: warm up until settled, then sample until the median's 95% CI is within
-    ``±target_rel`` or ``budget_s`` (seconds, warm-up included) or ``max_runs`` is reached.
+    ``±target_rel`` (checked once sampling has lasted ``min_time_s``, default ``budget_s / 5``)
+    or ``budget_s`` (seconds, warm-up included) or ``max_runs`` is reached.
 
     At least ``min_runs`` calls are timed whatever the budget (6: the fewest for which a 95%
     order-statistic CI of the median exists), so a slow call still gets a distribution, and the
@@ -163,6 +168,7 @@ def time_calls(
     if warmup:
         warmup_runs, settled = warm_up(fn, sync=sync, budget_s=budget_s / 4)
     deadline = start + budget_s
+    settle_until = time.perf_counter() + (budget_s / 5 if min_time_s is None else min_time_s)
     samples: list[float] = []
     check_at = min_runs
     reason: StopReason = "max_runs"
@@ -170,7 +176,7 @@ def time_calls(
         samples.append(_sample(fn, sync))
         if len(samples) < min_runs:
             continue
-        if len(samples) >= check_at:
+        if len(samples) >= check_at and time.perf_counter() >= settle_until:
             # The CI costs ~0.1 ms: check at geometrically spaced counts, outside the timed call.
             check_at = len(samples) + max(1, len(samples) // 10)
             low, high = median_ci(np.asarray(samples))
