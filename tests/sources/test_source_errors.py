@@ -83,6 +83,23 @@ def test_skops_with_a_foreign_type_loads_with_allow_pickle(foreign_pipeline, tab
     np.testing.assert_array_equal(out.array, pipeline.predict_proba(x))
 
 
+def test_library_types_skops_does_not_trust_load_in_one_audited_pass(digits, tmp_path):
+    """HistGradientBoosting holds TreePredictor, which skops flags; the types read from the
+    file's schema cover it, so the one-pass load trusts it as get_untrusted_types would."""
+    import skops.io as sio
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from whichmodel.sources.sklearn import _schema_types
+
+    est = HistGradientBoostingClassifier(max_iter=3).fit(digits.x_train, digits.y_train)
+    path = tmp_path / "hgb.skops"
+    sio.dump(est, path)
+    flagged = set(sio.get_untrusted_types(file=path))
+    assert flagged and flagged <= _schema_types(path)
+    model = load(f"sklearn:{path}")
+    assert type(model.estimator) is HistGradientBoostingClassifier
+
+
 @pytest.mark.parametrize("damage", ["truncated", "garbage"])
 def test_unreadable_skops_file_is_a_load_error(logreg, tmp_path, damage):
     data = logreg.path.read_bytes()
