@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,7 +33,7 @@ from whichmodel.provenance import hardware, provenance, result_library_versions
 from whichmodel.refs import ModelRef, parse_ref
 from whichmodel.sources import code_files, load, reference_files
 from whichmodel.sources.base import Inputs, LoadOptions, Model
-from whichmodel.store import PredictionRows, Store, key_of
+from whichmodel.store import PredictionRows, Store, StoredBatch, key_of
 from whichmodel.tasks import Predictions, Task, get_task
 from whichmodel.tasks.data import Dataset, read_dataset
 
@@ -395,23 +396,38 @@ def _predict(
     if progress:
         progress(label, len(done), n_batches)
     tried = failed = 0
-    for count, i in enumerate(todo, start=1):
-        rows = np.arange(i * batch_size, min(n, (i + 1) * batch_size))
-        pred, proba, errors, classes = _predict_batch(get_model(), task, dataset.inputs.take(rows))
-        tried, failed = tried + len(rows), failed + sum(e is not None for e in errors)
-        if failed == tried and tried >= min(_FAILURES_BEFORE_GIVING_UP, n):
-            first = next(e for e in errors if e is not None)
-            raise PredictionError(
-                f"{ref.name} failed on each of its first {tried} examples: {first}"
+    pending: list[StoredBatch] = []  # finished, not yet stored: at most _FLUSH_EVERY_S of work
+    classes: tuple[str, ...] | None = None
+    flushed_at = time.monotonic()
+    try:
+        for count, i in enumerate(todo, start=1):
+            rows = np.arange(i * batch_size, min(n, (i + 1) * batch_size))
+            pred, proba, errors, classes = _predict_batch(
+                get_model(), task, dataset.inputs.take(rows)
             )
-        store.write_batch(key, i, rows, pred, proba, errors, classes)
-        if progress:
-            progress(label, len(done) + count, n_batches)
+            tried, failed = tried + len(rows), failed + sum(e is not None for e in errors)
+            if failed == tried and tried >= min(_FAILURES_BEFORE_GIVING_UP, n):
+                first = next(e for e in errors if e is not None)
+                raise PredictionError(
+                    f"{ref.name} failed on each of its first {tried} examples: {first}"
+                )
+            pending.append((i, rows, pred, proba, errors))
+            if time.monotonic() - flushed_at >= _FLUSH_EVERY_S:
+                store.write_batches(key, pending, classes)
+                pending, flushed_at = [], time.monotonic()
+            if progress:
+                progress(label, len(done) + count, n_batches)
+    finally:  # Ctrl-C or a failing model: what finished is stored, so a rerun resumes after it
+        if pending:
+            store.write_batches(key, pending, classes)
     store.finish_predictions(key)
     return _to_predictions(store.read_predictions(key), task), len(done), len(todo)
 
 
 Batch = tuple[np.ndarray, np.ndarray | None, list[str | None], tuple[str, ...] | None]
+# Finished batches are stored together at most this often: one transaction per ~64-row batch
+# cost ~0.2 ms each (0.4 s of a 20k-row, six-model demo); a killed run redoes at most this much.
+_FLUSH_EVERY_S = 0.5
 
 
 def _predict_batch(model: Model, task: Task, inputs: Inputs) -> Batch:

@@ -65,6 +65,18 @@ def test_writing_a_batch_twice_stores_it_once(tmp_path):
     assert len(store.read_predictions("k").rows) == 2
 
 
+def test_batches_stored_together_are_one_transaction_and_never_duplicated(tmp_path):
+    store = Store.open(tmp_path / "store.db")
+    store.begin_predictions("k", {}, 3)
+    batch = [(i, np.array([i]), np.array(["a"], dtype=object), None, [None]) for i in range(3)]
+    store.write_batches("k", batch[:2], ("a",))
+    assert store.stored_batches("k") == 2
+    store.write_batches("k", batch[1:], ("a",))  # batch 1 again: the stored copy stands
+    assert store.stored_batches("k") == 3
+    store.finish_predictions("k")
+    assert store.read_predictions("k").rows.tolist() == [0, 1, 2]
+
+
 def test_file_digest_is_cached_until_the_file_changes(tmp_path):
     store = Store.open(tmp_path / "store.db")
     f = tmp_path / "w.bin"

@@ -2,6 +2,6 @@
 
 from whichmodel.errors import StoreError
 from whichmodel.store.fingerprint import file_sha256, key_of
-from whichmodel.store.sqlite import PredictionRows, Store
+from whichmodel.store.sqlite import PredictionRows, Store, StoredBatch
 
-__all__ = ["PredictionRows", "Store", "StoreError", "file_sha256", "key_of"]
+__all__ = ["PredictionRows", "Store", "StoreError", "StoredBatch", "file_sha256", "key_of"]

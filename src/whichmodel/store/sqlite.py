@@ -21,7 +21,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +74,32 @@ class PredictionRows:
     proba: np.ndarray | None
     errors: np.ndarray
     classes: tuple[str, ...] | None
+
+
+# (batch index, rows (n,), pred (n,), proba (n, C) or None, error per example)
+StoredBatch = tuple[int, np.ndarray, np.ndarray, np.ndarray | None, list[str | None]]
+
+
+def _batch_record(
+    batch_index: int,
+    rows: np.ndarray,
+    pred: np.ndarray,
+    proba: np.ndarray | None,
+    errors: list[str | None],
+) -> tuple[object, ...]:
+    """A prediction_batches row after its key."""
+    numeric = pred.dtype.kind == "f"
+    return (
+        batch_index,
+        len(rows),
+        sum(e is not None for e in errors),
+        time.time(),
+        np.asarray(rows, dtype="<i8").tobytes(),
+        None if numeric else json.dumps([None if p is None else str(p) for p in pred.tolist()]),
+        np.asarray(pred, dtype="<f8").tobytes() if numeric else None,
+        None if proba is None else np.ascontiguousarray(proba, dtype="<f8").tobytes(),
+        json.dumps(errors) if any(e is not None for e in errors) else None,
+    )
 
 
 class Store:
@@ -181,24 +207,19 @@ class Store:
             rows: (n,) example indices; pred: (n,) labels or float64 values (None/NaN where
             ``errors`` has text); proba: (n, C) float64 or None; classes: proba's column labels.
         """
-        numeric = pred.dtype.kind == "f"
-        record = (
-            key,
-            batch_index,
-            len(rows),
-            sum(e is not None for e in errors),
-            time.time(),
-            np.asarray(rows, dtype="<i8").tobytes(),
-            None if numeric else json.dumps([None if p is None else str(p) for p in pred.tolist()]),
-            np.asarray(pred, dtype="<f8").tobytes() if numeric else None,
-            None if proba is None else np.ascontiguousarray(proba, dtype="<f8").tobytes(),
-            json.dumps(errors) if any(e is not None for e in errors) else None,
-        )
+        self.write_batches(key, [(batch_index, rows, pred, proba, errors)], classes)
+
+    def write_batches(
+        self, key: str, batches: Sequence[StoredBatch], classes: tuple[str, ...] | None
+    ) -> None:
+        """Store finished batches (index, rows, pred, proba, errors; see :meth:`write_batch`),
+        one row each, in one transaction: all of them or none."""
+        records = [(key, *_batch_record(*batch)) for batch in batches]
         with self._transaction() as db:
-            # OR IGNORE: when another run stored this batch first, its copy stands.
-            db.execute(
+            # OR IGNORE: when another run stored a batch first, its copy stands.
+            db.executemany(
                 "INSERT OR IGNORE INTO prediction_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                record,
+                records,
             )
             if classes is not None and key not in self._classes_written:
                 db.execute(
