@@ -213,7 +213,20 @@ def _bound_text(name: str, lo: float | None, hi: float | None) -> str:
 def _input_clusters(
     inputs: Inputs, rows: np.ndarray, seed: int
 ) -> tuple[str, list[np.ndarray], list[str]]:
-    """KMeans groups of the inputs themselves (shared by every model), with descriptions."""
+    """KMeans groups of the inputs themselves (shared by every model), with descriptions.
+
+    One thread: the fit is small (at most ``FIT_ROWS`` examples), and OpenMP's spinning threads
+    make it 20-50x slower when another process holds a core (2-5 s instead of 0.1 s measured
+    for KMeans on 2,048 × 32 under load on two cores)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _kmeans_groups(inputs, rows, seed)
+
+
+def _kmeans_groups(
+    inputs: Inputs, rows: np.ndarray, seed: int
+) -> tuple[str, list[np.ndarray], list[str]]:
     from sklearn.cluster import KMeans
     from sklearn.exceptions import ConvergenceWarning
 
