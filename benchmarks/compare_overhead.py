@@ -17,8 +17,11 @@ One untimed pass of each warms up imports, torch's thread pool and the page cach
 Reading the figures: cold/bare is the price of using whichmodel instead of a loop (goal <= 1.05);
 rerun/cold is what an unchanged rerun costs (goal <= 0.05). ``stats`` is a separate timed call of
 ``compute_statistics`` on the cold run's predictions: the share of cold time that is bootstrap and
-paired tests, i.e. work the bare loop does not do at all. The script raises if whichmodel's
-accuracy differs from the bare loop's for any model, so it never reports timings of a wrong result.
+paired tests, and ``findings`` one of ``compute_findings`` (permutation tests, disagreements,
+calibration, error clusters): work the bare loop does not do at all. ``cold - bare - stats -
+findings`` is then what the evaluation path itself adds (loading through the sources, batching,
+the store), reported as ``path/bare``. The script raises if whichmodel's accuracy differs from
+the bare loop's for any model, so it never reports timings of a wrong result.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ import pandas as pd
 from whichmodel.comparison import CompareConfig, Comparison, run
 from whichmodel.demo import SKLEARN_MODELS, TORCH_MODELS, prepare_demo
 
-TIMED = ("bare", "cold", "rerun", "stats")  # stats: compute_statistics alone, see stats_seconds
+TIMED = ("bare", "cold", "rerun", "stats", "findings")  # the last two: see analysis_seconds
 
 
 def read_images(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -79,21 +82,36 @@ def bare(models: Path, data: Path, batch_size: int) -> dict[str, float]:
     return acc
 
 
-def stats_seconds(config: CompareConfig, comparison: Comparison) -> float:
-    """A separate, timed call of compute_statistics on a run's predictions. Timing it apart (not
-    cProfile) keeps profiler overhead out of the cold figure and gives a figure per repeat."""
+def analysis_seconds(config: CompareConfig, comparison: Comparison) -> tuple[float, float]:
+    """Separate, timed calls of compute_statistics and compute_findings on a run's predictions.
+    Timing them apart (not cProfile) keeps profiler overhead out of the cold figure."""
+    from whichmodel.analysis.findings import compute_findings
     from whichmodel.analysis.stats import compute_statistics
     from whichmodel.tasks import get_task
+    from whichmodel.tasks.data import read_dataset
 
     task = get_task(config.task)
-    y_true = task.read_labels(pd.read_parquet(config.data, columns=["label"])["label"].to_numpy())
+    dataset = read_dataset(config.data)
+    y_true = task.read_labels(dataset.labels)
     preds = {m.name: m.predictions for m in comparison.models}
-    start = time.perf_counter()
     c = config
-    compute_statistics(
+    start = time.perf_counter()
+    stats = compute_statistics(
         task, y_true, preds, n_resamples=c.n_resamples, confidence=c.confidence, seed=c.seed
     )
-    return time.perf_counter() - start
+    middle = time.perf_counter()
+    compute_findings(
+        task,
+        y_true,
+        preds,
+        dataset.inputs,
+        pd.DataFrame(index=range(len(dataset))),
+        n_resamples=c.n_resamples,
+        confidence=c.confidence,
+        seed=c.seed,
+        scores={(m.model, m.name): m.value for m in stats.metrics},
+    )
+    return middle - start, time.perf_counter() - middle
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -140,7 +158,9 @@ def measure(config: CompareConfig, models: Path, stores: Path, repeats: int) -> 
     for i in range(repeats):
         for kind in ("bare", "cold", "rerun")[:: 1 if i % 2 == 0 else -1]:
             times[kind].append(step(kind))
-        times["stats"].append(stats_seconds(config, state["comparison"]))
+        stats_s, findings_s = analysis_seconds(config, state["comparison"])
+        times["stats"].append(stats_s)
+        times["findings"].append(findings_s)
     shutil.rmtree(stores, ignore_errors=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     return {
@@ -150,6 +170,8 @@ def measure(config: CompareConfig, models: Path, stores: Path, repeats: int) -> 
         "cold_over_bare": round(med["cold"] / med["bare"], 3),
         "rerun_over_cold": round(med["rerun"] / med["cold"], 3),
         "stats_share_of_cold": round(med["stats"] / med["cold"], 3),
+        "findings_share_of_cold": round(med["findings"] / med["cold"], 3),
+        "path_over_bare": round((med["cold"] - med["stats"] - med["findings"]) / med["bare"], 3),
         # What whichmodel adds per prediction, independent of how slow the models are.
         "overhead_us_per_prediction": round(
             1e6 * (med["cold"] - med["bare"]) / (state["comparison"].n_examples * len(bare_acc)), 1
@@ -173,16 +195,18 @@ def report(results: list[dict[str, Any]], repeats: int, batch_size: int) -> None
     print(f"\nseconds, median (min) of {repeats} repeats, batch size {batch_size}")
     print(
         f"{'rows':>6} {'bare':>15} {'cold':>15} {'cold/bare':>9} {'rerun':>15} "
-        f"{'rerun/cold':>10} {'stats':>15} {'stats/cold':>10} {'µs/pred':>8}"
+        f"{'rerun/cold':>10} {'stats':>15} {'findings':>15} {'path/bare':>9} {'µs/pred':>8}"
     )
     for r in results:
         cell = {k: f"{r[k + '_median_s']:.3f} ({r[k + '_min_s']:.3f})" for k in TIMED}
         print(
             f"{r['rows']:>6} {cell['bare']:>15} {cell['cold']:>15} {r['cold_over_bare']:>9.3f} "
             f"{cell['rerun']:>15} {r['rerun_over_cold']:>10.3f} {cell['stats']:>15} "
-            f"{r['stats_share_of_cold']:>10.3f} {r['overhead_us_per_prediction']:>8.1f}"
+            f"{cell['findings']:>15} {r['path_over_bare']:>9.3f} "
+            f"{r['overhead_us_per_prediction']:>8.1f}"
         )
     print("goals: cold/bare <= 1.05, rerun/cold <= 0.05")
+    print("path/bare: (cold - stats - findings) / bare, the evaluation path without the analysis")
     print("µs/pred: (cold - bare) per example per model; cold/bare <= 1.05 holds for any model")
     print("         slower than 20x this per example.")
     print("\naccuracy per model (bare loop == whichmodel, asserted on every timed run)")
