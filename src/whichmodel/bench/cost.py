@@ -96,10 +96,6 @@ def measure_cost(
     from whichmodel.errors import ModelLoadError
 
     options = options or LoadOptions()
-    threads = threads or default_threads()
-    profiles: list[CostProfile] = []
-    skipped: dict[str, str] = {}
-    outputs: dict[str, Path] = {}
     with tempfile.TemporaryDirectory(prefix="whichmodel-probe-") as tmp:
         folder = Path(tmp)
         base = ProbeRequest(
@@ -109,7 +105,7 @@ def measure_cost(
             kind=sample.kind if sample else "array",
             columns=tuple(sample.columns) if sample else (),
             batch_sizes=tuple(sorted(set(batch_sizes))),
-            threads=threads,
+            threads=threads or default_threads(),
             input_shape=input_shape,
             budget_s=budget_s,
             target_rel=target_rel,
@@ -124,22 +120,9 @@ def measure_cost(
             activations=activations,
             workdir=str(folder),
         )
-        for name in variants:
-            if progress:
-                progress(name)
-            out = folder / f"quality-{name}.npz"
-            request = replace(base, variant=name, quality_out=str(out) if quality else None)
-            result = (
-                _probe_here(request)
-                if in_process
-                else _run_probe(request, folder / f"request-{name}.json", ref)
-            )
-            if "skipped" in result or "error" in result:
-                skipped[name] = result.get("skipped") or f"failed: {result['error']}"
-                continue
-            profiles.append(CostProfile.from_dict(result))
-            if quality:
-                outputs[name] = out
+        profiles, skipped, outputs = _probe_variants(
+            ref, base, variants, folder, in_process=in_process, progress=progress
+        )
         if not profiles:
             reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items())
             raise ModelLoadError(f"No variant of {ref} could be measured ({reasons}).")
@@ -147,6 +130,39 @@ def measure_cost(
             profiles = _with_quality(profiles, outputs, quality)
     first, rest = profiles[0], profiles[1:]
     return replace(first, variants=tuple(rest), skipped_variants=skipped)
+
+
+def _probe_variants(
+    ref: ModelRef,
+    base: ProbeRequest,
+    variants: Sequence[str],
+    folder: Path,
+    *,
+    in_process: bool,
+    progress: Callable[[str], None] | None,
+) -> tuple[list[CostProfile], dict[str, str], dict[str, Path]]:
+    """Each variant's probe, in order: (profiles of those that ran, variant -> why it did not,
+    variant -> its quality outputs file when ``base`` asks for them)."""
+    profiles: list[CostProfile] = []
+    skipped: dict[str, str] = {}
+    outputs: dict[str, Path] = {}
+    for name in variants:
+        if progress:
+            progress(name)
+        out = folder / f"quality-{name}.npz"
+        request = replace(base, variant=name, quality_out=str(out) if base.quality_inputs else None)
+        result = (
+            _probe_here(request)
+            if in_process
+            else _run_probe(request, folder / f"request-{name}.json", ref)
+        )
+        if "skipped" in result or "error" in result:
+            skipped[name] = result.get("skipped") or f"failed: {result['error']}"
+            continue
+        profiles.append(CostProfile.from_dict(result))
+        if base.quality_inputs:
+            outputs[name] = out
+    return profiles, skipped, outputs
 
 
 def _run_probe(request: ProbeRequest, path: Path, ref: ModelRef) -> dict[str, Any]:

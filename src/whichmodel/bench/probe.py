@@ -16,6 +16,7 @@ import importlib
 import json
 import sys
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from whichmodel.bench.memory import (
     status_bytes,
     weight_and_buffer_bytes,
 )
-from whichmodel.bench.timing import time_calls, timer_overhead_s
+from whichmodel.bench.timing import Latency, time_calls, timer_overhead_s
 from whichmodel.bench.variants import get_variant, torch_module
 from whichmodel.provenance import hardware
 from whichmodel.refs import parse_ref
@@ -73,11 +74,7 @@ def _warm_up_runtime() -> None:
 def probe(request: ProbeRequest) -> dict[str, Any]:
     """Measure one model × variant; returns ``CostProfile.to_dict()`` or ``{"skipped": why}``."""
     ref = parse_ref(request.ref)
-    for name in _FRAMEWORK_IMPORTS.get(ref.kind, ()):
-        importlib.import_module(name)
-    importlib.import_module("scipy.stats")  # the harness's CI: not charged to the model
-    limiter = _set_threads(request.threads)
-    _warm_up_runtime()
+    limiter = _prepare_process(ref.kind, request.threads)
     baseline = status_bytes("VmRSS")
     reset_peak_rss()
     loaded = load_timed(ref, LoadOptions(request.allow_pickle, request.trust_remote_code))
@@ -92,19 +89,7 @@ def probe(request: ProbeRequest) -> dict[str, Any]:
     variant_time = time.perf_counter() - start
     calls.model = applied.model
     sync = _sync()
-    start = time.perf_counter()
-    calls.run(1)
-    sync()
-    first_call = time.perf_counter() - start
-    latency = {
-        b: time_calls(
-            partial(calls.run, b),
-            sync=sync,
-            budget_s=request.budget_s,
-            target_rel=request.target_rel,
-        )
-        for b in request.batch_sizes
-    }
+    first_call, latency = _latencies(calls, request, sync)
     module: Any = torch_module(applied.model)
     activations = (
         {b: activation_bytes(partial(calls.run, b)) for b in request.batch_sizes}
@@ -141,6 +126,37 @@ def probe(request: ProbeRequest) -> dict[str, Any]:
     )
     limiter.restore_original_limits()
     return profile.to_dict()
+
+
+def _prepare_process(kind: str, threads: int) -> Any:
+    """Import what the framework and the harness need, set the threads and warm the runtime
+    up, so none of it is charged to the model; returns the thread limiter to restore."""
+    for name in _FRAMEWORK_IMPORTS.get(kind, ()):
+        importlib.import_module(name)
+    importlib.import_module("scipy.stats")  # the harness's CI
+    limiter = _set_threads(threads)
+    _warm_up_runtime()
+    return limiter
+
+
+def _latencies(
+    calls: _Calls, request: ProbeRequest, sync: Callable[[], object]
+) -> tuple[float, dict[int, Latency]]:
+    """(seconds of the first call at batch 1, the timed latency per batch size)."""
+    start = time.perf_counter()
+    calls.run(1)
+    sync()
+    first_call = time.perf_counter() - start
+    latency = {
+        b: time_calls(
+            partial(calls.run, b),
+            sync=sync,
+            budget_s=request.budget_s,
+            target_rel=request.target_rel,
+        )
+        for b in request.batch_sizes
+    }
+    return first_call, latency
 
 
 def _model_bytes(model: Model) -> tuple[int | None, int | None]:

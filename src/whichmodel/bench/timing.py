@@ -187,6 +187,8 @@ def time_calls(
             reason = "budget"
             break
     latency = Latency.from_samples(samples)
+    if reason == "max_runs" and latency.ci_half_width_rel <= target_rel:
+        reason = "converged"  # a call so fast that max_runs came before the minimum time
     return replace(
         latency,
         stop_reason=reason,
