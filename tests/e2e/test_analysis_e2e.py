@@ -142,6 +142,8 @@ def test_slice_by_a_missing_column_is_one_line_and_exit_2(cli, digits, tmp_path)
 
 
 def test_api_findings_are_cached_by_everything_they_depend_on(digits, tmp_path):
+    from whichmodel.analysis.findings import _plain, findings_to_dict
+
     folder, _, refs, _ = digits
     store = tmp_path / "store.db"
     options = {
@@ -153,6 +155,8 @@ def test_api_findings_are_cached_by_everything_they_depend_on(digits, tmp_path):
     first = whichmodel.compare(refs, folder / "test.parquet", slice_by=["scanner"], **options)
     again = whichmodel.compare(refs, folder / "test.parquet", slice_by=["scanner"], **options)
     assert first.findings is not None and again.findings == first.findings
+    # The cached findings give back their stored data; it equals a fresh conversion.
+    assert findings_to_dict(again.findings) == _plain(first.findings)
     assert [s.column for s in first.findings.slices] == ["scanner"]
     other = whichmodel.compare(refs, folder / "test.parquet", **options)
     assert other.findings is not None and other.findings.slices == ()

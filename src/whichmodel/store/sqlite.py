@@ -154,11 +154,12 @@ class Store:
     # -- file digests -----------------------------------------------------------------------
     def file_digest(self, path: str | Path) -> str:
         """SHA-256 of a file, remembered by (path, size, mtime) so unchanged files hash once."""
+        st = os.stat(path)
+        seen = (os.path.abspath(path), st.st_size, st.st_mtime_ns)  # no resolve(): no lstat
+        if seen in self._digests:
+            return self._digests[seen]
         p = Path(path).resolve()
-        st = p.stat()
         key = (str(p), st.st_size, st.st_mtime_ns)
-        if key in self._digests:
-            return self._digests[key]
         row = (
             self._db()
             .execute("SELECT sha256 FROM file_digests WHERE path=? AND size=? AND mtime_ns=?", key)
@@ -170,7 +171,7 @@ class Store:
             digest = file_sha256(p)
             with self._transaction() as db:
                 db.execute("INSERT OR IGNORE INTO file_digests VALUES (?, ?, ?, ?)", (*key, digest))
-        self._digests[key] = digest
+        self._digests[seen] = digest
         return digest
 
     # -- predictions ------------------------------------------------------------------------
