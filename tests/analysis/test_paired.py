@@ -250,3 +250,17 @@ def test_holm_equals_statsmodels_with_ties_and_caps(seed):
     rng = np.random.default_rng(seed)
     p = rng.choice([0.001, 0.01, 0.02, 0.2, 0.5, 0.9], size=4 + seed)  # ties, and caps at 1
     np.testing.assert_allclose(holm(list(p)), multipletests(p, method="holm")[1], rtol=1e-12)
+
+
+def test_models_that_differ_on_one_example_get_p_one_not_an_error():
+    # SciPy's permutation_test needs two observations; one differing example has two equally
+    # likely arrangements, +d and -d, so the two-sided p-value is exactly 1.
+    y = np.array(["a", "b", "c", "a", "b", "c"])
+    a = Predictions(np.arange(6), y.copy())
+    b_pred = y.copy()
+    b_pred[0] = "b"
+    tests = paired_metric_tests(
+        get_task("classification"), y, {"a": a, "b": Predictions(np.arange(6), b_pred)}
+    )
+    macro = next(t for t in tests if t.metric == "macro_f1")
+    assert macro.method == "permutation" and macro.p_value == 1.0 and macro.diff > 0

@@ -253,8 +253,11 @@ def permutation_p_value(
 
     terms_a, terms_b = spec.terms(y, a), spec.terms(y, b)
     moved = np.flatnonzero(terms_a != terms_b)  # swapping equal terms changes nothing
-    if len(moved) == 0:
-        return 1.0  # every permutation gives the same statistic
+    if len(moved) < 2:
+        # None: every permutation gives the same statistic. One: its two arrangements give the
+        # observed difference and its negative, equally likely, so the two-sided p is 1 (SciPy
+        # needs two observations to permute).
+        return 1.0
     same = np.flatnonzero(terms_a == terms_b)
     if spec.codes:
         y = labels_as_codes(y)
