@@ -126,3 +126,36 @@ def test_slice_columns_are_read_from_the_file_even_when_not_inputs(tmp_path):
         assert got["site"].tolist() == ["s1", "s2"]
         with pytest.raises(DataError, match=r"Cannot slice by 'nope': .* has no such column"):
             read_slice_columns(tmp_path / name, ["nope"])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fairness_equals_fairlearn_with_groups_lacking_positives_or_negatives(seed):
+    # Group "p" holds only positives of class "2", group "n" none: their undefined rates are 0
+    # in fairlearn (scikit-learn's normalized confusion matrix), and must be here too.
+    rng = np.random.default_rng(seed)
+    y = rng.choice(["0", "1", "2"], 400)
+    group = rng.choice(["u", "v", "w"], 400)
+    group[y == "2"] = np.where(rng.random((y == "2").sum()) < 0.5, "p", group[y == "2"])
+    group[(group == "w") & (y == "2")] = "v"
+    group[(group == "w")] = np.where(rng.random((group == "w").sum()) < 0.3, "n", "w")
+    pred = np.where(rng.random(400) < 0.7, y, rng.choice(["0", "1", "2", "9"], 400))
+    (report,) = analyze_slices(
+        get_task("classification"),
+        y,
+        {"m": Predictions(np.arange(400), pred.astype(object))},
+        pd.DataFrame({"g": group}),
+        n_resamples=10,
+    )
+    (gap,) = report.fairness
+    dp = {
+        c: demographic_parity_difference(y == c, pred == c, sensitive_features=group)
+        for c in ("0", "1", "2")
+    }
+    eo = {
+        c: equalized_odds_difference(y == c, pred == c, sensitive_features=group)
+        for c in ("0", "1", "2")
+    }
+    assert gap.demographic_parity_difference == pytest.approx(max(dp.values()))
+    assert gap.demographic_parity_class == max(dp, key=dp.get)
+    assert gap.equalized_odds_difference == pytest.approx(max(eo.values()))
+    assert gap.equalized_odds_class == max(eo, key=eo.get)
