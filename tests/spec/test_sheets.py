@@ -128,6 +128,15 @@ def test_estimator_sheets() -> None:
     lgb = whichmodel.inspect(
         lightgbm.LGBMRegressor(n_estimators=3, num_leaves=4, verbose=-1).fit(x, y))
     assert lgb.estimator.trees.value == 3 and lgb.estimator.leaves.value <= 12
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    hist = HistGradientBoostingClassifier(max_iter=4, max_depth=2, random_state=0).fit(x, y)
+    trees = [t.get_n_leaf_nodes() for stage in hist._predictors for t in stage]
+    sheet = whichmodel.inspect(hist)
+    assert sheet.identity.family.value == "tree ensemble"
+    assert sheet.estimator.trees.value == hist.n_iter_ * 3 == len(trees)  # a tree per class
+    assert sheet.estimator.leaves.value == sum(trees)
+    assert sheet.estimator.max_depth.value <= 2
 
 
 def _llama_folder(root: Path, name: str, kv_heads: int) -> Path:
