@@ -120,6 +120,10 @@ def test_estimator_sheets() -> None:
     assert est.max_depth.value == max(t.tree_.max_depth for t in forest.estimators_)
     assert est.nodes.value == sum(t.tree_.node_count for t in forest.estimators_)
     assert sheet.identity.family.value == "tree ensemble"
+    from sklearn.tree import DecisionTreeClassifier
+
+    one_tree = whichmodel.inspect(DecisionTreeClassifier(max_depth=2).fit(x, y))
+    assert one_tree.identity.family.value == "decision tree"  # one tree is not an ensemble
     linear = whichmodel.inspect(LogisticRegression(max_iter=500).fit(x, y))
     assert linear.identity.family.value == "linear"
     xgb = whichmodel.inspect(xgboost.XGBClassifier(n_estimators=4, max_depth=2).fit(x, y))

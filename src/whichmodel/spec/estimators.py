@@ -24,7 +24,7 @@ def inspect_estimator(estimator: Any, *, name: str, ref: str) -> SpecSheet:
     return SpecSheet(
         identity=Identity(name, ref, Fact(_framework(estimator), "weights"),
                           Fact(_architecture(estimator), "weights"),
-                          Fact("tree ensemble" if est.trees.value else kind, "weights"),
+                          Fact("tree ensemble" if (est.trees.value or 0) > 1 else kind, "weights"),
                           Fact({type(s).__name__: 1 for s in _steps(estimator)}, "weights")),
         size=size,
         estimator=est,
