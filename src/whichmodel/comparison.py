@@ -47,6 +47,7 @@ _FAILURES_BEFORE_GIVING_UP = 32
 PREDICTIONS_FORMAT = 2  # bump when the stored per-example layout changes
 ANALYSIS_FORMAT = 1  # bump when statistics or tables change for the same inputs
 FINDINGS_FORMAT = 1  # bump when the paired analysis (analysis/findings.py) changes
+SPEC_FORMAT = 1  # bump when the per-model spec sheet a comparison keeps changes
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,8 @@ class ModelResult:
         prediction_key: the store key of its predictions on this data and task.
         reused_batches / computed_batches: prediction batches read from the store / run now.
         cost_error: why the cost could not be measured, when it could not.
+        spec: the compact spec sheet (:func:`whichmodel.spec.compact.compact`), or None.
+        spec_error: why the spec sheet could not be made, when it could not.
     """
 
     name: str
@@ -134,6 +137,8 @@ class ModelResult:
     computed_batches: int
     tables: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     cost_error: str | None = None
+    spec: dict[str, Any] | None = None
+    spec_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -369,11 +374,22 @@ def _run_model(
         get_model, ref, dataset, task, store, key, config.batch_size, progress
     )
     task.check(y_true, preds, ref.name)
+    spec, spec_error = _spec(ref, get_model, dataset.inputs, store, model_fp, options, progress)
     cost, cost_error = None, None
     if config.measure_cost:
         cost, cost_error = _cost(ref, dataset.inputs, store, model_fp, config, options, progress)
     return ModelResult(
-        ref.name, str(ref), model_fp, key, preds, cost, reused, computed, cost_error=cost_error
+        ref.name,
+        str(ref),
+        model_fp,
+        key,
+        preds,
+        cost,
+        reused,
+        computed,
+        cost_error=cost_error,
+        spec=spec,
+        spec_error=spec_error,
     )
 
 
@@ -529,3 +545,37 @@ def _cost(
     if progress:
         progress(f"cost {ref.name}", 1, 1)
     return cost, None
+
+
+def _spec(
+    ref: ModelRef,
+    get_model: Callable[[], Model],
+    inputs: Inputs,
+    store: Store,
+    model_fp: str,
+    options: LoadOptions,
+    progress: Progress | None,
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The model's compact spec sheet, cached by its fingerprint and the example shape (the
+    FLOPs of a PyTorch module are counted per example). A sheet that cannot be made is recorded
+    as ``spec_error``; the comparison goes on."""
+    from whichmodel.spec.compact import model_spec
+
+    shape = None if inputs.kind == "text" else tuple(inputs.take(slice(0, 1)).data.shape[1:])
+    key = key_of("spec", SPEC_FORMAT, model_fp, shape)
+    cached = store.get_cached("spec", key)
+    if cached is not None:
+        return cached["spec"], cached["error"]
+    if progress:
+        progress(f"spec {ref.name}", 0, 1)
+    spec, error = None, None
+    try:
+        spec = model_spec(ref, get_model, input_shape=shape, options=options)
+    except WhichModelError as exc:
+        error = str(exc)
+    except Exception as exc:  # a sheet is a bonus: its failure must not cost the comparison
+        error = f"the spec sheet failed: {type(exc).__name__}: {exc}"[:500]
+    store.put_cached("spec", key, {"spec": spec, "error": error})
+    if progress:
+        progress(f"spec {ref.name}", 1, 1)
+    return spec, error

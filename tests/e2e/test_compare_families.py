@@ -159,6 +159,16 @@ def test_tfidf_pipeline_metrics_equal_sklearn(text_data, text_pipeline, text_com
     assert 0.5 < accuracy_score(y, pred) < 1  # the check means something either way
 
 
+def test_text_models_have_spec_sheets(tiny_bert, text_comparison):
+    specs = {m.name: m.spec for m in text_comparison.models}
+    assert [m.spec_error for m in text_comparison.models] == [None, None]
+    bert = specs["bert"]["facts"]
+    assert bert["identity.family"]["value"] == "encoder-only transformer"
+    assert bert["design.layers"]["value"] == tiny_bert.model.config.num_hidden_layers
+    assert bert["tokenizer.algorithm"]["value"] == "WordPiece"
+    assert specs["tfidf"]["facts"]["identity.family"]["value"] == "linear"  # the pipeline's end
+
+
 def test_bert_with_unsorted_id2label_metrics_equal_sklearn(text_data, tiny_bert, text_comparison):
     names = [BERT_ID2LABEL[i] for i in range(len(BERT_ID2LABEL))]
     proba = _bert_proba(tiny_bert, text_data.texts)  # (n, 3), columns in id2label order
@@ -246,6 +256,9 @@ def test_hf_image_classifier_on_parquet_arrays(digit_images, tiny_vit, tmp_path)
     pred = proba.argmax(axis=1)
     assert len(np.unique(pred)) > 1  # the model looks at the pixels
     assert result.input_kind == "array"
+    assert result.models[0].spec_error is None
+    family = result.models[0].spec["facts"]["identity.family"]["value"]
+    assert family == "vision transformer (encoder-only)"
     assert result.models[0].predictions.classes == tuple(str(i) for i in range(10))
     assert result.metric("vit", "accuracy") == accuracy_score(y, pred)
     assert result.metric("vit", "macro_f1") == pytest.approx(

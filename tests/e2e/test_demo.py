@@ -19,6 +19,7 @@ def test_demo_trains_compares_and_reuses_everything_the_second_time(cli, tmp_pat
     assert all(m["cost"] is not None for m in results["models"]), results["models"]
     assert len(results["tests"]) == 15
     assert "Report:" in first.stdout and "cnn" in first.stdout
+    _check_specs(results, (report / "report.html").read_text())
 
     second = cli("demo", cwd=tmp_path, timeout=600)
     assert second.returncode == 0, second.stderr
@@ -26,3 +27,28 @@ def test_demo_trains_compares_and_reuses_everything_the_second_time(cli, tmp_pat
     assert [m["computed_batches"] for m in again["models"]] == [0] * 6
     assert again["metrics"] == results["metrics"]
     assert [m["cost"] for m in again["models"]] == [m["cost"] for m in results["models"]]
+    assert [m["spec"] for m in again["models"]] == [m["spec"] for m in results["models"]]
+
+
+def _check_specs(results, page):
+    """Each demo model has a spec sheet; what a family does not have is unknown, not missing."""
+    specs = {m["name"]: m["spec"] for m in results["models"]}
+    assert [m["spec_error"] for m in results["models"]] == [None] * 6
+    families = {name: s["facts"]["identity.family"]["value"] for name, s in specs.items()}
+    assert families == {
+        "logreg": "linear", "gboost": "tree ensemble", "mlp": "MLP", "cnn": "CNN",
+        "vit": "transformer", "gru": "RNN/LSTM/GRU",
+    }  # fmt: skip
+    for name in ("logreg", "gboost"):
+        flops = specs[name]["facts"]["compute.forward_flops"]
+        assert flops["value"] is None and flops["source"] == "unknown" and flops["note"]
+        assert specs[name]["facts"]["estimator.n_features"]["value"] == 64
+    for name in ("mlp", "cnn", "vit", "gru"):
+        assert specs[name]["flops_per"] == "example" and specs[name]["input_shape"] == [8, 8]
+        assert specs[name]["facts"]["compute.forward_flops"]["value"] > 0
+        assert specs[name]["facts"]["estimator.trees"]["source"] == "unknown"
+    assert specs["gboost"]["facts"]["estimator.trees"]["value"] > 0
+    assert '<section id="spec-diff">' in page and "per example of shape 8×8" in page
+    pick = results["decision"]["pick"]
+    assert any(s.startswith(f"{pick} vs ") and "from the spec sheets" in s
+               for s in results["decision"]["sentences"])  # fmt: skip

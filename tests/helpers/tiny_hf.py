@@ -53,10 +53,13 @@ def build_tiny_bert(
 LM_SPECIAL = ("<pad>", "<unk>", "<s>", "</s>")
 
 
-def build_tiny_llama(folder: Path, words: Sequence[str], *, seed: int = 0) -> tuple[Any, Any]:
+def build_tiny_llama(
+    folder: Path, words: Sequence[str], *, seed: int = 0, **overrides: Any
+) -> tuple[Any, Any]:
     """Save a LlamaForCausalLM (hidden 32, 2 layers, 64 positions) and a word-level tokenizer
     over ``words`` (split on spaces; BOS ``<s>``, EOS ``</s>``, pad ``<pad>``) into ``folder``;
-    returns (model in eval mode, tokenizer)."""
+    returns (model in eval mode, tokenizer). ``overrides`` set LlamaConfig fields, e.g.
+    ``num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=1``."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -72,21 +75,22 @@ def build_tiny_llama(folder: Path, words: Sequence[str], *, seed: int = 0) -> tu
         pad_token="<pad>",
         unk_token="<unk>",
     )
-    config = LlamaConfig(
-        vocab_size=len(vocab),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        max_position_embeddings=64,
-        bos_token_id=vocab["<s>"],
-        eos_token_id=vocab["</s>"],
-        pad_token_id=vocab["<pad>"],
-        initializer_range=0.5,  # random weights with an opinion: texts score differently
-    )
+    fields: dict[str, Any] = {
+        "vocab_size": len(vocab),
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 64,
+        "bos_token_id": vocab["<s>"],
+        "eos_token_id": vocab["</s>"],
+        "pad_token_id": vocab["<pad>"],
+        "initializer_range": 0.5,  # random weights with an opinion: texts score differently
+    }
+    cfg = LlamaConfig(**{**fields, **overrides})
     torch.manual_seed(seed)
-    model = LlamaForCausalLM(config).eval()
+    model = LlamaForCausalLM(cfg).eval()
     model.save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
     return model, tokenizer

@@ -131,7 +131,8 @@ def test_report_renders_offline_with_plots_and_executes_nothing(
     # Decision and summary come first; each section is visible and has content.
     ids = page.eval_on_selector_all("section", "els => els.map(e => e.id)")
     assert ids[:2] == ["decision", "summary"]
-    for section in ("decision", "summary", "results", "charts", "cost", "latency", "provenance"):
+    sections = ("decision", "summary", "results", "charts", "cost", "latency", "spec-diff")
+    for section in (*sections, "provenance"):
         box = page.locator(f"section#{section}").bounding_box()
         assert box is not None and box["height"] > 40, section
     # The payloads are shown as text, where a reader expects them.
@@ -146,6 +147,14 @@ def test_report_renders_offline_with_plots_and_executes_nothing(
     for svg in page.locator("svg.chart").all():
         box = svg.bounding_box()
         assert box is not None and box["width"] > 300 and box["height"] > 50
+    # The spec diff: the payload names head its columns as text; differences come first.
+    spec = page.locator("#spec-diff")
+    headers = spec.locator("#spec-differences thead th").all_inner_texts()
+    assert headers == ["fact", *MODEL_NAMES, "what it costs"]
+    rows = [r.split("\t") for r in spec.locator("#spec-differences tbody tr").all_inner_texts()]
+    assert rows[0][0] == "parameters" and "× " in rows[0][3]  # with its consequence, first
+    assert ["family", "linear", "decision tree"] in [r[:3] for r in rows]
+    assert "forward FLOPs" in spec.inner_text()  # unknown for both estimators, and said so
     assert "python" in page.locator("#provenance").inner_text()  # versions are listed
     assert "--max-latency-ms 10000" in page.locator("#provenance").inner_text()
     page.context.close()

@@ -120,6 +120,10 @@ def test_estimator_sheets() -> None:
     assert est.max_depth.value == max(t.tree_.max_depth for t in forest.estimators_)
     assert est.nodes.value == sum(t.tree_.node_count for t in forest.estimators_)
     assert sheet.identity.family.value == "tree ensemble"
+    from sklearn.tree import DecisionTreeClassifier
+
+    one_tree = whichmodel.inspect(DecisionTreeClassifier(max_depth=2).fit(x, y))
+    assert one_tree.identity.family.value == "decision tree"  # one tree is not an ensemble
     linear = whichmodel.inspect(LogisticRegression(max_iter=500).fit(x, y))
     assert linear.identity.family.value == "linear"
     xgb = whichmodel.inspect(xgboost.XGBClassifier(n_estimators=4, max_depth=2).fit(x, y))
@@ -128,6 +132,15 @@ def test_estimator_sheets() -> None:
     lgb = whichmodel.inspect(
         lightgbm.LGBMRegressor(n_estimators=3, num_leaves=4, verbose=-1).fit(x, y))
     assert lgb.estimator.trees.value == 3 and lgb.estimator.leaves.value <= 12
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    hist = HistGradientBoostingClassifier(max_iter=4, max_depth=2, random_state=0).fit(x, y)
+    trees = [t.get_n_leaf_nodes() for stage in hist._predictors for t in stage]
+    sheet = whichmodel.inspect(hist)
+    assert sheet.identity.family.value == "tree ensemble"
+    assert sheet.estimator.trees.value == hist.n_iter_ * 3 == len(trees)  # a tree per class
+    assert sheet.estimator.leaves.value == sum(trees)
+    assert sheet.estimator.max_depth.value <= 2
 
 
 def _llama_folder(root: Path, name: str, kv_heads: int) -> Path:

@@ -49,8 +49,12 @@ def explain(
     out: list[str] = []
     out.append(_headline(d, fig))
     if d.pick is not None:
+        from whichmodel.choose.spec_clauses import spec_sentence
+
         for other in _alternatives(d):
             out.append(_versus(d, results, facts[d.pick], facts[other], fig))
+            spec = spec_sentence(results, d.pick, other, fig)
+            out += [spec] if spec else []
     if d.ties:
         names = ", ".join(d.ties)
         out.append(
@@ -108,8 +112,9 @@ def _versus(
     key = f"{p.name} vs {o.name}"
     parts = [x for x in (_speed(d, p, o, fig, key), _memory(p, o, fig, key)) if x]
     quality = _quality(d, results, p, o, fig, key)
-    cost = " and ".join(parts) if parts else f"the cost of {o.name} or {p.name} is unknown"
-    return f"{key}: {p.name} {cost}; {quality}."
+    if not parts:
+        return f"{key}: the cost of {o.name} or {p.name} is unknown; {quality}."
+    return f"{key}: {p.name} {' and '.join(parts)}; {quality}."
 
 
 def _speed(d: Decision, p: ModelFacts, o: ModelFacts, fig: Figures, key: str) -> str | None:

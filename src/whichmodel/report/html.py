@@ -12,12 +12,15 @@ import math
 from collections.abc import Callable
 from functools import lru_cache
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from whichmodel.report.summary import Row, Summary, human_bytes, human_count, summarize
+
+if TYPE_CHECKING:
+    from whichmodel.report.spec_diff import SpecTable
 
 # Chart geometry (px) and colours.
 _WIDTH, _ROW_H, _TOP, _BOTTOM, _VALUE_W = 760, 26, 6, 44, 190
@@ -49,8 +52,16 @@ def render_html(results: dict[str, Any]) -> str:
             decision=results.get("decision"),
             gate=results.get("gate"),
             plots=_plots(results),
+            spec=_spec_table(results),
         )
     )
+
+
+def _spec_table(results: dict[str, Any]) -> SpecTable | None:
+    """The spec-diff section's table (report/spec_diff.py), or None without spec sheets."""
+    from whichmodel.report.spec_diff import spec_table
+
+    return spec_table(results)
 
 
 def _plots(results: dict[str, Any]) -> dict[str, Markup | None]:

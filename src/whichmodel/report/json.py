@@ -67,5 +67,7 @@ def _model(m: ModelResult) -> dict[str, Any]:
         "computed_batches": m.computed_batches,
         "cost": cost,
         "cost_error": m.cost_error,
+        "spec": m.spec,
+        "spec_error": m.spec_error,
         "tables": m.tables,
     }

@@ -73,6 +73,7 @@ def render_markdown(results: dict[str, Any]) -> str:
                 for model, cells in tr["rows"].items()
             ],
         )
+    lines += _spec_diff(results)
     if summary.significance:
         lines += ["", *(f"- {md(s)}" for s in summary.significance)]
     if summary.notes:
@@ -106,3 +107,23 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(r) + " |" for r in rows]
     return out
+
+
+SPEC_ROWS = 10  # a pull-request comment shows the first differences; the HTML report has all
+
+
+def _spec_diff(results: dict[str, Any]) -> list[str]:
+    """A short table of the facts that differ between the models' spec sheets."""
+    from whichmodel.report.spec_diff import spec_table
+
+    table = spec_table(results)
+    if table is None or not table.differing:
+        return []
+    rows = [
+        [md(r.label), *(md(c.text) for c in r.cells), md("; ".join(r.consequences))]
+        for r in table.differing[:SPEC_ROWS]
+    ]
+    out = ["", "**Spec diff**", ""]
+    out += _table(["fact", *(md(m) for m in table.models), "what it costs"], rows)
+    more = len(table.differing) - SPEC_ROWS
+    return out + (["", f"{more} more in the HTML report."] if more > 0 else [])

@@ -97,13 +97,17 @@ def inspect(ref: ModelRef | str | Any, options: InspectOptions | None = None, **
     if parsed.kind in ("torch", "sklearn"):
         from whichmodel.sources import load
 
-        model = load(parsed, opts.load)
-        # An empty nn.Sequential is falsy: test for None, not truth.
-        inner = getattr(model, "module", None)
-        if inner is None:
-            inner = getattr(model, "estimator", None)
-        return _inspect_object(inner, opts, ref=parsed)
+        return inspect_loaded(load(parsed, opts.load), opts, ref=parsed)
     raise ModelReferenceError(f"Spec sheets of '{parsed.kind}:' models are not supported.")
+
+
+def inspect_loaded(model: Any, opts: InspectOptions, *, ref: ModelRef) -> SpecSheet:
+    """The sheet of a model a source already loaded (its ``module`` or ``estimator``)."""
+    # An empty nn.Sequential is falsy: test for None, not truth.
+    inner = getattr(model, "module", None)
+    if inner is None:
+        inner = getattr(model, "estimator", None)
+    return _inspect_object(inner, opts.check(), ref=ref)
 
 
 def _inspect_object(obj: Any, opts: InspectOptions, *, ref: ModelRef | None = None) -> SpecSheet:
@@ -130,5 +134,6 @@ __all__ = [
     "SpecSheet",
     "canonical_dtype",
     "inspect",
+    "inspect_loaded",
     "kv_cache_bytes",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from whichmodel.spec.base import SpecSheet
+from whichmodel.spec.base import Fact, SpecSheet
 
 # Facts whose ratio has a consequence worth a sentence: key -> what the number is.
 _RATIOS: dict[str, str] = {
@@ -44,8 +44,22 @@ class SpecDiff:
 
 def diff(a: SpecSheet, b: SpecSheet) -> SpecDiff:
     """Compare every fact of two sheets (facts unknown in both are skipped)."""
-    fa, fb = a.facts(), b.facts()
     names = (a.identity.name, b.identity.name)
+    b_context = b.memory.context if b.memory else None
+    found, same = diff_facts(a.facts(), b.facts(), names, b_context=b_context)
+    return SpecDiff(a, b, found, same)
+
+
+def diff_facts(
+    fa: dict[str, Fact[Any]],
+    fb: dict[str, Fact[Any]],
+    names: tuple[str, str],
+    *,
+    b_context: int | None = None,
+) -> tuple[tuple[Difference, ...], tuple[str, ...]]:
+    """(differences, consequential ones first; keys equal in both) of two ``section.field`` ->
+    :class:`Fact` maps. Facts unknown in both are skipped. ``b_context`` is the context the
+    second model's memory figures assume (it names a sliding window's effect)."""
     if names[0] == names[1]:
         names = ("A", "B")
     found: list[Difference] = []
@@ -58,9 +72,9 @@ def diff(a: SpecSheet, b: SpecSheet) -> SpecDiff:
         if va == vb:
             same.append(key)
             continue
-        found.append(Difference(key, va, vb, _consequence(key, va, vb, names, b)))
+        found.append(Difference(key, va, vb, _consequence(key, va, vb, names, fb, b_context)))
     ranked = sorted(found, key=lambda d: (d.key not in _RATIOS, not d.consequence))
-    return SpecDiff(a, b, tuple(ranked), tuple(same))
+    return tuple(ranked), tuple(same)
 
 
 def _ratio(r: float) -> str:
@@ -70,7 +84,14 @@ def _ratio(r: float) -> str:
     return f"{x:.{digits}f}× {word}" if x < 100 else f"{x:,.0f}× {word}"
 
 
-def _consequence(key: str, va: Any, vb: Any, names: tuple[str, str], b: SpecSheet) -> str:
+def _consequence(
+    key: str,
+    va: Any,
+    vb: Any,
+    names: tuple[str, str],
+    fb: dict[str, Fact[Any]],
+    b_context: int | None,
+) -> str:
     numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (va, vb))
     if key not in _RATIOS or not numbers or not va or not vb:
         return ""
@@ -79,11 +100,12 @@ def _consequence(key: str, va: Any, vb: Any, names: tuple[str, str], b: SpecShee
     what = _RATIOS[key]
     if key == "size.active":
         return f"{b_name}: {what} {_ratio(r)} than {a_name} → ~{r:.2f}× the FLOPs per token"
-    if key.startswith("memory.kv_cache") and b.design is not None:
-        d = b.design
-        why = f"{d.attention.value} with {d.kv_heads.value} K/V heads"
-        window, context = d.sliding_window.value, b.memory.context if b.memory else None
-        if key.endswith("at_context") and window and context and window < context:
+    attention = fb.get("design.attention")
+    if key.startswith("memory.kv_cache") and attention is not None:
+        kv_heads, window = (fb.get(k, Fact(None, "unknown")).value
+                            for k in ("design.kv_heads", "design.sliding_window"))
+        why = f"{attention.value} with {kv_heads} K/V heads"
+        if key.endswith("at_context") and window and b_context and window < b_context:
             why += f", {window}-token window"
         return f"{b_name}: {why} → {what} {_ratio(r)} than {a_name} at the same context"
     return f"{b_name}: {what} {_ratio(r)} than {a_name}"

@@ -24,7 +24,7 @@ def inspect_estimator(estimator: Any, *, name: str, ref: str) -> SpecSheet:
     return SpecSheet(
         identity=Identity(name, ref, Fact(_framework(estimator), "weights"),
                           Fact(_architecture(estimator), "weights"),
-                          Fact("tree ensemble" if est.trees.value else kind, "weights"),
+                          Fact("tree ensemble" if (est.trees.value or 0) > 1 else kind, "weights"),
                           Fact({type(s).__name__: 1 for s in _steps(estimator)}, "weights")),
         size=size,
         estimator=est,
@@ -50,6 +50,8 @@ def _trees(est: Any) -> Estimator:
         return _xgboost(est)
     if hasattr(est, "booster_"):
         return _lightgbm(est)
+    if hasattr(est, "_predictors"):
+        return _hist_gradient_boosting(est)
     found = [getattr(t, "tree_", None) for t in _flat(getattr(est, "estimators_", None))]
     trees: list[Any] = [t for t in found if t is not None]
     if hasattr(est, "tree_"):
@@ -114,3 +116,16 @@ def _lgb_depth(node: dict[str, Any]) -> int:
     if "leaf_index" in node or "left_child" not in node:
         return 0
     return 1 + max(_lgb_depth(node["left_child"]), _lgb_depth(node["right_child"]))
+
+
+def _hist_gradient_boosting(est: Any) -> Estimator:
+    """HistGradientBoosting*: one tree per iteration (per class for multiclass); each tree's
+    nodes are a structured array with ``depth`` and ``is_leaf`` columns."""
+    nodes = [tree.nodes for stage in est._predictors for tree in stage]
+    return Estimator(
+        Fact("gradient-boosted trees (histogram)", "weights"), _features(est), _outputs(est),
+        Fact(len(nodes), "weights"),
+        Fact(max((int(n["depth"].max()) for n in nodes), default=0), "weights"),
+        Fact(sum(len(n) for n in nodes), "weights"),
+        Fact(sum(int(n["is_leaf"].sum()) for n in nodes), "weights"),
+    )

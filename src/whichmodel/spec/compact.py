@@ -1,0 +1,173 @@
+"""The compact spec a comparison keeps per model (``models[].spec`` in results.json), and the
+differences between two of them.
+
+A compact spec is the handful of sheet facts a decision or a reviewer cites — family, parameters,
+FLOPs, attention variant and K/V heads, positional encoding, norm, MoE, dtype, context length,
+trees — each still tagged with its source. Every key in :data:`SPEC_KEYS` is present for every
+model: a fact the sheet does not have (no transformer design for a random forest, no FLOPs for an
+estimator) is stored as ``unknown`` with a note saying why, so readers see it is unknown instead
+of missing.
+
+    >>> spec = compact(inspect("hf:./tiny-llama"))            # doctest: +SKIP
+    >>> spec["facts"]["design.attention"]                       # doctest: +SKIP
+    {'value': 'GQA', 'source': 'config'}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from whichmodel.spec.base import Fact, SpecSheet
+from whichmodel.spec.diff import Difference, diff_facts
+
+if TYPE_CHECKING:
+    from whichmodel.refs import ModelRef
+    from whichmodel.sources.base import LoadOptions, Model
+
+#: Bump when the compact layout or the facts it keeps change (it is a cache key part).
+COMPACT_FORMAT = 1
+
+#: The facts a comparison keeps, in the order reports show them, with a short label each.
+SPEC_KEYS: dict[str, str] = {
+    "identity.family": "family",
+    "identity.architecture": "architecture",
+    "identity.framework": "framework",
+    "size.total": "parameters",
+    "size.active": "active parameters per token",
+    "size.experts": "experts (MoE)",
+    "size.experts_per_token": "experts per token",
+    "size.stored_dtype": "stored dtype",
+    "compute.forward_flops": "forward FLOPs",
+    "memory.weights_bytes": "weight memory",
+    "memory.kv_cache_bytes_per_token": "KV cache per token",
+    "design.layers": "layers",
+    "design.hidden_size": "hidden size",
+    "design.attention": "attention",
+    "design.heads": "attention heads",
+    "design.kv_heads": "K/V heads",
+    "design.head_dim": "head dim",
+    "design.position": "positional encoding",
+    "design.norm": "norm",
+    "design.norm_placement": "norm placement",
+    "design.activation": "activation",
+    "design.gating": "FFN gating",
+    "design.sliding_window": "sliding window",
+    "design.context_length": "context length",
+    "design.vocab_size": "vocabulary",
+    "design.tied_embeddings": "tied embeddings",
+    "tokenizer.algorithm": "tokenizer",
+    "storage.quantization": "quantization",
+    "estimator.kind": "estimator kind",
+    "estimator.trees": "trees",
+    "estimator.max_depth": "max tree depth",
+    "estimator.n_features": "input features",
+}
+
+#: Why a whole section is missing, by section, for the ``unknown`` note.
+_ABSENT = {
+    "compute": "FLOPs are not counted for this kind of model",
+    "memory": "no inference-memory figures for this kind of model",
+    "design": "no transformer design fields: the model is not a transformer LM or encoder",
+    "tokenizer": "no tokenizer files with the model",
+    "storage": "no weight files read",
+    "estimator": "not a scikit-learn / gradient-boosting estimator",
+}
+
+
+def compact(sheet: SpecSheet) -> dict[str, Any]:
+    """The compact spec of a sheet (the ``spec`` object of a results.json model).
+
+    Returns:
+        ``{"format", "flops_per": "token"|"example"|None, "context": int|None,
+        "input_shape": list|None, "memory_dtype": str|None, "facts": {key: fact}}`` where each
+        fact is ``{"value", "source"[, "note"]}`` as :meth:`SpecSheet.to_dict` writes it.
+    """
+    facts = sheet.facts()
+    out: dict[str, Any] = {}
+    for key in SPEC_KEYS:
+        fact = facts.get(key)
+        if fact is None:
+            section = key.split(".", 1)[0]
+            fact = Fact(None, "unknown", _ABSENT.get(section, "not on the spec sheet"))
+        elif fact.value is None and fact.source != "unknown":
+            fact = Fact(None, "unknown", fact.note)
+        out[key] = _fact_dict(fact)
+    c, m = sheet.compute, sheet.memory
+    return {
+        "format": COMPACT_FORMAT,
+        "flops_per": c.unit if c is not None and c.forward_flops.value is not None else None,
+        "context": c.context if c is not None else None,
+        "input_shape": list(c.input_shape) if c is not None and c.input_shape else None,
+        "memory_dtype": m.dtype if m is not None else None,
+        "facts": out,
+    }
+
+
+def _fact_dict(fact: Fact[Any]) -> dict[str, Any]:
+    value = dict(fact.value) if isinstance(fact.value, dict) else fact.value
+    out = {"value": value, "source": fact.source}
+    return {**out, "note": fact.note} if fact.note else out
+
+
+def facts_of(spec: dict[str, Any]) -> dict[str, Fact[Any]]:
+    """The facts of a compact spec (as stored in results.json) as :class:`Fact` values."""
+    return {
+        key: Fact(f.get("value"), f.get("source", "unknown"), f.get("note", ""))
+        for key, f in (spec.get("facts") or {}).items()
+    }
+
+
+def compact_diff(
+    a: dict[str, Any], b: dict[str, Any], names: tuple[str, str]
+) -> tuple[tuple[Difference, ...], tuple[str, ...]]:
+    """(differences, consequential first; keys equal in both) of two compact specs.
+
+    FLOPs are compared only when both count them per the same unit at the same context or input
+    shape; otherwise the difference is listed with no consequence (the numbers measure different
+    things).
+    """
+    found, same = diff_facts(facts_of(a), facts_of(b), names, b_context=b.get("context"))
+    if not comparable_flops(a, b):
+        found = tuple(
+            Difference(d.key, d.a, d.b, "") if d.key == "compute.forward_flops" else d
+            for d in found
+        )
+    return found, same
+
+
+def comparable_flops(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Both specs count forward FLOPs per the same unit, context and input shape."""
+    return a.get("flops_per") is not None and all(
+        a.get(k) == b.get(k) for k in ("flops_per", "context", "input_shape")
+    )
+
+
+def model_spec(
+    ref: ModelRef,
+    loaded: Callable[[], Model],
+    *,
+    input_shape: tuple[int, ...] | None,
+    options: LoadOptions,
+) -> dict[str, Any]:
+    """The compact spec of a model a comparison runs.
+
+    Hugging Face folders and ONNX files are read from their config / graph (no weights in
+    memory); PyTorch modules and estimators are read from the model the comparison already
+    loaded (``loaded`` returns it, loading it only if it is not loaded yet).
+
+    Args:
+        ref: the model reference.
+        loaded: returns the loaded model (cached by the caller).
+        input_shape: one example's shape, for per-example FLOPs of PyTorch modules.
+        options: what the user allowed when loading.
+
+    Raises:
+        WhichModelError: the sheet cannot be made (unreadable config, unsupported kind).
+    """
+    from whichmodel.spec import InspectOptions, inspect, inspect_loaded
+
+    opts = InspectOptions(input_shape=input_shape, load=options)
+    if ref.kind in ("hf", "onnx"):
+        return compact(inspect(ref, opts))
+    return compact(inspect_loaded(loaded(), opts, ref=ref))
