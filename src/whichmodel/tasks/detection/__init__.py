@@ -185,15 +185,15 @@ class DetectionTask(Task):
         ``score_threshold``, averaged over the IoU thresholds .50:.05:.95 as mAP is (pycocotools'
         matches; crowd regions count neither way)."""
         n = len(y_true)
-        errors = np.zeros(n)
+        errors = np.zeros(n)  # summed over the T thresholds, then divided once (exact)
+        thresholds = 1
         for m in self.matches(y_true, preds):
             kept = m.score >= self.score_threshold
+            thresholds = len(m.tp)
             for tp, fp in zip(m.tp, m.fp, strict=True):  # one IoU threshold each
-                found = np.bincount(m.image[kept & tp], minlength=n)
-                errors += (m.n_truth - found + np.bincount(m.image[kept & fp], minlength=n)) / len(
-                    m.tp
-                )
-        return errors
+                missed = m.n_truth - np.bincount(m.image[kept & tp], minlength=n)
+                errors += missed + np.bincount(m.image[kept & fp], minlength=n)
+        return errors / thresholds
 
     def tables(self, y_true: np.ndarray, preds: Predictions) -> dict[str, list[dict[str, object]]]:
         """Per-class AP (IoU .50:.95 and .50) and object counts, classes with objects only."""
