@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,14 +13,21 @@ import pytest
 import torch
 
 import whichmodel
-from helpers.tiny_detector import CLASSES, build, save_tiny_detr, synthetic_images, write_dataset
+from helpers.tiny_detector import (
+    CLASSES,
+    EXAMPLE,
+    build,
+    save_tiny_detr,
+    synthetic_images,
+    write_dataset,
+)
 from whichmodel.errors import DataError, TaskError
 from whichmodel.tasks import get_task
 from whichmodel.tasks.detection.coco import ImageBoxes, coco_map
 from whichmodel.tasks.detection.data import parse_objects
 
 USES_TORCH = True
-HELPER = str(Path(__file__).parents[1] / "helpers" / "tiny_detector.py")
+HELPER = str(EXAMPLE)
 EXACT = f"torch:{HELPER}:build?classes=red,green&name=exact"
 SHRUNK = f"torch:{HELPER}:build?classes=red,green&shrink=1&name=shrunk"
 OPTIONS = {"measure_cost": False, "n_resamples": 200, "batch_size": 8}
