@@ -4,7 +4,7 @@ whole vs streamed.
 Parquet files are written in row groups of 64k rows, as writers of large files do (pyarrow's
 default is one row group per 1Mi rows; a streamed read decodes one row group at a time). CSV
 streams in 1 MiB blocks (pyarrow's ``open_csv``), JSONL in chunks of 1024 lines (pandas).
-Each run is a fresh subprocess (so peak RSS is its own): a logistic regression over 16 float
+Each run is a fresh subprocess (so peak RSS is its own): a logistic regression over 64 float
 columns, no cost probe, 100 bootstrap resamples. Figures, not pass/fail; they vary with the
 machine and its load. Run: .venv/bin/python benchmarks/streaming_memory.py [base_rows]
 """
@@ -32,7 +32,7 @@ status = open("/proc/self/status").read()
 peak_mib = int(re.search(r"VmHWM:\\s+(\\d+)", status).group(1)) / 1024
 print(f"{peak_mib:.0f} {time.perf_counter() - start:.1f}")
 """
-COLUMNS = 16
+COLUMNS = 64
 SCALES = (1, 4, 16)
 
 
@@ -89,4 +89,4 @@ def main(base_rows: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 25_000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 12_500)
