@@ -28,9 +28,10 @@ CLASSES = ("red", "green")
 class GridDetector(nn.Module):
     """Follows the detection contract: list of (3, H, W) images -> list of boxes/scores/labels."""
 
-    def __init__(self, shrink: float = 0.0) -> None:
+    def __init__(self, shrink: float = 0.0, max_width: int = 0) -> None:
         super().__init__()
         self.shrink = float(shrink)
+        self.max_width = int(max_width)  # > 0: raise on wider images (a model that fails)
         self.colour = nn.Conv2d(3, 2, kernel_size=1, bias=False)
         with torch.no_grad():
             self.colour.weight.copy_(torch.tensor([[1.0, 0, 0], [0, 1.0, 0]]).view(2, 3, 1, 1))
@@ -38,6 +39,8 @@ class GridDetector(nn.Module):
     def forward(self, images: list[torch.Tensor]) -> list[dict[str, torch.Tensor]]:
         out = []
         for image in images:
+            if 0 < self.max_width < image.shape[-1]:
+                raise ValueError(f"image wider than {self.max_width} pixels")
             logits = self.colour(nn.functional.avg_pool2d(image[None], CELL))[0]  # (2, h, w)
             score, label = logits.max(dim=0)
             ys, xs = torch.nonzero(score > 0.1, as_tuple=True)
@@ -49,8 +52,8 @@ class GridDetector(nn.Module):
         return out
 
 
-def build(shrink: float = 0.0) -> GridDetector:
-    return GridDetector(shrink).eval()
+def build(shrink: float = 0.0, max_width: int = 0) -> GridDetector:
+    return GridDetector(shrink, max_width).eval()
 
 
 def synthetic_images(n: int, seed: int = 0, height: int = 32, width: int = 48):

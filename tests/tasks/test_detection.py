@@ -21,6 +21,7 @@ from helpers.tiny_detector import (
     synthetic_images,
     write_dataset,
 )
+from whichmodel.analysis.stats import bootstrap_weights
 from whichmodel.errors import DataError, TaskError
 from whichmodel.tasks import get_task
 from whichmodel.tasks.detection.coco import ImageBoxes, coco_map
@@ -86,6 +87,56 @@ def test_two_detectors_from_a_table_and_from_coco_annotations(data, tmp_path):
     from_coco = whichmodel.compare([ids], coco, task="detection", store=str(tmp_path / "c.db"))
     for name in ("map", "map_50", "map_75", "mar_100"):
         assert from_coco.metric("exact", name) == result.metric("exact", name)
+
+
+def test_batch_size_changes_nothing_and_replicates_are_scores_of_resamples(data, tmp_path):
+    table, _ = data
+    results = [
+        whichmodel.compare(
+            [SHRUNK],
+            table,
+            task="detection",
+            label_col="objects",
+            batch_size=b,
+            store=str(tmp_path / "s.db"),
+            measure_cost=False,
+            n_resamples=50,
+        )
+        for b in (5, 24)
+    ]
+    small, whole = ({m.name: m.value for m in r.statistics.metrics} for r in results)
+    assert small == whole and len(small) == 4
+    task = get_task("detection")
+    dataset = task.read_data(str(table), input_cols=None, label_col="objects")
+    y, preds = task.read_labels(dataset.labels), results[0].models[0].predictions
+    weights = bootstrap_weights(24, 4, seed=5)
+    for metric in task.metrics(y, preds):
+        expected = [metric.score(y, preds, w) for w in weights]  # COCOeval on resampled images
+        np.testing.assert_allclose(metric.replicate(y, preds, weights), expected, atol=1e-12)
+        assert metric.higher_is_better
+
+
+def test_an_image_the_detector_fails_on_is_recorded_and_the_run_goes_on(data, tmp_path):
+    from PIL import Image
+
+    table, _ = data
+    rows = [json.loads(line) for line in table.read_text().splitlines()][:6]
+    Image.fromarray(np.zeros((32, 56, 3), np.uint8)).save(table.parent / "images" / "wide.png")
+    rows[3] = {"image": "images/wide.png", "objects": {"bbox": [], "category": []}}
+    path = table.parent / "with_wide.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    fails = f"torch:{HELPER}:build?classes=red,green&max_width=48&name=narrow"
+    result = whichmodel.compare(
+        [fails],
+        path,
+        task="detection",
+        label_col="objects",
+        store=str(tmp_path / "s.db"),
+        **{**OPTIONS, "batch_size": 4},
+    )
+    preds = result.models[0].predictions
+    assert preds.failed_rows == ((3, "ValueError: image wider than 48 pixels"),)
+    assert preds.rows.tolist() == [0, 1, 2, 4, 5] and result.statistics.n_examples == 5
 
 
 def test_images_as_arrays_in_parquet(tmp_path):
