@@ -129,7 +129,11 @@ class DetectionTask(Task):
         """One image's detections -> (1 + 6 K,) row: count, then (x1, y1, x2, y2, score, class
         code) of the K = 100 highest-scoring, zero-padded."""
         order = np.argsort(-found.scores, kind="stable")[:MAX_DETS]
-        codes = np.array([self._code(str(found.labels[j]), model) for j in order])
+        size = found.boxes[order, 2:] - found.boxes[order, :2]
+        if (size < 0).any():  # a ValueError: recorded as this image's failure, the run goes on
+            raise ValueError("the detector returned a box with a negative width or height")
+        index = {c: i for i, c in enumerate(self.classes or ())}
+        codes = np.array([self._code(str(found.labels[j]), index, model) for j in order])
         block = np.column_stack(
             [found.boxes[order].reshape(-1, 4), found.scores[order], codes.reshape(-1)]
         )
@@ -138,17 +142,17 @@ class DetectionTask(Task):
         row[1 : 1 + block.size] = block.ravel()
         return row
 
-    def _code(self, label: str, model: str) -> int:
+    def _code(self, label: str, index: dict[str, int], model: str) -> int:
         classes = self.classes or ()
-        name = label if label in classes else self.category_ids.get(label, label)
-        if name not in classes:
+        name = label if label in index else self.category_ids.get(label, label)
+        if name not in index:
             shown = ", ".join(classes[:10]) + (", ..." if len(classes) > 10 else "")
             raise TaskError(
                 f"{model} predicts label {label!r}, which is not a class of the data ({shown}). "
                 "Name the model's classes with ?classes=a,b,... on its reference, or declare "
                 "the data's with --task 'detection?classes=a,b,...'."
             )
-        return classes.index(name)
+        return index[name]
 
     def interpret(
         self, raw: RawOutput, classes: tuple[str, ...] | None
@@ -218,7 +222,8 @@ class DetectionTask(Task):
     ) -> tuple[list[ImageBoxes], list[ImageBoxes], int]:
         """(ground truth per image, detections per image, number of classes)."""
         classes = self.classes or ()
-        truth = [_truth(Objects.from_json(v), classes) for v in y]
+        index = {c: i for i, c in enumerate(classes)}
+        truth = [_truth(Objects.from_json(v), index) for v in y]
         return truth, decode(p), len(classes)
 
     def matches(self, y: np.ndarray, p: Predictions) -> list[ClassMatches]:
@@ -246,8 +251,8 @@ def decode(p: Predictions) -> list[ImageBoxes]:
     return out
 
 
-def _truth(objects: Objects, classes: tuple[str, ...]) -> ImageBoxes:
-    codes = np.asarray([classes.index(label) for label in objects.labels], dtype=np.int64)
+def _truth(objects: Objects, index: dict[str, int]) -> ImageBoxes:
+    codes = np.asarray([index[label] for label in objects.labels], dtype=np.int64)
     return ImageBoxes(objects.boxes, codes, crowd=objects.crowd)
 
 

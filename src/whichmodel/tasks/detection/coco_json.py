@@ -49,21 +49,7 @@ def coco_dataset(path: Path, data: dict[str, Any], images_dir: str) -> Detection
     images = data["images"]
     if not images:
         raise DataError(f"{path.name} lists no images.")
-    position = {img["id"]: i for i, img in enumerate(images)}
-    per_image: list[list[dict[str, Any]]] = [[] for _ in images]
-    for j, ann in enumerate(data["annotations"]):
-        if ann.get("image_id") not in position:
-            raise DataError(
-                f"{path.name}: annotation {j} refers to image id {ann.get('image_id')!r}, "
-                "which 'images' does not list."
-            )
-        category = str(ann.get("category_id"))
-        if category not in categories:
-            raise DataError(
-                f"{path.name}: annotation {j} has unknown label (category_id {category}); "
-                f"'categories' lists ids {', '.join(list(categories)[:10])}."
-            )
-        per_image[position[ann["image_id"]]].append({**ann, "category": categories[category]})
+    per_image = _per_image(path, images, data["annotations"], categories)
     files, labels = [], []
     for i, img in enumerate(images):
         file = folder / str(img.get("file_name", ""))
@@ -87,6 +73,31 @@ def coco_dataset(path: Path, data: dict[str, Any], images_dir: str) -> Detection
         str(path), inputs, np.asarray(labels, dtype=object), ("file_name",), "annotations"
     )
     return DetectionData(dataset, names, categories, tuple(files))
+
+
+def _per_image(
+    path: Path,
+    images: list[dict[str, Any]],
+    annotations: list[dict[str, Any]],
+    categories: dict[str, str],
+) -> list[list[dict[str, Any]]]:
+    """Each image's annotations, with the category's name under ``category``."""
+    position = {img["id"]: i for i, img in enumerate(images)}
+    per_image: list[list[dict[str, Any]]] = [[] for _ in images]
+    for j, ann in enumerate(annotations):
+        if ann.get("image_id") not in position:
+            raise DataError(
+                f"{path.name}: annotation {j} refers to image id {ann.get('image_id')!r}, "
+                "which 'images' does not list."
+            )
+        category = str(ann.get("category_id"))
+        if category not in categories:
+            raise DataError(
+                f"{path.name}: annotation {j} has unknown label (category_id {category}); "
+                f"'categories' lists ids {', '.join(list(categories)[:10])}."
+            )
+        per_image[position[ann["image_id"]]].append({**ann, "category": categories[category]})
+    return per_image
 
 
 def _objects(anns: list[dict[str, Any]], where: str) -> Objects:
