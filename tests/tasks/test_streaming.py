@@ -127,3 +127,29 @@ def test_streamed_text_files_bad_data(digits_text_files, tmp_path, monkeypatch):
     bad.write_bytes("a,label\ncaf\xe9,1\n".encode("latin-1"))
     with pytest.raises(DataError, match=r"latin1\.csv is not UTF-8 text"):
         read_dataset(bad)
+
+
+def test_compare_on_a_streamed_file_never_decodes_every_row_at_once(
+    digits_text_files, tmp_path, monkeypatch
+):
+    # The paired analysis reads inputs too (error clusters fit on a sample, then applied in
+    # chunks; disagreements render single rows): nothing may call .data on streamed inputs.
+    from whichmodel.analysis import clusters
+
+    paths, _ = digits_text_files
+    monkeypatch.setattr(streaming, "STREAM_BYTES", 0)
+    monkeypatch.setattr(clusters, "_FIT_ROWS", 500)  # 1797 rows: the sampled path
+    decoded = []
+    monkeypatch.setattr(StreamedInputs, "data", property(lambda self: decoded.append(1)))
+    result = whichmodel.compare(
+        [f"sklearn:{tmp_path / 'lr.skops'}"],
+        paths[0],
+        store=str(tmp_path / "s.db"),
+        measure_cost=False,
+        n_resamples=50,
+    )
+    assert decoded == []
+    found = result.findings.error_clusters[0]
+    assert found.clusters and sum(c.n for c in found.clusters) <= 1797
+    shown = found.clusters[0].examples[0]  # rendered from one streamed row
+    assert shown.kind == "tabular" and shown.text.startswith("pixel_0_0=")

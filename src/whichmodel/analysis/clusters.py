@@ -19,6 +19,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +32,10 @@ TREE_DEPTH = 3
 MAX_CLUSTERS_SHOWN = 5
 _PCA_DIMS = 32
 _EXAMPLES = 3
+# A tree or KMeans is fitted on at most this many examples (beyond, a seeded sample) and then
+# applied to all, this many decoded at a time: streamed data files stay streamed (memory flat).
+_FIT_ROWS = 20_000
+_APPLY_ROWS = 4096
 
 
 @dataclass(frozen=True)
@@ -152,21 +157,39 @@ def _tree_groups(
     """Leaves of a shallow regression tree on the error, and their paths in words."""
     from sklearn.tree import DecisionTreeRegressor
 
-    x, names = _numeric_columns(inputs, rows)
+    fit = _fit_positions(len(rows), seed)
+    x, names = _numeric_columns(inputs, rows[fit])
     method = f"decision tree (depth {TREE_DEPTH}) on the error, numeric features"
     if x.shape[1] == 0:
         return method + ": none, so no clusters", [], []
     tree = DecisionTreeRegressor(
-        max_depth=TREE_DEPTH, min_samples_leaf=max(5, len(rows) // 50), random_state=seed
-    ).fit(x, error)
-    leaves = tree.apply(x)
+        max_depth=TREE_DEPTH, min_samples_leaf=max(5, len(fit) // 50), random_state=seed
+    ).fit(x, error[fit])
+    leaves = (
+        tree.apply(x)
+        if len(fit) == len(rows)
+        else np.concatenate(
+            [tree.apply(_numeric_columns(inputs, chunk)[0]) for chunk in _chunks(rows)]
+        )
+    )
     paths = _paths(tree.tree_, names)
     ids = np.unique(leaves)
     return method, [np.flatnonzero(leaves == leaf) for leaf in ids], [paths[i] for i in ids]
 
 
+def _fit_positions(n: int, seed: int) -> np.ndarray:
+    """Positions of the examples a grouping is fitted on: all, or a seeded sample of them."""
+    if n <= _FIT_ROWS:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, _FIT_ROWS, replace=False))
+
+
+def _chunks(rows: np.ndarray) -> list[np.ndarray]:
+    return [rows[i : i + _APPLY_ROWS] for i in range(0, len(rows), _APPLY_ROWS)]
+
+
 def _numeric_columns(inputs: Inputs, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    data = inputs.data[rows]
+    data = inputs.take(rows).data  # take: a streamed file decodes only these rows
     if data.dtype.kind == "f":
         return data, list(inputs.columns)
     keep, cols = [], []
@@ -215,25 +238,36 @@ def _input_clusters(
     from sklearn.exceptions import ConvergenceWarning
 
     k = min(N_CLUSTERS, len(rows))
+    fit = _fit_positions(len(rows), seed)
     if inputs.kind == "text":
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         vectorizer = TfidfVectorizer(max_features=5000)
-        x = vectorizer.fit_transform([str(t) for t in inputs.data[rows]])
+        x = vectorizer.fit_transform([str(t) for t in inputs.take(rows[fit]).data])
         terms = vectorizer.get_feature_names_out()
+        embed: Any = lambda r: vectorizer.transform([str(t) for t in inputs.take(r).data])  # noqa: E731
         method = f"KMeans ({k} clusters) on TF-IDF vectors of the text"
     else:
         from sklearn.decomposition import PCA
 
-        x = inputs.data[rows].reshape(len(rows), -1).astype(np.float64)
-        if x.shape[1] > _PCA_DIMS and len(rows) > _PCA_DIMS:
-            x = PCA(n_components=_PCA_DIMS, random_state=seed).fit_transform(x)
+        def flat(r: np.ndarray) -> np.ndarray:
+            return np.asarray(inputs.take(r).data.reshape(len(r), -1), dtype=np.float64)
+
+        x, embed = flat(rows[fit]), flat
+        if x.shape[1] > _PCA_DIMS and len(fit) > _PCA_DIMS:
+            pca = PCA(n_components=_PCA_DIMS, random_state=seed).fit(x)
+            x, embed = pca.transform(x), lambda r: pca.transform(flat(r))
         method = f"KMeans ({k} clusters) on the flattened inputs (PCA to ≤{_PCA_DIMS} dims)"
     with warnings.catch_warnings():
         # Fewer distinct inputs than clusters (duplicated rows) is fine: some clusters stay empty.
         warnings.simplefilter("ignore", ConvergenceWarning)
         km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(x)
-    members = [np.flatnonzero(km.labels_ == c) for c in range(k)]
+    labels = (
+        km.labels_
+        if len(fit) == len(rows)
+        else np.concatenate([km.predict(embed(chunk)) for chunk in _chunks(rows)])
+    )
+    members = [np.flatnonzero(labels == c) for c in range(k)]
     texts = [f"input cluster {c + 1} of {k}" for c in range(k)]
     if inputs.kind == "text":
         top = np.argsort(-km.cluster_centers_, axis=1)[:, :5]
