@@ -31,6 +31,7 @@ def digits_parquet(tmp_path):
 def test_streamed_rows_equal_the_whole_file(digits_parquet, monkeypatch):
     path, frame = digits_parquet
     monkeypatch.setattr(streaming, "STREAM_BYTES", 0)
+    monkeypatch.setattr(streaming, "_JUMP_ROWS", 100)  # 64 -> 1000 skips to row group 3
     data = read_dataset(path)
     assert isinstance(data.inputs, StreamedInputs) and len(data) == len(frame)
     whole = frame.drop(columns="label").to_numpy(dtype=np.float64)
@@ -74,7 +75,9 @@ def digits_text_files(digits_parquet, tmp_path):
     _, frame = digits_parquet
     frame = frame.astype({"label": int})
     frame.to_csv(tmp_path / "digits.csv", index=False)
-    frame.to_json(tmp_path / "digits.jsonl", orient="records", lines=True)
+    lines = frame.to_json(orient="records", lines=True).splitlines()
+    lines.insert(700, "")  # a blank line is not a row (pandas skips it), streamed or whole
+    (tmp_path / "digits.jsonl").write_text("\n".join(lines) + "\n")
     return [tmp_path / "digits.csv", tmp_path / "digits.jsonl"], frame
 
 
@@ -82,6 +85,7 @@ def test_streamed_csv_and_jsonl_rows_equal_the_whole_file(digits_text_files, mon
     paths, frame = digits_text_files
     whole = frame.drop(columns="label").to_numpy(dtype=np.float64)
     monkeypatch.setattr(streaming, "_CSV_BLOCK_BYTES", 1 << 14)  # ~40 blocks of 16 KiB
+    monkeypatch.setattr(streaming, "_JUMP_ROWS", 100)  # 64 -> 1000 reopens JSONL at row 1000
     for path in paths:
         read_whole = read_dataset(path)
         monkeypatch.setattr(streaming, "STREAM_BYTES", 0)

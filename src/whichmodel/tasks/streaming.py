@@ -23,10 +23,14 @@ from whichmodel.sources.base import Inputs
 
 STREAM_BYTES = 256 * 2**20  # data files above this are streamed
 _READ_ROWS = 1024  # rows per record batch read from the file
+_SPAN_ROWS = 8192  # rows ``take`` decodes at once at most (beyond the rows it keeps)
 _CSV_BLOCK_BYTES = 1 << 20  # bytes of CSV text pyarrow parses per block
 
-# columns -> the file's rows of those columns, batch after batch, from the start
-Opener = Callable[[list[str]], Iterator[pd.DataFrame]]
+# (columns, first row wanted) -> (the row the batches start at, <= first; the file's rows of
+# those columns, batch after batch). Parquet skips whole row groups and JSONL skips lines
+# unparsed, so a jump forward or back does not decode the rows before it; CSV starts at 0.
+Opener = Callable[[list[str], int], tuple[int, Iterator[pd.DataFrame]]]
+_JUMP_ROWS = 65_536  # a jump this far past the window reopens the file there, when it can skip
 
 
 class StreamedInputs(Inputs):
@@ -51,7 +55,7 @@ class StreamedInputs(Inputs):
     ) -> None:
         object.__setattr__(self, "columns", columns)  # Inputs' fields are frozen
         self._path, self._n = path, n_rows
-        self._open = opener or (lambda cols: _parquet_batches(path, cols))
+        self._open = opener or (lambda cols, first: _parquet_batches(path, cols, first))
         self._window, self._batches, self._all = None, None, None
         object.__setattr__(self, "kind", self._rows(0, min(n_rows, 1)).kind)
 
@@ -72,20 +76,35 @@ class StreamedInputs(Inputs):
         return np.asarray(self._all)
 
     def take(self, index: np.ndarray | slice) -> Inputs:
+        """The rows at ``index``, read in spans of at most :data:`_SPAN_ROWS` rows: a sample
+        spread over the whole file holds the rows it asks for, not every row between them."""
         positions = np.arange(self._n)[index]
         if len(positions) == 0:
             return self._rows(0, 0)
-        first, last = int(positions.min()), int(positions.max()) + 1
-        chunk = self._rows(first, last)
-        return chunk.take(positions - first)
+        order = np.argsort(positions, kind="stable")
+        ascending = positions[order]
+        pieces, start = [], 0
+        while start < len(ascending):
+            first = int(ascending[start])
+            end = int(np.searchsorted(ascending, first + _SPAN_ROWS, side="left"))
+            span = self._rows(first, int(ascending[end - 1]) + 1)
+            pieces.append(span.take(ascending[start:end] - first))
+            start = end
+        if len(pieces) == 1 and np.array_equal(order, np.arange(len(order))):
+            return pieces[0]
+        data = np.concatenate([p.data for p in pieces])[np.argsort(order, kind="stable")]
+        return Inputs(pieces[0].kind, data, self.columns)
 
     def _rows(self, first: int, last: int) -> Inputs:
         """Rows [first, last) as in-memory Inputs, moving the window forward over the file
-        (back to the start when asked for rows before it). Rows before ``first`` are dropped
+        (reopening it at or before ``first`` when asked for rows behind the window, or far
+        ahead of it where the format can skip). Rows before ``first`` are dropped
         as soon as they are read, so the window holds at most last - first + 1024 rows."""
-        if self._window is None or first < self._window[0]:
-            self._batches = self._open(list(self.columns))
-            self._window = (0, pd.DataFrame())
+        window_end = -1 if self._window is None else self._window[0] + len(self._window[1])
+        if self._window is None or first < self._window[0] or first > window_end + _JUMP_ROWS:
+            begin, reopened = self._open(list(self.columns), first)
+            if self._window is None or first < self._window[0] or begin > window_end:
+                self._batches, self._window = reopened, (begin, pd.DataFrame())
         start, frame = self._window
         batches = self._batches
         assert batches is not None
@@ -110,14 +129,24 @@ class StreamedInputs(Inputs):
         return _inputs(wanted, list(self.columns)) if len(wanted) else _empty(self)
 
 
-def _parquet_batches(path: Path, columns: list[str]) -> Iterator[pd.DataFrame]:
+def _parquet_batches(
+    path: Path, columns: list[str], first: int
+) -> tuple[int, Iterator[pd.DataFrame]]:
     import pyarrow.parquet as pq
 
     # pyarrow's defaults (pre_buffer, threads) read ahead across row groups: measured
     # 308 MiB held for a 243 MiB file, against 105 MiB with these (one row group).
     reader = pq.ParquetFile(path, pre_buffer=False)
-    for batch in reader.iter_batches(batch_size=_READ_ROWS, columns=columns, use_threads=False):
-        yield batch.to_pandas()
+    sizes = [reader.metadata.row_group(g).num_rows for g in range(reader.num_row_groups)]
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    group = max(0, int(np.searchsorted(starts, first, side="right")) - 1)  # holds row first
+    batches = reader.iter_batches(
+        batch_size=_READ_ROWS,
+        row_groups=range(group, reader.num_row_groups),
+        columns=columns,
+        use_threads=False,
+    )
+    return int(starts[group]), (b.to_pandas() for b in batches)
 
 
 def _empty(like: Inputs) -> Inputs:
@@ -171,9 +200,9 @@ def read_streamed(
     columns = _csv_header(path) if csv else _jsonl_header(path)
     chosen = _chosen_columns(path, columns, input_cols, label_col)
     opener: Opener = (
-        (lambda cols: _csv_batches(path, cols))
+        (lambda cols, first: (0, _csv_batches(path, cols)))
         if csv
-        else (lambda cols: _jsonl_batches(path, cols))
+        else (lambda cols, first: (first, _jsonl_batches(path, cols, first)))
     )
     if csv and label_col is not None:  # pandas, for the dtype a whole read gives
         try:
@@ -184,7 +213,7 @@ def read_streamed(
             ) from exc
     else:  # the label column (without one, the first column: the row count) in one pass
         kept = label_col if label_col is not None else chosen[0]
-        parts = [b[kept] for b in opener([kept])]
+        parts = [b[kept] for b in opener([kept], 0)[1]]
         column = pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype=object)
     if len(column) == 0:
         raise DataError(f"{path} has no rows.")
@@ -247,10 +276,19 @@ def _csv_batches(path: Path, columns: list[str]) -> Iterator[pd.DataFrame]:
         yield batch.to_pandas()
 
 
-def _jsonl_chunks(path: Path) -> Iterator[pd.DataFrame]:
+def _jsonl_chunks(path: Path, first: int = 0) -> Iterator[pd.DataFrame]:
+    """Chunks of lines parsed by pandas, from row ``first`` (the lines before it are skipped
+    unparsed; blank lines are not rows, as pandas reads them)."""
     try:
-        with pd.read_json(path, lines=True, chunksize=_READ_ROWS, encoding="utf-8") as reader:
-            yield from reader
+        with path.open("rb") as f:
+            skipped = 0
+            while skipped < first:
+                line = f.readline()
+                if not line:
+                    return
+                skipped += bool(line.strip())
+            with pd.read_json(f, lines=True, chunksize=_READ_ROWS, encoding="utf-8") as reader:
+                yield from reader
     except UnicodeDecodeError as exc:
         raise DataError(
             f"{path} is not UTF-8 text (byte {exc.start}); re-save it as UTF-8."
@@ -266,8 +304,8 @@ def _jsonl_header(path: Path) -> list[str]:
     return [str(c) for c in first.columns]
 
 
-def _jsonl_batches(path: Path, columns: list[str]) -> Iterator[pd.DataFrame]:
-    for chunk in _jsonl_chunks(path):
+def _jsonl_batches(path: Path, columns: list[str], first: int = 0) -> Iterator[pd.DataFrame]:
+    for chunk in _jsonl_chunks(path, first):
         missing = [c for c in columns if c not in chunk.columns]
         if missing:
             raise DataError(f"{path.name}: rows from {chunk.index[0]} have no {missing[0]!r}.")
