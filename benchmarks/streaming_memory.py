@@ -1,10 +1,12 @@
-"""Peak memory of compare on Parquet files of growing size, read whole vs streamed.
+"""Peak memory of compare on Parquet, CSV and JSONL files of 1x, 4x and 16x a base size, read
+whole vs streamed.
 
-The files are written in row groups of 64k rows, as writers of large files do (pyarrow's
-default is one row group per 1Mi rows; a streamed read decodes one row group at a time).
+Parquet files are written in row groups of 64k rows, as writers of large files do (pyarrow's
+default is one row group per 1Mi rows; a streamed read decodes one row group at a time). CSV
+streams in 1 MiB blocks (pyarrow's ``open_csv``), JSONL in chunks of 1024 lines (pandas).
 Each run is a fresh subprocess (so peak RSS is its own): a logistic regression over 64 float
 columns, no cost probe, 100 bootstrap resamples. Figures, not pass/fail; they vary with the
-machine. Run: .venv/bin/python benchmarks/streaming_memory.py
+machine and its load. Run: .venv/bin/python benchmarks/streaming_memory.py [base_rows]
 """
 
 from __future__ import annotations
@@ -30,51 +32,61 @@ status = open("/proc/self/status").read()
 peak_mib = int(re.search(r"VmHWM:\\s+(\\d+)", status).group(1)) / 1024
 print(f"{peak_mib:.0f} {time.perf_counter() - start:.1f}")
 """
+COLUMNS = 64
+SCALES = (1, 4, 16)
 
 
-def main() -> None:
+def write(frame: pd.DataFrame, path: Path) -> None:
+    if path.suffix == ".parquet":
+        # 64k-row row groups: a streamed read holds at most one decoded.
+        frame.to_parquet(path, row_group_size=65_536)
+    elif path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_json(path, orient="records", lines=True)
+
+
+def measure(model: Path, path: Path, threshold: int, store: Path) -> list[str]:
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, f"sklearn:{model}", str(path), str(threshold), str(store)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return proc.stdout.split()
+
+
+def main(base_rows: int) -> None:
     import skops.io as sio
     from sklearn.linear_model import LogisticRegression
 
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        x = rng.normal(size=(2000, 64))
+        x = rng.normal(size=(2000, COLUMNS))
         y = (x[:, 0] + x[:, 1] > 0).astype(int)
         sio.dump(LogisticRegression().fit(x, y), root / "lr.skops")
-        print("rows      file MiB   whole: peak MiB, s   streamed: peak MiB, s")
-        for n in (100_000, 400_000):
-            x = rng.normal(size=(n, 64))
-            frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(64)])
-            frame["label"] = (x[:, 0] + x[:, 1] > 0).astype(int)
-            path = root / f"d{n}.parquet"
-            # 64k-row row groups (~32 MiB here): a streamed read holds at most one decoded.
-            frame.to_parquet(path, row_group_size=65_536)
-            del frame, x
-            figures = []
-            for threshold in (2**62, 0):  # whole, streamed
-                proc = subprocess.run(
-                    [
-                        sys.executable,
-                        "-c",
-                        CHILD,
-                        f"sklearn:{root / 'lr.skops'}",
-                        str(path),
-                        str(threshold),
-                        str(root / f"s{n}-{threshold}.db"),
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=True,
+        print("format    scale      rows   file MiB   whole: peak MiB, s   streamed: peak MiB, s")
+        for suffix in (".parquet", ".csv", ".jsonl"):
+            for scale in SCALES:
+                n = base_rows * scale
+                x = rng.normal(size=(n, COLUMNS))
+                frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(COLUMNS)])
+                frame["label"] = (x[:, 0] + x[:, 1] > 0).astype(int)
+                path = root / f"d{n}{suffix}"
+                write(frame, path)
+                del frame, x
+                (whole_mib, whole_s), (stream_mib, stream_s) = (
+                    measure(root / "lr.skops", path, threshold, root / f"s{n}-{threshold}.db")
+                    for threshold in (2**62, 0)  # whole, streamed
                 )
-                figures.append(proc.stdout.split())
-            size = path.stat().st_size / 2**20
-            (whole_mib, whole_s), (stream_mib, stream_s) = figures
-            print(
-                f"{n:>7,}   {size:8.0f}   {whole_mib:>9} {whole_s:>6}   "
-                f"{stream_mib:>12} {stream_s:>6}"
-            )
+                size = path.stat().st_size / 2**20
+                print(
+                    f"{suffix[1:]:<8} {scale:>4}x {n:>9,}   {size:8.0f}   {whole_mib:>9} "
+                    f"{whole_s:>6}   {stream_mib:>12} {stream_s:>6}"
+                )
+                path.unlink()
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 12_500)

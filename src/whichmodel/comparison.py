@@ -197,7 +197,9 @@ def run(config: CompareConfig, *, progress: Progress | None = None) -> Compariso
     refs = _unique_names([parse_ref(r) for r in config.refs])
     files = [reference_files(ref) for ref in refs]  # fail on a missing file before any work
     label_col = config.label_col if task.needs_labels else None
-    dataset = read_dataset(
+    dataset = task.read_data(
+        config.data, input_cols=config.input_cols, label_col=label_col
+    ) or read_dataset(
         config.data, input_cols=config.input_cols, label_col=label_col, word_lists=task.word_lists
     )
     y_true = task.read_labels(dataset.labels)

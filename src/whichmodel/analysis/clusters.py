@@ -10,8 +10,8 @@ The error of an example is 1 - right for classification and the absolute error f
   ``KMeans``, 8 clusters, seeded) on the flattened arrays reduced to 32 dimensions by PCA, or on
   TF-IDF vectors; each cluster with an above-average error is described by the most common true
   and predicted labels of its errors (and, for text, its top TF-IDF terms). PCA and KMeans are
-  fitted on at most ``FIT_ROWS`` examples drawn at random (seeded); every example is then
-  assigned to its nearest centre, so the cost stays bounded as the data grows.
+  fitted on at most ``FIT_ROWS`` examples drawn at random (seeded), in one thread; every example
+  is then assigned to its nearest centre, so the cost stays bounded as the data grows.
 
 Clusters are ranked by their share of the model's total error.
 """
@@ -21,6 +21,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -32,8 +33,13 @@ N_CLUSTERS = 8
 TREE_DEPTH = 3
 MAX_CLUSTERS_SHOWN = 5
 _PCA_DIMS = 32
-FIT_ROWS = 2048
 _EXAMPLES = 3
+# The tree is fitted on at most _FIT_ROWS examples, KMeans on at most FIT_ROWS (beyond, a seeded
+# sample); both are then applied to all, _APPLY_ROWS decoded at a time: streamed data files stay
+# streamed (memory flat).
+_FIT_ROWS = 20_000
+FIT_ROWS = 2048
+_APPLY_ROWS = 4096
 
 
 @dataclass(frozen=True)
@@ -155,21 +161,39 @@ def _tree_groups(
     """Leaves of a shallow regression tree on the error, and their paths in words."""
     from sklearn.tree import DecisionTreeRegressor
 
-    x, names = _numeric_columns(inputs, rows)
+    fit = _fit_positions(len(rows), seed)
+    x, names = _numeric_columns(inputs, rows[fit])
     method = f"decision tree (depth {TREE_DEPTH}) on the error, numeric features"
     if x.shape[1] == 0:
         return method + ": none, so no clusters", [], []
     tree = DecisionTreeRegressor(
-        max_depth=TREE_DEPTH, min_samples_leaf=max(5, len(rows) // 50), random_state=seed
-    ).fit(x, error)
-    leaves = tree.apply(x)
+        max_depth=TREE_DEPTH, min_samples_leaf=max(5, len(fit) // 50), random_state=seed
+    ).fit(x, error[fit])
+    leaves = (
+        tree.apply(x)
+        if len(fit) == len(rows)
+        else np.concatenate(
+            [tree.apply(_numeric_columns(inputs, chunk)[0]) for chunk in _chunks(rows)]
+        )
+    )
     paths = _paths(tree.tree_, names)
     ids = np.unique(leaves)
     return method, [np.flatnonzero(leaves == leaf) for leaf in ids], [paths[i] for i in ids]
 
 
+def _fit_positions(n: int, seed: int, limit: int = _FIT_ROWS) -> np.ndarray:
+    """Positions of the examples a grouping is fitted on: all, or a seeded sample of ``limit``."""
+    if n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
+
+
+def _chunks(rows: np.ndarray) -> list[np.ndarray]:
+    return [rows[i : i + _APPLY_ROWS] for i in range(0, len(rows), _APPLY_ROWS)]
+
+
 def _numeric_columns(inputs: Inputs, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    data = inputs.data[rows]
+    data = inputs.take(rows).data  # take: a streamed file decodes only these rows
     if data.dtype.kind == "f":
         return data, list(inputs.columns)
     keep, cols = [], []
@@ -231,29 +255,36 @@ def _kmeans_groups(
     from sklearn.exceptions import ConvergenceWarning
 
     k = min(N_CLUSTERS, len(rows))
-    rng = np.random.default_rng(seed)
-    fit = np.sort(rng.choice(len(rows), FIT_ROWS, replace=False)) if len(rows) > FIT_ROWS else None
+    fit = _fit_positions(len(rows), seed, FIT_ROWS)
     if inputs.kind == "text":
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         vectorizer = TfidfVectorizer(max_features=5000)
-        x = vectorizer.fit_transform([str(t) for t in inputs.data[rows]])
+        x = vectorizer.fit_transform([str(t) for t in inputs.take(rows[fit]).data])
         terms = vectorizer.get_feature_names_out()
+        embed: Any = lambda r: vectorizer.transform([str(t) for t in inputs.take(r).data])  # noqa: E731
         method = f"KMeans ({k} clusters) on TF-IDF vectors of the text"
     else:
         from sklearn.decomposition import PCA
 
-        x = inputs.data[rows].reshape(len(rows), -1).astype(np.float64)
-        if x.shape[1] > _PCA_DIMS and len(rows) > _PCA_DIMS:
-            pca = PCA(n_components=_PCA_DIMS, random_state=seed)
-            x = pca.fit(x if fit is None else x[fit]).transform(x)
+        def flat(r: np.ndarray) -> np.ndarray:
+            return np.asarray(inputs.take(r).data.reshape(len(r), -1), dtype=np.float64)
+
+        x, embed = flat(rows[fit]), flat
+        if x.shape[1] > _PCA_DIMS and len(fit) > _PCA_DIMS:
+            pca = PCA(n_components=_PCA_DIMS, random_state=seed).fit(x)
+            x, embed = pca.transform(x), lambda r: pca.transform(flat(r))
         method = f"KMeans ({k} clusters) on the flattened inputs (PCA to ≤{_PCA_DIMS} dims)"
     with warnings.catch_warnings():
         # Fewer distinct inputs than clusters (duplicated rows) is fine: some clusters stay empty.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(x if fit is None else x[fit])
-    labels = km.labels_ if fit is None else km.predict(x)
-    if fit is not None:
+        km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(x)
+    labels = (
+        km.labels_
+        if len(fit) == len(rows)
+        else np.concatenate([km.predict(embed(chunk)) for chunk in _chunks(rows)])
+    )
+    if len(fit) < len(rows):
         method += f", fitted on {FIT_ROWS} of the {len(rows)} examples drawn at random"
     members = [np.flatnonzero(labels == c) for c in range(k)]
     texts = [f"input cluster {c + 1} of {k}" for c in range(k)]

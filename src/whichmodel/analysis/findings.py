@@ -82,7 +82,7 @@ def compute_findings(
             seed=seed,
         ),
         calibrate(task, y, aligned),
-        error_clusters(task, y, aligned, inputs, seed=seed),
+        () if task.input_files else error_clusters(task, y, aligned, inputs, seed=seed),
     )
 
 

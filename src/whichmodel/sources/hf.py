@@ -67,7 +67,7 @@ class HFModel(Model):
         return RawOutput("logits", logits)
 
 
-def load(ref: ModelRef, options: LoadOptions) -> HFModel:
+def load(ref: ModelRef, options: LoadOptions) -> Model:
     folder = Path(ref.target)
     if not (folder / "config.json").is_file():
         raise ModelReferenceError(f"{folder} is not a Hugging Face model folder (no config.json).")
@@ -93,9 +93,15 @@ def load(ref: ModelRef, options: LoadOptions) -> HFModel:
         raise ModelLoadError(f"Cannot load the weights in {folder}: {exc}") from exc
     model.eval()
     tokenizer = _tokenizer(folder, transformers, options)
+    from whichmodel.sources.detection import detection_model_class
     from whichmodel.sources.hf_text import text_model_class
 
-    cls = text_model_class(type(model).__name__) or HFModel  # causal LMs, encoders: capabilities
+    # causal LMs, encoders, detectors: capabilities beyond a task head
+    name = type(model).__name__
+    detector = detection_model_class(name)
+    if detector is not None:
+        return detector(ref, model, reference_files(ref))
+    cls = text_model_class(name) or HFModel
     return cls(ref, model, tokenizer, reference_files(ref))
 
 

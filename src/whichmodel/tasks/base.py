@@ -14,6 +14,8 @@ from whichmodel.sources.base import Inputs, Model, RawOutput
 if TYPE_CHECKING:
     from scipy.sparse import spmatrix
 
+    from whichmodel.tasks.data import Dataset
+
 OutcomeKind = Literal["binary", "continuous"]
 
 
@@ -155,6 +157,8 @@ class Task(ABC):
             (:attr:`Predictions.scores`), not class probabilities.
         word_lists: True when the task reads a column of lists of words (token
             classification): the data reader keeps them as objects.
+        input_files: True when text inputs may be file paths (detection's images), which
+            analyses must not read as text (error clusters by terms).
     """
 
     name: str
@@ -163,11 +167,19 @@ class Task(ABC):
     needs_labels: bool = True
     keeps_scores: bool = False
     word_lists: bool = False
+    input_files: bool = False
 
     def data_files(self) -> tuple[str, ...]:
         """Files besides the dataset the task reads (e.g. a retrieval corpus); their contents
         are part of the prediction cache key."""
         return ()
+
+    def read_data(
+        self, path: str, *, input_cols: tuple[str, ...] | None, label_col: str | None
+    ) -> Dataset | None:
+        """The dataset at ``path`` when this task reads its data its own way (e.g. detection's
+        COCO annotations and image files), else None: the usual reader reads it."""
+        return None
 
     def run(self, model: Model, inputs: Inputs) -> RawOutput:
         """Ask ``model`` for what this task scores, for one batch. The default is

@@ -101,12 +101,12 @@ def read_dataset(
     """
     folder = Path(path)
     if folder.is_file():
-        from whichmodel.tasks.streaming import read_parquet_streamed
+        from whichmodel.tasks.streaming import read_streamed
 
-        streamed = read_parquet_streamed(
+        streamed = read_streamed(
             folder, input_cols=list(input_cols) if input_cols else None, label_col=label_col
         )
-        if streamed is not None:  # a large Parquet file: inputs are read batch by batch
+        if streamed is not None:  # a large data file: inputs are read batch by batch
             return Dataset(str(path), streamed[0], streamed[1], streamed[2], label_col)
     if folder.is_dir() and not is_saved_dataset(folder):
         inputs, labels = read_image_folder(folder)
