@@ -93,9 +93,12 @@ def load(ref: ModelRef, options: LoadOptions) -> HFModel:
         raise ModelLoadError(f"Cannot load the weights in {folder}: {exc}") from exc
     model.eval()
     tokenizer = _tokenizer(folder, transformers, options)
+    from whichmodel.sources.hf_speech import speech_model_class
     from whichmodel.sources.hf_text import text_model_class
 
-    cls = text_model_class(type(model).__name__) or HFModel  # causal LMs, encoders: capabilities
+    arch = type(model).__name__
+    # causal LMs, encoders, speech recognizers: capabilities beyond a task head
+    cls = speech_model_class(arch) or text_model_class(arch) or HFModel
     return cls(ref, model, tokenizer, reference_files(ref))
 
 

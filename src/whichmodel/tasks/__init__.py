@@ -18,6 +18,7 @@ _TASKS = {
     "retrieval": "whichmodel.tasks.retrieval:RetrievalTask",
     "generation": "whichmodel.tasks.generation:GenerationTask",
     "token-classification": "whichmodel.tasks.token_classification:TokenClassificationTask",
+    "speech-to-text": "whichmodel.tasks.speech:SpeechToTextTask",
 }
 
 

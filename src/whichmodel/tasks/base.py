@@ -155,6 +155,10 @@ class Task(ABC):
             (:attr:`Predictions.scores`), not class probabilities.
         word_lists: True when the task reads a column of lists of words (token
             classification): the data reader keeps them as objects.
+        text_predictions: True when a task with continuous outcomes predicts text (speech to
+            text: transcripts, scored by word errors); binary tasks' predictions are text anyway.
+        audio: True when the task reads audio (an audio folder or column; inputs of kind
+            ``audio``).
     """
 
     name: str
@@ -163,6 +167,8 @@ class Task(ABC):
     needs_labels: bool = True
     keeps_scores: bool = False
     word_lists: bool = False
+    text_predictions: bool = False
+    audio: bool = False
 
     def data_files(self) -> tuple[str, ...]:
         """Files besides the dataset the task reads (e.g. a retrieval corpus); their contents
