@@ -100,7 +100,17 @@ class HFCTCRecognizer(HFSpeechRecognizer):
         with torch.inference_mode():
             logits = self.model(**features).logits  # (n, frames, vocab)
         best = logits.argmax(dim=-1)  # (n, frames): greedy CTC path
-        return [str(t) for t in self._tok().batch_decode(best, skip_special_tokens=True)]
+        frames = [best.shape[1]] * len(batch)
+        mask = features.get("attention_mask")
+        lengths = getattr(self.model, "_get_feat_extract_output_lengths", None)
+        if mask is not None and lengths is not None:
+            # Frames of the zero padding past a clip's end are not the clip's: drop them.
+            frames = [int(f) for f in lengths(mask.sum(-1))]
+        tok = self._tok()
+        return [
+            str(tok.decode(path[:n], skip_special_tokens=True))
+            for path, n in zip(best, frames, strict=True)
+        ]
 
 
 class HFSeq2SeqRecognizer(HFSpeechRecognizer):
