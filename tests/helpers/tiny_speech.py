@@ -157,3 +157,14 @@ def write_audio_folder(
         rows.append({"file_name": name, "text": text, "speaker": "ab"[i % 2]})
     pd.DataFrame(rows).to_csv(folder / "metadata.csv", index=False)
     return folder
+
+
+if __name__ == "__main__":  # the README's example: python tests/helpers/tiny_speech.py DIR
+    import sys
+
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "speech-example")
+    build_tiny_wav2vec2(out / "ctc-a", seed=0)
+    build_tiny_wav2vec2(out / "ctc-b", seed=1, attention_mask=False)
+    build_tiny_whisper(out / "whisper", seed=2)
+    write_audio_folder(out / "audio")
+    print(f"Wrote {out}/ctc-a, {out}/ctc-b, {out}/whisper and {out}/audio")

@@ -51,9 +51,7 @@ class HFSpeechRecognizer(HFModel):
             folder = Path(self.ref.target)
             auto: Any = transformers.AutoFeatureExtractor
             try:
-                self._extractor = auto.from_pretrained(
-                    folder, local_files_only=True
-                )
+                self._extractor = auto.from_pretrained(folder, local_files_only=True)
             except (OSError, ValueError) as exc:
                 raise ModelLoadError(
                     f"{folder} has no feature extractor a speech model needs "
@@ -125,8 +123,17 @@ class HFSeq2SeqRecognizer(HFSpeechRecognizer):
             return_tensors="pt",
             return_attention_mask=True,
         )
-        with torch.inference_mode():
-            out = self.model.generate(**features)  # (n, tokens)
+        from transformers.utils import logging as hf_logging
+
+        # Whisper's generate logs deprecation notes about arguments it passes itself (the
+        # folder's suppress_tokens) on every call: nothing the user can act on.
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()
+        try:
+            with torch.inference_mode():
+                out = self.model.generate(**features)  # (n, tokens)
+        finally:
+            hf_logging.set_verbosity(verbosity)
         return [str(t).strip() for t in self._tok().batch_decode(out, skip_special_tokens=True)]
 
 
