@@ -123,8 +123,9 @@ class HFSeq2SeqRecognizer(HFSpeechRecognizer):
             return_tensors="pt",
             return_attention_mask=True,
         )
-        from transformers.utils import logging as hf_logging
+        import transformers
 
+        hf_logging: Any = transformers.utils.logging
         # Whisper's generate logs deprecation notes about arguments it passes itself (the
         # folder's suppress_tokens) on every call: nothing the user can act on.
         verbosity = hf_logging.get_verbosity()
