@@ -205,3 +205,6 @@ def test_bad_audio_data_says_what_is_wrong(tmp_path):
     pd.DataFrame({"audio": [[0.1, 0.2]], "text": ["x"]}).to_parquet(tmp_path / "a.parquet")
     with pytest.raises(DataError, match="has no sampling rate; add a 'sampling_rate' column"):
         read_dataset(tmp_path / "a.parquet", label_col="text", audio=True)
+    pd.DataFrame({"x": [0.5], "text": ["x"]}).to_csv(tmp_path / "t.csv", index=False)
+    with pytest.raises(DataError, match=r"t\.csv has no audio column .* are 'x', 'text'"):
+        read_dataset(tmp_path / "t.csv", label_col="text", audio=True)

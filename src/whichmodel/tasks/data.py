@@ -142,10 +142,8 @@ def _read_audio_dataset(
     """An audio folder, or a table with an audio column (never streamed: clips vary in length)."""
     from whichmodel.tasks.audio import audio_inputs, holds_audio, metadata_file, read_audio_folder
 
-    if path.is_dir() and metadata_file(path) is not None:
-        frame = read_audio_folder(path)
-    elif path.is_dir() and not is_saved_dataset(path):
-        frame = read_audio_folder(path)  # raises: says what an audio folder needs
+    if path.is_dir() and (metadata_file(path) is not None or not is_saved_dataset(path)):
+        frame = read_audio_folder(path)  # without a metadata file: says what it needs
     else:
         frame = read_saved_dataset(path) if path.is_dir() else read_table(path)
     columns = [str(c) for c in frame.columns]
@@ -156,6 +154,11 @@ def _read_audio_dataset(
         )
     chosen = list(input_cols) if input_cols else [c for c in columns if holds_audio(frame[c])]
     _check_columns(path, chosen, columns)
+    if not chosen:
+        raise DataError(
+            f"{path.name} has no audio column (arrays of samples, or audio dicts); its columns "
+            f"are {_list(columns)}."
+        )
     if "sampling_rate" in columns and "sampling_rate" not in chosen:
         chosen.append("sampling_rate")
     inputs = audio_inputs(frame[chosen], chosen, path.name)
