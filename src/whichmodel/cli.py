@@ -85,14 +85,15 @@ def compare(
         typer.Option(
             "--data",
             "-d",
-            help="CSV, JSONL or Parquet file, a datasets save_to_disk folder, or an image folder.",
+            help="CSV, JSONL or Parquet file, a datasets save_to_disk folder, an image folder, "
+            "or an audio folder (audio files + metadata.csv).",
         ),
     ] = None,
     task: Annotated[
         str | None,
         typer.Option(
             help="classification, regression, multilabel, language-modeling, multiple-choice, "
-            "generation or retrieval; options as 'name?key=value&...'."
+            "generation, retrieval or speech-to-text; options as 'name?key=value&...'."
         ),
     ] = None,
     input_cols: Annotated[

@@ -200,7 +200,11 @@ def run(config: CompareConfig, *, progress: Progress | None = None) -> Compariso
     dataset = task.read_data(
         config.data, input_cols=config.input_cols, label_col=label_col
     ) or read_dataset(
-        config.data, input_cols=config.input_cols, label_col=label_col, word_lists=task.word_lists
+        config.data,
+        input_cols=config.input_cols,
+        label_col=label_col,
+        word_lists=task.word_lists,
+        audio=task.audio,
     )
     y_true = task.read_labels(dataset.labels)
     slice_columns = read_slice_columns(dataset.path, config.slice_by)  # fail before any work
@@ -463,7 +467,7 @@ def _predict_batch(model: Model, task: Task, inputs: Inputs) -> Batch:
 
 
 def _predict_one_by_one(model: Model, task: Task, inputs: Inputs) -> Batch:
-    numeric = task.outcome_kind == "continuous"
+    numeric = task.outcome_kind == "continuous" and not task.text_predictions
     pred = np.full(len(inputs), np.nan) if numeric else np.full(len(inputs), None, dtype=object)
     probas: list[np.ndarray | None] = []
     errors: list[str | None] = []
@@ -507,7 +511,8 @@ def _to_predictions(stored: PredictionRows, task: Task) -> Predictions:
     failed = np.array([e is not None for e in stored.errors], dtype=bool)
     ok = ~failed
     pred = stored.pred[ok]
-    pred = pred.astype(str) if task.outcome_kind == "binary" else pred.astype(np.float64)
+    text = task.outcome_kind == "binary" or task.text_predictions
+    pred = pred.astype(str) if text else pred.astype(np.float64)
     proba = None if stored.proba is None else stored.proba[ok]
     failures = tuple(
         (int(r), str(e)) for r, e in zip(stored.rows[failed], stored.errors[failed], strict=True)

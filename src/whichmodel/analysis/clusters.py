@@ -89,6 +89,10 @@ def error_clusters(
         inputs: the whole dataset's inputs, indexed by example id (``preds[...].rows``).
     """
     rows = next(iter(preds.values())).rows
+    if inputs.kind == "audio":  # grouped by clip duration and sampling rate
+        from whichmodel.tasks.audio import audio_features
+
+        inputs = audio_features(inputs)
     groups = None if _is_tabular(inputs) else _input_clusters(inputs, rows, seed)
     out = []
     for name, p in preds.items():

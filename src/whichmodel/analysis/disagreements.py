@@ -189,6 +189,8 @@ def _text(value: object) -> str:
 def render_input(inputs: Inputs, row: int) -> ExampleInput:
     """One example's input as text, a table row, or an image thumbnail (see ExampleInput)."""
     value = inputs.take(np.array([row])).data[0]  # take: a streamed file decodes one row
+    if inputs.kind == "audio":  # the clip's file (or row), duration and sampling rate
+        return ExampleInput("text", str(value))
     if inputs.kind == "text":
         text = str(value)
         return ExampleInput("text", text if len(text) <= _TEXT_CHARS else text[:_TEXT_CHARS] + "…")

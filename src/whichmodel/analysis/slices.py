@@ -103,7 +103,8 @@ class SliceReport:
 
 
 def read_slice_columns(path: str | Path, columns: Sequence[str]) -> pd.DataFrame:
-    """The named columns of a data file (CSV, JSONL, Parquet), every row.
+    """The named columns of a data file (CSV, JSONL, Parquet) or of an audio folder's metadata
+    file, every row.
 
     Raises:
         DataError: a column is not in the file (the message lists the file's columns).
@@ -113,6 +114,10 @@ def read_slice_columns(path: str | Path, columns: Sequence[str]) -> pd.DataFrame
     if not columns:
         return pd.DataFrame()
     p = Path(path)
+    if p.is_dir():  # an audio folder: its metadata file's columns (e.g. speaker)
+        from whichmodel.tasks.audio import metadata_file
+
+        p = metadata_file(p) or p
     if p.suffix.lower() in {".parquet", ".pq"}:
         import pyarrow.parquet as pq
 

@@ -23,6 +23,12 @@ def write_inputs(folder: Path, sample: Inputs, n: int, stem: str = "inputs") -> 
     if sample.kind == "text":
         path = folder / f"{stem}.json"
         path.write_text(json.dumps([str(t) for t in data]))
+    elif sample.kind == "audio":  # clips decoded to (samples, rate) rows: the probe reads no files
+        import pandas as pd
+
+        path = folder / f"{stem}.parquet"
+        rows = [{"samples": c.read(), "sampling_rate": c.sampling_rate_hz} for c in data]
+        pd.DataFrame(rows).to_parquet(path, index=False)
     elif data.dtype == object:  # mixed-type table (text and numbers): keep each column's type
         import pandas as pd
 
@@ -40,6 +46,17 @@ def read_inputs(path: Path, kind: str, columns: Sequence[str], n: int | None) ->
     """The examples :func:`write_inputs` wrote (the first ``n``, or all)."""
     if kind == "text":
         data = np.asarray(json.loads(path.read_text()), dtype=object)
+    elif kind == "audio":
+        import pandas as pd
+
+        from whichmodel.sources.audio import AudioClip
+
+        frame = pd.read_parquet(path)
+        data = np.empty(len(frame), dtype=object)
+        data[:] = [
+            AudioClip(f"row {i}", int(r), len(s), samples=np.asarray(s, dtype=np.float32))
+            for i, (s, r) in enumerate(zip(frame["samples"], frame["sampling_rate"], strict=True))
+        ]
     elif path.suffix == ".parquet":
         import pandas as pd
 

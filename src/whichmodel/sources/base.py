@@ -10,7 +10,7 @@ import numpy as np
 
 from whichmodel.refs import ModelRef
 
-InputKind = Literal["tabular", "array", "text"]
+InputKind = Literal["tabular", "array", "text", "audio"]
 OutputKind = Literal["proba", "logits", "labels", "values", "scores", "texts"]
 
 
@@ -31,7 +31,9 @@ class Inputs:
     Args:
         kind: ``tabular`` — ``data`` is (n, d) float64 with one column per name in ``columns``;
             ``array`` — ``data`` is (n, *shape) float32, e.g. (n, 8, 8) images;
-            ``text`` — ``data`` is (n,) of ``str``.
+            ``text`` — ``data`` is (n,) of ``str``;
+            ``audio`` — ``data`` is (n,) of ``whichmodel.sources.audio.AudioClip`` (clips of any
+            length and sampling rate, decoded on demand).
         data: the values, first axis = examples.
         columns: the data columns the values came from.
     """

@@ -11,6 +11,7 @@ capability                methods
 ``generate``              :meth:`LanguageModel.generate_until`
 ``embed``                 :meth:`Embedder.embed`
 ``tag``                   :meth:`Tagger.tag`
+``transcribe``            :meth:`Transcriber.transcribe`
 ========================  ==================================================================
 
 A task asks for the capability it needs with :func:`require`, which raises a one-line
@@ -104,6 +105,16 @@ class Tagger(Protocol):
         ...
 
 
+class Transcriber(Protocol):
+    """A speech-to-text model (capability ``transcribe``)."""
+
+    sampling_rate_hz: int  # the rate its feature extractor expects
+
+    def transcribe(self, waveforms: Sequence[np.ndarray]) -> list[str]:
+        """The text spoken in each (T,) float32 mono waveform, sampled at ``sampling_rate_hz``."""
+        ...
+
+
 _WHAT = {
     "loglikelihood": (
         "score text (log-likelihoods)",
@@ -116,6 +127,11 @@ _WHAT = {
     "tag": (
         "label each word",
         "use a token classifier (a Hugging Face folder of a *ForTokenClassification architecture).",
+    ),
+    "transcribe": (
+        "transcribe speech",
+        "use a speech recognizer (a Hugging Face folder of a *ForCTC architecture or of "
+        "WhisperForConditionalGeneration, with its feature extractor and tokenizer files).",
     ),
     "embed": (
         "embed text",
@@ -144,6 +160,12 @@ def as_embedder(model: Model, task: str) -> Embedder:
     """``model`` as an :class:`Embedder`, if it declares ``embed`` (see :func:`require`)."""
     require(model, "embed", task)
     return cast(Embedder, model)
+
+
+def as_transcriber(model: Model, task: str) -> Transcriber:
+    """``model`` as a :class:`Transcriber`, if it declares ``transcribe`` (see :func:`require`)."""
+    require(model, "transcribe", task)
+    return cast(Transcriber, model)
 
 
 def as_tagger(model: Model, task: str) -> Tagger:

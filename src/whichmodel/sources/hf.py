@@ -94,14 +94,15 @@ def load(ref: ModelRef, options: LoadOptions) -> Model:
     model.eval()
     tokenizer = _tokenizer(folder, transformers, options)
     from whichmodel.sources.detection import detection_model_class
+    from whichmodel.sources.hf_speech import speech_model_class
     from whichmodel.sources.hf_text import text_model_class
 
-    # causal LMs, encoders, detectors: capabilities beyond a task head
+    # causal LMs, encoders, detectors, speech recognizers: capabilities beyond a task head
     name = type(model).__name__
     detector = detection_model_class(name)
     if detector is not None:
         return detector(ref, model, reference_files(ref))
-    cls = text_model_class(name) or HFModel
+    cls = speech_model_class(name) or text_model_class(name) or HFModel
     return cls(ref, model, tokenizer, reference_files(ref))
 
 

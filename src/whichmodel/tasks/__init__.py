@@ -19,6 +19,7 @@ _TASKS = {
     "generation": "whichmodel.tasks.generation:GenerationTask",
     "token-classification": "whichmodel.tasks.token_classification:TokenClassificationTask",
     "detection": "whichmodel.tasks.detection:DetectionTask",
+    "speech-to-text": "whichmodel.tasks.speech:SpeechToTextTask",
 }
 
 

@@ -159,6 +159,10 @@ class Task(ABC):
             classification): the data reader keeps them as objects.
         input_files: True when text inputs may be file paths (detection's images), which
             analyses must not read as text (error clusters by terms).
+        text_predictions: True when a task with continuous outcomes predicts text (speech to
+            text: transcripts, scored by word errors); binary tasks' predictions are text anyway.
+        audio: True when the task reads audio (an audio folder or column; inputs of kind
+            ``audio``).
     """
 
     name: str
@@ -168,6 +172,8 @@ class Task(ABC):
     keeps_scores: bool = False
     word_lists: bool = False
     input_files: bool = False
+    text_predictions: bool = False
+    audio: bool = False
 
     def data_files(self) -> tuple[str, ...]:
         """Files besides the dataset the task reads (e.g. a retrieval corpus); their contents

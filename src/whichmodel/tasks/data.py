@@ -88,6 +88,7 @@ def read_dataset(
     input_cols: Sequence[str] | None = None,
     label_col: str | None = "label",
     word_lists: bool = False,
+    audio: bool = False,
 ) -> Dataset:
     """Read a data file and split it into inputs and labels.
 
@@ -98,8 +99,12 @@ def read_dataset(
         label_col: the column with the true label or value; None for tasks without labels.
         word_lists: keep one column of lists of strings (words) as objects, for tasks that read
             words (token classification); otherwise such a column is an error.
+        audio: read audio (speech tasks): ``path`` may be an audio folder, and the input column
+            holds audio clips of any length (see :mod:`.audio`); inputs are of kind ``audio``.
     """
     folder = Path(path)
+    if audio:
+        return _read_audio_dataset(folder, input_cols, label_col)
     if folder.is_file():
         from whichmodel.tasks.streaming import read_streamed
 
@@ -129,6 +134,36 @@ def read_dataset(
         raise DataError(f"{Path(path).name} has no input columns besides '{label_col}'.")
     inputs = _inputs(frame, chosen, word_lists)
     return Dataset(str(path), inputs, frame[label_col].to_numpy(), tuple(chosen), label_col)
+
+
+def _read_audio_dataset(
+    path: Path, input_cols: Sequence[str] | None, label_col: str | None
+) -> Dataset:
+    """An audio folder, or a table with an audio column (never streamed: clips vary in length)."""
+    from whichmodel.tasks.audio import audio_inputs, holds_audio, metadata_file, read_audio_folder
+
+    if path.is_dir() and (metadata_file(path) is not None or not is_saved_dataset(path)):
+        frame = read_audio_folder(path)  # without a metadata file: says what it needs
+    else:
+        frame = read_saved_dataset(path) if path.is_dir() else read_table(path)
+    columns = [str(c) for c in frame.columns]
+    if label_col is not None and label_col not in columns:
+        raise DataError(
+            f"{path.name} has no transcript column '{label_col}'; its columns are "
+            f"{_list(columns)}. Name the right one with --label-col."
+        )
+    chosen = list(input_cols) if input_cols else [c for c in columns if holds_audio(frame[c])]
+    _check_columns(path, chosen, columns)
+    if not chosen:
+        raise DataError(
+            f"{path.name} has no audio column (arrays of samples, or audio dicts); its columns "
+            f"are {_list(columns)}."
+        )
+    if "sampling_rate" in columns and "sampling_rate" not in chosen:
+        chosen.append("sampling_rate")
+    inputs = audio_inputs(frame[chosen], chosen, path.name)
+    labels = frame[label_col].to_numpy() if label_col is not None else np.full(len(frame), None)
+    return Dataset(str(path), inputs, labels, inputs.columns, label_col)
 
 
 def _check_columns(path: str | Path, chosen: Sequence[str], columns: Sequence[str]) -> None:
