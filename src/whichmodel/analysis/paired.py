@@ -12,7 +12,9 @@ Which test, by metric kind:
   SciPy's paired t-test (``ttest_rel``) on those terms instead when more than 5,000 examples
   differ: the permutation distribution of a mean difference is then normal to within far less
   than the Monte Carlo error, and permuting that many examples is the costly part.
-- any other metric (new task kinds that register nothing here): a paired bootstrap test read off
+- any other metric (new task kinds that register nothing here), and every metric of a task
+  whose examples group into resampling units (ranking queries) or whose labels are vectors
+  (forecast horizons): a paired bootstrap test read off
   the same paired resamples as the confidence intervals, p = 2 min(P*(Δ ≤ 0), P*(Δ ≥ 0)); its
   verdict at level α agrees with whether the (1 - α) percentile interval of Δ contains 0.
 
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from whichmodel.analysis.stats import iter_bootstrap_weights, mcnemar_exact
+from whichmodel.analysis.stats import iter_resample_weights, mcnemar_exact
 from whichmodel.tasks.base import Metric, Predictions, Task
 from whichmodel.tasks.classification import f1_from_counts, nll_terms
 
@@ -169,6 +171,7 @@ def paired_metric_tests(
         seed: seeds the permutations; the same seed gives the same p-values.
     """
     metrics = {name: {m.name: m for m in task.metrics(y, p)} for name, p in preds.items()}
+    units = task.units(next(iter(preds.values())).rows) if preds else None
     # Each model's point values once, not once per pair (scikit-learn on 20k string labels
     # takes tens of ms per call).
     scores = {
@@ -182,7 +185,7 @@ def paired_metric_tests(
             if metric_name in metrics[b]:
                 diff = scores[(a, metric_name)] - scores[(b, metric_name)]
                 pair = (preds[a], preds[b])
-                raw.append(_test(task, y, metric, pair, diff, (a, b), n_resamples, seed))
+                raw.append(_test(task, y, metric, pair, diff, (a, b), n_resamples, seed, units))
     return holm_adjusted(raw)
 
 
@@ -195,8 +198,16 @@ def _test(
     names: tuple[str, str],
     n_resamples: int,
     seed: int,
+    units: np.ndarray | None = None,
 ) -> MetricTest:
     pa, pb = pair
+    if units is not None or y.ndim > 1:  # the per-example tests below assume neither
+        p = paired_bootstrap_p_value(
+            metric, y, pa, pb, n_resamples=n_resamples, seed=seed, units=units
+        )
+        return MetricTest(
+            metric.name, *names, "paired_bootstrap", diff, p, 0.0, n_resamples, len(y)
+        )
     if metric.name == "accuracy" and task.outcome_kind == "binary":
         mc = mcnemar_exact(task.outcome(y, pa), task.outcome(y, pb))
         return MetricTest(metric.name, *names, "mcnemar_exact", diff, mc.p_value, 0.0, 0, len(y))
@@ -271,13 +282,16 @@ def paired_bootstrap_p_value(
     *,
     n_resamples: int,
     seed: int,
+    units: np.ndarray | None = None,
 ) -> float:
     """p = 2 min(P*(Δ ≤ 0), P*(Δ ≥ 0)) over paired bootstrap replicates Δ of metric(A) -
-    metric(B) (Efron & Tibshirani, An Introduction to the Bootstrap, §16.4), capped at 1."""
+    metric(B) (Efron & Tibshirani, An Introduction to the Bootstrap, §16.4), capped at 1.
+    With ``units`` (n,), resamples draw whole units (see
+    :func:`whichmodel.analysis.stats.iter_resample_weights`)."""
     deltas = np.concatenate(
         [
             metric.replicate(y, a, w) - metric.replicate(y, b, w)
-            for w in iter_bootstrap_weights(len(y), n_resamples, seed)
+            for w in iter_resample_weights(len(y), n_resamples, seed, units)
         ]
     )
     tail = min(float(np.mean(deltas <= 0)), float(np.mean(deltas >= 0)))

@@ -102,6 +102,38 @@ def iter_bootstrap_weights(n: int, n_resamples: int, seed: int) -> Iterator[np.n
         yield np.bincount(flat.ravel(), minlength=b * n).reshape(n, b).astype(np.float64).T
 
 
+def iter_resample_weights(
+    n: int, n_resamples: int, seed: int, units: np.ndarray | None = None
+) -> Iterator[np.ndarray]:
+    """Bootstrap weights (b, n) of n examples, drawing whole units when ``units`` is given.
+
+    ``units`` (n,) names each example's resampling unit (e.g. a ranking query's rows). A
+    resample then draws units with replacement and every example of a unit drawn c times gets
+    weight c: the cluster bootstrap (Davison & Hinkley, Bootstrap Methods and their
+    Application, 1997, §3.8), which keeps the examples of a unit together as the data came.
+    Without units this is :func:`iter_bootstrap_weights`.
+    """
+    if units is None:
+        yield from iter_bootstrap_weights(n, n_resamples, seed)
+        return
+    _, inverse = np.unique(units, return_inverse=True)  # (n,) unit index of each example
+    n_units = int(inverse.max()) + 1 if n else 0
+    step = max(1, _WEIGHTS_PER_CHUNK // max(n, 1))  # (step, n) example weights at once
+    for unit_weights in iter_bootstrap_weights(n_units, n_resamples, seed):  # (b, G)
+        for i in range(0, len(unit_weights), step):
+            yield np.asarray(unit_weights[i : i + step][:, inverse])
+
+
+def unit_means(values: np.ndarray, units: np.ndarray | None) -> np.ndarray:
+    """(n,) per-example values -> (G,) their mean per unit (in sorted unit order), or the
+    values unchanged without units."""
+    if units is None:
+        return values
+    _, inverse = np.unique(units, return_inverse=True)
+    sums = np.bincount(inverse, weights=np.asarray(values, dtype=np.float64))
+    return np.asarray(sums / np.bincount(inverse))
+
+
 def bootstrap_weights(n: int, n_resamples: int, seed: int) -> np.ndarray:
     """All resamples at once: (B, n) float64 draw counts (see :func:`iter_bootstrap_weights`)."""
     return np.concatenate(list(iter_bootstrap_weights(n, n_resamples, seed)))
@@ -144,7 +176,8 @@ def compute_statistics(
     y = y_true[rows]
     alpha = (1.0 - confidence) / 2.0
     metrics = {name: task.metrics(y, p) for name, p in aligned.items()}
-    replicates = _replicates(y, aligned, metrics, n_resamples, seed)
+    units = task.units(rows)
+    replicates = _replicates(y, aligned, metrics, n_resamples, seed, units)
     results: list[MetricResult] = []
     for name, p in aligned.items():
         for metric in metrics[name]:
@@ -179,7 +212,7 @@ def compute_statistics(
                         higher,
                     )
                 )
-        tests.append(paired_test(task, y, aligned[a], aligned[b], a, b))
+        tests.append(paired_test(task, y, aligned[a], aligned[b], a, b, units=units))
     return Statistics(
         tuple(results), tuple(differences), tuple(tests), len(rows), n_resamples, confidence, seed
     )
@@ -191,6 +224,7 @@ def _replicates(
     metrics: Mapping[str, list[Metric]],
     n_resamples: int,
     seed: int,
+    units: np.ndarray | None = None,
 ) -> dict[tuple[str, str], np.ndarray]:
     """(model, metric) -> (B,) the metric on each bootstrap resample; every model sees the same
     resamples, so differences of replicates are paired.
@@ -218,7 +252,7 @@ def _replicates(
     groups = [(members, np.hstack([t for *_, t in members])) for members in [dense] if members]
     if sparse:
         groups.append((sparse, hstack([t for *_, t in sparse], format="csr")))
-    for weights in iter_bootstrap_weights(len(y), n_resamples, seed):
+    for weights in iter_resample_weights(len(y), n_resamples, seed, units):
         total = weights.sum(axis=1)  # (b,)
         for members, terms in groups:
             for rows, sums in weighted_sums(weights, terms):
@@ -233,10 +267,20 @@ def _replicates(
 
 
 def paired_test(
-    task: Task, y: np.ndarray, a: Predictions, b: Predictions, name_a: str, name_b: str
+    task: Task,
+    y: np.ndarray,
+    a: Predictions,
+    b: Predictions,
+    name_a: str,
+    name_b: str,
+    *,
+    units: np.ndarray | None = None,
 ) -> PairedTest:
-    """McNemar (exact) for binary outcomes, Wilcoxon signed-rank for continuous ones."""
+    """McNemar (exact) for binary outcomes, Wilcoxon signed-rank for continuous ones. With
+    ``units`` (n,), the Wilcoxon test pairs each unit's mean outcome (e.g. per ranking query)."""
     out_a, out_b = task.outcome(y, a), task.outcome(y, b)
+    if units is not None:
+        return wilcoxon_errors(unit_means(out_a, units), unit_means(out_b, units), name_a, name_b)
     if task.outcome_kind == "binary":
         return mcnemar_exact(out_a, out_b, name_a, name_b)
     return wilcoxon_errors(out_a, out_b, name_a, name_b)

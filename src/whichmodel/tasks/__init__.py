@@ -18,6 +18,8 @@ _TASKS = {
     "retrieval": "whichmodel.tasks.retrieval:RetrievalTask",
     "generation": "whichmodel.tasks.generation:GenerationTask",
     "token-classification": "whichmodel.tasks.token_classification:TokenClassificationTask",
+    "forecasting": "whichmodel.tasks.forecasting:ForecastingTask",
+    "ranking": "whichmodel.tasks.ranking:RankingTask",
 }
 
 

@@ -88,6 +88,7 @@ def read_dataset(
     input_cols: Sequence[str] | None = None,
     label_col: str | None = "label",
     word_lists: bool = False,
+    exclude: Sequence[str] = (),
 ) -> Dataset:
     """Read a data file and split it into inputs and labels.
 
@@ -98,13 +99,17 @@ def read_dataset(
         label_col: the column with the true label or value; None for tasks without labels.
         word_lists: keep one column of lists of strings (words) as objects, for tasks that read
             words (token classification); otherwise such a column is an error.
+        exclude: columns that are never default inputs (e.g. a ranking task's query id column).
     """
     folder = Path(path)
     if folder.is_file():
         from whichmodel.tasks.streaming import read_parquet_streamed
 
         streamed = read_parquet_streamed(
-            folder, input_cols=list(input_cols) if input_cols else None, label_col=label_col
+            folder,
+            input_cols=list(input_cols) if input_cols else None,
+            label_col=label_col,
+            exclude=exclude,
         )
         if streamed is not None:  # a large Parquet file: inputs are read batch by batch
             return Dataset(str(path), streamed[0], streamed[1], streamed[2], label_col)
@@ -123,12 +128,44 @@ def read_dataset(
             f"{Path(path).name} has no label column '{label_col}'; its columns are "
             f"{_list(columns)}. Name the right one with --label-col."
         )
-    chosen = list(input_cols) if input_cols else [c for c in columns if c != label_col]
+    chosen = (
+        list(input_cols)
+        if input_cols
+        else [c for c in columns if c != label_col and c not in exclude]
+    )
     _check_columns(path, chosen, columns)
     if not chosen:
         raise DataError(f"{Path(path).name} has no input columns besides '{label_col}'.")
     inputs = _inputs(frame, chosen, word_lists)
     return Dataset(str(path), inputs, frame[label_col].to_numpy(), tuple(chosen), label_col)
+
+
+def read_unit_column(path: str | Path, column: str) -> np.ndarray:
+    """(N,) the values of one column of a data file or saved ``datasets`` folder, every row:
+    the column a task groups examples by (see ``Task.unit_column``).
+
+    Raises:
+        DataError: no such column (the message lists the file's columns), or missing values.
+    """
+    p = Path(path)
+    if p.suffix.lower() in {".parquet", ".pq"} and p.is_file():
+        import pyarrow.parquet as pq
+
+        columns = list(pq.read_schema(p).names)
+        frame = pd.read_parquet(p, columns=[column]) if column in columns else None
+    else:
+        frame = read_saved_dataset(p) if p.is_dir() else read_table(p)
+        columns = [str(c) for c in frame.columns]
+    if frame is None or column not in columns:
+        raise DataError(
+            f"{p.name} has no column '{column}' to group its rows by; its columns are "
+            f"{_list(columns)}. Name the right one in the task's options."
+        )
+    values = frame[column]
+    if values.isna().any():
+        first = int(np.flatnonzero(values.isna().to_numpy())[0])
+        raise DataError(f"Column '{column}' of {p.name} has a missing value at row {first}.")
+    return values.astype(str).to_numpy()
 
 
 def _check_columns(path: str | Path, chosen: Sequence[str], columns: Sequence[str]) -> None:

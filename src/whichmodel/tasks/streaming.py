@@ -9,7 +9,7 @@ that needs all inputs at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +107,11 @@ def _empty(like: Inputs) -> Inputs:
 
 
 def read_parquet_streamed(
-    path: Path, *, input_cols: list[str] | None, label_col: str | None
+    path: Path,
+    *,
+    input_cols: list[str] | None,
+    label_col: str | None,
+    exclude: Sequence[str] = (),
 ) -> tuple[StreamedInputs, np.ndarray, tuple[str, ...]] | None:
     """(inputs, labels, input columns) of a large Parquet file, or None when it is small enough
     to read whole (then the caller reads it as usual)."""
@@ -125,7 +129,7 @@ def read_parquet_streamed(
             f"{path.name} has no label column '{label_col}'; its columns are "
             f"{', '.join(repr(c) for c in columns[:8])}. Name the right one with --label-col."
         )
-    chosen = input_cols or [c for c in columns if c != label_col]
+    chosen = input_cols or [c for c in columns if c != label_col and c not in exclude]
     missing = [c for c in chosen if c not in columns]
     if missing:
         raise DataError(f"{path.name} has no column {missing[0]!r}.")
