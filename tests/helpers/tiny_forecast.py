@@ -59,3 +59,23 @@ def train_gru(history: np.ndarray, target: np.ndarray, *, steps: int = 150) -> G
         loss.backward()
         optimizer.step()
     return model.eval()
+
+
+class SometimesNaN(nn.Module):
+    """Repeats the last season (seasonal-naive) but returns NaN for windows whose history
+    starts above ``above``: a model that fails on some examples."""
+
+    def __init__(self, above: float, horizon: int = HORIZON) -> None:
+        super().__init__()
+        self.above = above
+        self.horizon = horizon
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        last_season = x[:, -SEASON:]
+        out = last_season[:, : self.horizon].clone()  # (n, H), H <= SEASON
+        out[x[:, 0] > self.above] = float("nan")
+        return out
+
+
+def sometimes_nan(above: float = 300.0) -> SometimesNaN:
+    return SometimesNaN(above)

@@ -74,7 +74,8 @@ def _utilsforecast(rows: list[dict], forecasts: np.ndarray) -> dict[str, float]:
 
     test, train = [], []
     for i, row in enumerate(rows):
-        history = np.asarray(row["history"], dtype=np.float32)  # what the model was given
+        # float32, as the model saw it; float64 arithmetic, as the task computes its scale
+        history = np.asarray(row["history"], dtype=np.float32).astype(np.float64)
         train += [{"unique_id": i, "ds": t, "y": v} for t, v in enumerate(history)]
         test += [
             {"unique_id": i, "ds": HISTORY + h, "y": row["target"][h], "model": forecasts[i, h]}
@@ -145,6 +146,25 @@ def test_series_option_resamples_whole_series(setup, comparison):
     assert by_series.statistics.tests[0].n == 8
     assert comparison.statistics.tests[0].n == 72
     assert {t.method for t in by_series.findings.paired_tests} == {"paired_bootstrap"}
+
+
+def test_failed_windows_are_recorded_and_batches_change_nothing(setup, comparison, tmp_path):
+    flaky = f"torch:{HELPERS / 'tiny_forecast.py'}:sometimes_nan?above=300.0&output=values"
+    result = whichmodel.compare([setup.refs[0], flaky], setup.data, task=TASK, batch_size=5,
+                                store=str(tmp_path / "s.db"), **OPTIONS)
+    starts = np.array([r["history"][0] for r in setup.rows], dtype=np.float32)
+    failed = {row for row, _ in result.model("sometimes_nan").predictions.failed_rows}
+    assert failed == set(np.flatnonzero(starts > 300).tolist()) and 0 < len(failed) < 72
+    assert result.statistics.n_examples == 72 - len(failed)  # windows both models predicted
+    kept = np.flatnonzero(starts <= 300)
+    forecasts = result.model("sometimes_nan").predictions.scores[:, :HORIZON]
+    history = np.array([setup.rows[i]["history"] for i in kept], dtype=np.float32)
+    np.testing.assert_allclose(forecasts, history[:, -SEASON:][:, :HORIZON], rtol=1e-6)
+    # Ridge at batch size 5 is ridge at batch size 64, on the same windows.
+    rows = [setup.rows[i] for i in kept]
+    expected = _utilsforecast(rows, comparison.model("ridge").predictions.scores[kept, :HORIZON])
+    for name, value in expected.items():
+        assert result.metric("ridge", name) == pytest.approx(value, rel=1e-9)
 
 
 def _write(path: Path, rows: list[dict]) -> Path:

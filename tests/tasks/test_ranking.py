@@ -130,6 +130,15 @@ def test_query_bootstrap_equals_metrics_on_resampled_queries(setup, comparison):
             assert metric.score(y, preds, w) == pytest.approx(expected, abs=1e-12)
 
 
+def test_batches_that_split_queries_change_nothing(setup, comparison, tmp_path):
+    small = whichmodel.compare(setup.refs, setup.data, task=TASK, batch_size=7,
+                               store=str(tmp_path / "s.db"), **OPTIONS)
+    assert small.models[0].computed_batches == -(-len(setup.test) // 7)
+    for m in comparison.statistics.metrics:
+        again = small.metric(m.model, m.name)
+        assert again == pytest.approx(m.value, abs=1e-12), (m.model, m.name)
+
+
 @pytest.mark.parametrize(
     ("edit", "error", "message"),
     [

@@ -136,6 +136,11 @@ class ForecastingTask(Task):
     def interpret(
         self, raw: RawOutput, classes: tuple[str, ...] | None
     ) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...] | None]:
+        if raw.kind != "scores":  # a model's own output lacks the scale run() adds
+            raise TaskError(
+                "Forecasting scores what its run() returns (forecasts and each history's "
+                f"seasonal-naive scale), not a model's raw {raw.kind}; use whichmodel compare."
+            )
         scores = np.asarray(raw.array, dtype=np.float64)
         names = (*(f"forecast_{h + 1}" for h in range(scores.shape[1] - 1)), SCALE)
         return scores[:, 0], scores, names  # pred: the one-step-ahead forecast

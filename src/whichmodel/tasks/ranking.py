@@ -97,8 +97,8 @@ class RankingTask(Task):
     def units(self, rows: np.ndarray) -> np.ndarray | None:
         if self._queries is None:
             raise TaskError(
-                "The ranking task has not read the query ids; compare() reads them from the "
-                f"'{self.query_column}' column."
+                f"The ranking task needs each row's query id (the '{self.query_column}' "
+                "column); whichmodel compare reads it, this command does not."
             )
         return np.asarray(self._queries[rows])
 
