@@ -19,7 +19,7 @@ import skops.io as sio
 from sklearn.linear_model import Ridge
 from sklearn.neighbors import KNeighborsRegressor
 
-from whichmodel.tasks.forecasting import windows
+from whichmodel.tasks.forecast_windows import windows
 
 SEASON, HISTORY, HORIZON = 12, 36, 6
 

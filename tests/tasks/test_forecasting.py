@@ -17,7 +17,8 @@ from helpers.tiny_forecast import HISTORY, HORIZON, SEASON, seasonal_series, tra
 from whichmodel.analysis.stats import bootstrap_weights
 from whichmodel.errors import DataError, TaskError
 from whichmodel.tasks import get_task
-from whichmodel.tasks.forecasting import seasonal_naive_scale, windows
+from whichmodel.tasks.forecast_windows import windows
+from whichmodel.tasks.forecasting import seasonal_naive_scale
 
 USES_TORCH = True
 HELPERS = Path(__file__).resolve().parents[1] / "helpers"

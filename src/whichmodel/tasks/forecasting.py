@@ -11,7 +11,8 @@ Data: one row per forecast window (rolling-origin evaluation), e.g. JSONL or Par
 - optionally a series id column, named with the ``series`` option: windows of one series are
   then one resampling unit of the bootstrap and of the paired tests (without it, each window is).
 
-Long data (one row per series id, time and value) becomes windows with :func:`windows`.
+Long data (one row per series id, time and value) becomes windows with ``whichmodel windows``
+(:mod:`whichmodel.tasks.forecast_windows`).
 
 A model maps (n, L) histories to (n, H) forecasts (a multi-output regressor over lag windows,
 or a torch module with H outputs). Options: ``season`` (the seasonal period m, default 1),
@@ -34,8 +35,6 @@ per-window MASE (scale-free, so windows of series of different sizes weigh alike
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -193,26 +192,6 @@ def seasonal_naive_scale(history: np.ndarray, season: int) -> np.ndarray:
     """(n, L) histories -> (n,) in-sample MAE of the seasonal-naive forecast ŷ_t = y_{t-m},
     mean over t = m+1..L of |y_t - y_{t-m}| (the denominator of MASE, Hyndman & Koehler 2006)."""
     return np.asarray(np.abs(history[:, season:] - history[:, :-season]).mean(axis=1))
-
-
-def windows(
-    values: Sequence[float] | np.ndarray, *, history: int, horizon: int, step: int = 1
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rolling-origin windows of one series: ((w, history), (w, horizon)) float64.
-
-    Window i's history is ``values[i*step : i*step + history]`` and its target the next
-    ``horizon`` values. Long data (series id, time, value) becomes the wide format above by
-    calling this per series, sorted by time.
-
-    >>> h, t = windows(range(6), history=3, horizon=2)
-    >>> h.tolist(), t.tolist()
-    ([[0.0, 1.0, 2.0], [1.0, 2.0, 3.0]], [[3.0, 4.0], [4.0, 5.0]])
-    """
-    series = np.asarray(values, dtype=np.float64)
-    starts = np.arange(0, len(series) - history - horizon + 1, step)
-    span = np.arange(history + horizon)
-    cut = series[starts[:, None] + span[None, :]].reshape(len(starts), history + horizon)
-    return cut[:, :history], cut[:, history:]
 
 
 def _mae_score(y: np.ndarray, p: Predictions, w: np.ndarray | None) -> float:
