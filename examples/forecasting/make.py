@@ -3,18 +3,18 @@ noise), models trained on their first 90 steps, test windows over the last 30.
 
     python examples/forecasting/make.py OUT_DIR
 
-writes OUT_DIR/windows.jsonl (one row per window: series, history of 36 values, target of the
-next 6), OUT_DIR/ridge.skops (Ridge over the 36 lags) and OUT_DIR/knn.skops (k-nearest
-windows), both multi-output scikit-learn regressors.
+writes OUT_DIR/long.csv (unique_id, ds, y: 120 steps of each series), OUT_DIR/ridge.skops
+(Ridge over the 36 lags) and OUT_DIR/knn.skops (k-nearest windows), both multi-output
+scikit-learn regressors that forecast the next 6 steps.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import skops.io as sio
 from sklearn.linear_model import Ridge
 from sklearn.neighbors import KNeighborsRegressor
@@ -43,14 +43,16 @@ def main(out: Path) -> None:
     y = np.concatenate([t for _, t in train])
     sio.dump(Ridge(alpha=1.0).fit(x, y), out / "ridge.skops")
     sio.dump(KNeighborsRegressor(n_neighbors=5).fit(x, y), out / "knn.skops")
-    lines = []
-    for i, s in enumerate(all_series):
-        history, target = windows(s[90 - HISTORY :], history=HISTORY, horizon=HORIZON, step=3)
-        for h, t in zip(history, target, strict=True):
-            row = {"series": f"s{i}", "history": h.round(3).tolist(), "target": t.round(3).tolist()}
-            lines.append(json.dumps(row))
-    (out / "windows.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
+    # The whole series in long format, as forecasting libraries keep it; `whichmodel windows`
+    # cuts the test windows (targets after step 90) from it.
+    long = pd.DataFrame(
+        [
+            {"unique_id": f"s{i}", "ds": int(t), "y": round(float(v), 3)}
+            for i, values in enumerate(all_series)
+            for t, v in enumerate(values)
+        ]
+    )
+    long.to_csv(out / "long.csv", index=False)
 
 if __name__ == "__main__":
     main(Path(sys.argv[1] if len(sys.argv) > 1 else "forecasting-example"))
