@@ -139,6 +139,26 @@ def test_batches_that_split_queries_change_nothing(setup, comparison, tmp_path):
         assert again == pytest.approx(m.value, abs=1e-12), (m.model, m.name)
 
 
+def test_tie_free_shortcut_equals_tie_averaged_ndcg():
+    """Without ties, the vectorized path (scikit-learn's ignore_ties) is taken and equals the
+    tie-averaged one; a tie is detected only between items of one query."""
+    from sklearn.metrics._ranking import _ndcg_sample_scores
+
+    from whichmodel.tasks.ranking import QueryMatrix, _ndcg_per_query
+
+    rng = np.random.default_rng(3)
+    queries = np.repeat(np.arange(30), rng.integers(1, 12, 30))
+    relevance = rng.integers(0, 4, len(queries)).astype(float)
+    matrix = QueryMatrix.build(queries, relevance, rng.normal(size=len(queries)))
+    assert not matrix.has_ties
+    slow = _ndcg_sample_scores(matrix.relevance, matrix.scores, k=5, ignore_ties=False)
+    np.testing.assert_allclose(_ndcg_per_query(matrix, 5), slow, rtol=1e-12)
+    # 0, 1, 2, ... within each query: equal scores only across queries
+    position = np.concatenate([np.arange(c) for c in np.bincount(queries)]).astype(float)
+    assert not QueryMatrix.build(queries, relevance, position).has_ties
+    assert QueryMatrix.build(queries, relevance, np.round(rng.normal(size=len(queries)))).has_ties
+
+
 @pytest.mark.parametrize(
     ("edit", "error", "message"),
     [
