@@ -139,6 +139,23 @@ def test_batches_that_split_queries_change_nothing(setup, comparison, tmp_path):
         assert again == pytest.approx(m.value, abs=1e-12), (m.model, m.name)
 
 
+def test_slices_by_a_query_column_score_their_queries(setup, tmp_path):
+    test = setup.test.assign(segment=np.where(setup.test["f3"].groupby(
+        setup.test["query_id"]).transform("first") > 0, "up", "down"))
+    test.to_csv(tmp_path / "test.csv", index=False)
+    result = whichmodel.compare(setup.refs[:1], tmp_path / "test.csv", task=TASK,
+                                input_cols=list(FEATURES), slice_by=["segment"],
+                                store=str(tmp_path / "s.db"), **OPTIONS)
+    scores = result.model("lgbm").predictions.pred
+    (report,) = result.findings.slices
+    for piece in report.slices:
+        rows = test.index[test["segment"] == piece.value]
+        expected = _sklearn_ndcg(test.loc[rows], scores, 3)
+        (value,) = [m for m in piece.metrics if m.metric == "ndcg@3"]
+        assert value.value == pytest.approx(expected, abs=1e-12)
+        assert value.ci_low <= value.value <= value.ci_high
+
+
 def test_tie_free_shortcut_equals_tie_averaged_ndcg():
     """Without ties, the vectorized path (scikit-learn's ignore_ties) is taken and equals the
     tie-averaged one; a tie is detected only between items of one query."""
