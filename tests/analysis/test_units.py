@@ -35,3 +35,44 @@ def test_unit_means():
     values = np.array([1.0, 2.0, 3.0, 5.0])
     np.testing.assert_allclose(unit_means(values, np.array([7, 3, 7, 3])), [3.5, 2.0])
     assert unit_means(values, None) is values
+
+
+def test_unit_sums_give_the_replicates_of_example_weights():
+    """Statistics and paired bootstrap tests sum each metric's terms per unit and draw unit
+    weights; that equals weighting every example by its unit's draw count."""
+    from whichmodel.analysis.paired import paired_bootstrap_p_value
+    from whichmodel.analysis.stats import _replicates
+    from whichmodel.tasks import get_task
+    from whichmodel.tasks.base import Predictions
+
+    rng = np.random.default_rng(0)
+    n, horizon = 40, 3
+    task = get_task(f"forecasting?horizon={horizon}&series=s")
+    task.read_units(rng.integers(0, 7, n).astype(str))
+    y = rng.normal(10, 2, (n, horizon))
+    names = (*(f"forecast_{h + 1}" for h in range(horizon)), "scale")
+
+    def model(noise: float) -> Predictions:
+        scores = np.column_stack([y + rng.normal(0, noise, y.shape), rng.uniform(1, 2, n)])
+        return Predictions(np.arange(n), scores[:, 0], scores=scores, score_names=names)
+
+    preds = {"a": model(1.0), "b": model(1.5)}
+    metrics = {name: task.metrics(y, p) for name, p in preds.items()}
+    units = task.units(np.arange(n))
+    fast = _replicates(y, preds, metrics, 30, 5, units)
+    for name, p in preds.items():
+        for metric in metrics[name]:
+            slow = np.concatenate(
+                [metric.replicate(y, p, w) for w in iter_resample_weights(n, 30, 5, units)]
+            )
+            np.testing.assert_allclose(fast[(name, metric.name)], slow, rtol=1e-12)
+    metric = metrics["a"][2]  # mase
+    p_fast = paired_bootstrap_p_value(metric, y, preds["a"], preds["b"], n_resamples=30,
+                                      seed=5, units=units)
+    replicates = [
+        metric.replicate(y, preds["a"], w) - metric.replicate(y, preds["b"], w)
+        for w in iter_resample_weights(n, 30, 5, units)
+    ]
+    deltas = np.concatenate(replicates)
+    tail = min(float(np.mean(deltas <= 0)), float(np.mean(deltas >= 0)))
+    assert p_fast == min(1.0, 2 * tail)

@@ -31,8 +31,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from whichmodel.analysis.stats import iter_resample_weights, mcnemar_exact
-from whichmodel.tasks.base import Metric, Predictions, Task
+from whichmodel.analysis.stats import (
+    UnitIndex,
+    iter_bootstrap_weights,
+    iter_resample_weights,
+    mcnemar_exact,
+)
+from whichmodel.tasks.base import Metric, Predictions, Task, WeightedSums, weighted_sums
 from whichmodel.tasks.classification import f1_from_counts, nll_terms
 
 # Per-example terms (n,) of one model.
@@ -288,14 +293,41 @@ def paired_bootstrap_p_value(
     metric(B) (Efron & Tibshirani, An Introduction to the Bootstrap, §16.4), capped at 1.
     With ``units`` (n,), resamples draw whole units (see
     :func:`whichmodel.analysis.stats.iter_resample_weights`)."""
-    deltas = np.concatenate(
-        [
-            metric.replicate(y, a, w) - metric.replicate(y, b, w)
-            for w in iter_resample_weights(len(y), n_resamples, seed, units)
-        ]
-    )
+    if units is not None and metric.sums is not None:
+        deltas = _unit_deltas(metric.sums, y, (a, b), n_resamples, seed, units)
+    else:
+        deltas = np.concatenate(
+            [
+                metric.replicate(y, a, w) - metric.replicate(y, b, w)
+                for w in iter_resample_weights(len(y), n_resamples, seed, units)
+            ]
+        )
     tail = min(float(np.mean(deltas <= 0)), float(np.mean(deltas >= 0)))
     return min(1.0, 2 * tail)
+
+
+def _unit_deltas(
+    sums: WeightedSums,
+    y: np.ndarray,
+    pair: tuple[Predictions, Predictions],
+    n_resamples: int,
+    seed: int,
+    units: np.ndarray,
+) -> np.ndarray:
+    """(B,) replicates of metric(A) - metric(B) under unit resamples, from the terms summed per
+    unit (the same draws and values as example weights, see ``UnitIndex.sum_terms``)."""
+    index = UnitIndex.of(units, len(y))
+    sizes = index.sizes()
+    terms = [index.sum_terms(sums.terms(y, p)) for p in pair]  # 2 x (G, k)
+    out = []
+    for w in iter_bootstrap_weights(index.n_units, n_resamples, seed):  # (b, G)
+        total = w @ sizes
+        a, b = (
+            np.concatenate([sums.finish(s, total[r]) for r, s in weighted_sums(w, t)])
+            for t in terms
+        )
+        out.append(a - b)
+    return np.concatenate(out)
 
 
 def holm_adjusted(tests: list[MetricTest]) -> tuple[MetricTest, ...]:

@@ -11,12 +11,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from whichmodel.errors import TaskError
 from whichmodel.tasks.base import Metric, Predictions, Task, WeightedSums, weighted_sums
+
+if TYPE_CHECKING:
+    from scipy.sparse import spmatrix
 
 
 @dataclass(frozen=True)
@@ -113,15 +116,54 @@ def iter_resample_weights(
     Application, 1997, §3.8), which keeps the examples of a unit together as the data came.
     Without units this is :func:`iter_bootstrap_weights`.
     """
-    if units is None:
-        yield from iter_bootstrap_weights(n, n_resamples, seed)
-        return
-    _, inverse = np.unique(units, return_inverse=True)  # (n,) unit index of each example
-    n_units = int(inverse.max()) + 1 if n else 0
-    step = max(1, _WEIGHTS_PER_CHUNK // max(n, 1))  # (step, n) example weights at once
-    for unit_weights in iter_bootstrap_weights(n_units, n_resamples, seed):  # (b, G)
+    index = UnitIndex.of(units, n)
+    for unit_weights in iter_bootstrap_weights(index.n_units, n_resamples, seed):  # (b, G)
+        yield from index.example_weights(unit_weights)
+
+
+@dataclass(frozen=True)
+class UnitIndex:
+    """Which unit each of n examples belongs to: ``inverse`` (n,) unit indices 0..G-1 (in
+    sorted unit order), or None when each example is its own unit (then G = n)."""
+
+    inverse: np.ndarray | None
+    n_units: int
+
+    @classmethod
+    def of(cls, units: np.ndarray | None, n: int) -> UnitIndex:
+        if units is None:
+            return cls(None, n)
+        inverse = np.unique(units, return_inverse=True)[1].astype(np.int64)
+        return cls(inverse, int(inverse.max()) + 1 if n else 0)
+
+    def sizes(self) -> np.ndarray:
+        """(G,) examples per unit."""
+        if self.inverse is None:
+            return np.ones(self.n_units)
+        return np.bincount(self.inverse, minlength=self.n_units).astype(np.float64)
+
+    def sum_terms(self, terms: np.ndarray | spmatrix) -> np.ndarray | spmatrix:
+        """(n, k) per-example terms -> (G, k) their sums per unit. Under unit weights,
+        ``w_units @ sum_terms(t)`` equals ``w_examples @ t`` exactly, with G instead of n
+        columns of weights to draw and multiply."""
+        if self.inverse is None:
+            return terms
+        from scipy.sparse import csr_matrix
+
+        n = len(self.inverse)
+        indicator = csr_matrix((np.ones(n), (self.inverse, np.arange(n))), (self.n_units, n))
+        summed = indicator @ terms
+        return np.asarray(summed) if isinstance(terms, np.ndarray) else summed.tocsr()
+
+    def example_weights(self, unit_weights: np.ndarray) -> Iterator[np.ndarray]:
+        """(b, G) unit weights -> chunks of (b', n) example weights, each example its unit's,
+        at most ``_WEIGHTS_PER_CHUNK`` cells per chunk."""
+        if self.inverse is None:
+            yield unit_weights
+            return
+        step = max(1, _WEIGHTS_PER_CHUNK // max(len(self.inverse), 1))
         for i in range(0, len(unit_weights), step):
-            yield np.asarray(unit_weights[i : i + step][:, inverse])
+            yield np.asarray(unit_weights[i : i + step][:, self.inverse])
 
 
 def unit_means(values: np.ndarray, units: np.ndarray | None) -> np.ndarray:
@@ -231,9 +273,13 @@ def _replicates(
 
     Metrics written as weighted sums (``Metric.sums``) of every model share one product with
     each chunk of resample weights, one for dense terms and one for sparse: the weights, the
-    largest array here, are read twice per chunk instead of once per model and metric.
+    largest array here, are read twice per chunk instead of once per model and metric. With
+    ``units``, those terms are summed per unit first and multiplied by the unit weights.
     """
     from scipy.sparse import hstack
+
+    index = UnitIndex.of(units, len(y))
+    sizes = index.sizes()  # (G,)
 
     out: dict[tuple[str, str], list[np.ndarray]] = {
         (name, m.name): [] for name, ms in metrics.items() for m in ms
@@ -246,14 +292,14 @@ def _replicates(
             if m.sums is None:
                 other.append((name, m))
                 continue
-            terms = m.sums.terms(y, preds[name])  # (n, k)
+            terms = index.sum_terms(m.sums.terms(y, preds[name]))  # (G, k): n x k summed
             group = dense if isinstance(terms, np.ndarray) else sparse
             group.append(((name, m.name), m.sums, terms))
     groups = [(members, np.hstack([t for *_, t in members])) for members in [dense] if members]
     if sparse:
         groups.append((sparse, hstack([t for *_, t in sparse], format="csr")))
-    for weights in iter_resample_weights(len(y), n_resamples, seed, units):
-        total = weights.sum(axis=1)  # (b,)
+    for weights in iter_bootstrap_weights(index.n_units, n_resamples, seed):  # (b, G)
+        total = weights @ sizes  # (b,) examples drawn
         for members, terms in groups:
             for rows, sums in weighted_sums(weights, terms):
                 start = 0
@@ -262,7 +308,8 @@ def _replicates(
                     out[key].append(metric_sums.finish(sums[:, start : start + width], total[rows]))
                     start += width
         for name, m in other:
-            out[(name, m.name)].append(m.replicate(y, preds[name], weights))
+            for chunk in index.example_weights(weights):
+                out[(name, m.name)].append(m.replicate(y, preds[name], chunk))
     return {k: np.concatenate(v) for k, v in out.items()}
 
 
