@@ -335,6 +335,47 @@ def _ints(text: str | None, option: str) -> tuple[int, ...] | None:
         ) from exc
 
 
+@app.command("windows")
+def windows_command(
+    data: Annotated[str, typer.Argument(help="Long data: CSV, JSONL or Parquet.")],
+    out_path: Annotated[str, typer.Option("--out", help="Windows file (.jsonl or .parquet).")],
+    history: Annotated[int, typer.Option(min=1, help="Values a model sees per window.")],
+    horizon: Annotated[int, typer.Option(min=1, help="Values it forecasts per window.")],
+    step: Annotated[
+        int | None, typer.Option(min=1, help="Between window origins (default: horizon).")
+    ] = None,
+    last: Annotated[
+        int | None, typer.Option(min=1, help="Keep each series' last N windows (default: all).")
+    ] = None,
+    series_col: Annotated[str, typer.Option(help="Series id column.")] = "unique_id",
+    time_col: Annotated[str, typer.Option(help="Time column (sorts each series).")] = "ds",
+    value_col: Annotated[str, typer.Option(help="Value column.")] = "y",
+) -> None:
+    """Cut long time series (series id, time, value) into forecast windows for
+    --task forecasting (one row per window: series, origin, history, target)."""
+    from whichmodel.tasks.data import read_table
+    from whichmodel.tasks.forecast_windows import windows_frame, write_windows
+
+    frame = windows_frame(
+        read_table(data),
+        history=history,
+        horizon=horizon,
+        step=step,
+        last=last,
+        series_col=series_col,
+        time_col=time_col,
+        value_col=value_col,
+    )
+    write_windows(frame, out_path)
+    out.print(
+        f"{len(frame)} windows of {frame['series'].nunique()} series -> {out_path}; compare with "
+        f"--input-cols history --label-col target --task 'forecasting?horizon={horizon}"
+        "&series=series&season=...'",
+        markup=False,
+        highlight=False,
+    )
+
+
 @app.command("bench")
 def bench_command(
     refs: RefsArg,

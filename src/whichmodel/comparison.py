@@ -35,7 +35,7 @@ from whichmodel.sources import code_files, load, reference_files
 from whichmodel.sources.base import Inputs, LoadOptions, Model
 from whichmodel.store import PredictionRows, Store, StoredBatch, key_of
 from whichmodel.tasks import Predictions, Task, get_task
-from whichmodel.tasks.data import Dataset, read_dataset
+from whichmodel.tasks.data import Dataset, read_dataset, read_unit_column
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -197,6 +197,7 @@ def run(config: CompareConfig, *, progress: Progress | None = None) -> Compariso
     refs = _unique_names([parse_ref(r) for r in config.refs])
     files = [reference_files(ref) for ref in refs]  # fail on a missing file before any work
     label_col = config.label_col if task.needs_labels else None
+    unit_column = task.unit_column()  # e.g. ranking's query id: groups rows, not an input
     dataset = task.read_data(
         config.data, input_cols=config.input_cols, label_col=label_col
     ) or read_dataset(
@@ -205,8 +206,12 @@ def run(config: CompareConfig, *, progress: Progress | None = None) -> Compariso
         label_col=label_col,
         word_lists=task.word_lists,
         audio=task.audio,
+        exclude=(unit_column,) if unit_column else (),
     )
     y_true = task.read_labels(dataset.labels)
+    task.check_inputs(dataset.inputs)
+    if unit_column:
+        task.read_units(read_unit_column(dataset.path, unit_column))
     slice_columns = read_slice_columns(dataset.path, config.slice_by)  # fail before any work
     store = Store.open(config.store)
     data_fp = key_of(_data_digest(store, dataset.path), dataset.input_cols, dataset.label_col)

@@ -183,6 +183,9 @@ def _top(
 def _text(value: object) -> str:
     if isinstance(value, float | np.floating):
         return f"{float(value):.6g}"
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":  # e.g. a forecast horizon
+        shown = ", ".join(f"{v:.6g}" for v in value.ravel()[:8])
+        return f"[{shown}{', …' if value.size > 8 else ''}]"
     return str(value)
 
 

@@ -12,7 +12,9 @@ Which test, by metric kind:
   SciPy's paired t-test (``ttest_rel``) on those terms instead when more than 5,000 examples
   differ: the permutation distribution of a mean difference is then normal to within far less
   than the Monte Carlo error, and permuting that many examples is the costly part.
-- any other metric (new task kinds that register nothing here): a paired bootstrap test read off
+- any other metric (new task kinds that register nothing here), and every metric of a task
+  whose examples group into resampling units (ranking queries) or whose labels are vectors
+  (forecast horizons): a paired bootstrap test read off
   the same paired resamples as the confidence intervals, p = 2 min(P*(Δ ≤ 0), P*(Δ ≥ 0)); its
   verdict at level α agrees with whether the (1 - α) percentile interval of Δ contains 0.
 
@@ -29,8 +31,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from whichmodel.analysis.stats import iter_bootstrap_weights, mcnemar_exact
-from whichmodel.tasks.base import Metric, Predictions, Task
+from whichmodel.analysis.stats import (
+    UnitIndex,
+    iter_bootstrap_weights,
+    iter_resample_weights,
+    mcnemar_exact,
+)
+from whichmodel.tasks.base import Metric, Predictions, Task, WeightedSums, weighted_sums
 from whichmodel.tasks.classification import f1_from_counts, nll_terms
 
 # Per-example terms (n,) of one model.
@@ -184,6 +191,7 @@ def paired_metric_tests(
             (``compute_statistics`` does); missing ones are computed.
     """
     metrics = {name: {m.name: m for m in task.metrics(y, p)} for name, p in preds.items()}
+    units = task.units(next(iter(preds.values())).rows) if preds else None
     # Each model's point values once, not once per pair (scikit-learn on 20k string labels
     # takes tens of ms per call).
     known = scores or {}
@@ -200,7 +208,7 @@ def paired_metric_tests(
             if metric_name in metrics[b]:
                 diff = scores[(a, metric_name)] - scores[(b, metric_name)]
                 pair = (preds[a], preds[b])
-                raw.append(_test(task, y, metric, pair, diff, (a, b), n_resamples, seed))
+                raw.append(_test(task, y, metric, pair, diff, (a, b), n_resamples, seed, units))
     return holm_adjusted(raw)
 
 
@@ -213,8 +221,16 @@ def _test(
     names: tuple[str, str],
     n_resamples: int,
     seed: int,
+    units: np.ndarray | None = None,
 ) -> MetricTest:
     pa, pb = pair
+    if units is not None or y.ndim > 1:  # the per-example tests below assume neither
+        p = paired_bootstrap_p_value(
+            metric, y, pa, pb, n_resamples=n_resamples, seed=seed, units=units
+        )
+        return MetricTest(
+            metric.name, *names, "paired_bootstrap", diff, p, 0.0, n_resamples, len(y)
+        )
     if metric.name == "accuracy" and task.outcome_kind == "binary":
         mc = mcnemar_exact(task.outcome(y, pa), task.outcome(y, pb))
         return MetricTest(metric.name, *names, "mcnemar_exact", diff, mc.p_value, 0.0, 0, len(y))
@@ -290,17 +306,47 @@ def paired_bootstrap_p_value(
     *,
     n_resamples: int,
     seed: int,
+    units: np.ndarray | None = None,
 ) -> float:
     """p = 2 min(P*(Δ ≤ 0), P*(Δ ≥ 0)) over paired bootstrap replicates Δ of metric(A) -
-    metric(B) (Efron & Tibshirani, An Introduction to the Bootstrap, §16.4), capped at 1."""
-    deltas = np.concatenate(
-        [
-            metric.replicate(y, a, w) - metric.replicate(y, b, w)
-            for w in iter_bootstrap_weights(len(y), n_resamples, seed)
-        ]
-    )
+    metric(B) (Efron & Tibshirani, An Introduction to the Bootstrap, §16.4), capped at 1.
+    With ``units`` (n,), resamples draw whole units (see
+    :func:`whichmodel.analysis.stats.iter_resample_weights`)."""
+    if units is not None and metric.sums is not None:
+        deltas = _unit_deltas(metric.sums, y, (a, b), n_resamples, seed, units)
+    else:
+        deltas = np.concatenate(
+            [
+                metric.replicate(y, a, w) - metric.replicate(y, b, w)
+                for w in iter_resample_weights(len(y), n_resamples, seed, units)
+            ]
+        )
     tail = min(float(np.mean(deltas <= 0)), float(np.mean(deltas >= 0)))
     return min(1.0, 2 * tail)
+
+
+def _unit_deltas(
+    sums: WeightedSums,
+    y: np.ndarray,
+    pair: tuple[Predictions, Predictions],
+    n_resamples: int,
+    seed: int,
+    units: np.ndarray,
+) -> np.ndarray:
+    """(B,) replicates of metric(A) - metric(B) under unit resamples, from the terms summed per
+    unit (the same draws and values as example weights, see ``UnitIndex.sum_terms``)."""
+    index = UnitIndex.of(units, len(y))
+    sizes = index.sizes()
+    terms = [index.sum_terms(sums.terms(y, p)) for p in pair]  # 2 x (G, k)
+    out = []
+    for w in iter_bootstrap_weights(index.n_units, n_resamples, seed):  # (b, G)
+        total = w @ sizes
+        a, b = (
+            np.concatenate([sums.finish(s, total[r]) for r, s in weighted_sums(w, t)])
+            for t in terms
+        )
+        out.append(a - b)
+    return np.concatenate(out)
 
 
 def holm_adjusted(tests: list[MetricTest]) -> tuple[MetricTest, ...]:

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from whichmodel.analysis.stats import iter_bootstrap_weights
+from whichmodel.analysis.stats import iter_resample_weights
 from whichmodel.errors import DataError
 from whichmodel.tasks.base import Predictions, Task
 
@@ -234,11 +234,12 @@ def _slice(
         for metric in task.metrics(ys, ps)
     ]
     reps: list[list[np.ndarray]] = [[] for _ in scored]
+    units = task.units(next(iter(preds.values())).rows[positions]) if preds else None
     with warnings.catch_warnings():
         # A one-example slice has no R² (scikit-learn warns and returns nan): None.
         warnings.simplefilter("ignore")
         # Each chunk of resamples is drawn once for every model and metric (drawing dominates).
-        for w in iter_bootstrap_weights(len(ys), n_resamples, seed):
+        for w in iter_resample_weights(len(ys), n_resamples, seed, units):
             for i, (_, ps, metric) in enumerate(scored):
                 reps[i].append(metric.replicate(ys, ps, w))
         values = [metric.score(ys, ps, None) for _, ps, metric in scored]

@@ -11,12 +11,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from whichmodel.errors import TaskError
 from whichmodel.tasks.base import Metric, Predictions, Task, WeightedSums, weighted_sums
+
+if TYPE_CHECKING:
+    from scipy.sparse import spmatrix
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,77 @@ def iter_bootstrap_weights(n: int, n_resamples: int, seed: int) -> Iterator[np.n
         yield np.bincount(flat.ravel(), minlength=b * n).reshape(n, b).astype(np.float64).T
 
 
+def iter_resample_weights(
+    n: int, n_resamples: int, seed: int, units: np.ndarray | None = None
+) -> Iterator[np.ndarray]:
+    """Bootstrap weights (b, n) of n examples, drawing whole units when ``units`` is given.
+
+    ``units`` (n,) names each example's resampling unit (e.g. a ranking query's rows). A
+    resample then draws units with replacement and every example of a unit drawn c times gets
+    weight c: the cluster bootstrap (Davison & Hinkley, Bootstrap Methods and their
+    Application, 1997, §3.8), which keeps the examples of a unit together as the data came.
+    Without units this is :func:`iter_bootstrap_weights`.
+    """
+    index = UnitIndex.of(units, n)
+    for unit_weights in iter_bootstrap_weights(index.n_units, n_resamples, seed):  # (b, G)
+        yield from index.example_weights(unit_weights)
+
+
+@dataclass(frozen=True)
+class UnitIndex:
+    """Which unit each of n examples belongs to: ``inverse`` (n,) unit indices 0..G-1 (in
+    sorted unit order), or None when each example is its own unit (then G = n)."""
+
+    inverse: np.ndarray | None
+    n_units: int
+
+    @classmethod
+    def of(cls, units: np.ndarray | None, n: int) -> UnitIndex:
+        if units is None:
+            return cls(None, n)
+        inverse = np.unique(units, return_inverse=True)[1].astype(np.int64)
+        return cls(inverse, int(inverse.max()) + 1 if n else 0)
+
+    def sizes(self) -> np.ndarray:
+        """(G,) examples per unit."""
+        if self.inverse is None:
+            return np.ones(self.n_units)
+        return np.bincount(self.inverse, minlength=self.n_units).astype(np.float64)
+
+    def sum_terms(self, terms: np.ndarray | spmatrix) -> np.ndarray | spmatrix:
+        """(n, k) per-example terms -> (G, k) their sums per unit. Under unit weights,
+        ``w_units @ sum_terms(t)`` equals ``w_examples @ t`` exactly, with G instead of n
+        columns of weights to draw and multiply."""
+        if self.inverse is None:
+            return terms
+        from scipy.sparse import csr_matrix
+
+        n = len(self.inverse)
+        indicator = csr_matrix((np.ones(n), (self.inverse, np.arange(n))), (self.n_units, n))
+        summed = indicator @ terms
+        return np.asarray(summed) if isinstance(terms, np.ndarray) else summed.tocsr()
+
+    def example_weights(self, unit_weights: np.ndarray) -> Iterator[np.ndarray]:
+        """(b, G) unit weights -> chunks of (b', n) example weights, each example its unit's,
+        at most ``_WEIGHTS_PER_CHUNK`` cells per chunk."""
+        if self.inverse is None:
+            yield unit_weights
+            return
+        step = max(1, _WEIGHTS_PER_CHUNK // max(len(self.inverse), 1))
+        for i in range(0, len(unit_weights), step):
+            yield np.asarray(unit_weights[i : i + step][:, self.inverse])
+
+
+def unit_means(values: np.ndarray, units: np.ndarray | None) -> np.ndarray:
+    """(n,) per-example values -> (G,) their mean per unit (in sorted unit order), or the
+    values unchanged without units."""
+    if units is None:
+        return values
+    _, inverse = np.unique(units, return_inverse=True)
+    sums = np.bincount(inverse, weights=np.asarray(values, dtype=np.float64))
+    return np.asarray(sums / np.bincount(inverse))
+
+
 def bootstrap_weights(n: int, n_resamples: int, seed: int) -> np.ndarray:
     """All resamples at once: (B, n) float64 draw counts (see :func:`iter_bootstrap_weights`)."""
     return np.concatenate(list(iter_bootstrap_weights(n, n_resamples, seed)))
@@ -145,7 +219,8 @@ def compute_statistics(
     y = y_true[rows]
     alpha = (1.0 - confidence) / 2.0
     metrics = {name: task.metrics(y, p) for name, p in aligned.items()}
-    replicates = _replicates(y, aligned, metrics, n_resamples, seed)
+    units = task.units(rows)
+    replicates = _replicates(y, aligned, metrics, n_resamples, seed, units)
     results: list[MetricResult] = []
     for name, p in aligned.items():
         for metric in metrics[name]:
@@ -180,7 +255,7 @@ def compute_statistics(
                         higher,
                     )
                 )
-        tests.append(paired_test(task, y, aligned[a], aligned[b], a, b))
+        tests.append(paired_test(task, y, aligned[a], aligned[b], a, b, units=units))
     return Statistics(
         tuple(results), tuple(differences), tuple(tests), len(rows), n_resamples, confidence, seed
     )
@@ -192,15 +267,20 @@ def _replicates(
     metrics: Mapping[str, list[Metric]],
     n_resamples: int,
     seed: int,
+    units: np.ndarray | None = None,
 ) -> dict[tuple[str, str], np.ndarray]:
     """(model, metric) -> (B,) the metric on each bootstrap resample; every model sees the same
     resamples, so differences of replicates are paired.
 
     Metrics written as weighted sums (``Metric.sums``) of every model share one product with
     each chunk of resample weights, one for dense terms and one for sparse: the weights, the
-    largest array here, are read twice per chunk instead of once per model and metric.
+    largest array here, are read twice per chunk instead of once per model and metric. With
+    ``units``, those terms are summed per unit first and multiplied by the unit weights.
     """
     from scipy.sparse import hstack
+
+    index = UnitIndex.of(units, len(y))
+    sizes = index.sizes()  # (G,)
 
     out: dict[tuple[str, str], list[np.ndarray]] = {
         (name, m.name): [] for name, ms in metrics.items() for m in ms
@@ -213,14 +293,14 @@ def _replicates(
             if m.sums is None:
                 other.append((name, m))
                 continue
-            terms = m.sums.terms(y, preds[name])  # (n, k)
+            terms = index.sum_terms(m.sums.terms(y, preds[name]))  # (G, k): n x k summed
             group = dense if isinstance(terms, np.ndarray) else sparse
             group.append(((name, m.name), m.sums, terms))
     groups = [(members, np.hstack([t for *_, t in members])) for members in [dense] if members]
     if sparse:
         groups.append((sparse, hstack([t for *_, t in sparse], format="csr")))
-    for weights in iter_bootstrap_weights(len(y), n_resamples, seed):
-        total = weights.sum(axis=1)  # (b,)
+    for weights in iter_bootstrap_weights(index.n_units, n_resamples, seed):  # (b, G)
+        total = weights @ sizes  # (b,) examples drawn
         for members, terms in groups:
             for rows, sums in weighted_sums(weights, terms):
                 start = 0
@@ -229,15 +309,26 @@ def _replicates(
                     out[key].append(metric_sums.finish(sums[:, start : start + width], total[rows]))
                     start += width
         for name, m in other:
-            out[(name, m.name)].append(m.replicate(y, preds[name], weights))
+            for chunk in index.example_weights(weights):
+                out[(name, m.name)].append(m.replicate(y, preds[name], chunk))
     return {k: np.concatenate(v) for k, v in out.items()}
 
 
 def paired_test(
-    task: Task, y: np.ndarray, a: Predictions, b: Predictions, name_a: str, name_b: str
+    task: Task,
+    y: np.ndarray,
+    a: Predictions,
+    b: Predictions,
+    name_a: str,
+    name_b: str,
+    *,
+    units: np.ndarray | None = None,
 ) -> PairedTest:
-    """McNemar (exact) for binary outcomes, Wilcoxon signed-rank for continuous ones."""
+    """McNemar (exact) for binary outcomes, Wilcoxon signed-rank for continuous ones. With
+    ``units`` (n,), the Wilcoxon test pairs each unit's mean outcome (e.g. per ranking query)."""
     out_a, out_b = task.outcome(y, a), task.outcome(y, b)
+    if units is not None:
+        return wilcoxon_errors(unit_means(out_a, units), unit_means(out_b, units), name_a, name_b)
     if task.outcome_kind == "binary":
         return mcnemar_exact(out_a, out_b, name_a, name_b)
     return wilcoxon_errors(out_a, out_b, name_a, name_b)

@@ -20,6 +20,8 @@ _TASKS = {
     "token-classification": "whichmodel.tasks.token_classification:TokenClassificationTask",
     "detection": "whichmodel.tasks.detection:DetectionTask",
     "speech-to-text": "whichmodel.tasks.speech:SpeechToTextTask",
+    "forecasting": "whichmodel.tasks.forecasting:ForecastingTask",
+    "ranking": "whichmodel.tasks.ranking:RankingTask",
 }
 
 

@@ -211,9 +211,27 @@ class Task(ABC):
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
         """Per-example outcome for paired tests: correct (bool) or absolute error (float)."""
 
+    def check_inputs(self, inputs: Inputs) -> None:  # noqa: B027
+        """Raise DataError when the dataset's inputs cannot be used by this task (checked once,
+        before any model runs)."""
+
     def check(self, y_true: np.ndarray, preds: Predictions, model_name: str) -> None:  # noqa: B027
         """Raise TaskError when the predictions cannot be scored against these labels."""
 
     def tables(self, y_true: np.ndarray, preds: Predictions) -> dict[str, list[dict[str, object]]]:
         """Extra per-model tables for reports (e.g. per-class precision and recall)."""
         return {}
+
+    def unit_column(self) -> str | None:
+        """The data column that groups examples into resampling units (ranking: the query id of
+        each row), or None when each example is its own unit. It is read with
+        :meth:`read_units` and is not a model input."""
+        return None
+
+    def read_units(self, values: np.ndarray) -> None:  # noqa: B027
+        """Validate and keep the (N,) values of :meth:`unit_column`, one per example."""
+
+    def units(self, rows: np.ndarray) -> np.ndarray | None:
+        """(n,) int64 resampling unit of each example id in ``rows``, or None when each example
+        is its own unit. Bootstrap resamples and paired tests draw units, not examples."""
+        return None

@@ -89,6 +89,7 @@ def read_dataset(
     label_col: str | None = "label",
     word_lists: bool = False,
     audio: bool = False,
+    exclude: Sequence[str] = (),
 ) -> Dataset:
     """Read a data file and split it into inputs and labels.
 
@@ -101,6 +102,7 @@ def read_dataset(
             words (token classification); otherwise such a column is an error.
         audio: read audio (speech tasks): ``path`` may be an audio folder, and the input column
             holds audio clips of any length (see :mod:`.audio`); inputs are of kind ``audio``.
+        exclude: columns that are never default inputs (e.g. a ranking task's query id column).
     """
     folder = Path(path)
     if audio:
@@ -109,7 +111,10 @@ def read_dataset(
         from whichmodel.tasks.streaming import read_streamed
 
         streamed = read_streamed(
-            folder, input_cols=list(input_cols) if input_cols else None, label_col=label_col
+            folder,
+            input_cols=list(input_cols) if input_cols else None,
+            label_col=label_col,
+            exclude=exclude,
         )
         if streamed is not None:  # a large data file: inputs are read batch by batch
             return Dataset(str(path), streamed[0], streamed[1], streamed[2], label_col)
@@ -128,7 +133,11 @@ def read_dataset(
             f"{Path(path).name} has no label column '{label_col}'; its columns are "
             f"{_list(columns)}. Name the right one with --label-col."
         )
-    chosen = list(input_cols) if input_cols else [c for c in columns if c != label_col]
+    chosen = (
+        list(input_cols)
+        if input_cols
+        else [c for c in columns if c != label_col and c not in exclude]
+    )
     _check_columns(path, chosen, columns)
     if not chosen:
         raise DataError(f"{Path(path).name} has no input columns besides '{label_col}'.")
@@ -164,6 +173,34 @@ def _read_audio_dataset(
     inputs = audio_inputs(frame[chosen], chosen, path.name)
     labels = frame[label_col].to_numpy() if label_col is not None else np.full(len(frame), None)
     return Dataset(str(path), inputs, labels, inputs.columns, label_col)
+
+
+def read_unit_column(path: str | Path, column: str) -> np.ndarray:
+    """(N,) the values of one column of a data file or saved ``datasets`` folder, every row:
+    the column a task groups examples by (see ``Task.unit_column``).
+
+    Raises:
+        DataError: no such column (the message lists the file's columns), or missing values.
+    """
+    p = Path(path)
+    if p.suffix.lower() in {".parquet", ".pq"} and p.is_file():
+        import pyarrow.parquet as pq
+
+        columns = list(pq.read_schema(p).names)
+        frame = pd.read_parquet(p, columns=[column]) if column in columns else None
+    else:
+        frame = read_saved_dataset(p) if p.is_dir() else read_table(p)
+        columns = [str(c) for c in frame.columns]
+    if frame is None or column not in columns:
+        raise DataError(
+            f"{p.name} has no column '{column}' to group its rows by; its columns are "
+            f"{_list(columns)}. Name the right one in the task's options."
+        )
+    values = frame[column]
+    if values.isna().any():
+        first = int(np.flatnonzero(values.isna().to_numpy())[0])
+        raise DataError(f"Column '{column}' of {p.name} has a missing value at row {first}.")
+    return values.astype(str).to_numpy()
 
 
 def _check_columns(path: str | Path, chosen: Sequence[str], columns: Sequence[str]) -> None:

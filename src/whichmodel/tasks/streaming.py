@@ -11,7 +11,7 @@ all inputs at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +154,11 @@ def _empty(like: Inputs) -> Inputs:
 
 
 def read_parquet_streamed(
-    path: Path, *, input_cols: list[str] | None, label_col: str | None
+    path: Path,
+    *,
+    input_cols: list[str] | None,
+    label_col: str | None,
+    exclude: Sequence[str] = (),
 ) -> tuple[StreamedInputs, np.ndarray, tuple[str, ...]] | None:
     """(inputs, labels, input columns) of a large Parquet file, or None when it is small enough
     to read whole (then the caller reads it as usual)."""
@@ -172,7 +176,7 @@ def read_parquet_streamed(
             f"{path.name} has no label column '{label_col}'; its columns are "
             f"{', '.join(repr(c) for c in columns[:8])}. Name the right one with --label-col."
         )
-    chosen = input_cols or [c for c in columns if c != label_col]
+    chosen = input_cols or [c for c in columns if c != label_col and c not in exclude]
     missing = [c for c in chosen if c not in columns]
     if missing:
         raise DataError(f"{path.name} has no column {missing[0]!r}.")
@@ -187,18 +191,25 @@ def read_parquet_streamed(
 
 
 def read_streamed(
-    path: Path, *, input_cols: list[str] | None, label_col: str | None
+    path: Path,
+    *,
+    input_cols: list[str] | None,
+    label_col: str | None,
+    exclude: Sequence[str] = (),
 ) -> tuple[StreamedInputs, np.ndarray, tuple[str, ...]] | None:
     """(inputs, labels, input columns) of a large Parquet, CSV or JSONL file, or None when it is
-    small enough to read whole (then the caller reads it as usual)."""
+    small enough to read whole (then the caller reads it as usual). ``exclude``: columns that
+    are never default inputs."""
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
-        return read_parquet_streamed(path, input_cols=input_cols, label_col=label_col)
+        return read_parquet_streamed(
+            path, input_cols=input_cols, label_col=label_col, exclude=exclude
+        )
     if suffix not in (".csv", ".jsonl", ".json") or path.stat().st_size <= STREAM_BYTES:
         return None
     csv = suffix == ".csv"
     columns = _csv_header(path) if csv else _jsonl_header(path)
-    chosen = _chosen_columns(path, columns, input_cols, label_col)
+    chosen = _chosen_columns(path, columns, input_cols, label_col, exclude)
     opener: Opener = (
         (lambda cols, first: (0, _csv_batches(path, cols)))
         if csv
@@ -224,14 +235,18 @@ def read_streamed(
 
 
 def _chosen_columns(
-    path: Path, columns: list[str], input_cols: list[str] | None, label_col: str | None
+    path: Path,
+    columns: list[str],
+    input_cols: list[str] | None,
+    label_col: str | None,
+    exclude: Sequence[str] = (),
 ) -> list[str]:
     if label_col is not None and label_col not in columns:
         raise DataError(
             f"{path.name} has no label column '{label_col}'; its columns are "
             f"{', '.join(repr(c) for c in columns[:8])}. Name the right one with --label-col."
         )
-    chosen = input_cols or [c for c in columns if c != label_col]
+    chosen = input_cols or [c for c in columns if c != label_col and c not in exclude]
     missing = [c for c in chosen if c not in columns]
     if missing:
         raise DataError(f"{path.name} has no column {missing[0]!r}.")
