@@ -170,16 +170,7 @@ def read_parquet_streamed(
         reader = pq.ParquetFile(path)
     except (OSError, ValueError) as exc:
         raise DataError(f"Cannot read {path} as parquet: {exc}") from exc
-    columns = list(reader.schema_arrow.names)
-    if label_col is not None and label_col not in columns:
-        raise DataError(
-            f"{path.name} has no label column '{label_col}'; its columns are "
-            f"{', '.join(repr(c) for c in columns[:8])}. Name the right one with --label-col."
-        )
-    chosen = input_cols or [c for c in columns if c != label_col and c not in exclude]
-    missing = [c for c in chosen if c not in columns]
-    if missing:
-        raise DataError(f"{path.name} has no column {missing[0]!r}.")
+    chosen = _chosen_columns(path, list(reader.schema_arrow.names), input_cols, label_col, exclude)
     n_rows = reader.metadata.num_rows
     if n_rows == 0:
         raise DataError(f"{path} has no rows.")
