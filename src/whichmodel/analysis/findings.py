@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,31 +120,36 @@ _SOURCE = "_source_dict"
 
 def findings_from_dict(data: Mapping[str, Any]) -> Findings:
     """The inverse of :func:`findings_to_dict` (``data`` is kept, and must not be changed)."""
-    value = _build(Findings, data)
+    value = _builder(Findings)(data)
     assert isinstance(value, Findings)
     object.__setattr__(value, _SOURCE, data)  # frozen: set around the dataclass's guard
     return value
 
 
+Builder = Callable[[Any], Any]
+
+
 @functools.cache
-def _type_hints(kind: type) -> dict[str, Any]:
-    return typing.get_type_hints(kind)  # resolving string annotations is the slow part
-
-
-def _build(kind: Any, value: Any) -> Any:
-    """Rebuild a value of type ``kind`` (dataclasses, tuples, optionals, scalars) from JSON."""
+def _builder(kind: Any) -> Builder:
+    """A function rebuilding a value of type ``kind`` (dataclasses, tuples, optionals, scalars)
+    from JSON. Made once per type, so rebuilding ~30k values does no type introspection (an
+    unchanged rerun rebuilds its cached findings: 3x faster than inspecting every value)."""
     if dataclasses.is_dataclass(kind) and isinstance(kind, type):
-        hints = _type_hints(kind)
-        return kind(
-            **{f.name: _build(hints[f.name], value[f.name]) for f in dataclasses.fields(kind)}
-        )
+        hints = typing.get_type_hints(kind)  # resolving string annotations is the slow part
+        fields = [(f.name, _builder(hints[f.name])) for f in dataclasses.fields(kind)]
+        cls = kind
+        return lambda value: cls(**{name: build(value[name]) for name, build in fields})
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if origin is tuple:
         if args[0] in (float, int, str, bool):  # e.g. a thumbnail's pixels: nothing to rebuild
-            return tuple(value)
-        return tuple(_build(args[0], v) for v in value)
+            return tuple
+        item = _builder(args[0])
+        return lambda value: tuple(map(item, value))
     if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return None
-        return _build(next(a for a in args if a is not type(None)), value)
+        inner = _builder(next(a for a in args if a is not type(None)))
+        return lambda value: None if value is None else inner(value)
+    return _identity
+
+
+def _identity(value: Any) -> Any:
     return value
