@@ -195,7 +195,7 @@ def paired_metric_tests(
     # Each model's point values once, not once per pair (scikit-learn on 20k string labels
     # takes tens of ms per call).
     known = scores or {}
-    scores = {
+    point = {
         (name, m.name): known[(name, m.name)]
         if (name, m.name) in known
         else m.score(y, preds[name], None)
@@ -206,7 +206,7 @@ def paired_metric_tests(
     for a, b in itertools.combinations(preds, 2):
         for metric_name, metric in metrics[a].items():
             if metric_name in metrics[b]:
-                diff = scores[(a, metric_name)] - scores[(b, metric_name)]
+                diff = point[(a, metric_name)] - point[(b, metric_name)]
                 pair = (preds[a], preds[b])
                 raw.append(_test(task, y, metric, pair, diff, (a, b), n_resamples, seed, units))
     return holm_adjusted(raw)

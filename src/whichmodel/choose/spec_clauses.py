@@ -115,13 +115,12 @@ def _parameters(
     moe = bool(a.get("size.experts")) or bool(b.get("size.experts"))
     field, what = ("size.active", "active parameters per token") if moe else ("size.total", "")
     pair = _both(a, b, field)
-    if pair is None or not pair[0] or not pair[1]:
+    if pair is None:
         return None
-    ratio = pair[1] / pair[0]
-    if 1 / SAME < ratio < SAME:
+    cited = _ratio(pair, fig, f"{key} parameter ratio")
+    if cited is None:
         return None
-    word = "fewer" if ratio > 1 else "more"
-    times = fig(f"{key} parameter ratio", f"{max(ratio, 1 / ratio):.1f}")
+    times, word = cited
     np_, no = fig(f"parameters[{p}]", count(pair[0])), fig(f"parameters[{o}]", count(pair[1]))
     return f"has {times}× {word} {what or 'parameters'} ({np_} vs {no})"
 
@@ -131,13 +130,12 @@ def _flops(
 ) -> str | None:
     """Forward FLOPs, only when both count them per the same unit at the same context/shape."""
     pair = _both(_values(sp), _values(so), "compute.forward_flops")
-    if pair is None or not comparable_flops(sp, so) or not pair[0] or not pair[1]:
+    if pair is None or not comparable_flops(sp, so):
         return None
-    ratio = pair[1] / pair[0]
-    if 1 / SAME < ratio < SAME:
+    cited = _ratio(pair, fig, f"{key} FLOP ratio")
+    if cited is None:
         return None
-    word = "fewer" if ratio > 1 else "more"
-    times = fig(f"{key} FLOP ratio", f"{max(ratio, 1 / ratio):.1f}")
+    times, word = cited
     fp, fo = fig(f"flops[{p}]", count(pair[0])), fig(f"flops[{o}]", count(pair[1]))
     per = "token" if sp["flops_per"] == "token" else "example"
     at = ""
@@ -145,6 +143,17 @@ def _flops(
         context = fig("flops context", f"{sp['context']:,}")
         at = f" at {context} tokens of context"
     return f"needs {times}× {word} forward FLOPs per {per}{at} ({fp} vs {fo})"
+
+
+def _ratio(pair: tuple[Any, Any], fig: Fig, label: str) -> tuple[str, str] | None:
+    """(the pick's ratio as a figure, "fewer" or "more") of the other's count over the pick's,
+    or None when either is zero or the ratio is closer to 1 than ``SAME``."""
+    if not pair[0] or not pair[1]:
+        return None
+    ratio = pair[1] / pair[0]
+    if 1 / SAME < ratio < SAME:
+        return None
+    return fig(label, f"{max(ratio, 1 / ratio):.1f}"), "fewer" if ratio > 1 else "more"
 
 
 def _dtype(a: dict[str, Any], b: dict[str, Any], p: str, o: str, fig: Fig) -> str | None:

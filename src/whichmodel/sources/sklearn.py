@@ -96,12 +96,15 @@ def _load_skops(path: Path, options: LoadOptions) -> Any:
     from skops.io.exceptions import UntrustedTypesFoundException
 
     try:
-        trusted = [t for t in _schema_types(path) if _is_library_class(t)]
-        return sio.load(path, trusted=trusted)
+        types = _schema_types(path)
+    except Exception as exc:  # not a zip, no schema.json, not JSON
+        raise ModelLoadError(f"{path} is not a readable skops file ({exc}).") from exc
+    try:
+        return sio.load(path, trusted=[t for t in types if _is_library_class(t)])
     except UntrustedTypesFoundException:
         pass  # a type outside the libraries (or a function): named below
-    except Exception as exc:  # skops raises several types for a file that is not a skops zip
-        raise ModelLoadError(f"{path} is not a readable skops file ({exc}).") from exc
+    except Exception as exc:
+        raise ModelLoadError(f"Could not load {path} with skops: {exc}") from exc
     untrusted = sio.get_untrusted_types(file=path)
     foreign = [t for t in untrusted if not _is_library_class(t)]
     if foreign and not options.allow_pickle:
