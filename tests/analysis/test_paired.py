@@ -264,3 +264,29 @@ def test_models_that_differ_on_one_example_get_p_one_not_an_error():
     )
     macro = next(t for t in tests if t.metric == "macro_f1")
     assert macro.method == "permutation" and macro.p_value == 1.0 and macro.diff > 0
+
+
+def test_macro_f1_random_permutations_agree_with_scipy_within_monte_carlo_error():
+    # 2^m > n_resamples: both draw random swaps (other generators), so the p-values agree only
+    # within Monte Carlo error: sd <= 0.5 / sqrt(1000) for SciPy's, 0.5 / sqrt(8000) for ours.
+    rng = np.random.default_rng(11)
+    y = rng.choice(CLASSES, 150).astype(str)
+    a, b = _classifier(rng, y, 0.8), _classifier(rng, y, 0.7)
+    ours = next(
+        t
+        for t in paired_metric_tests(
+            get_task("classification"), y, {"a": a, "b": b}, n_resamples=8000
+        )
+        if t.metric == "macro_f1"
+    )
+    spec = PERMUTATION_STATISTICS["macro_f1"]
+    f1 = _reference_statistic("macro_f1", y)
+    ref = permutation_test(
+        (spec.terms(y, a), spec.terms(y, b)),
+        lambda x, z: f1(x) - f1(z),
+        permutation_type="samples",
+        n_resamples=1000,
+        rng=np.random.default_rng(5),
+    )
+    assert 0.001 < ref.pvalue < 0.5  # a p-value whose Monte Carlo error can be told apart
+    assert abs(ours.p_value - ref.pvalue) < 0.07
