@@ -46,7 +46,7 @@ Progress = Callable[[str, int, int], None]
 _FAILURES_BEFORE_GIVING_UP = 32
 PREDICTIONS_FORMAT = 2  # bump when the stored per-example layout changes
 ANALYSIS_FORMAT = 1  # bump when statistics or tables change for the same inputs
-FINDINGS_FORMAT = 1  # bump when the paired analysis (analysis/findings.py) changes
+FINDINGS_FORMAT = 2  # bump when the paired analysis (analysis/findings.py) changes
 SPEC_FORMAT = 1  # bump when the per-model spec sheet a comparison keeps changes
 
 
@@ -294,7 +294,8 @@ def _data_digest(store: Store, path: str) -> str:
     if not folder.is_dir():
         return store.file_digest(path)
     files = sorted(p for p in folder.rglob("*") if p.is_file())
-    return key_of([(str(p.relative_to(folder)), store.file_digest(p)) for p in files])
+    digests = store.file_digests(files)  # one transaction for an image folder's 10k files
+    return key_of([(str(p.relative_to(folder)), d) for p, d in zip(files, digests, strict=True)])
 
 
 def _findings(
@@ -374,13 +375,13 @@ def _run_model(
         ref.kind,
         ref.target,
         sorted(p for p in ref.params if p[0] != "name"),
-        [store.file_digest(f) for f in (*files, *code_files(ref))],
+        store.file_digests([*files, *code_files(ref)]),
         result_library_versions(),
     )
     get_model = functools.cache(lambda: load(ref, options))  # loaded only if a batch is missing
     key = key_of("predictions", PREDICTIONS_FORMAT, model_fp, data_fp, task.name, config.batch_size)
     if task.data_files():  # e.g. a retrieval corpus: other contents, other predictions
-        key = key_of(key, [store.file_digest(f) for f in task.data_files()])
+        key = key_of(key, store.file_digests(task.data_files()))
     preds, reused, computed = _predict(
         get_model, ref, dataset, task, store, key, config.batch_size, progress
     )

@@ -89,6 +89,23 @@ def test_file_digest_is_cached_until_the_file_changes(tmp_path):
     assert store.file_digest(f) == file_sha256(f)
 
 
+def test_file_digests_of_many_files_are_stored_together_and_read_by_a_new_process(tmp_path):
+    files = [tmp_path / f"f{i}.bin" for i in range(5)]
+    for i, f in enumerate(files):
+        f.write_bytes(bytes([i]) * (i + 1))
+    store = Store.open(tmp_path / "store.db")
+    assert store.file_digests(files) == [file_sha256(f) for f in files]
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("SELECT COUNT(*) FROM file_digests").fetchone()[0] == 5
+    # Another Store (as another process would) reads them back without hashing: prove it by
+    # changing a file's bytes but not its size or mtime, which only the stored digest survives.
+    stat = files[0].stat()
+    files[0].write_bytes(b"X")
+    os.utime(files[0], ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    again = Store.open(tmp_path / "store.db").file_digests(files[:1])
+    assert again == [store.file_digest(files[0])] != [file_sha256(files[0])]
+
+
 def test_runs_and_cache(tmp_path):
     store = Store.open(tmp_path / "store.db")
     first = store.record_run("compare", {"x": 1})

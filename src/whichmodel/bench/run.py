@@ -172,7 +172,7 @@ def model_fingerprint(ref: ModelRef, files: Sequence[str], store: Store) -> str:
         ref.kind,
         ref.target,
         sorted(p for p in ref.params if p[0] != "name"),
-        [store.file_digest(f) for f in (*files, *code_files(ref))],
+        store.file_digests([*files, *code_files(ref)]),
         result_library_versions(),
     )
 

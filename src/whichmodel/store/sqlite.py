@@ -154,25 +154,36 @@ class Store:
     # -- file digests -----------------------------------------------------------------------
     def file_digest(self, path: str | Path) -> str:
         """SHA-256 of a file, remembered by (path, size, mtime) so unchanged files hash once."""
-        st = os.stat(path)
-        seen = (os.path.abspath(path), st.st_size, st.st_mtime_ns)  # no resolve(): no lstat
-        if seen in self._digests:
-            return self._digests[seen]
-        p = Path(path).resolve()
-        key = (str(p), st.st_size, st.st_mtime_ns)
-        row = (
-            self._db()
-            .execute("SELECT sha256 FROM file_digests WHERE path=? AND size=? AND mtime_ns=?", key)
-            .fetchone()
-        )
-        if row:
-            digest = str(row[0])
-        else:
-            digest = file_sha256(p)
+        return self.file_digests([path])[0]
+
+    def file_digests(self, paths: Sequence[str | Path]) -> list[str]:
+        """SHA-256 of each file (see :meth:`file_digest`); new digests are stored in one
+        transaction (one per file cost ~0.2 ms each: 50 ms for a model package's code files in a
+        new store)."""
+        out: list[str] = []
+        new: list[tuple[str, int, int, str]] = []
+        for path in paths:
+            st = os.stat(path)
+            seen = (os.path.abspath(path), st.st_size, st.st_mtime_ns)  # no resolve(): no lstat
+            if seen not in self._digests:
+                key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+                row = (
+                    self._db()
+                    .execute(
+                        "SELECT sha256 FROM file_digests WHERE path=? AND size=? AND mtime_ns=?",
+                        key,
+                    )
+                    .fetchone()
+                )
+                if row is None:
+                    row = (file_sha256(Path(key[0])),)
+                    new.append((*key, row[0]))
+                self._digests[seen] = str(row[0])
+            out.append(self._digests[seen])
+        if new:
             with self._transaction() as db:
-                db.execute("INSERT OR IGNORE INTO file_digests VALUES (?, ?, ?, ?)", (*key, digest))
-        self._digests[seen] = digest
-        return digest
+                db.executemany("INSERT OR IGNORE INTO file_digests VALUES (?, ?, ?, ?)", new)
+        return out
 
     # -- predictions ------------------------------------------------------------------------
     def begin_predictions(self, key: str, meta: dict[str, Any], n_batches: int) -> set[int]:
