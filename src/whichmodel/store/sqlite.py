@@ -157,33 +157,40 @@ class Store:
         return self.file_digests([path])[0]
 
     def file_digests(self, paths: Sequence[str | Path]) -> list[str]:
-        """SHA-256 of each file (see :meth:`file_digest`); new digests are stored in one
-        transaction (one per file cost ~0.2 ms each: 50 ms for a model package's code files in a
-        new store)."""
-        out: list[str] = []
-        new: list[tuple[str, int, int, str]] = []
+        """SHA-256 of each file (see :meth:`file_digest`). Files are known by absolute path, not
+        resolved (``resolve()`` costs ~40 µs a file: 5 ms for a package's 100 code files), and
+        looked up and stored in one statement each (one per file cost ~0.2 ms each)."""
+        keys = []
         for path in paths:
             st = os.stat(path)
-            seen = (os.path.abspath(path), st.st_size, st.st_mtime_ns)  # no resolve(): no lstat
-            if seen not in self._digests:
-                key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
-                row = (
-                    self._db()
-                    .execute(
-                        "SELECT sha256 FROM file_digests WHERE path=? AND size=? AND mtime_ns=?",
-                        key,
-                    )
-                    .fetchone()
+            keys.append((os.path.abspath(path), st.st_size, st.st_mtime_ns))
+        missing = list(dict.fromkeys(k for k in keys if k not in self._digests))
+        if missing:
+            self._digests.update(self._stored_digests(missing))
+            new = [(*k, file_sha256(Path(k[0]))) for k in missing if k not in self._digests]
+            if new:
+                with self._transaction() as db:
+                    db.executemany("INSERT OR IGNORE INTO file_digests VALUES (?, ?, ?, ?)", new)
+                self._digests.update({row[:3]: row[3] for row in new})
+        return [self._digests[k] for k in keys]
+
+    def _stored_digests(self, keys: list[tuple[str, int, int]]) -> dict[tuple[str, int, int], str]:
+        found: dict[tuple[str, int, int], str] = {}
+        wanted = set(keys)
+        paths = sorted({k[0] for k in keys})
+        for i in range(0, len(paths), 500):  # under SQLite's limit on bound parameters
+            chunk = paths[i : i + 500]
+            rows = (
+                self._db()
+                .execute(
+                    "SELECT path, size, mtime_ns, sha256 FROM file_digests "
+                    f"WHERE path IN ({', '.join('?' * len(chunk))})",
+                    chunk,
                 )
-                if row is None:
-                    row = (file_sha256(Path(key[0])),)
-                    new.append((*key, row[0]))
-                self._digests[seen] = str(row[0])
-            out.append(self._digests[seen])
-        if new:
-            with self._transaction() as db:
-                db.executemany("INSERT OR IGNORE INTO file_digests VALUES (?, ?, ?, ?)", new)
-        return out
+                .fetchall()
+            )
+            found.update({(p, n, t): str(d) for p, n, t, d in rows if (p, n, t) in wanted})
+        return found
 
     # -- predictions ------------------------------------------------------------------------
     def begin_predictions(self, key: str, meta: dict[str, Any], n_batches: int) -> set[int]:
@@ -404,7 +411,8 @@ def _write_parquet(preds: PredictionRows, path: Path) -> None:
 def _read_parquet(path: Path, classes: tuple[str, ...] | None) -> PredictionRows:
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path)
+    with pq.ParquetFile(path) as parquet:  # read_table's dataset layer costs 0.3 ms a file
+        table = parquet.read()
     pred_column = table.column("pred")
     pred = (
         pred_column.to_numpy()
