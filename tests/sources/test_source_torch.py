@@ -30,3 +30,17 @@ def test_text_input_is_a_task_error(helpers_dir, mlp_weights, text_inputs):
     model = load(f"torch:{helpers_dir / 'tiny_torch.py'}:mlp?weights={mlp_weights}")
     with pytest.raises(TaskError, match="cannot read text"):
         model.predict(text_inputs)
+
+
+def test_package_code_files_are_listed_in_pathlib_order(tmp_path):
+    # A package's .py files are part of a factory model's fingerprint, in this order: the
+    # os.walk listing must keep pathlib's order by path parts ("demo/zoo.py" before "demo.py",
+    # which plain string order would swap) so stored fingerprints stay valid.
+    from whichmodel.sources import _python_files
+
+    for name in ("demo.py", "demo/zoo.py", "demo/a/b.py", "a_b/c.py", "a/b.py", "z.txt", "B.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    expected = tuple(str(p) for p in sorted(tmp_path.rglob("*.py")))
+    assert _python_files(str(tmp_path)) == expected
+    assert len(expected) == 6
