@@ -98,11 +98,11 @@ def iter_bootstrap_weights(n: int, n_resamples: int, seed: int) -> Iterator[np.n
         # int64 for n < 2**31 (NumPy's bounded generator uses 32-bit draws for such ranges).
         dtype = np.int32 if b * n < 2**31 else np.int64
         flat = rng.integers(0, n, size=(b, n), dtype=dtype)
-        # Counted into an (n, b) array and handed out transposed: (b, n) in Fortran order, so
-        # products with (n, ...) matrices, dense or sparse, read it without copying.
-        flat *= b
-        flat += np.arange(b).astype(flat.dtype)[:, None]
-        yield np.bincount(flat.ravel(), minlength=b * n).reshape(n, b).astype(np.float64).T
+        # Row r's draws are counted into cells r*n..r*n+n-1: each row scatters into its own
+        # n counts, which stay in cache (counting into an (n, b) layout instead, row-interleaved,
+        # made every draw a cache miss: 3x slower at n = 20k).
+        flat += (np.arange(b) * n).astype(flat.dtype)[:, None]
+        yield np.bincount(flat.ravel(), minlength=b * n).astype(np.float64).reshape(b, n)
 
 
 def iter_resample_weights(
