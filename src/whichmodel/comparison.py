@@ -45,7 +45,7 @@ Progress = Callable[[str, int, int], None]
 # A model that fails on each of its first this many examples is broken, not unlucky: stop.
 _FAILURES_BEFORE_GIVING_UP = 32
 PREDICTIONS_FORMAT = 2  # bump when the stored per-example layout changes
-ANALYSIS_FORMAT = 1  # bump when statistics or tables change for the same inputs
+ANALYSIS_FORMAT = 2  # bump when statistics or tables change for the same inputs
 FINDINGS_FORMAT = 2  # bump when the paired analysis (analysis/findings.py) changes
 SPEC_FORMAT = 1  # bump when the per-model spec sheet a comparison keeps changes
 

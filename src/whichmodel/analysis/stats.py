@@ -80,7 +80,11 @@ class Statistics:
     seed: int
 
 
-_WEIGHTS_PER_CHUNK = 1 << 22  # resample counts held in memory at once (32 MiB of float64)
+# Resample counts held in memory at once (8 MiB of float64). Smaller chunks are faster to make and
+# use (likely: their buffers are reused from the heap, not mapped and faulted in afresh): 1,000
+# resamples of 20k examples, with the products compare makes, took 340 ms at 1 << 22 and 225 ms
+# at this size; 540 examples, 5 ms at either.
+_WEIGHTS_PER_CHUNK = 1 << 20
 
 
 def iter_bootstrap_weights(n: int, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
