@@ -290,3 +290,27 @@ def test_macro_f1_random_permutations_agree_with_scipy_within_monte_carlo_error(
     )
     assert 0.001 < ref.pvalue < 0.5  # a p-value whose Monte Carlo error can be told apart
     assert abs(ours.p_value - ref.pvalue) < 0.07
+
+
+@pytest.mark.parametrize("metric", ["macro_f1", "log_loss"])
+def test_shortcut_statistics_equal_the_general_permutation_path(three_classifiers, metric):
+    # Sums and confusion counts shift by one matrix product per batch of swaps; any other
+    # statistic recomputes its summary from the swapped terms. The same draws give the same null.
+    from whichmodel.analysis.paired import (
+        PermutationStatistic,
+        labels_as_codes,
+        permutation_p_value,
+    )
+
+    y, preds = three_classifiers
+    spec = PERMUTATION_STATISTICS[metric]
+    general = PermutationStatistic(
+        spec.terms, lambda t, y, rows: spec.reduce(t, y, rows), spec.finish, spec.codes
+    )
+    y_spec = labels_as_codes(y) if spec.codes else y
+    terms = (spec.terms(y, preds["y"]), spec.terms(y, preds["z"]))
+    fast, slow = (
+        permutation_p_value(s, y_spec, terms, n_resamples=500, seed=3) for s in (spec, general)
+    )
+    assert 0.0 < fast < 1.0
+    assert fast == pytest.approx(slow, abs=1e-12)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -40,6 +41,9 @@ from whichmodel.analysis.stats import (
 )
 from whichmodel.tasks.base import Metric, Predictions, Task, WeightedSums, weighted_sums
 from whichmodel.tasks.classification import f1_from_counts, nll_terms
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 # Per-example terms (n,) of one model.
 TermsFn = Callable[[np.ndarray, Predictions], np.ndarray]
@@ -126,12 +130,18 @@ def _confusion_counts(codes: np.ndarray, y: np.ndarray, rows: np.ndarray) -> np.
     into the sorted labels of all of ``y``; k = a label not in the data), y (n,) as codes ->
     (..., k (k + 1))."""
     k = int(y.max()) + 1
-    true_idx = y[rows]  # (m,)
-    flat = codes.reshape(-1, codes.shape[-1]).astype(np.int64)  # (b, m)
+    flat = _cells(codes.reshape(-1, codes.shape[-1]), y, rows)  # (b, m)
     b = len(flat)
-    cell = true_idx * (k + 1) + flat + (np.arange(b) * k * (k + 1))[:, None]
+    cell = flat + (np.arange(b) * k * (k + 1))[:, None]
     counts = np.bincount(cell.ravel(), minlength=b * k * (k + 1)).astype(np.float64)
     return counts.reshape(*codes.shape[:-1], k * (k + 1))
+
+
+def _cells(codes: np.ndarray, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(..., m) predicted codes of the examples at ``rows`` -> their confusion cells, true code *
+    (k + 1) + predicted code, as int64."""
+    k = int(y.max()) + 1
+    return np.asarray(y[rows] * (k + 1) + codes.astype(np.int64))
 
 
 def _macro_f1_finish(counts: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -306,12 +316,19 @@ def permutation_p_value(
     same = np.flatnonzero(terms_a == terms_b)
     base = (spec.reduce(terms_a[same], y, same), spec.reduce(terms_b[same], y, same))
     moved_a, moved_b = terms_a[moved], terms_b[moved]
+    if spec.reduce is _confusion_counts:
+        counts_moved = _confusion_trade(moved_a, moved_b, y, moved)
 
     def statistic(swap: np.ndarray) -> np.ndarray:  # (b, m) bool -> (b,)
         if spec.reduce is _sum:  # sums: each swap moves B's - A's term from A's sum to B's
             shift = (swap @ (moved_b - moved_a))[:, None]  # (b, 1)
             sum_a, sum_b = base[0] + moved_a.sum() + shift, base[1] + moved_b.sum() - shift
             return np.asarray(spec.finish(sum_a, y) - spec.finish(sum_b, y))
+        if spec.reduce is _confusion_counts:  # counts: each swap trades one count of A's and B's
+            start_a, start_b, trade = counts_moved
+            shift = np.asarray(trade @ swap.T).T  # (b, cells)
+            counts_a, counts_b = base[0] + start_a + shift, base[1] + start_b - shift
+            return np.asarray(spec.finish(counts_a, y) - spec.finish(counts_b, y))
         x, z = np.where(swap, moved_b, moved_a), np.where(swap, moved_a, moved_b)
         metric_a = spec.finish(base[0] + spec.reduce(x, y, moved), y)
         return np.asarray(metric_a - spec.finish(base[1] + spec.reduce(z, y, moved), y))
@@ -325,6 +342,25 @@ def permutation_p_value(
     below = (np.count_nonzero(null <= observed + gamma) + extra) / (len(null) + extra)
     above = (np.count_nonzero(null >= observed - gamma) + extra) / (len(null) + extra)
     return float(min(1.0, 2 * min(below, above)))
+
+
+def _confusion_trade(
+    codes_a: np.ndarray, codes_b: np.ndarray, y: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, csr_matrix]:
+    """For examples whose predicted codes differ: A's and B's confusion counts as predicted, and
+    the sparse (cells, m) matrix whose column i moves example i's count from A's cell to B's
+    (a swap adds column i to A's counts and takes it from B's)."""
+    from scipy.sparse import csr_matrix
+
+    k = int(y.max()) + 1
+    width, m = k * (k + 1), len(rows)
+    cell_a, cell_b = _cells(codes_a, y, rows), _cells(codes_b, y, rows)
+    trade = csr_matrix(
+        (np.repeat([1.0, -1.0], m), (np.concatenate([cell_b, cell_a]), np.tile(np.arange(m), 2))),
+        shape=(width, m),
+    )
+    counts = [np.bincount(c, minlength=width).astype(np.float64) for c in (cell_a, cell_b)]
+    return counts[0], counts[1], trade
 
 
 def _swap_patterns(m: int, n_resamples: int, seed: int, rows: int) -> Iterator[np.ndarray]:
