@@ -12,7 +12,7 @@ difference |err_B| - |err_A|, largest first.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,6 +106,13 @@ def find_disagreements(
         top: examples kept per side.
     """
     out = []
+    rendered: dict[int, ExampleInput] = {}  # a hard example is among the top of many pairs
+
+    def render(row: int) -> ExampleInput:
+        if row not in rendered:
+            rendered[row] = render_input(inputs, row)
+        return rendered[row]
+
     for a, b in itertools.combinations(preds, 2):
         pa, pb = preds[a], preds[b]
         oa, ob = task.outcome(y, pa), task.outcome(y, pb)
@@ -123,7 +130,7 @@ def find_disagreements(
             conf_a, conf_b = oa.astype(np.float64), ob.astype(np.float64)
             score_a = score_b = np.abs(ob - oa).astype(np.float64)
             ranking = "absolute error difference |error_B - error_A|"
-        pick = (y, pa, pb, conf_a, conf_b, inputs)
+        pick = (y, pa, pb, conf_a, conf_b, render)
         out.append(
             PairDisagreements(
                 a,
@@ -160,7 +167,7 @@ def _top(
     pb: Predictions,
     conf_a: np.ndarray | None,
     conf_b: np.ndarray | None,
-    inputs: Inputs,
+    render: Callable[[int], ExampleInput],
 ) -> tuple[Disagreement, ...]:
     positions = np.flatnonzero(mask)
     # Stable sort on -score: ties keep row order, so the ranking is deterministic.
@@ -174,7 +181,7 @@ def _top(
             None if conf_a is None else float(conf_a[i]),
             None if conf_b is None else float(conf_b[i]),
             float(score[i]),
-            render_input(inputs, int(pa.rows[i])),
+            render(int(pa.rows[i])),
         )
         for i in chosen
     )

@@ -8,6 +8,7 @@ classifiers, the Wilcoxon signed-rank test on absolute errors for regressors.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
@@ -342,12 +343,9 @@ def mcnemar_exact(
     correct_a: np.ndarray, correct_b: np.ndarray, name_a: str = "a", name_b: str = "b"
 ) -> PairedTest:
     """Exact McNemar test: under H0 the discordant pairs split 50/50 (two-sided binomial test)."""
-    from scipy.stats import binomtest
-
     a_only = int(np.sum(correct_a & ~correct_b))
     b_only = int(np.sum(~correct_a & correct_b))
-    discordant = a_only + b_only
-    p = 1.0 if discordant == 0 else float(binomtest(a_only, discordant, 0.5).pvalue)
+    p = _binomial_half_p(a_only, a_only + b_only)
     return PairedTest(
         name_a,
         name_b,
@@ -358,6 +356,15 @@ def mcnemar_exact(
         b_only,
         len(correct_a),
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _binomial_half_p(k: int, n: int) -> float:
+    """SciPy's two-sided exact binomial p-value of k successes in n trials at p = 1/2 (1 for
+    n = 0). Cached: the statistics and the findings test the same pairs (~0.6 ms a call)."""
+    from scipy.stats import binomtest
+
+    return 1.0 if n == 0 else float(binomtest(k, n, 0.5).pvalue)
 
 
 def wilcoxon_errors(
