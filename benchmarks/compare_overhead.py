@@ -169,6 +169,14 @@ def measure(config: CompareConfig, models: Path, stores: Path, repeats: int) -> 
         **{f"{k}_min_s": round(min(v), 4) for k, v in times.items()},
         "cold_over_bare": round(med["cold"] / med["bare"], 3),
         "rerun_over_cold": round(med["rerun"] / med["cold"], 3),
+        # Ratios of the runs of one repeat, which ran next to each other: slow drift of the
+        # machine (the bare loop varied by 30% between repeats here) cancels out of these.
+        "cold_over_bare_per_repeat": [
+            round(c / b, 3) for c, b in zip(times["cold"], times["bare"], strict=True)
+        ],
+        "rerun_over_cold_per_repeat": [
+            round(r / c, 3) for r, c in zip(times["rerun"], times["cold"], strict=True)
+        ],
         "stats_share_of_cold": round(med["stats"] / med["cold"], 3),
         "findings_share_of_cold": round(med["findings"] / med["cold"], 3),
         "path_over_bare": round((med["cold"] - med["stats"] - med["findings"]) / med["bare"], 3),
@@ -206,6 +214,12 @@ def report(results: list[dict[str, Any]], repeats: int, batch_size: int) -> None
             f"{r['overhead_us_per_prediction']:>8.1f}"
         )
     print("goals: cold/bare <= 1.05, rerun/cold <= 0.05")
+    for r in results:
+        cold, rerun = r["cold_over_bare_per_repeat"], r["rerun_over_cold_per_repeat"]
+        print(
+            f"per repeat, {r['rows']} rows: cold/bare {min(cold):.3f}-{max(cold):.3f}, "
+            f"rerun/cold {min(rerun):.3f}-{max(rerun):.3f}"
+        )
     print("path/bare: (cold - stats - findings) / bare, the evaluation path without the analysis")
     print("µs/pred: (cold - bare) per example per model; cold/bare <= 1.05 holds for any model")
     print("         slower than 20x this per example.")
