@@ -389,7 +389,9 @@ def _run_model(
     spec, spec_error = _spec(ref, get_model, dataset.inputs, store, model_fp, options, progress)
     cost, cost_error = None, None
     if config.measure_cost:
-        cost, cost_error = _cost(ref, dataset.inputs, store, model_fp, config, options, progress)
+        cost, cost_error = _cost(
+            ref, dataset.inputs, task, store, model_fp, config, options, progress
+        )
     return ModelResult(
         ref.name,
         str(ref),
@@ -533,6 +535,7 @@ def _to_predictions(stored: PredictionRows, task: Task) -> Predictions:
 def _cost(
     ref: ModelRef,
     inputs: Inputs,
+    task: Task,
     store: Store,
     model_fp: str,
     config: CompareConfig,
@@ -542,7 +545,9 @@ def _cost(
     batch_sizes = sorted({1, config.batch_size})
     hw = hardware()
     shape = inputs.take(slice(0, 1)).data.shape[1:]  # one row: streamed inputs stay unread
-    key = key_of("cost", COST_FORMAT, model_fp, batch_sizes, hw, inputs.kind, shape)
+    # A detector is timed on its images, as the task runs it; other tasks time predict.
+    capability = "detect" if task.requires == "detect" else "predict"
+    key = key_of("cost", COST_FORMAT, model_fp, batch_sizes, hw, inputs.kind, shape, capability)
     cached = store.get_cached("cost", key)
     if cached is not None:
         return CostProfile.from_dict(cached), None
@@ -550,7 +555,11 @@ def _cost(
         progress(f"cost {ref.name}", 0, 1)
     try:
         cost = measure_cost(
-            ref, inputs.take(slice(0, max(batch_sizes))), batch_sizes=batch_sizes, options=options
+            ref,
+            inputs.take(slice(0, max(batch_sizes))),
+            batch_sizes=batch_sizes,
+            options=options,
+            capability=capability,
         )
     except WhichModelError as exc:
         return None, str(exc)

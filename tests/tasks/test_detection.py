@@ -278,3 +278,23 @@ def test_a_detr_built_from_its_config(data, tmp_path):
     assert len(detr.predictions.rows) == 24 and not detr.predictions.failed_rows
     assert (detr.predictions.pred == 10).all()  # one detection per DETR query, threshold 0
     assert 0 <= result.metric("detr", "map") < result.metric("exact", "map")
+
+
+@pytest.mark.slow
+def test_the_cost_of_a_detector_is_timed_on_its_images(data, tmp_path):
+    # The cost probe runs what the task runs: detect() on the decoded images, not predict()
+    # on the column of image paths (which a torch module cannot read).
+    table, _ = data
+    result = whichmodel.compare(
+        [EXACT],
+        table,
+        task="detection",
+        label_col="objects",
+        store=str(tmp_path / "s.db"),
+        n_resamples=50,
+        batch_size=4,
+    )
+    model = result.model("exact")
+    assert model.cost_error is None and model.cost is not None
+    assert set(model.cost.latency) == {1, 4}
+    assert 0 < model.cost.latency[1].p50_s < model.cost.latency[4].p90_s

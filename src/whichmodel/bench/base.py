@@ -50,6 +50,9 @@ class ProbeRequest:
             outputs are written to ``quality_out``.
         generation: the LLM generation grid, for causal language models.
         activations: count activation bytes (one extra call per batch size).
+        capability: what the timed call asks of the model: ``predict`` (or, for a causal LM, a
+            forward pass), or ``detect`` (a detector on the decoded images; see
+            :mod:`whichmodel.sources.detection`), as the comparison's task does.
     """
 
     ref: str
@@ -69,6 +72,7 @@ class ProbeRequest:
     generation: GenerationConfig | None = None
     activations: bool = True
     workdir: str = ""
+    capability: str = "predict"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -74,6 +74,7 @@ def measure_cost(
     progress: Callable[[str], None] | None = None,
     activations: bool = False,
     in_process: bool = False,
+    capability: str = "predict",
 ) -> CostProfile:
     """Measure ``ref`` for each variant, each in its own fresh subprocess.
 
@@ -89,6 +90,8 @@ def measure_cost(
         in_process: run each probe in this process instead of a fresh one: for tests and
             debugging only (memory figures then include everything this process holds, and
             the process's thread settings change).
+        capability: ``predict``, or ``detect`` to time a detector on the decoded ``sample``
+            images (see :class:`~whichmodel.bench.base.ProbeRequest`).
 
     Raises:
         ModelLoadError: no variant could be measured (each one's reason is in the message).
@@ -119,6 +122,7 @@ def measure_cost(
             generation=generation,
             activations=activations,
             workdir=str(folder),
+            capability=capability,
         )
         profiles, skipped, outputs = _probe_variants(
             ref, base, variants, folder, in_process=in_process, progress=progress

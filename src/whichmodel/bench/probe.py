@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,6 +37,9 @@ from whichmodel.provenance import hardware
 from whichmodel.refs import parse_ref
 from whichmodel.sources import load_timed, reference_files
 from whichmodel.sources.base import Inputs, LoadOptions, Model
+
+if TYPE_CHECKING:
+    from whichmodel.sources.detection import Detector
 
 _FRAMEWORK_IMPORTS = {
     "sklearn": ("sklearn", "skops.io"),
@@ -170,14 +173,17 @@ def _model_bytes(model: Model) -> tuple[int | None, int | None]:
 
 
 class _Calls:
-    """The call that is timed: ``predict`` on the first ``b`` examples, or for a language model
-    one forward pass over ``b`` random prompts of the first prompt length."""
+    """The call that is timed: ``predict`` on the first ``b`` examples, ``detect`` on the first
+    ``b`` images (decoded beforehand: the detector is timed, not the image files), or for a
+    language model one forward pass over ``b`` random prompts of the first prompt length."""
 
     def __init__(self, original: Model, request: ProbeRequest) -> None:
         from whichmodel.bench.generation import is_causal_lm
 
         self.model = original
         self.request = request
+        self.images: list[np.ndarray] = []
+        self._detecting: tuple[Model, Detector] | None = None
         self.notes: list[str] = []
         self.tokens: dict[int, int] = {}
         self.lm = torch_module(original)
@@ -189,6 +195,10 @@ class _Calls:
             else:
                 self.inputs = synthesize(original, request.input_shape, n)
             self._count_tokens()
+            if request.capability == "detect":  # decoded once: the detector is what is timed
+                from whichmodel.sources.detection import load_images
+
+                self.images = load_images(self.inputs)
         else:
             self.vocab = int(self.lm.config.vocab_size)
             gen = request.generation
@@ -204,6 +214,8 @@ class _Calls:
         return self.inputs.take(np.arange(2) % len(self.inputs))
 
     def run(self, b: int) -> object:
+        if self.request.capability == "detect":
+            return self._detector().detect(self.images[:b])
         if self.lm is None:
             return self.model.predict(self.inputs.take(slice(0, b)))
         from whichmodel.bench.generation import prompts
@@ -214,6 +226,14 @@ class _Calls:
 
         with torch.inference_mode():
             return runner(input_ids=ids, use_cache=False)
+
+    def _detector(self) -> Detector:
+        """The current model (a variant replaces it) as a detector, made once per model."""
+        from whichmodel.sources.detection import as_detector
+
+        if self._detecting is None or self._detecting[0] is not self.model:
+            self._detecting = (self.model, as_detector(self.model, "detection"))
+        return self._detecting[1]
 
     def _count_tokens(self) -> None:
         tokenizer = getattr(self.model, "tokenizer", None)

@@ -33,7 +33,7 @@ import numpy as np
 
 from whichmodel.errors import DataError, TaskError
 from whichmodel.sources.base import Inputs, Model, RawOutput
-from whichmodel.sources.detection import Detections, as_detector
+from whichmodel.sources.detection import Detections, as_detector, load_images
 from whichmodel.tasks.base import Metric, Predictions, Task
 from whichmodel.tasks.data import Dataset
 from whichmodel.tasks.detection.coco import (
@@ -48,7 +48,6 @@ from whichmodel.tasks.detection.coco import (
 from whichmodel.tasks.detection.data import (
     Objects,
     check_labels,
-    load_images,
     parse_objects,
     read_table_data,
 )

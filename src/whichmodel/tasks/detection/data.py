@@ -242,20 +242,3 @@ def image_size(path: Path) -> tuple[int, int]:
             return image.height, image.width
     except (UnidentifiedImageError, OSError) as exc:
         raise DataError(f"Cannot read the image {path}: {exc}") from exc
-
-
-def load_images(inputs: Inputs) -> list[np.ndarray]:
-    """A batch of image inputs -> (3, H, W) float32 arrays in [0, 1]."""
-    if inputs.kind == "array":
-        data = np.asarray(inputs.data, dtype=np.float32)
-        if data.ndim == 3:  # (n, H, W) grayscale
-            data = np.repeat(data[:, None], 3, axis=1)
-        return list(data)
-    from PIL import Image
-
-    out = []
-    for f in inputs.data:
-        with Image.open(str(f)) as image:
-            rgb = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0  # (H, W, 3)
-        out.append(np.ascontiguousarray(rgb.transpose(2, 0, 1)))
-    return out
