@@ -298,3 +298,34 @@ def test_the_cost_of_a_detector_is_timed_on_its_images(data, tmp_path):
     assert model.cost_error is None and model.cost is not None
     assert set(model.cost.latency) == {1, 4}
     assert 0 < model.cost.latency[1].p50_s < model.cost.latency[4].p90_s
+
+
+def test_coco_images_are_sliced_by_their_own_fields(data, tmp_path):
+    # --slice-by on COCO annotations reads the fields of each "images" entry (a row per image),
+    # here one the user added; a field no image has is one clear error.
+    _, coco = data
+    annotations = json.loads(coco.read_text())
+    for i, image in enumerate(annotations["images"]):
+        image["scene"] = "indoor" if i % 3 == 0 else "outdoor"
+    path = coco.parent / "with_scene.json"
+    path.write_text(json.dumps(annotations))
+    ids = f"torch:{HELPER}:build?classes=1,2&name=exact"
+    result = whichmodel.compare(
+        [ids],
+        path,
+        task="detection",
+        slice_by=("scene",),
+        store=str(tmp_path / "s.db"),
+        **OPTIONS,
+    )
+    (report,) = result.findings.slices
+    assert {s.value: s.n for s in report.slices} == {"indoor": 8, "outdoor": 16}
+    with pytest.raises(DataError, match=r"no such column.*'file_name'"):
+        whichmodel.compare(
+            [ids],
+            path,
+            task="detection",
+            slice_by=("weather",),
+            store=str(tmp_path / "s.db"),
+            **OPTIONS,
+        )

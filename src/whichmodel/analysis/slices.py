@@ -103,13 +103,15 @@ class SliceReport:
 
 
 def read_slice_columns(path: str | Path, columns: Sequence[str]) -> pd.DataFrame:
-    """The named columns of a data file (CSV, JSONL, Parquet) or of an audio folder's metadata
-    file, every row.
+    """The named columns of a data file (CSV, JSONL, Parquet), of an audio folder's metadata
+    file, or of the ``images`` entries of COCO annotations (one row per image, e.g. its
+    ``width`` or a field of the user's own), every row.
 
     Raises:
         DataError: a column is not in the file (the message lists the file's columns).
     """
     from whichmodel.tasks.data import read_table
+    from whichmodel.tasks.detection.coco_json import read_coco_json
 
     if not columns:
         return pd.DataFrame()
@@ -118,7 +120,11 @@ def read_slice_columns(path: str | Path, columns: Sequence[str]) -> pd.DataFrame
         from whichmodel.tasks.audio import metadata_file
 
         p = metadata_file(p) or p
-    if p.suffix.lower() in {".parquet", ".pq"}:
+    coco = read_coco_json(p)
+    if coco is not None:  # detection's COCO annotations: a row per entry of "images"
+        frame = pd.DataFrame(coco["images"])
+        names = [str(c) for c in frame.columns]
+    elif p.suffix.lower() in {".parquet", ".pq"}:
         import pyarrow.parquet as pq
 
         names = list(pq.read_schema(p).names)
