@@ -96,8 +96,12 @@ def test_metrics_equal_ir_measures_and_lightgbm_ranks_better(setup, comparison):
             if ties and name.startswith("ndcg"):
                 value = _sklearn_ndcg(test, scores, int(name.split("@")[1]))
             assert comparison.metric(model.name, name) == pytest.approx(value, abs=1e-9), name
-    assert pd.DataFrame({"q": test["query_id"], "s": comparison.model("logreg").predictions.pred}
-                        ).duplicated().sum() == 0  # ir-measures checks its nDCG
+    assert (
+        pd.DataFrame({"q": test["query_id"], "s": comparison.model("logreg").predictions.pred})
+        .duplicated()
+        .sum()
+        == 0
+    )  # ir-measures checks its nDCG
     # The ranker learned the interaction a linear pointwise model cannot.
     assert comparison.metric("lgbm", "ndcg@10") > comparison.metric("logreg", "ndcg@10")
     test_stat = comparison.statistics.tests[0]
@@ -131,8 +135,9 @@ def test_query_bootstrap_equals_metrics_on_resampled_queries(setup, comparison):
 
 
 def test_batches_that_split_queries_change_nothing(setup, comparison, tmp_path):
-    small = whichmodel.compare(setup.refs, setup.data, task=TASK, batch_size=7,
-                               store=str(tmp_path / "s.db"), **OPTIONS)
+    small = whichmodel.compare(
+        setup.refs, setup.data, task=TASK, batch_size=7, store=str(tmp_path / "s.db"), **OPTIONS
+    )
     assert small.models[0].computed_batches == -(-len(setup.test) // 7)
     for m in comparison.statistics.metrics:
         again = small.metric(m.model, m.name)
@@ -140,12 +145,21 @@ def test_batches_that_split_queries_change_nothing(setup, comparison, tmp_path):
 
 
 def test_slices_by_a_query_column_score_their_queries(setup, tmp_path):
-    test = setup.test.assign(segment=np.where(setup.test["f3"].groupby(
-        setup.test["query_id"]).transform("first") > 0, "up", "down"))
+    test = setup.test.assign(
+        segment=np.where(
+            setup.test["f3"].groupby(setup.test["query_id"]).transform("first") > 0, "up", "down"
+        )
+    )
     test.to_csv(tmp_path / "test.csv", index=False)
-    result = whichmodel.compare(setup.refs[:1], tmp_path / "test.csv", task=TASK,
-                                input_cols=list(FEATURES), slice_by=["segment"],
-                                store=str(tmp_path / "s.db"), **OPTIONS)
+    result = whichmodel.compare(
+        setup.refs[:1],
+        tmp_path / "test.csv",
+        task=TASK,
+        input_cols=list(FEATURES),
+        slice_by=["segment"],
+        store=str(tmp_path / "s.db"),
+        **OPTIONS,
+    )
     scores = result.model("lgbm").predictions.pred
     (report,) = result.findings.slices
     for piece in report.slices:
@@ -179,10 +193,16 @@ def test_tie_free_shortcut_equals_tie_averaged_ndcg():
 @pytest.mark.parametrize(
     ("edit", "error", "message"),
     [
-        (lambda f: f.assign(label=np.where(f["query_id"] == f["query_id"][0], 0, f["label"])),
-         DataError, r"Query 'q2-0' has no relevant item .* 1 of 40 queries"),
-        (lambda f: f.drop(columns="query_id"), DataError,
-         r"test.csv has no column 'query_id' to group its rows by"),
+        (
+            lambda f: f.assign(label=np.where(f["query_id"] == f["query_id"][0], 0, f["label"])),
+            DataError,
+            r"Query 'q2-0' has no relevant item .* 1 of 40 queries",
+        ),
+        (
+            lambda f: f.drop(columns="query_id"),
+            DataError,
+            r"test.csv has no column 'query_id' to group its rows by",
+        ),
         (lambda f: f.assign(label=-f["label"]), DataError, r"relevance must be a number >= 0"),
         (lambda f: f.assign(label="high"), DataError, r"needs numeric relevance labels"),
     ],
@@ -192,8 +212,14 @@ def test_bad_data_is_one_clear_error(setup, tmp_path, edit, error, message):
     bad = edit(setup.test.copy())
     bad.to_csv(tmp_path / "test.csv", index=False)
     with pytest.raises(error, match=message):
-        whichmodel.compare(setup.refs[:1], tmp_path / "test.csv", task=TASK,
-                           input_cols=list(FEATURES), store=str(tmp_path / "s.db"), **OPTIONS)
+        whichmodel.compare(
+            setup.refs[:1],
+            tmp_path / "test.csv",
+            task=TASK,
+            input_cols=list(FEATURES),
+            store=str(tmp_path / "s.db"),
+            **OPTIONS,
+        )
 
 
 def test_a_multiclass_model_is_refused(setup, tmp_path):
@@ -203,20 +229,69 @@ def test_a_multiclass_model_is_refused(setup, tmp_path):
     x = setup.test[list(FEATURES)].to_numpy()
     sio.dump(LogisticRegression(max_iter=500).fit(x, setup.test["label"]), tmp_path / "mc.skops")
     with pytest.raises(TaskError, match=r"ranking needs one score per row"):
-        whichmodel.compare([f"sklearn:{tmp_path / 'mc.skops'}"], setup.data, task=TASK,
-                           store=str(tmp_path / "s.db"), **OPTIONS)
+        whichmodel.compare(
+            [f"sklearn:{tmp_path / 'mc.skops'}"],
+            setup.data,
+            task=TASK,
+            store=str(tmp_path / "s.db"),
+            **OPTIONS,
+        )
 
 
 @pytest.mark.slow
 def test_cli_ranking_and_a_query_without_relevant_items_exit_2(setup, tmp_path, cli):
-    out = cli("compare", *setup.refs, "--data", str(setup.data), "--task", "ranking?k=5",
-              "--no-cost", "--store", str(tmp_path / "s.db"), "--bootstrap", "50")
+    out = cli(
+        "compare",
+        *setup.refs,
+        "--data",
+        str(setup.data),
+        "--task",
+        "ranking?k=5",
+        "--no-cost",
+        "--store",
+        str(tmp_path / "s.db"),
+        "--bootstrap",
+        "50",
+    )
     assert out.returncode == 0, out.stderr
     assert "ndcg@5" in out.stdout and "lgbm" in out.stdout
     bad = setup.test.assign(label=0)
     bad.to_csv(tmp_path / "bad.csv", index=False)
-    fail = cli("compare", setup.refs[0], "--data", str(tmp_path / "bad.csv"), "--task", "ranking",
-               "--no-cost", "--store", str(tmp_path / "s.db"))
+    fail = cli(
+        "compare",
+        setup.refs[0],
+        "--data",
+        str(tmp_path / "bad.csv"),
+        "--task",
+        "ranking",
+        "--no-cost",
+        "--store",
+        str(tmp_path / "s.db"),
+    )
     assert fail.returncode == 2
     assert fail.stderr.strip().count("\n") == 0 and "Traceback" not in fail.stderr
     assert "has no relevant item" in fail.stderr
+
+
+def test_disagreements_count_and_list_queries_not_rows(setup, comparison):
+    # Every row of a query shares its outcome (1 - nDCG@10 of the query): each query is counted
+    # once and listed once, by its first row, ranked by the nDCG difference.
+    from sklearn.metrics import ndcg_score
+
+    (pair,) = comparison.findings.disagreements
+    test = setup.test
+    queries = test["query_id"].to_numpy()
+    first_rows = {int(i) for i in np.unique(queries, return_index=True)[1]}
+    listed = [d.row for d in (*pair.a_wins, *pair.b_wins)]
+    assert pair.n == 40 and len(listed) == len(set(listed)) and set(listed) <= first_rows
+    ndcg = {
+        name: {
+            q: ndcg_score([test["label"][queries == q]], [m.predictions.pred[queries == q]], k=10)
+            for q in np.unique(queries)
+        }
+        for name, m in ((m.name, m) for m in comparison.models)
+    }
+    a, b = pair.model_a, pair.model_b
+    assert pair.a_only == sum(ndcg[a][q] > ndcg[b][q] for q in ndcg[a])
+    assert pair.b_only == sum(ndcg[b][q] > ndcg[a][q] for q in ndcg[a])
+    assert pair.a_only + pair.b_only + pair.both_right == 40

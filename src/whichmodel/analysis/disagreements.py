@@ -69,6 +69,8 @@ class PairDisagreements:
     """How two models differ example by example.
 
     Args:
+        n: the examples compared; for a task whose examples group into units (ranking
+            queries), the units, each listed by its first example.
         a_only / b_only: examples only A (only B) gets right; for regression, where A's (B's)
             error is smaller.
         both_right / both_wrong: the agreeing examples (regression: equal errors in both_right).
@@ -113,20 +115,33 @@ def find_disagreements(
             rendered[row] = render_input(inputs, row)
         return rendered[row]
 
+    # Examples that group into units (a ranking query's rows) share one outcome: count and list
+    # each unit once, by its first row.
+    units = task.units(next(iter(preds.values())).rows) if preds else None
+    counted = np.ones(len(y), dtype=bool)
+    if units is not None:
+        counted[:] = False
+        counted[np.unique(units, return_index=True)[1]] = True
     for a, b in itertools.combinations(preds, 2):
         pa, pb = preds[a], preds[b]
         oa, ob = task.outcome(y, pa), task.outcome(y, pb)
         if task.outcome_kind == "binary":
-            a_side, b_side = oa & ~ob, ~oa & ob
-            both_right, both_wrong = int(np.sum(oa & ob)), int(np.sum(~oa & ~ob))
+            a_side, b_side = oa & ~ob & counted, ~oa & ob & counted
+            both_right, both_wrong = (
+                int(np.sum(oa & ob & counted)),
+                int(np.sum(~oa & ~ob & counted)),
+            )
             conf_a, conf_b = _confidence(pa), _confidence(pb)
             # A's wins ranked by B's confidence in its wrong answer, then A's (and vice versa).
             score_a = _first_available(conf_b, conf_a, len(y))
             score_b = _first_available(conf_a, conf_b, len(y))
             ranking = "confidence of the wrong model in its wrong answer (top probability)"
         else:
-            a_side, b_side = oa < ob, ob < oa
-            both_right, both_wrong = int(np.sum(oa == ob)), 0
+            # Equal up to rounding counts as equal: two orderings of one query's items can
+            # give the same nDCG computed in different orders (1e-16 apart).
+            tied = np.isclose(oa, ob, rtol=1e-12, atol=1e-12)
+            a_side, b_side = (oa < ob) & ~tied & counted, (ob < oa) & ~tied & counted
+            both_right, both_wrong = int(np.sum(tied & counted)), 0
             conf_a, conf_b = oa.astype(np.float64), ob.astype(np.float64)
             score_a = score_b = np.abs(ob - oa).astype(np.float64)
             ranking = "absolute error difference |error_B - error_A|"
@@ -135,7 +150,7 @@ def find_disagreements(
             PairDisagreements(
                 a,
                 b,
-                len(y),
+                int(counted.sum()),
                 int(a_side.sum()),
                 int(b_side.sum()),
                 both_right,
