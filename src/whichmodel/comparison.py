@@ -33,7 +33,7 @@ from whichmodel.provenance import hardware, provenance, result_library_versions
 from whichmodel.refs import ModelRef, parse_ref
 from whichmodel.sources import code_files, load, reference_files
 from whichmodel.sources.base import Inputs, LoadOptions, Model
-from whichmodel.store import PredictionRows, Store, StoredBatch, key_of
+from whichmodel.store import PredictionRows, Store, StoredBatch, joined_batches, key_of
 from whichmodel.tasks import Predictions, Task, get_task
 from whichmodel.tasks.data import Dataset, read_dataset, read_unit_column
 
@@ -426,14 +426,27 @@ def _predict(
     if progress:
         progress(label, len(done), n_batches)
     tried = failed = 0
-    pending: list[StoredBatch] = []  # finished, not yet stored: at most _FLUSH_EVERY_S of work
+    computed: list[StoredBatch] = []  # this run's batches, in order
+    stored = 0  # how many of them are stored: the first of the others is pending
     classes: tuple[str, ...] | None = None
     flushed_at = time.monotonic()
+
+    def flush() -> int:  # stores the pending batches; returns how many another run had first
+        nonlocal stored, flushed_at
+        pending, stored, flushed_at = computed[stored:], len(computed), time.monotonic()
+        return len(pending) - store.write_batches(key, pending, classes) if pending else 0
+
+    taken = 0  # batches another run stored before this one: theirs stand
+    # Each batch goes to the model as a fresh array. With a view into the whole input array
+    # instead, the same rows read whole or streamed gave probabilities 1e-15 apart (BLAS
+    # kernels can round differently by where an array starts in memory).
     try:
         for count, i in enumerate(todo, start=1):
             rows = np.arange(i * batch_size, min(n, (i + 1) * batch_size))
             pred, proba, errors, classes = _predict_batch(
-                get_model(), task, dataset.inputs.take(rows)
+                get_model(),
+                task,
+                dataset.inputs.take(rows),  # a copy, not a view: see below
             )
             tried, failed = tried + len(rows), failed + sum(e is not None for e in errors)
             if failed == tried and tried >= min(_FAILURES_BEFORE_GIVING_UP, n):
@@ -441,16 +454,18 @@ def _predict(
                 raise PredictionError(
                     f"{ref.name} failed on each of its first {tried} examples: {first}"
                 )
-            pending.append((i, rows, pred, proba, errors))
+            computed.append((i, rows, pred, proba, errors))
             if time.monotonic() - flushed_at >= _FLUSH_EVERY_S:
-                store.write_batches(key, pending, classes)
-                pending, flushed_at = [], time.monotonic()
+                taken += flush()
             if progress:
                 progress(label, len(done) + count, n_batches)
     finally:  # Ctrl-C or a failing model: what finished is stored, so a rerun resumes after it
-        if pending:
-            store.write_batches(key, pending, classes)
-    store.finish_predictions(key)
+        taken += flush()
+    # When this run computed and stored every batch, the set is what it holds in memory: it is
+    # written to Parquet from there, and neither read back from the database nor from Parquet.
+    own = joined_batches(computed, classes) if not done and not taken else None
+    if store.finish_predictions(key, own) and own is not None:
+        return _to_predictions(own, task), len(done), len(todo)
     return _to_predictions(store.read_predictions(key), task), len(done), len(todo)
 
 

@@ -2,6 +2,14 @@
 
 from whichmodel.errors import StoreError
 from whichmodel.store.fingerprint import file_sha256, key_of
-from whichmodel.store.sqlite import PredictionRows, Store, StoredBatch
+from whichmodel.store.sqlite import PredictionRows, Store, StoredBatch, joined_batches
 
-__all__ = ["PredictionRows", "Store", "StoreError", "StoredBatch", "file_sha256", "key_of"]
+__all__ = [
+    "PredictionRows",
+    "Store",
+    "StoreError",
+    "StoredBatch",
+    "file_sha256",
+    "joined_batches",
+    "key_of",
+]

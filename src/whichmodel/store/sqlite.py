@@ -102,6 +102,60 @@ def _batch_record(
     )
 
 
+def _decoded(
+    batch_index: int,
+    n: int,
+    rows: bytes,
+    labels: str | None,
+    values: bytes | None,
+    proba: bytes | None,
+    errors: str | None,
+) -> StoredBatch:
+    """A prediction_batches row back into the batch :func:`_batch_record` made it from."""
+    pred = (
+        np.frombuffer(values, dtype="<f8")
+        if values is not None
+        else np.array(json.loads(labels or "[]"), dtype=object)
+    )
+    return (
+        batch_index,
+        np.frombuffer(rows, dtype="<i8"),
+        pred,
+        None if proba is None else np.frombuffer(proba, dtype="<f8").reshape(n, -1),
+        json.loads(errors) if errors else [None] * n,
+    )
+
+
+def joined_batches(
+    batches: Sequence[StoredBatch], classes: tuple[str, ...] | None
+) -> PredictionRows:
+    """Batches in ascending order as one set of rows, as the store keeps them: labels as text
+    (None where the model failed) or float64 values, NaN probability rows for a batch that
+    failed whole (it has none)."""
+    empty = [np.empty(0, dtype=np.int64)]
+    rows = np.concatenate([np.asarray(b[1], dtype=np.int64) for b in batches] or empty)
+    if batches and np.asarray(batches[0][2]).dtype.kind == "f":
+        pred = np.concatenate([np.asarray(b[2], dtype=np.float64) for b in batches])
+    else:
+        pred = np.array(
+            [None if p is None else str(p) for b in batches for p in np.asarray(b[2]).tolist()],
+            dtype=object,
+        )
+    errors = np.array([e for b in batches for e in b[4]], dtype=object)
+    width = next((b[3].shape[1] for b in batches if b[3] is not None), None)
+    proba = None
+    if width is not None:
+        proba = np.concatenate(
+            [
+                np.asarray(b[3], dtype=np.float64)
+                if b[3] is not None
+                else np.full((len(b[1]), width), np.nan)
+                for b in batches
+            ]
+        )
+    return PredictionRows(rows.astype(np.int64), pred, proba, errors, classes)
+
+
 class Store:
     """A run store at ``path`` (the SQLite file). Construction touches nothing; use :meth:`open`."""
 
@@ -230,16 +284,16 @@ class Store:
 
     def write_batches(
         self, key: str, batches: Sequence[StoredBatch], classes: tuple[str, ...] | None
-    ) -> None:
+    ) -> int:
         """Store finished batches (index, rows, pred, proba, errors; see :meth:`write_batch`),
-        one row each, in one transaction: all of them or none."""
+        one row each, in one transaction: all of them or none. Returns how many were stored:
+        fewer when another run had stored some of them first (its copies stand)."""
         records = [(key, *_batch_record(*batch)) for batch in batches]
         with self._transaction() as db:
-            # OR IGNORE: when another run stored a batch first, its copy stands.
-            db.executemany(
+            stored = db.executemany(
                 "INSERT OR IGNORE INTO prediction_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 records,
-            )
+            ).rowcount
             if classes is not None and key not in self._classes_written:
                 db.execute(
                     "UPDATE prediction_sets SET classes=? WHERE pred_key=? AND classes IS NULL",
@@ -247,32 +301,42 @@ class Store:
                 )
         if classes is not None:
             self._classes_written.add(key)
+        return int(stored)
 
-    def finish_predictions(self, key: str) -> None:
+    def finish_predictions(self, key: str, computed: PredictionRows | None = None) -> bool:
         """Compact a set whose batches are all stored into one Parquet file (idempotent).
 
         Runs inside one write transaction, so two processes finishing the same set at once
         compact it once: the second finds the path already set.
+
+        Args:
+            computed: every batch of the set as this run stored it (see :func:`joined_batches`),
+                written to Parquet instead of being read back from the database.
+
+        Returns:
+            True when this call compacted the set from ``computed``: the stored set is then
+            exactly ``computed``. False otherwise (read it with :meth:`read_predictions`).
         """
         with self._transaction() as db:
             n_batches, path = db.execute(
                 "SELECT n_batches, path FROM prediction_sets WHERE pred_key=?", (key,)
             ).fetchone()
             if path is not None:
-                return
+                return False
             stored = db.execute(
                 "SELECT COUNT(*) FROM prediction_batches WHERE pred_key=?", (key,)
             ).fetchone()[0]
             if stored < n_batches:
                 raise StoreError(f"Prediction set {key} has {stored} of {n_batches} batches.")
             relative = f"predictions/{key}.parquet"
-            _write_parquet(self._read_rows(key), self.root / relative)
+            _write_parquet(computed or self._read_rows(key), self.root / relative)
             db.execute("UPDATE prediction_sets SET path=? WHERE pred_key=?", (relative, key))
             db.execute(
                 'UPDATE prediction_batches SET rows=NULL, labels=NULL, "values"=NULL, '
                 "proba=NULL, errors=NULL WHERE pred_key=?",
                 (key,),
             )
+        return computed is not None
 
     def read_predictions(self, key: str) -> PredictionRows:
         """A prediction set's rows, ascending by example: from Parquet once finished."""
@@ -303,37 +367,16 @@ class Store:
 
     def _read_rows(self, key: str) -> PredictionRows:
         """The stored batches of an unfinished set, concatenated (rows ascending)."""
-        batches = (
+        records = (
             self._db()
             .execute(
-                'SELECT n_rows, rows, labels, "values", proba, errors FROM prediction_batches '
-                "WHERE pred_key=? ORDER BY batch_index",
+                'SELECT batch_index, n_rows, rows, labels, "values", proba, errors '
+                "FROM prediction_batches WHERE pred_key=? ORDER BY batch_index",
                 (key,),
             )
             .fetchall()
         )
-        empty = [np.empty(0, dtype="<i8")]
-        rows = np.concatenate([np.frombuffer(b[1], dtype="<i8") for b in batches] or empty)
-        if batches and batches[0][3] is not None:
-            pred = np.concatenate([np.frombuffer(b[3], dtype="<f8") for b in batches])
-        else:
-            pred = np.array([p for b in batches for p in json.loads(b[2])], dtype=object)
-        errors = np.array(
-            [e for b in batches for e in (json.loads(b[5]) if b[5] else [None] * b[0])],
-            dtype=object,
-        )
-        proba = None
-        width = next((len(b[4]) // 8 // b[0] for b in batches if b[4] is not None), None)
-        if width is not None:  # a batch that failed whole has no probabilities: NaN rows
-            proba = np.concatenate(
-                [
-                    np.frombuffer(b[4], dtype="<f8").reshape(b[0], width)
-                    if b[4] is not None
-                    else np.full((b[0], width), np.nan)
-                    for b in batches
-                ]
-            )
-        return PredictionRows(rows.astype(np.int64), pred, proba, errors, self._classes(key))
+        return joined_batches([_decoded(*r) for r in records], self._classes(key))
 
     # -- caches and runs --------------------------------------------------------------------
     def get_cached(self, kind: str, key: str) -> Any | None:
