@@ -122,3 +122,39 @@ def test_an_unwritable_store_is_one_clear_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(StoreError, match="Cannot open the store"):
         Store.open(blocker / "store.db")
+
+
+def _same_rows(a, b):
+    assert a.rows.tolist() == b.rows.tolist() and a.classes == b.classes
+    assert a.pred.tolist() == b.pred.tolist() and a.errors.tolist() == b.errors.tolist()
+    np.testing.assert_array_equal(a.proba, b.proba)  # NaN rows equal NaN rows
+
+
+def test_a_set_compacted_from_memory_equals_one_read_back(tmp_path):
+    from whichmodel.store import joined_batches
+
+    classes = ("a", "b")
+    batches = [  # a failed example (None, its error), and a batch that failed whole (no proba)
+        (
+            0,
+            np.array([0, 1]),
+            np.array(["a", None], dtype=object),
+            np.array([[0.7, 0.3], [np.nan, np.nan]]),
+            [None, "ValueError: x"],
+        ),
+        (1, np.array([2, 3]), np.array([None, None], dtype=object), None, ["boom", "boom"]),
+        (2, np.array([4]), np.array(["b"]), np.array([[0.1, 0.9]]), [None]),
+    ]
+    stores = [Store.open(tmp_path / name / "store.db") for name in ("memory", "read")]
+    for store in stores:
+        store.begin_predictions("k", {}, n_batches=3)
+        assert store.write_batches("k", batches, classes) == 3
+        assert store.write_batches("k", batches[:1], classes) == 0  # stored already: theirs stand
+    computed = joined_batches(batches, classes)
+    read_back = stores[1]._read_rows("k")
+    _same_rows(computed, read_back)  # one join for memory and database
+    assert stores[0].finish_predictions("k", computed) is True
+    assert stores[0].finish_predictions("k", computed) is False  # compacted already: read it
+    assert stores[1].finish_predictions("k") is False
+    _same_rows(stores[0].read_predictions("k"), stores[1].read_predictions("k"))
+    _same_rows(stores[0].read_predictions("k"), computed)
