@@ -147,6 +147,12 @@ def test_series_option_resamples_whole_series(setup, comparison):
     assert by_series.statistics.tests[0].n == 8
     assert comparison.statistics.tests[0].n == 72
     assert {t.method for t in by_series.findings.paired_tests} == {"paired_bootstrap"}
+    # Series only group the resampling: each window keeps its own error, so disagreements still
+    # count and list windows (ranking's rows, which share their query's nDCG, count as queries).
+    (series_pair,) = by_series.findings.disagreements
+    (window_pair,) = comparison.findings.disagreements
+    assert series_pair.n == window_pair.n == 72
+    assert series_pair.a_only == window_pair.a_only
 
 
 def test_failed_windows_are_recorded_and_batches_change_nothing(setup, comparison, tmp_path):

@@ -295,3 +295,7 @@ def test_disagreements_count_and_list_queries_not_rows(setup, comparison):
     assert pair.a_only == sum(ndcg[a][q] > ndcg[b][q] for q in ndcg[a])
     assert pair.b_only == sum(ndcg[b][q] > ndcg[a][q] for q in ndcg[a])
     assert pair.a_only + pair.b_only + pair.both_right == 40
+
+
+def test_no_error_clusters_for_outcomes_per_query(comparison):
+    assert comparison.findings.error_clusters == ()

@@ -115,9 +115,9 @@ def find_disagreements(
             rendered[row] = render_input(inputs, row)
         return rendered[row]
 
-    # Examples that group into units (a ranking query's rows) share one outcome: count and list
-    # each unit once, by its first row.
-    units = task.units(next(iter(preds.values())).rows) if preds else None
+    # Examples whose unit's outcome is theirs (a ranking query's rows) count and are listed
+    # once per unit, by its first row.
+    units = task.units(next(iter(preds.values())).rows) if preds and task.outcome_per_unit else None
     counted = np.ones(len(y), dtype=bool)
     if units is not None:
         counted[:] = False

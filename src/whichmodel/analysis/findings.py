@@ -82,7 +82,11 @@ def compute_findings(
             seed=seed,
         ),
         calibrate(task, y, aligned),
-        () if task.input_files else error_clusters(task, y, aligned, inputs, seed=seed),
+        # Not for image files (nothing to cluster on) nor for outcomes per unit: a ranking
+        # query's nDCG would be split over its items' features.
+        ()
+        if task.input_files or task.outcome_per_unit
+        else error_clusters(task, y, aligned, inputs, seed=seed),
     )
 
 

@@ -163,6 +163,10 @@ class Task(ABC):
             text: transcripts, scored by word errors); binary tasks' predictions are text anyway.
         audio: True when the task reads audio (an audio folder or column; inputs of kind
             ``audio``).
+        outcome_per_unit: True when every example of a resampling unit (see :meth:`units`)
+            has its unit's outcome (ranking: each row of a query, the query's nDCG), so the
+            analyses that list examples list units; False when units only group resampling
+            (forecasting: a series' windows, each with its own error).
     """
 
     name: str
@@ -173,6 +177,7 @@ class Task(ABC):
     word_lists: bool = False
     input_files: bool = False
     text_predictions: bool = False
+    outcome_per_unit: bool = False
     audio: bool = False
 
     def data_files(self) -> tuple[str, ...]:

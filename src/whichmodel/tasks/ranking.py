@@ -48,6 +48,7 @@ Columns = Callable[[np.ndarray, Predictions], np.ndarray]  # (y, preds) -> (n, S
 
 class RankingTask(Task):
     outcome_kind = "continuous"  # per query 1 - nDCG at the largest cutoff: paired Wilcoxon
+    outcome_per_unit = True
     takes_options = True
 
     def __init__(self, options: TaskOptions | None = None) -> None:
