@@ -95,15 +95,14 @@ def _reference_statistic(metric, y):
     raise AssertionError(metric)
 
 
-def test_macro_f1_permutation_equals_scipy_with_sklearn_statistic_exactly():
-    # 9 examples: 2^9 = 512 sign patterns <= n_resamples, so both tests are exact (no draws).
-    y = np.array(list("aabbccabc"))
-    a = Predictions(np.arange(9), np.array(list("aabbccaaa")))
-    b = Predictions(np.arange(9), np.array(list("abcbacbbc")))
-    task = get_task("classification")
+def _macro_f1_ours_and_scipy(y, a, b, *, n_resamples, rng=None):
+    """Our macro-F1 test of a vs b, and SciPy's permutation_test (1,000 resamples) with
+    scikit-learn's f1_score as the statistic."""
     ours = next(
         t
-        for t in paired_metric_tests(task, y, {"a": a, "b": b}, n_resamples=1000)
+        for t in paired_metric_tests(
+            get_task("classification"), y, {"a": a, "b": b}, n_resamples=n_resamples
+        )
         if t.metric == "macro_f1"
     )
     spec = PERMUTATION_STATISTICS["macro_f1"]
@@ -113,7 +112,17 @@ def test_macro_f1_permutation_equals_scipy_with_sklearn_statistic_exactly():
         lambda x, z: f1(x) - f1(z),
         permutation_type="samples",
         n_resamples=1000,
+        rng=rng,
     )
+    return ours, ref
+
+
+def test_macro_f1_permutation_equals_scipy_with_sklearn_statistic_exactly():
+    # 9 examples: 2^9 = 512 sign patterns <= n_resamples, so both tests are exact (no draws).
+    y = np.array(list("aabbccabc"))
+    a = Predictions(np.arange(9), np.array(list("aabbccaaa")))
+    b = Predictions(np.arange(9), np.array(list("abcbacbbc")))
+    ours, ref = _macro_f1_ours_and_scipy(y, a, b, n_resamples=1000)
     assert ours.p_value == pytest.approx(ref.pvalue)
     assert ours.diff == pytest.approx(
         f1_score(y, a.pred, average="macro") - f1_score(y, b.pred, average="macro")
@@ -272,22 +281,7 @@ def test_macro_f1_random_permutations_agree_with_scipy_within_monte_carlo_error(
     rng = np.random.default_rng(11)
     y = rng.choice(CLASSES, 150).astype(str)
     a, b = _classifier(rng, y, 0.8), _classifier(rng, y, 0.7)
-    ours = next(
-        t
-        for t in paired_metric_tests(
-            get_task("classification"), y, {"a": a, "b": b}, n_resamples=8000
-        )
-        if t.metric == "macro_f1"
-    )
-    spec = PERMUTATION_STATISTICS["macro_f1"]
-    f1 = _reference_statistic("macro_f1", y)
-    ref = permutation_test(
-        (spec.terms(y, a), spec.terms(y, b)),
-        lambda x, z: f1(x) - f1(z),
-        permutation_type="samples",
-        n_resamples=1000,
-        rng=np.random.default_rng(5),
-    )
+    ours, ref = _macro_f1_ours_and_scipy(y, a, b, n_resamples=8000, rng=np.random.default_rng(5))
     assert 0.001 < ref.pvalue < 0.5  # a p-value whose Monte Carlo error can be told apart
     assert abs(ours.p_value - ref.pvalue) < 0.07
 
