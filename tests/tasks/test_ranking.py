@@ -299,3 +299,21 @@ def test_disagreements_count_and_list_queries_not_rows(setup, comparison):
 
 def test_no_error_clusters_for_outcomes_per_query(comparison):
     assert comparison.findings.error_clusters == ()
+
+
+@pytest.mark.slow
+def test_bench_scores_a_ranker_per_query_like_compare(setup, comparison, tmp_path):
+    # bench --data with a ranking task keeps the query column out of the inputs and scores
+    # the variant's quality per query: on the whole file, compare's values.
+    profile = whichmodel.bench(
+        setup.refs[0],
+        data=str(setup.data),
+        task=TASK,
+        batch_sizes=(1,),
+        budget_s=0.2,
+        quality_examples=len(setup.test),
+        store=str(tmp_path / "b.db"),
+    )
+    assert profile.quality is not None
+    for name in ("ndcg@10", "recall@3", "hit_rate@1"):
+        assert profile.quality.metrics[name] == pytest.approx(comparison.metric("lgbm", name))

@@ -41,8 +41,9 @@ class BenchConfig:
         threads: intra-op threads for every runtime (None: the CPUs this process may use).
         data: a data file whose examples are timed (real lengths) and, when it has labels,
             scored for each variant's quality change.
-        task: ``classification``, ``regression``, or ``lm`` (text only: a language model's
-            next-token agreement and negative log-likelihood).
+        task: the compare task whose metrics score the quality change (``classification``,
+            ``regression``, ``ranking?query=...`` per query...), or ``lm`` (text only: a
+            language model's next-token agreement and negative log-likelihood).
         input_shape: without data, the shape of one synthesized example ((1, 28, 28); for text
             models the number of words).
         quality_examples: at most this many examples are scored for quality deltas.
@@ -195,9 +196,18 @@ def _read_data(config: BenchConfig) -> tuple[Inputs | None, QualityData | None, 
         inputs = Inputs("text", data, (str(texts[0]),))
         return inputs, QualityData(inputs.take(slice(0, n))), digest
     from whichmodel.tasks import get_task
+    from whichmodel.tasks.data import read_unit_column
 
     task = get_task(config.task)
-    dataset = read_dataset(config.data, input_cols=config.input_cols, label_col=config.label_col)
-    y_true = task.read_labels(dataset.labels)[:n]
-    quality = QualityData(dataset.inputs.take(slice(0, n)), np.asarray(y_true), task)
+    unit_column = task.unit_column()  # ranking's query id: groups the rows, not a model input
+    dataset = read_dataset(
+        config.data,
+        input_cols=config.input_cols,
+        label_col=config.label_col,
+        exclude=(unit_column,) if unit_column else (),
+    )
+    y_true = task.read_labels(dataset.labels)
+    if unit_column:  # the quality metrics of a ranking are per query, as compare's
+        task.read_units(read_unit_column(dataset.path, unit_column))
+    quality = QualityData(dataset.inputs.take(slice(0, n)), np.asarray(y_true[:n]), task)
     return dataset.inputs, quality, digest
