@@ -464,6 +464,7 @@ def _predict(
     # When this run computed and stored every batch, the set is what it holds in memory: it is
     # written to Parquet from there, and neither read back from the database nor from Parquet.
     own = joined_batches(computed, classes) if not done and not taken else None
+    computed.clear()  # joined (or stored): at most two copies of the set in memory at once
     if store.finish_predictions(key, own) and own is not None:
         return _to_predictions(own, task), len(done), len(todo)
     return _to_predictions(store.read_predictions(key), task), len(done), len(todo)
