@@ -433,8 +433,10 @@ def _predict(
 
     def flush() -> int:  # stores the pending batches; returns how many another run had first
         nonlocal stored, flushed_at
-        pending, stored, flushed_at = computed[stored:], len(computed), time.monotonic()
-        return len(pending) - store.write_batches(key, pending, classes) if pending else 0
+        pending = computed[stored:]
+        written = store.write_batches(key, pending, classes) if pending else 0
+        stored, flushed_at = len(computed), time.monotonic()  # only once they are stored
+        return len(pending) - written
 
     taken = 0  # batches another run stored before this one: theirs stand
     # Each batch goes to the model as a fresh array. With a view into the whole input array
@@ -443,11 +445,12 @@ def _predict(
     try:
         for count, i in enumerate(todo, start=1):
             rows = np.arange(i * batch_size, min(n, (i + 1) * batch_size))
-            pred, proba, errors, classes = _predict_batch(
+            pred, proba, errors, batch_classes = _predict_batch(
                 get_model(),
                 task,
-                dataset.inputs.take(rows),  # a copy, not a view: see below
+                dataset.inputs.take(rows),  # a copy, not a view: see above
             )
+            classes = batch_classes or classes  # a batch that failed whole names no classes
             tried, failed = tried + len(rows), failed + sum(e is not None for e in errors)
             if failed == tried and tried >= min(_FAILURES_BEFORE_GIVING_UP, n):
                 first = next(e for e in errors if e is not None)

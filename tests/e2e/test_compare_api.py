@@ -168,6 +168,22 @@ def test_failing_examples_are_recorded_and_the_run_goes_on(tmp_path):
     assert len(result.model("steady").predictions.rows) == len(frame)
 
 
+def test_a_last_batch_that_fails_whole_keeps_the_class_names(tmp_path):
+    # A batch whose every example fails names no classes; the model's names from the batches
+    # before must stand, so log loss is scored on the first run as on a rerun.
+    path, frame = _tabular_torch_data(tmp_path)
+    frame["a"] = np.where(np.arange(len(frame)) >= 56, -1.0, frame["a"].abs())
+    frame.to_csv(path, index=False)
+    flaky = f"torch:{HELPERS / 'slow_torch.py'}:flaky?classes=x,y,z&name=flaky"
+    options = {"store": str(tmp_path / "s.db"), "measure_cost": False, "batch_size": 8}
+    first, rerun = (whichmodel.compare([flaky], path, n_resamples=50, **options) for _ in "12")
+    assert rerun.model("flaky").computed_batches == 0
+    for result in (first, rerun):
+        assert result.model("flaky").predictions.classes == ("x", "y", "z")
+        assert len(result.model("flaky").predictions.failed_rows) == 4
+    assert first.metric("flaky", "log_loss") == rerun.metric("flaky", "log_loss")
+
+
 def test_one_bad_example_with_batch_size_one_does_not_stop_the_run(tmp_path):
     path, frame = _tabular_torch_data(tmp_path)
     flaky = f"torch:{HELPERS / 'slow_torch.py'}:flaky?classes=x,y,z&name=flaky"

@@ -133,3 +133,42 @@ def test_two_runs_writing_one_store_at_once_lose_and_duplicate_nothing(tmp_path)
     assert len(rows) == 3 * N_ROWS and sorted(set(rows)) == list(range(N_ROWS))
     shared_metrics = [[m for m in r["metrics"] if m["model"] == "shared"] for r in results]
     assert shared_metrics[0] == shared_metrics[1]
+
+
+def test_ctrl_c_while_batches_are_written_keeps_them_for_the_resume(tmp_path, monkeypatch):
+    # Ctrl-C during a mid-run write rolls that transaction back; the batches it held must still
+    # be stored on the way out, so the rerun computes only what never finished.
+    import whichmodel.comparison as comparison
+    from whichmodel.refs import parse_ref
+    from whichmodel.sources.base import Inputs, Model, ModelInfo, RawOutput
+    from whichmodel.store import Store
+    from whichmodel.tasks import get_task
+    from whichmodel.tasks.data import Dataset
+
+    class Constant(Model):
+        classes = ("a", "b")
+        info = ModelInfo("test", "Constant", 0, ())
+
+        def predict(self, inputs: Inputs) -> RawOutput:
+            return RawOutput("proba", np.tile([0.7, 0.3], (len(inputs), 1)))
+
+    class InterruptedOnce(Store):
+        calls = 0
+
+        def write_batches(self, key, batches, classes):
+            InterruptedOnce.calls += 1
+            if InterruptedOnce.calls == 2:
+                raise KeyboardInterrupt
+            return super().write_batches(key, batches, classes)
+
+    monkeypatch.setattr(comparison, "_FLUSH_EVERY_S", 0.0)  # a write after every batch
+    inputs = Inputs("tabular", np.arange(10.0)[:, None], ("x",))
+    data = Dataset("d.csv", inputs, np.array(["a"] * 10, dtype=object), ("x",), "y")
+    store, model = InterruptedOnce.open(tmp_path / "s.db"), Constant()
+    ref, task = parse_ref("sklearn:constant.skops"), get_task("classification")
+    predict = comparison._predict
+    with pytest.raises(KeyboardInterrupt):
+        predict(lambda: model, ref, data, task, store, "k", 3, None)
+    assert store.stored_batches("k") == 2  # the first write, and the interrupted one's batch
+    _, reused, computed = predict(lambda: model, ref, data, task, store, "k", 3, None)
+    assert (reused, computed) == (2, 2)
