@@ -308,3 +308,36 @@ def test_shortcut_statistics_equal_the_general_permutation_path(three_classifier
     )
     assert 0.0 < fast < 1.0
     assert fast == pytest.approx(slow, abs=1e-12)
+
+
+def test_models_that_differ_on_every_example_are_tested():
+    # No example where both agree: the fixed part of the confusion counts is empty.
+    y = np.array(list("abcabcabc"))
+    a = Predictions(np.arange(9), y.copy())
+    b = Predictions(np.arange(9), np.roll(y, 1))
+    assert (a.pred != b.pred).all()
+    macro = next(
+        t
+        for t in paired_metric_tests(get_task("classification"), y, {"a": a, "b": b})
+        if t.metric == "macro_f1"
+    )
+    assert macro.method == "permutation" and 0 < macro.p_value < 0.05 and macro.diff == 1.0
+
+
+def test_rmse_against_a_perfect_model_takes_no_square_root_of_a_rounding_error():
+    # Swapping every term of a perfect model B into A leaves A's squared errors summing to 0,
+    # which the shortcut's rounding could make -1e-17 (NaN and a warning from the sqrt).
+    import warnings
+
+    for seed in range(60):  # 8 examples: all 256 swap patterns, the full swap among them
+        rng = np.random.default_rng(seed)
+        y = rng.normal(size=8)
+        a = Predictions(np.arange(8), y + rng.normal(0, 0.5, 8))
+        perfect = Predictions(np.arange(8), y.copy())
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            tests = paired_metric_tests(
+                RegressionTask(), y, {"a": a, "b": perfect}, n_resamples=1000
+            )
+        rmse = next(t for t in tests if t.metric == "rmse")
+        assert 0 < rmse.p_value <= 1

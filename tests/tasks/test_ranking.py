@@ -317,3 +317,27 @@ def test_bench_scores_a_ranker_per_query_like_compare(setup, comparison, tmp_pat
     assert profile.quality is not None
     for name in ("ndcg@10", "recall@3", "hit_rate@1"):
         assert profile.quality.metrics[name] == pytest.approx(comparison.metric("lgbm", name))
+    # Fewer quality examples than rows: whole queries only, the first ones in the file.
+    from whichmodel.bench.run import BenchConfig, _read_data
+
+    _, quality, _ = _read_data(
+        BenchConfig(refs=("m",), data=str(setup.data), task=TASK, quality_examples=50)
+    )
+    test = setup.test
+    first = list(dict.fromkeys(test["query_id"]))
+    sizes = test.groupby("query_id").size()
+    kept = [q for i, q in enumerate(first) if sizes[first[: i + 1]].sum() <= 50]
+    subset = test[test["query_id"].isin(kept)]
+    assert len(quality.inputs) == len(subset) <= 50 and len(kept) >= 1
+    scores = comparison.model("lgbm").predictions.pred[subset.index.to_numpy()]
+    small = whichmodel.bench(
+        setup.refs[0],
+        data=str(setup.data),
+        task=TASK,
+        batch_sizes=(1,),
+        budget_s=0.2,
+        quality_examples=50,
+        store=str(tmp_path / "b.db"),
+    )
+    expected = _sklearn_ndcg(subset.reset_index(drop=True), scores, 10)
+    assert small.quality.metrics["ndcg@10"] == pytest.approx(expected)

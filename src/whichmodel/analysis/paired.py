@@ -27,6 +27,7 @@ compared.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -40,7 +41,7 @@ from whichmodel.analysis.stats import (
     mcnemar_exact,
 )
 from whichmodel.tasks.base import Metric, Predictions, Task, WeightedSums, weighted_sums
-from whichmodel.tasks.classification import f1_from_counts, nll_terms
+from whichmodel.tasks.classification import f1_from_counts, label_codes, nll_terms
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
@@ -120,9 +121,7 @@ def _nll(y: np.ndarray, p: Predictions) -> np.ndarray:
 
 def _macro_f1_terms(y: np.ndarray, p: Predictions) -> np.ndarray:
     """Predicted label as an index into the sorted true labels; k = a label not in the data."""
-    labels = np.unique(y)
-    idx = np.searchsorted(labels, p.pred).clip(max=len(labels) - 1)
-    return np.where(labels[idx] == p.pred, idx, len(labels)).astype(np.float64)
+    return label_codes(p.pred, np.unique(y)).astype(np.float64)
 
 
 def _confusion_counts(codes: np.ndarray, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -130,7 +129,7 @@ def _confusion_counts(codes: np.ndarray, y: np.ndarray, rows: np.ndarray) -> np.
     into the sorted labels of all of ``y``; k = a label not in the data), y (n,) as codes ->
     (..., k (k + 1))."""
     k = int(y.max()) + 1
-    flat = _cells(codes.reshape(-1, codes.shape[-1]), y, rows)  # (b, m)
+    flat = _cells(codes.reshape(math.prod(codes.shape[:-1]), codes.shape[-1]), y, rows)  # (b, m)
     b = len(flat)
     cell = flat + (np.arange(b) * k * (k + 1))[:, None]
     counts = np.bincount(cell.ravel(), minlength=b * k * (k + 1)).astype(np.float64)
@@ -316,13 +315,19 @@ def permutation_p_value(
     same = np.flatnonzero(terms_a == terms_b)
     base = (spec.reduce(terms_a[same], y, same), spec.reduce(terms_b[same], y, same))
     moved_a, moved_b = terms_a[moved], terms_b[moved]
+    width = 1  # summary values per swap pattern
     if spec.reduce is _confusion_counts:
         counts_moved = _confusion_trade(moved_a, moved_b, y, moved)
+        width = len(counts_moved[0])
+    # Sums of terms that are all >= 0 (errors, NLL) are >= 0: the shortcut's rounding (-1e-17
+    # where A takes every term of a perfect B) must not reach a square root.
+    floor = 0.0 if min(terms_a.min(), terms_b.min()) >= 0 else -np.inf
 
     def statistic(swap: np.ndarray) -> np.ndarray:  # (b, m) bool -> (b,)
         if spec.reduce is _sum:  # sums: each swap moves B's - A's term from A's sum to B's
             shift = (swap @ (moved_b - moved_a))[:, None]  # (b, 1)
-            sum_a, sum_b = base[0] + moved_a.sum() + shift, base[1] + moved_b.sum() - shift
+            sum_a = np.maximum(base[0] + moved_a.sum() + shift, floor)
+            sum_b = np.maximum(base[1] + moved_b.sum() - shift, floor)
             return np.asarray(spec.finish(sum_a, y) - spec.finish(sum_b, y))
         if spec.reduce is _confusion_counts:  # counts: each swap trades one count of A's and B's
             start_a, start_b, trade = counts_moved
@@ -334,8 +339,9 @@ def permutation_p_value(
         return np.asarray(metric_a - spec.finish(base[1] + spec.reduce(z, y, moved), y))
 
     observed = float(statistic(np.zeros((1, m), dtype=bool))[0])
-    exact = m < 63 and 2**m <= n_resamples
-    rows = max(1, (1 << 22) // m)  # swap patterns per batch: bounds memory (~32 MiB of terms)
+    exact = _is_exact(m, n_resamples)
+    # swap patterns per batch: bounds memory (~32 MiB of swapped terms or of summaries)
+    rows = max(1, (1 << 22) // max(m, width))
     null = np.concatenate([statistic(s) for s in _swap_patterns(m, n_resamples, seed, rows)])
     gamma = abs(np.finfo(np.float64).eps * 100 * observed)  # SciPy's tolerance for ties
     extra = 0 if exact else 1
@@ -363,10 +369,15 @@ def _confusion_trade(
     return counts[0], counts[1], trade
 
 
+def _is_exact(m: int, n_resamples: int) -> bool:
+    """Whether all 2^m swap patterns of m examples fit in the resamples (SciPy's exact test)."""
+    return m < 63 and 2**m <= n_resamples
+
+
 def _swap_patterns(m: int, n_resamples: int, seed: int, rows: int) -> Iterator[np.ndarray]:
     """Batches of (b, m) booleans, True where the two models' terms trade places: each of the
     2^m patterns once when 2^m <= n_resamples, else ``n_resamples`` fair coin flips per example."""
-    if m < 63 and 2**m <= n_resamples:
+    if _is_exact(m, n_resamples):
         for start in range(0, 2**m, rows):
             codes = np.arange(start, min(2**m, start + rows), dtype=np.int64)
             yield (codes[:, None] >> np.arange(m)) & 1 == 1

@@ -206,8 +206,16 @@ def _read_data(config: BenchConfig) -> tuple[Inputs | None, QualityData | None, 
         label_col=config.label_col,
         exclude=(unit_column,) if unit_column else (),
     )
-    y_true = task.read_labels(dataset.labels)
-    if unit_column:  # the quality metrics of a ranking are per query, as compare's
-        task.read_units(read_unit_column(dataset.path, unit_column))
-    quality = QualityData(dataset.inputs.take(slice(0, n)), np.asarray(y_true[:n]), task)
-    return dataset.inputs, quality, digest
+    if not unit_column:
+        y_true = task.read_labels(dataset.labels)[:n]
+        return dataset.inputs, QualityData(dataset.inputs.take(slice(0, n)), y_true, task), digest
+    # A ranking's quality is per query, as compare's: score whole queries, the first ones in
+    # the file up to n rows (at least one), never part of one.
+    units = read_unit_column(dataset.path, unit_column)
+    names, first_row, sizes = np.unique(units, return_index=True, return_counts=True)
+    order = np.argsort(first_row)  # queries in file order
+    kept = names[order][: max(1, int(np.searchsorted(np.cumsum(sizes[order]), n, side="right")))]
+    rows = np.flatnonzero(np.isin(units, kept))
+    y_true = task.read_labels(dataset.labels[rows])
+    task.read_units(units[rows])
+    return dataset.inputs, QualityData(dataset.inputs.take(rows), y_true, task), digest

@@ -20,6 +20,7 @@ from whichmodel.tasks.top_k import top_k_metric
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
 
+
 class ClassificationTask(Task):
     """Options: ``top_k`` (e.g. ``classification?top_k=3,5``) adds ``top_3_accuracy``...: the
     right class is among the k most probable (scikit-learn's ``top_k_accuracy_score``)."""
@@ -146,10 +147,12 @@ def _accuracy(y: np.ndarray, p: Predictions, w: np.ndarray | None) -> float:
     from sklearn.metrics import accuracy_score
 
     labels = np.unique(y)  # codes, not strings: scikit-learn sorts 20k strings several times
-    return float(accuracy_score(_codes(y, labels), _codes(p.pred, labels), sample_weight=w))
+    return float(
+        accuracy_score(label_codes(y, labels), label_codes(p.pred, labels), sample_weight=w)
+    )
 
 
-def _codes(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def label_codes(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Each value's index in the sorted ``labels``; len(labels) for a value not among them.
     scikit-learn's metrics give the same result on these codes as on the labels (the order is
     kept) at a fraction of the cost for string labels."""
@@ -174,8 +177,8 @@ def _macro_f1(
     sorted_labels = np.asarray(labels)  # sorted, see metrics()
     return float(
         f1_score(
-            _codes(y, sorted_labels),
-            _codes(p.pred, sorted_labels),
+            label_codes(y, sorted_labels),
+            label_codes(p.pred, sorted_labels),
             labels=list(range(len(labels))),
             average="macro",
             sample_weight=w,
@@ -192,8 +195,7 @@ def _confusion_cells(y: np.ndarray, p: Predictions, labels: tuple[str, ...]) -> 
     k = len(labels)
     sorted_labels = np.asarray(labels)  # sorted, see metrics()
     true_idx = np.searchsorted(sorted_labels, y)
-    pred_idx = np.searchsorted(sorted_labels, p.pred).clip(max=k - 1)
-    pred_idx[sorted_labels[pred_idx] != p.pred] = k  # k = a label not in the data
+    pred_idx = label_codes(p.pred, sorted_labels)  # k = a label not in the data
     cell = true_idx * (k + 1) + pred_idx  # (n,)
     return csr_matrix(
         (np.ones(len(cell)), (np.arange(len(cell)), cell)), shape=(len(cell), k * (k + 1))
@@ -224,7 +226,7 @@ def _log_loss(y: np.ndarray, p: Predictions, w: np.ndarray | None) -> float:
     from sklearn.metrics import log_loss
 
     labels, proba = _sorted_columns(p)
-    codes = _codes(y, np.asarray(labels))  # every label of y is a class, see metrics()
+    codes = label_codes(y, np.asarray(labels))  # every label of y is a class, see metrics()
     return float(log_loss(codes, proba, labels=list(range(len(labels))), sample_weight=w))
 
 
