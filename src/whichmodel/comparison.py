@@ -45,7 +45,7 @@ Progress = Callable[[str, int, int], None]
 # A model that fails on each of its first this many examples is broken, not unlucky: stop.
 _FAILURES_BEFORE_GIVING_UP = 32
 PREDICTIONS_FORMAT = 2  # bump when the stored per-example layout changes
-ANALYSIS_FORMAT = 2  # bump when statistics or tables change for the same inputs
+ANALYSIS_FORMAT = 1  # bump when statistics or tables change for the same inputs
 FINDINGS_FORMAT = 2  # bump when the paired analysis (analysis/findings.py) changes
 SPEC_FORMAT = 1  # bump when the per-model spec sheet a comparison keeps changes
 
@@ -564,9 +564,11 @@ def _cost(
     batch_sizes = sorted({1, config.batch_size})
     hw = hardware()
     shape = inputs.take(slice(0, 1)).data.shape[1:]  # one row: streamed inputs stay unread
-    # A detector is timed on its images, as the task runs it; other tasks time predict.
+    # A detector is timed on its images, as the task runs it; other tasks time predict (and
+    # keep their cached costs: the capability joins the key only when it is not predict).
     capability = "detect" if task.requires == "detect" else "predict"
-    key = key_of("cost", COST_FORMAT, model_fp, batch_sizes, hw, inputs.kind, shape, capability)
+    detect = ("detect",) if capability == "detect" else ()
+    key = key_of("cost", COST_FORMAT, model_fp, batch_sizes, hw, inputs.kind, shape, *detect)
     cached = store.get_cached("cost", key)
     if cached is not None:
         return CostProfile.from_dict(cached), None

@@ -123,3 +123,18 @@ def test_shared_products_give_each_metrics_own_replicates(task_name, monkeypatch
                 got[(name, m.name)], m.replicate(y, preds[name], weights), rtol=1e-12,
                 err_msg=f"{name} {m.name}",
             )
+
+
+@pytest.mark.parametrize(("n", "n_resamples"), [(7, 50), (540, 300), (5000, 40)])
+def test_bootstrap_resamples_do_not_depend_on_the_chunk_size(n, n_resamples, monkeypatch):
+    # The chunk size is a memory and speed setting: a seed gives the same resamples at any.
+    from whichmodel.analysis import stats
+
+    def weights(per_chunk: int) -> np.ndarray:
+        monkeypatch.setattr(stats, "_WEIGHTS_PER_CHUNK", per_chunk)
+        return np.concatenate(list(stats.iter_bootstrap_weights(n, n_resamples, seed=3)))
+
+    reference = weights(1 << 22)
+    assert reference.shape == (n_resamples, n) and (reference.sum(axis=1) == n).all()
+    for per_chunk in (n, 3 * n + 1, 1 << 16):
+        np.testing.assert_array_equal(weights(per_chunk), reference)

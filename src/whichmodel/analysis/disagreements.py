@@ -69,8 +69,9 @@ class PairDisagreements:
     """How two models differ example by example.
 
     Args:
-        n: the examples compared; for a task whose examples group into units (ranking
-            queries), the units, each listed by its first example.
+        n: the examples compared; for a task whose examples have their unit's outcome
+            (``Task.outcome_per_unit``: ranking queries), the units, each listed by its first
+            example.
         a_only / b_only: examples only A (only B) gets right; for regression, where A's (B's)
             error is smaller.
         both_right / both_wrong: the agreeing examples (regression: equal errors in both_right).
@@ -139,7 +140,7 @@ def find_disagreements(
         else:
             # Equal up to rounding counts as equal: two orderings of one query's items can
             # give the same nDCG computed in different orders (1e-16 apart).
-            tied = np.isclose(oa, ob, rtol=1e-12, atol=1e-12)
+            tied = np.isclose(oa, ob, rtol=1e-12, atol=0.0)
             a_side, b_side = (oa < ob) & ~tied & counted, (ob < oa) & ~tied & counted
             both_right, both_wrong = int(np.sum(tied & counted)), 0
             conf_a, conf_b = oa.astype(np.float64), ob.astype(np.float64)

@@ -329,7 +329,8 @@ class Store:
             if stored < n_batches:
                 raise StoreError(f"Prediction set {key} has {stored} of {n_batches} batches.")
             relative = f"predictions/{key}.parquet"
-            _write_parquet(computed or self._read_rows(key), self.root / relative)
+            rows = computed if computed is not None else self._read_rows(key)
+            _write_parquet(rows, self.root / relative)
             db.execute("UPDATE prediction_sets SET path=? WHERE pred_key=?", (relative, key))
             db.execute(
                 'UPDATE prediction_batches SET rows=NULL, labels=NULL, "values"=NULL, '

@@ -324,6 +324,8 @@ def _positions(index: np.ndarray | slice, n: int) -> np.ndarray:
     if isinstance(index, slice):
         return np.arange(*index.indices(n))
     if np.asarray(index).dtype == bool:
+        if len(index) != n:
+            raise IndexError(f"a mask of {len(index)} values for {n} rows")
         return np.flatnonzero(index)
     idx = np.asarray(index, dtype=np.int64).reshape(-1)
     if idx.size and (idx.min() < -n or idx.max() >= n):
