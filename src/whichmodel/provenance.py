@@ -99,15 +99,23 @@ def provenance(argv: list[str] | None = None) -> dict[str, Any]:
     }
 
 
+# (modules imported when made, threadpoolctl's controller): finding the loaded BLAS/OpenMP
+# libraries takes ~2 ms; it is done again only after an import, which may load another.
+_POOLS: tuple[int, Any] | None = None
+
+
 def threads() -> dict[str, int]:
     """Intra-op threads each numeric runtime in this process uses (torch, OpenMP, BLAS)."""
+    global _POOLS
     result: dict[str, int] = {}
     torch = sys.modules.get("torch")
     if torch is not None:
         result["torch"] = int(torch.get_num_threads())
-    from threadpoolctl import threadpool_info
+    from threadpoolctl import ThreadpoolController
 
-    for pool in threadpool_info():
+    if _POOLS is None or _POOLS[0] != len(sys.modules):
+        _POOLS = (len(sys.modules), ThreadpoolController())
+    for pool in _POOLS[1].info():  # the current thread counts
         name = f"{pool['user_api']}:{pool['internal_api']}"
         result[name] = max(result.get(name, 0), int(pool["num_threads"]))
     return result

@@ -72,13 +72,30 @@ def read_table(path: str | Path) -> pd.DataFrame:
         elif fmt == "jsonl":
             frame = pd.read_json(p, lines=True, encoding="utf-8")
         else:
-            frame = pd.read_parquet(p)
+            frame = _read_parquet(p)
     except UnicodeDecodeError as exc:
         raise DataError(f"{p} is not UTF-8 text (byte {exc.start}); re-save it as UTF-8.") from exc
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise DataError(f"Cannot read {p} as {fmt}: {str(exc).splitlines()[0]}") from exc
     if frame.empty:
         raise DataError(f"{p} has no rows.")
+    return frame
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet file as a DataFrame whose list columns (images, windows) stay Arrow arrays
+    (``pd.ArrowDtype``): pandas' default makes an object array of NumPy arrays per row, which
+    took 80 of the 95 ms to read 20k 8x8 images and :func:`_stack` turned back into Arrow."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def lists_as_arrow(kind: pa.DataType) -> pd.ArrowDtype | None:
+        nested = pa.types.is_list(kind) or pa.types.is_large_list(kind)
+        return pd.ArrowDtype(kind) if nested or pa.types.is_fixed_size_list(kind) else None
+
+    with pq.ParquetFile(path) as parquet:
+        table = parquet.read(use_pandas_metadata=True)  # a saved index is restored, as pandas'
+    frame: pd.DataFrame = table.to_pandas(types_mapper=lists_as_arrow)
     return frame
 
 
