@@ -305,15 +305,18 @@ def test_no_error_clusters_for_outcomes_per_query(comparison):
 def test_bench_scores_a_ranker_per_query_like_compare(setup, comparison, tmp_path):
     # bench --data with a ranking task keeps the query column out of the inputs and scores
     # the variant's quality per query: on the whole file, compare's values.
-    profile = whichmodel.bench(
-        setup.refs[0],
-        data=str(setup.data),
-        task=TASK,
-        batch_sizes=(1,),
-        budget_s=0.2,
-        quality_examples=len(setup.test),
-        store=str(tmp_path / "b.db"),
-    )
+    def bench(quality_examples: int) -> whichmodel.CostProfile:
+        return whichmodel.bench(
+            setup.refs[0],
+            data=str(setup.data),
+            task=TASK,
+            batch_sizes=(1,),
+            budget_s=0.2,
+            quality_examples=quality_examples,
+            store=str(tmp_path / "b.db"),
+        )
+
+    profile = bench(len(setup.test))
     assert profile.quality is not None
     for name in ("ndcg@10", "recall@3", "hit_rate@1"):
         assert profile.quality.metrics[name] == pytest.approx(comparison.metric("lgbm", name))
@@ -330,14 +333,6 @@ def test_bench_scores_a_ranker_per_query_like_compare(setup, comparison, tmp_pat
     subset = test[test["query_id"].isin(kept)]
     assert len(quality.inputs) == len(subset) <= 50 and len(kept) >= 1
     scores = comparison.model("lgbm").predictions.pred[subset.index.to_numpy()]
-    small = whichmodel.bench(
-        setup.refs[0],
-        data=str(setup.data),
-        task=TASK,
-        batch_sizes=(1,),
-        budget_s=0.2,
-        quality_examples=50,
-        store=str(tmp_path / "b.db"),
-    )
+    small = bench(50)
     expected = _sklearn_ndcg(subset.reset_index(drop=True), scores, 10)
     assert small.quality.metrics["ndcg@10"] == pytest.approx(expected)
