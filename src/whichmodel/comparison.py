@@ -428,17 +428,23 @@ def _predict(
     tried = failed = 0
     computed: list[StoredBatch] = []  # this run's batches, in order
     stored = 0  # how many of them are stored: the first of the others is pending
+    # Whether this run's batches will be the whole set as stored, to compact from memory: not
+    # when some were stored before it started, or when another run stored some first (the
+    # stored copies stand). Otherwise the set is read back, and no copy is kept here.
+    whole = not done
     classes: tuple[str, ...] | None = None
     flushed_at = time.monotonic()
 
-    def flush() -> int:  # stores the pending batches; returns how many another run had first
-        nonlocal stored, flushed_at
+    def flush() -> None:  # stores the pending batches
+        nonlocal stored, flushed_at, whole
         pending = computed[stored:]
-        written = store.write_batches(key, pending, classes) if pending else 0
+        if pending and store.write_batches(key, pending, classes) < len(pending):
+            whole = False
         stored, flushed_at = len(computed), time.monotonic()  # only once they are stored
-        return len(pending) - written
+        if not whole:
+            computed.clear()
+            stored = 0
 
-    taken = 0  # batches another run stored before this one: theirs stand
     # Each batch goes to the model as a fresh array. With a view into the whole input array
     # instead, the same rows read whole or streamed gave probabilities 1e-15 apart (BLAS
     # kernels can round differently by where an array starts in memory).
@@ -459,15 +465,15 @@ def _predict(
                 )
             computed.append((i, rows, pred, proba, errors))
             if time.monotonic() - flushed_at >= _FLUSH_EVERY_S:
-                taken += flush()
+                flush()
             if progress:
                 progress(label, len(done) + count, n_batches)
     finally:  # Ctrl-C or a failing model: what finished is stored, so a rerun resumes after it
-        taken += flush()
+        flush()
     # When this run computed and stored every batch, the set is what it holds in memory: it is
     # written to Parquet from there, and neither read back from the database nor from Parquet.
-    own = joined_batches(computed, classes) if not done and not taken else None
-    computed.clear()  # joined (or stored): at most two copies of the set in memory at once
+    own = joined_batches(computed, classes) if whole else None
+    computed.clear()  # joined: at most two copies of the set in memory at once
     if store.finish_predictions(key, own) and own is not None:
         return _to_predictions(own, task), len(done), len(todo)
     return _to_predictions(store.read_predictions(key), task), len(done), len(todo)
