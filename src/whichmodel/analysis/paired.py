@@ -30,7 +30,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -53,6 +53,12 @@ TermsFn = Callable[[np.ndarray, Predictions], np.ndarray]
 ReduceFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 # (summary (..., s) of all n examples, y (n,)) -> (...): the metric.
 FinishFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+# (A's terms (m,), B's terms (m,), y (n,), rows (m,)) -> (A's summary (s,), B's summary (s,),
+# step (m, s), dense or sparse): swapping example i adds step[i] to A's summary and takes it
+# from B's, so a batch of swap patterns changes the summaries by one matrix product.
+TradeFn = Callable[
+    [np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, Any]
+]
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,9 @@ class PermutationStatistic:
     # reduce and finish take y as codes 0..k-1 into the sorted labels of all of y (see
     # ``labels_as_codes``), so a batch of resamples needs no sort of y.
     codes: bool = False
+    # reduce as a trade (see TradeFn), when it can be written so; else every batch of swap
+    # patterns is reduced from the swapped terms.
+    trade: TradeFn | None = None
 
     def metric(self, terms: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The metric from a batch of terms (..., n) over all n examples (y as given to
@@ -168,15 +177,45 @@ def _r2_finish(sums: np.ndarray, y: np.ndarray) -> np.ndarray:
 # the cost of 1,000 random swaps of 20k examples.
 MAX_PERMUTED_FOR_MEANS = 5000
 
+
 # metric name -> how to permute it. New task kinds may add their metrics here.
+def _sum_trade(
+    terms_a: np.ndarray, terms_b: np.ndarray, y: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sums: a swap moves B's - A's term of the example from A's sum to B's."""
+    return np.array([terms_a.sum()]), np.array([terms_b.sum()]), (terms_b - terms_a)[:, None]
+
+
+def _confusion_trade(
+    codes_a: np.ndarray, codes_b: np.ndarray, y: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, csr_matrix]:
+    """Confusion counts: a swap moves the example's count from A's cell to B's in A's counts
+    (and back in B's); the step is sparse, two entries per example."""
+    from scipy.sparse import csr_matrix
+
+    k = int(y.max()) + 1
+    width, m = k * (k + 1), len(rows)
+    cell_a, cell_b = _cells(codes_a, y, rows), _cells(codes_b, y, rows)
+    step = csr_matrix(
+        (np.repeat([1.0, -1.0], m), (np.tile(np.arange(m), 2), np.concatenate([cell_b, cell_a]))),
+        shape=(m, width),
+    )
+    counts = [np.bincount(c, minlength=width).astype(np.float64) for c in (cell_a, cell_b)]
+    return counts[0], counts[1], step
+
+
 PERMUTATION_STATISTICS: dict[str, PermutationStatistic] = {
     "macro_f1": PermutationStatistic(
-        _macro_f1_terms, _confusion_counts, _macro_f1_finish, codes=True
+        _macro_f1_terms, _confusion_counts, _macro_f1_finish, codes=True, trade=_confusion_trade
     ),
-    "log_loss": PermutationStatistic(_nll, _sum, _mean),
-    "mae": PermutationStatistic(lambda y, p: np.abs(y - p.pred.astype(np.float64)), _sum, _mean),
-    "rmse": PermutationStatistic(_sq_err, _sum, lambda t, y: np.sqrt(_mean(t, y))),
-    "r2": PermutationStatistic(_sq_err, _sum, _r2_finish),
+    "log_loss": PermutationStatistic(_nll, _sum, _mean, trade=_sum_trade),
+    "mae": PermutationStatistic(
+        lambda y, p: np.abs(y - p.pred.astype(np.float64)), _sum, _mean, trade=_sum_trade
+    ),
+    "rmse": PermutationStatistic(
+        _sq_err, _sum, lambda t, y: np.sqrt(_mean(t, y)), trade=_sum_trade
+    ),
+    "r2": PermutationStatistic(_sq_err, _sum, _r2_finish, trade=_sum_trade),
 }
 
 
@@ -315,25 +354,19 @@ def permutation_p_value(
     same = np.flatnonzero(terms_a == terms_b)
     base = (spec.reduce(terms_a[same], y, same), spec.reduce(terms_b[same], y, same))
     moved_a, moved_b = terms_a[moved], terms_b[moved]
-    width = 1  # summary values per swap pattern
-    if spec.reduce is _confusion_counts:
-        counts_moved = _confusion_trade(moved_a, moved_b, y, moved)
-        width = len(counts_moved[0])
-    # Sums of terms that are all >= 0 (errors, NLL) are >= 0: the shortcut's rounding (-1e-17
-    # where A takes every term of a perfect B) must not reach a square root.
+    traded = spec.trade(moved_a, moved_b, y, moved) if spec.trade else None
+    width = 1 if traded is None else traded[2].shape[1]  # summary values per swap pattern
+    # A summary of terms that are all >= 0 (errors, NLL, counts) is >= 0: a trade's rounding
+    # (-1e-17 where A takes every term of a perfect B) must not reach a square root.
     floor = 0.0 if min(terms_a.min(), terms_b.min()) >= 0 else -np.inf
 
     def statistic(swap: np.ndarray) -> np.ndarray:  # (b, m) bool -> (b,)
-        if spec.reduce is _sum:  # sums: each swap moves B's - A's term from A's sum to B's
-            shift = (swap @ (moved_b - moved_a))[:, None]  # (b, 1)
-            sum_a = np.maximum(base[0] + moved_a.sum() + shift, floor)
-            sum_b = np.maximum(base[1] + moved_b.sum() - shift, floor)
-            return np.asarray(spec.finish(sum_a, y) - spec.finish(sum_b, y))
-        if spec.reduce is _confusion_counts:  # counts: each swap trades one count of A's and B's
-            start_a, start_b, trade = counts_moved
-            shift = np.asarray(trade @ swap.T).T  # (b, cells)
-            counts_a, counts_b = base[0] + start_a + shift, base[1] + start_b - shift
-            return np.asarray(spec.finish(counts_a, y) - spec.finish(counts_b, y))
+        if traded is not None:
+            start_a, start_b, step = traded
+            shift = np.asarray(swap @ step)  # (b, s)
+            summary_a = np.maximum(base[0] + start_a + shift, floor)
+            summary_b = np.maximum(base[1] + start_b - shift, floor)
+            return np.asarray(spec.finish(summary_a, y) - spec.finish(summary_b, y))
         x, z = np.where(swap, moved_b, moved_a), np.where(swap, moved_a, moved_b)
         metric_a = spec.finish(base[0] + spec.reduce(x, y, moved), y)
         return np.asarray(metric_a - spec.finish(base[1] + spec.reduce(z, y, moved), y))
@@ -348,25 +381,6 @@ def permutation_p_value(
     below = (np.count_nonzero(null <= observed + gamma) + extra) / (len(null) + extra)
     above = (np.count_nonzero(null >= observed - gamma) + extra) / (len(null) + extra)
     return float(min(1.0, 2 * min(below, above)))
-
-
-def _confusion_trade(
-    codes_a: np.ndarray, codes_b: np.ndarray, y: np.ndarray, rows: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, csr_matrix]:
-    """For examples whose predicted codes differ: A's and B's confusion counts as predicted, and
-    the sparse (cells, m) matrix whose column i moves example i's count from A's cell to B's
-    (a swap adds column i to A's counts and takes it from B's)."""
-    from scipy.sparse import csr_matrix
-
-    k = int(y.max()) + 1
-    width, m = k * (k + 1), len(rows)
-    cell_a, cell_b = _cells(codes_a, y, rows), _cells(codes_b, y, rows)
-    trade = csr_matrix(
-        (np.repeat([1.0, -1.0], m), (np.concatenate([cell_b, cell_a]), np.tile(np.arange(m), 2))),
-        shape=(width, m),
-    )
-    counts = [np.bincount(c, minlength=width).astype(np.float64) for c in (cell_a, cell_b)]
-    return counts[0], counts[1], trade
 
 
 def _is_exact(m: int, n_resamples: int) -> bool:
