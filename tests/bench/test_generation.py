@@ -10,6 +10,8 @@ import torch
 from helpers.tiny_hf import TINY_LLAMA, build_tiny_gqa_llama
 from whichmodel.bench.base import GenerationConfig
 from whichmodel.bench.generation import (
+    cache_argument,
+    cache_of,
     generate_once,
     is_causal_lm,
     kv_cache_growth,
@@ -74,11 +76,11 @@ def test_the_cache_gives_the_same_tokens_as_recomputing(llama: torch.nn.Module) 
             nxt = llama(input_ids=seq, use_cache=False).logits[:, -1].argmax(-1, keepdim=True)
             seq = torch.cat([seq, nxt], 1)
         out = llama(input_ids=ids, use_cache=True)
-        past, tok, cached = out.past_key_values, out.logits[:, -1].argmax(-1, keepdim=True), [ids]
+        past, tok, cached = cache_of(out), out.logits[:, -1].argmax(-1, keepdim=True), [ids]
         for _ in range(4):
             cached.append(tok)
-            out = llama(input_ids=tok, past_key_values=past, use_cache=True)
-            past, tok = out.past_key_values, out.logits[:, -1].argmax(-1, keepdim=True)
+            out = llama(input_ids=tok, use_cache=True, **{cache_argument(llama): past})
+            past, tok = cache_of(out), out.logits[:, -1].argmax(-1, keepdim=True)
         cached.append(tok)
     assert torch.equal(seq, torch.cat(cached, 1))
 

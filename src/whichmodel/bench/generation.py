@@ -9,6 +9,7 @@ sequence again (``kv_cache=False``). Prompts are random token ids of the request
 
 from __future__ import annotations
 
+import inspect
 import time
 from typing import Any
 
@@ -34,6 +35,18 @@ def prompts(vocab_size: int, batch_size: int, prompt_tokens: int) -> Any:
     return torch.randint(0, vocab_size, (batch_size, prompt_tokens), generator=gen)
 
 
+def cache_of(out: Any) -> Any:
+    """The key/value cache a forward returned: ``out.cache`` from transformers 5.25 on,
+    ``out.past_key_values`` before (reading the old name warns from 5.25 on)."""
+    return out["cache"] if "cache" in out else out.get("past_key_values")
+
+
+def cache_argument(lm: Any) -> str:
+    """The forward's keyword for the cache of earlier tokens: ``cache`` from transformers 5.25
+    on, ``past_key_values`` before. Looked up once per model, outside the timed steps."""
+    return "cache" if "cache" in inspect.signature(lm.forward).parameters else "past_key_values"
+
+
 def _now() -> int:
     return time.perf_counter_ns()
 
@@ -53,13 +66,14 @@ def generate_once(
         out = lm(input_ids=ids, use_cache=kv_cache)
         token = out.logits[:, -1].argmax(-1, keepdim=True)  # (B, 1)
         first = _now()
-        past, seq, steps = (out.past_key_values if kv_cache else None), ids, []
+        past, seq, steps = (cache_of(out) if kv_cache else None), ids, []
+        cache_kw = cache_argument(lm) if kv_cache else ""
         for _ in range(new_tokens - 1):
             step = _now()
             seq = torch.cat([seq, token], dim=1)
             if kv_cache:
-                out = lm(input_ids=token, past_key_values=past, use_cache=True)
-                past = out.past_key_values
+                out = lm(input_ids=token, use_cache=True, **{cache_kw: past})
+                past = cache_of(out)
             else:
                 out = lm(input_ids=seq, use_cache=False)
             token = out.logits[:, -1].argmax(-1, keepdim=True)
@@ -145,15 +159,15 @@ def kv_cache_growth(
     ids = prompts(vocab_size, batch_size, prompt_tokens)
     with torch.inference_mode():
         out = lm(input_ids=ids, use_cache=True)
-        past = out.past_key_values
+        past = cache_of(out)
         before, element = cache_bytes(past)
         if element == 0:
             return None
         rss_before = status_bytes("VmRSS")
-        token = out.logits[:, -1].argmax(-1, keepdim=True)
+        token, cache_kw = out.logits[:, -1].argmax(-1, keepdim=True), cache_argument(lm)
         for _ in range(tokens):
-            out = lm(input_ids=token, past_key_values=past, use_cache=True)
-            past = out.past_key_values
+            out = lm(input_ids=token, use_cache=True, **{cache_kw: past})
+            past = cache_of(out)
             token = out.logits[:, -1].argmax(-1, keepdim=True)
         rss_after = status_bytes("VmRSS")
         after, _ = cache_bytes(past)
