@@ -153,9 +153,9 @@ class HFDetector(Model):
                 f"{folder} has no image processor (preprocessor_config.json); save it beside "
                 "the model with processor.save_pretrained()."
             )
-        self.processor = AutoImageProcessor.from_pretrained(  # type: ignore[no-untyped-call]
-            folder, local_files_only=True
-        )
+        # Typed only from transformers 5.25 on; Any keeps mypy quiet on every allowed version.
+        processor_class: Any = AutoImageProcessor
+        self.processor = processor_class.from_pretrained(folder, local_files_only=True)
         config = model.config
         self.classes = tuple(str(config.id2label[i]) for i in sorted(config.id2label))
         arch = (config.architectures or [type(model).__name__])[0]
