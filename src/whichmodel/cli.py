@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich import box
@@ -185,10 +188,11 @@ def compare(
     else:
         config = CompareConfig(refs=tuple(refs), **overrides)
     constraints, objective = _choice(choice, yaml_choice)  # bad flags fail before any work
-    comparison = _with_progress(lambda progress: run(config, progress=progress))
-    results = comparison_to_dict(comparison)
-    _add_decision(results, constraints, objective)
-    _emit(results, fmt, out_dir)
+    with _report_run(out_dir):
+        comparison = _with_progress(lambda progress: run(config, progress=progress))
+        results = comparison_to_dict(comparison)
+        _add_decision(results, constraints, objective)
+        _emit(results, fmt, out_dir)
 
 
 @app.command()
@@ -591,9 +595,10 @@ def choose(
         "metric": metric,
     }
     constraints, objective = _choice(choice, None)
-    results = load_results(source, store=store)
-    _add_decision(results, constraints, objective)
-    _emit(results, fmt, out_dir)
+    with _report_run(out_dir):
+        results = load_results(source, store=store)
+        _add_decision(results, constraints, objective)
+        _emit(results, fmt, out_dir)
 
 
 @app.command()
@@ -655,22 +660,40 @@ def gate(
         measure_cost=not no_cost,
         store=store,
     )
-    comparison = _with_progress(lambda progress: run(config, progress=progress))
-    results = comparison_to_dict(comparison)
-    base, cand = (m["name"] for m in results["models"])
-    verdict = run_gate(
-        results,
-        baseline=base,
-        candidate=cand,
-        metrics=tuple(metric or ()),
-        min_delta=tolerance,
-        constraints=constraints,
-    )
-    results["gate"] = verdict.to_dict()
-    _add_decision(results, constraints, objective)
-    _emit(results, fmt, out_dir)
+    with _report_run(out_dir):
+        comparison = _with_progress(lambda progress: run(config, progress=progress))
+        results = comparison_to_dict(comparison)
+        base, cand = (m["name"] for m in results["models"])
+        verdict = run_gate(
+            results,
+            baseline=base,
+            candidate=cand,
+            metrics=tuple(metric or ()),
+            min_delta=tolerance,
+            constraints=constraints,
+        )
+        results["gate"] = verdict.to_dict()
+        _add_decision(results, constraints, objective)
+        _emit(results, fmt, out_dir)
     if not verdict.passed:
         raise typer.Exit(GATE_FAILED_EXIT_CODE)
+
+
+@contextlib.contextmanager
+def _report_run(out_dir: str | None) -> Iterator[None]:
+    """Checks ``--out`` before any work; if the work then fails, removes the report files an
+    earlier run left there, so that none looks like this run's."""
+    from whichmodel.report.files import check_report_folder, discard_report
+
+    folder = Path(out_dir) if out_dir else None
+    if folder is not None:
+        check_report_folder(folder)
+    try:
+        yield
+    except BaseException:
+        if folder is not None and folder.is_dir():
+            discard_report(folder)
+        raise
 
 
 def _output_format(name: str | None) -> str:
@@ -714,12 +737,18 @@ def _min_delta(items: list[str]) -> dict[str, float] | float:
 
     if len(items) == 1 and "=" not in items[0]:
         try:
-            return float(items[0])
-        except ValueError as exc:
-            raise ConfigError(
-                f"--min-delta takes a number or METRIC=VALUE. Got {items[0]!r}."
-            ) from exc
-    return dict(parse_pairs(items, option="--min-delta"))
+            tolerance: dict[str, float] | float = float(items[0])
+        except ValueError:
+            tolerance = math.nan
+    else:
+        tolerance = dict(parse_pairs(items, option="--min-delta"))
+    values = tolerance.values() if isinstance(tolerance, dict) else [tolerance]
+    if not all(math.isfinite(v) and v >= 0 for v in values):
+        raise ConfigError(
+            "--min-delta takes a number >= 0 (the tolerated loss) or METRIC=NUMBER. "
+            f"Got {' '.join(items)!r}."
+        )
+    return tolerance
 
 
 def _add_decision(results: dict[str, Any], constraints: Any, objective: Any) -> None:
@@ -765,12 +794,62 @@ def _print_decision(results: dict[str, Any]) -> None:
         out.print(f"  {line}", markup=False, highlight=False)
 
 
+INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+
+
 def main() -> None:
-    """Console entry point: user errors become one line on stderr and exit code 2."""
+    """Console entry point. Whatever happens, the terminal gets one line, never a traceback:
+
+    - a user error (:class:`WhichModelError`, a bad option): what is wrong and what to do, exit 2;
+    - Ctrl-C: what was kept, exit 130;
+    - anything else is a bug: ``internal error: ...`` and the path of a saved report, exit 1.
+    """
     if os.getcwd() not in sys.path:  # as with `python -m`: factories in the current folder import
         sys.path.insert(0, os.getcwd())
     try:
-        app()
+        code = app(standalone_mode=False)
     except WhichModelError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        _fail(str(exc), exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        _fail("interrupted; what finished is in the store, and the same command resumes from it",
+              INTERRUPTED_EXIT_CODE, label="stopped")
+    except Exception as exc:
+        if _is_click_error(exc):  # a bad option or argument; typer would draw a box of 6 lines
+            _usage_error(exc)
+        from whichmodel.crash import one_line, save_report
+
+        report = save_report(exc, sys.argv)
+        where = f"; report saved to {report}" if report else " (no report: nowhere to write it)"
+        _fail(f"{one_line(exc)}{where}. Please report it with that file.", 1,
+              label="internal error")
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _is_click_error(exc: Exception) -> bool:
+    # By class name: typer >= 0.2x raises its vendored copy of click's exceptions, older typer
+    # click's own.
+    return any(cls.__name__ == "ClickException" for cls in type(exc).__mro__)
+
+
+def _usage_error(exc: Any) -> NoReturn:
+    message = exc.format_message() if type(exc).__name__ != "NoArgsIsHelpError" else ""
+    if not message.strip():  # no arguments at all: click printed the help already
         sys.exit(exc.exit_code)
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+    _fail(message.strip() + hint, exc.exit_code)
+
+
+def _fail(message: str, code: int, *, label: str = "error") -> NoReturn:
+    err.print(f"[red]{label}:[/] {escape(printable(message))}", highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (terminal escapes among them) shown as ``\\xNN``
+    instead of sent to the terminal; newlines and tabs stay."""
+    return "".join(
+        ch if ch in "\n\t" or (ch.isprintable() and not 0x80 <= ord(ch) < 0xA0) else
+        f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+        for ch in text
+    )

@@ -89,6 +89,8 @@ class CompareConfig:
             raise ConfigError("No models to compare; name at least one model reference.")
         if self.batch_size < 1:
             raise ConfigError(f"The batch size must be at least 1. Got {self.batch_size} instead.")
+        if not 0 <= self.seed < 2**32:  # what NumPy and scikit-learn seeds take
+            raise ConfigError(f"The seed must be an integer in [0, 2**32). Got {self.seed}.")
         if self.n_resamples < 10:
             raise ConfigError(f"Bootstrap resamples must be at least 10. Got {self.n_resamples}.")
         if not 0.5 <= self.confidence < 1:

@@ -161,7 +161,7 @@ def parse_pairs(items: Iterable[str], *, option: str) -> tuple[tuple[str, float]
                 number = float(value) if sep and name.strip() else math.nan
             except ValueError:
                 number = math.nan
-            if math.isnan(number):
+            if not math.isfinite(number):
                 raise ConfigError(f"{option} takes NAME=NUMBER (e.g. accuracy=0.9). Got {part!r}.")
             out.append((name.strip(), number))
     return tuple(out)

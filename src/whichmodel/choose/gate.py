@@ -8,6 +8,7 @@ data show it is worse by more than the tolerated loss. A loss whose interval rea
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,8 @@ def gate(
     confidence = round(results["bootstrap"]["confidence"] * 100)
     for metric in metrics or tuple(directions):
         tol = min_delta.get(metric, 0.0) if isinstance(min_delta, dict) else float(min_delta)
+        if not (math.isfinite(tol) and tol >= 0):  # NaN would compare False: a silent pass
+            raise ConfigError(f"The tolerated loss of {metric} must be a number >= 0. Got {tol}.")
         line, failed = _metric_line(
             results, metric, directions[metric], baseline, candidate, tol, confidence
         )
@@ -114,7 +117,8 @@ def _metric_line(
     from whichmodel.choose.explain import _difference
 
     diff, ci = _difference(results, metric, candidate, baseline)
-    if diff is None or ci is None:
+    if diff is None or ci is None or not all(map(math.isfinite, (diff, *ci))):
+        # Fail closed: a gate that cannot compare must not pass.
         return f"{metric}: no paired difference of {candidate} and {baseline}; cannot check.", True
     sign = 1.0 if higher else -1.0
     # Oriented so that positive is better for the candidate.

@@ -13,22 +13,52 @@ from typing import Any
 
 from whichmodel.errors import ConfigError
 
+REPORT_FILES = ("results.json", "report.html")
+
 
 def write_report(results: dict[str, Any], folder: Path) -> list[Path]:
-    """Write ``results.json`` and ``report.html`` into ``folder``; returns their paths."""
+    """Write ``results.json`` and ``report.html`` into ``folder``; returns their paths.
+
+    Both are rendered and written under temporary names first and renamed into place together,
+    so a full disk or an interrupt leaves the folder as it was, not one new file beside an old.
+    """
     from whichmodel.report.html import render_html
 
+    texts = (json.dumps(results, indent=2, default=str), render_html(results))
+    paths = [folder / name for name in REPORT_FILES]
+    temps = [p.with_name(f".{p.name}.{os.getpid()}.tmp") for p in paths]
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        for tmp, text in zip(temps, texts, strict=True):
+            tmp.write_text(text, encoding="utf-8")
+        for tmp, path in zip(temps, paths, strict=True):
+            os.replace(tmp, path)
     except OSError as exc:
-        raise ConfigError(f"Cannot create the output folder {folder}: {exc}") from exc
-    json_path = _write_atomic(folder / "results.json", json.dumps(results, indent=2, default=str))
-    html_path = _write_atomic(folder / "report.html", render_html(results))
-    return [json_path, html_path]
+        raise ConfigError(f"Cannot write the report into {folder}: {exc.strerror or exc}.") from exc
+    finally:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+    return paths
 
 
-def _write_atomic(path: Path, text: str) -> Path:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+def check_report_folder(folder: Path) -> None:
+    """Raise ConfigError unless ``folder`` is, or can be made, a folder this process may write:
+    checked before any model runs, so a bad ``--out`` costs nothing."""
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(
+            f"--out {folder} is a file; give a folder for results.json and report.html."
+        )
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"--out {folder} is under {existing}, which is a file, not a folder.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out {folder}: this user cannot write in {existing}.")
+
+
+def discard_report(folder: Path) -> None:
+    """Remove the report files from ``folder``: a run that failed must not leave an earlier
+    run's report looking like its own."""
+    for name in REPORT_FILES:
+        (folder / name).unlink(missing_ok=True)

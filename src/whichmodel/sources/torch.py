@@ -15,10 +15,12 @@ are read as Python literals when they parse as such (``width=64`` is the int 64)
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
 import importlib.util
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from whichmodel.errors import (
     ModelReferenceError,
     TaskError,
     UnsafeModelError,
+    WhichModelError,
 )
 from whichmodel.refs import ModelRef
 from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput
@@ -148,24 +151,50 @@ def _load_exported(path: Path) -> Any:
 
 
 def _build_from_factory(ref: ModelRef) -> tuple[Any, tuple[str, ...]]:
+    import torch
+
     module_name, _, factory_name = ref.target.rpartition(":")
     code_module = _import_code(module_name, ref)
     factory = getattr(code_module, factory_name, None)
     if not callable(factory):
         raise ModelReferenceError(f"{module_name} has no callable '{factory_name}' (from {ref}).")
     kwargs = {k: _literal(v) for k, v in ref.params if k not in RESERVED}
-    try:
-        module = factory(**kwargs)
-    except TypeError as exc:
-        raise ModelReferenceError(
-            f"{module_name}:{factory_name}(**{kwargs}) failed: {exc}"
-        ) from exc
+    call = f"{module_name}:{factory_name}(**{kwargs})"
+    with _user_code(call, ref):
+        try:
+            module = factory(**kwargs)
+        except TypeError as exc:
+            raise ModelReferenceError(f"{call} failed: {_first_line(exc)}") from exc
+    if not isinstance(module, torch.nn.Module):
+        raise ModelLoadError(
+            f"{call} returned {type(module).__name__}, not a torch.nn.Module (from {ref})."
+        )
     files = [str(getattr(code_module, "__file__", "") or "")]
     weights = ref.param("weights")
     if weights:
         _load_weights(module, Path(weights))
         files.insert(0, weights)
     return module, tuple(f for f in files if f)
+
+
+@contextlib.contextmanager
+def _user_code(what: str, ref: ModelRef) -> Iterator[None]:
+    """Runs the user's factory code: whatever it raises, or a ``sys.exit`` in it, becomes one
+    :class:`ModelLoadError` naming the code, never a traceback or a silent exit of whichmodel
+    (a gate must not pass because a model's module exited 0 on import)."""
+    try:
+        yield
+    except WhichModelError:
+        raise
+    except SystemExit as exc:
+        raise ModelLoadError(
+            f"{what} called sys.exit({exc.code!r}) (from {ref}), so there is no model to load. "
+            "Guard script code in the module with if __name__ == '__main__'."
+        ) from None
+    except Exception as exc:
+        raise ModelLoadError(
+            f"{what} failed: {type(exc).__name__}: {_first_line(exc)} (from {ref})."
+        ) from exc
 
 
 def _import_code(module_name: str, ref: ModelRef) -> Any:
@@ -180,15 +209,23 @@ def _import_code(module_name: str, ref: ModelRef) -> Any:
             raise ModelReferenceError(f"Cannot import {path} (from {ref}).")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
-        spec.loader.exec_module(module)
+        try:
+            with _user_code(f"importing {path}", ref):
+                spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]  # a half-run module must not be found by the next load
+            raise
         return module
     try:
-        return importlib.import_module(module_name)
-    except ImportError as exc:
+        with _user_code(f"importing {module_name}", ref):
+            return importlib.import_module(module_name)
+    except ModelLoadError as exc:
+        if not isinstance(exc.__cause__, ImportError):
+            raise
         raise ModelReferenceError(
-            f"Cannot import module '{module_name}' (from {ref}): {exc}. "
+            f"Cannot import module '{module_name}' (from {ref}): {exc.__cause__}. "
             "Is it on PYTHONPATH, or give a path to a .py file?"
-        ) from exc
+        ) from exc.__cause__
 
 
 def _load_weights(module: Any, path: Path) -> None:
