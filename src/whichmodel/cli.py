@@ -26,8 +26,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Why do two models behave differently, and which one should you ship?",
 )
-out = Console()
-err = Console(stderr=True)
+
+
+class _Console(Console):
+    """A rich console that never sends a control character from data (a model's name, a class
+    label, an example's text) to the terminal: each is shown as ``\\xNN`` (see printable)."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Any:
+        return super().render_str(printable(text), **kwargs)
+
+
+out = _Console()
+err = _Console(stderr=True)
 
 RefsArg = Annotated[
     list[str],
@@ -771,7 +781,7 @@ def _emit(results: dict[str, Any], fmt: str, out_dir: str | None) -> None:
     elif fmt == "markdown":
         from whichmodel.report.markdown import render_markdown
 
-        sys.stdout.write(render_markdown(results))
+        sys.stdout.write(printable(render_markdown(results)))
     else:
         _print_comparison(results)
         _print_decision(results)
@@ -811,8 +821,7 @@ def main() -> None:
     except WhichModelError as exc:
         _fail(str(exc), exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        _fail("interrupted; what finished is in the store, and the same command resumes from it",
-              INTERRUPTED_EXIT_CODE, label="stopped")
+        code = INTERRUPTED_EXIT_CODE
     except Exception as exc:
         if _is_click_error(exc):  # a bad option or argument; typer would draw a box of 6 lines
             _usage_error(exc)
@@ -822,6 +831,9 @@ def main() -> None:
         where = f"; report saved to {report}" if report else " (no report: nowhere to write it)"
         _fail(f"{one_line(exc)}{where}. Please report it with that file.", 1,
               label="internal error")
+    if code == INTERRUPTED_EXIT_CODE:  # newer typer turns Ctrl-C into this exit code itself
+        _fail("interrupted; what finished is in the store, and the same command resumes from it",
+              INTERRUPTED_EXIT_CODE, label="stopped")
     sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -841,7 +853,7 @@ def _usage_error(exc: Any) -> NoReturn:
 
 
 def _fail(message: str, code: int, *, label: str = "error") -> NoReturn:
-    err.print(f"[red]{label}:[/] {escape(printable(message))}", highlight=False, soft_wrap=True)
+    err.print(f"[red]{label}:[/] {escape(message)}", highlight=False, soft_wrap=True)
     sys.exit(code)
 
 
