@@ -9,6 +9,8 @@ LOCK := requirements.lock
 PIP_ := python -m pip install --disable-pip-version-check -c constraints.txt
 PIP := $(BIN)/$(PIP_) -c $(LOCK)
 CHROMIUM ?= /usr/bin/chromium
+# Two workers: CI's machine has two cores, and the suite's subprocesses wait on I/O and imports.
+PYTEST := python -m pytest -n 2
 # Throwaway venvs of test-latest and test-oldest.
 LATEST := .venv-latest
 OLDEST := .venv-oldest
@@ -36,7 +38,7 @@ demo: $(VENV)/.installed
 	$(BIN)/whichmodel demo
 
 test: $(VENV)/.installed-dev lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/$(PYTEST)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks tools
@@ -53,7 +55,7 @@ test-latest: $(CHROMIUM)
 	$(LATEST)/bin/$(PIP_) --upgrade --upgrade-strategy eager -e ".[all,dev]"
 	$(LATEST)/bin/python -m pip freeze --exclude-editable > $(LATEST)/installed.txt
 	$(LATEST)/bin/mypy
-	$(LATEST)/bin/python -m pytest -p no:cacheprovider
+	$(LATEST)/bin/$(PYTEST) -p no:cacheprovider
 	@echo "test-latest passed with:"; cat $(LATEST)/installed.txt
 
 # The lowest versions pyproject.toml allows for every runtime dependency (tools/lowest_requirements.py),
