@@ -1,0 +1,132 @@
+"""Crafted model files, one per way a loader could be turned against the user: run code, write or
+read a file it names, or allocate what its header claims. Each is built for real (a control shows
+the attack works when its library is told to trust it), then handed to whichmodel the way a user
+would, without a flag: refused with one line on stderr, exit 2, and nothing happens."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+MARKER_CODE = "import pathlib; pathlib.Path({path!r}).write_text('the file ran code')"
+
+
+def _refused(result: Any, *needles: str) -> str:
+    """The one line a refusal prints; asserts exit 2 and nothing else on stderr."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+    return str(lines[0])
+
+
+@pytest.fixture(scope="module")
+def iris(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from helpers.iris import save_iris_models
+
+    return save_iris_models(tmp_path_factory.mktemp("iris"))
+
+
+def _compare(cli: Callable[..., Any], ref: str, data: Path, label: str, store: Path, *extra: str
+             ) -> Any:
+    return cli("compare", ref, "--data", str(data), "--label-col", label,
+               "--store", str(store / "store.db"), *extra)
+
+
+# --- skops: code execution and file overwrite ---------------------------------------------------
+
+
+def _crafted_skops(path: Path, edit: Callable[[dict[str, Any]], None], **attrs: Any) -> Path:
+    """A real fitted classifier carrying ``attrs``, saved with skops, whose schema ``edit``
+    then rewrites the way an attacker would (the estimator's attributes are
+    ``schema["content"]["content"]``)."""
+    import numpy as np
+    import skops.io as sio
+    from sklearn.datasets import load_iris
+    from sklearn.dummy import DummyClassifier
+
+    x, y = load_iris(return_X_y=True, as_frame=True)
+    estimator = DummyClassifier().fit(x, np.asarray(y))
+    for name, value in attrs.items():
+        setattr(estimator, name, value)
+    sio.dump(estimator, path)
+    with zipfile.ZipFile(path) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    schema = json.loads(files["schema.json"])
+    edit(schema["content"]["content"])
+    files["schema.json"] = json.dumps(schema).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _trusting_everything(path: Path) -> None:
+    import skops.io as sio
+
+    sio.load(path, trusted=sio.get_untrusted_types(file=path))
+
+
+def _scipy_distribution(path: Path, marker: Path) -> Path:
+    """A scipy.stats distribution whose state holds the code its ``__setstate__`` execs."""
+    def edit(attrs: dict[str, Any]) -> None:
+        attrs["dist_"].update(__module__="scipy.stats._continuous_distns", __class__="norm_gen")
+
+    code = MARKER_CODE.format(path=str(marker))
+    return _crafted_skops(path, edit, dist_=SimpleNamespace(_parse_arg_template=code))
+
+
+def _constructed(path: Path, module: str, name: str, args: tuple[Any, ...]) -> Path:
+    """An object skops builds by calling ``module.name(*args)`` (a ConstructorFromReduceNode)."""
+    def edit(attrs: dict[str, Any]) -> None:
+        attrs["obj_"].update(__module__=module, __class__=name, content=attrs.pop("args_"))
+
+    return _crafted_skops(path, edit, obj_=range(0), args_=args)
+
+
+def test_skops_scipy_distribution_cannot_run_code(iris, tmp_path, cli):
+    marker = tmp_path / "ran"
+    path = _scipy_distribution(tmp_path / "dist.skops", marker)
+    with pytest.raises(KeyError):  # the control: exec runs before scipy misses its methods
+        _trusting_everything(path)
+    assert marker.read_text() == "the file ran code"
+    marker.unlink()
+
+    result = _compare(cli, f"sklearn:{path}", iris / "iris.csv", "target", tmp_path)
+    assert not marker.exists()
+    line = _refused(result, "scipy.stats._continuous_distns.norm_gen", "--allow-pickle")
+    assert "run code" in line
+
+
+def test_skops_memmap_cannot_overwrite_a_file(iris, tmp_path, cli):
+    victim = tmp_path / "precious.txt"
+    path = _constructed(tmp_path / "memmap.skops", "numpy", "memmap",
+                        (str(victim), "uint8", "w+", 0, 4))
+    victim.write_text("the user's data")
+    _trusting_everything(path)  # the control: numpy.memmap(victim, mode="w+") truncates it
+    assert victim.read_bytes() == b"\0" * 4
+    victim.write_text("the user's data")
+
+    result = _compare(cli, f"sklearn:{path}", iris / "iris.csv", "target", tmp_path)
+    assert victim.read_text() == "the user's data"
+    _refused(result, "numpy.memmap", "overwrite", "--allow-pickle")
+
+
+def test_skops_booster_constructor_cannot_read_a_path(iris, tmp_path, cli):
+    lightgbm = pytest.importorskip("lightgbm")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not a model")
+    path = _constructed(tmp_path / "booster.skops", "lightgbm.basic", "Booster",
+                        (None, None, str(secret)))
+    with pytest.raises(lightgbm.basic.LightGBMError, match=r"secret\.txt"):  # the control
+        _trusting_everything(path)
+
+    _refused(_compare(cli, f"sklearn:{path}", iris / "iris.csv", "target", tmp_path),
+             "lightgbm.basic.Booster", "constructor", "--allow-pickle")
