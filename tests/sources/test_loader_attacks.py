@@ -6,6 +6,7 @@ would, without a flag: refused with one line on stderr, exit 2, and nothing happ
 from __future__ import annotations
 
 import json
+import struct
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
+from whichmodel.errors import ModelLoadError
 
 MARKER_CODE = "import pathlib; pathlib.Path({path!r}).write_text('the file ran code')"
 
@@ -130,3 +133,64 @@ def test_skops_booster_constructor_cannot_read_a_path(iris, tmp_path, cli):
 
     _refused(_compare(cli, f"sklearn:{path}", iris / "iris.csv", "target", tmp_path),
              "lightgbm.basic.Booster", "constructor", "--allow-pickle")
+
+
+# --- torch: pickled checkpoints and export archives ---------------------------------------------
+
+
+class _RunsCode:
+    """Unpickles into a call of ``exec`` on a string that writes a marker file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.code = MARKER_CODE.format(path=str(marker))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (exec, (self.code,))
+
+
+def test_torch_checkpoint_that_runs_code_is_refused(iris, tmp_path, cli, helpers_dir):
+    import torch
+
+    marker = tmp_path / "ran"
+    path = tmp_path / "weights.pt"
+    torch.save({"hidden.weight": _RunsCode(marker)}, path)
+    torch.load(path, weights_only=False)  # the control: a full unpickle runs it
+    assert marker.exists()
+    marker.unlink()
+
+    ref = f"torch:{helpers_dir / 'tiny_torch.py'}:mlp?weights={path}"
+    result = _compare(cli, ref, iris / "iris.csv", "target", tmp_path)
+    assert not marker.exists()
+    _refused(result, "weights.pt", "run code", "--allow-pickle")
+
+
+def test_garbage_torch_export_with_allow_pickle_is_one_line(iris, tmp_path, cli):
+    path = tmp_path / "garbage.pt2"
+    path.write_bytes(b"not an archive")
+    _refused(_compare(cli, f"torch:{path}", iris / "iris.csv", "target", tmp_path,
+                      "--allow-pickle"), "not a torch.export archive")
+
+
+# --- safetensors headers that claim more than the file holds ------------------------------------
+
+_GB = 6_400_000_000  # a 40,000 x 40,000 float32 tensor
+
+
+def _huge_tensor(path: Path) -> None:
+    header = {"weight": {"dtype": "F32", "shape": [40_000, 40_000], "data_offsets": [0, _GB]}}
+    text = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + bytes(64))
+
+
+def _huge_header(path: Path) -> None:
+    path.write_bytes(struct.pack("<Q", _GB) + b"{}")
+
+
+@pytest.mark.parametrize("write", [_huge_tensor, _huge_header], ids=["tensor", "header_length"])
+def test_torch_weights_claiming_6gb_are_refused_before_reading(tmp_path, helpers_dir, write):
+    from whichmodel.sources import load
+
+    path = tmp_path / "w.safetensors"
+    write(path)
+    with pytest.raises(ModelLoadError, match=r"not a valid safetensors file.*6,400,000,000"):
+        load(f"torch:{helpers_dir / 'tiny_torch.py'}:mlp?weights={path}")
