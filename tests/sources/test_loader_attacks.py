@@ -6,6 +6,7 @@ would, without a flag: refused with one line on stderr, exit 2, and nothing happ
 from __future__ import annotations
 
 import json
+import shutil
 import struct
 import zipfile
 from collections.abc import Callable
@@ -171,6 +172,61 @@ def test_garbage_torch_export_with_allow_pickle_is_one_line(iris, tmp_path, cli)
                       "--allow-pickle"), "not a torch.export archive")
 
 
+# --- Hugging Face folders: pickled weights, remote code -----------------------------------------
+
+
+@pytest.fixture
+def text_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "reviews.csv"
+    path.write_text("text,label\ngood movie,pos\nbad plot,neg\nthe film was long,neu\n")
+    return path
+
+
+def _copy(tiny_bert: Any, folder: Path) -> Path:
+    shutil.copytree(tiny_bert.path, folder)
+    return folder
+
+
+@pytest.mark.parametrize("flag", [(), ("--allow-pickle",)], ids=["no_flag", "allow_pickle"])
+def test_pickled_pytorch_model_bin_is_refused_in_one_line(tiny_bert, tmp_path, text_csv, cli,
+                                                          flag):
+    """Without the flag whichmodel refuses the pickle; with it, transformers' weights-only
+    unpickler refuses it, and that is one line too."""
+    import torch
+
+    folder = _copy(tiny_bert, tmp_path / "pickled")
+    (folder / "model.safetensors").unlink()
+    marker = tmp_path / "ran"
+    state = dict(tiny_bert.model[0].state_dict())
+    state["classifier.weight"] = _RunsCode(marker)
+    torch.save(state, folder / "pytorch_model.bin")
+
+    result = _compare(cli, f"hf:{folder}", text_csv, "label", tmp_path, *flag)
+    assert not marker.exists()
+    _refused(result, "--allow-pickle" if not flag else "safetensors")
+
+
+@pytest.mark.parametrize("config", ["tokenizer_config.json", "config.json"])
+def test_folder_that_names_its_own_code_needs_trust_remote_code(tiny_bert, tmp_path, text_csv,
+                                                                cli, config):
+    """transformers, told not to trust remote code, quietly uses its own class for these (the
+    architecture is one it knows): whichmodel refuses instead of measuring a different model."""
+    folder = _copy(tiny_bert, tmp_path / "remote")
+    marker = tmp_path / "ran"
+    (folder / "custom_code.py").write_text(
+        MARKER_CODE.format(path=str(marker)) + "\nfrom transformers import *  # noqa\n")
+    data = json.loads((folder / config).read_text())
+    data["auto_map"] = ({"AutoTokenizer": ["custom_code.BertTokenizerFast", None]}
+                        if config == "tokenizer_config.json"
+                        else {"AutoModelForSequenceClassification":
+                              "custom_code.BertForSequenceClassification"})
+    (folder / config).write_text(json.dumps(data))
+
+    result = _compare(cli, f"hf:{folder}", text_csv, "label", tmp_path)
+    assert not marker.exists()
+    _refused(result, config, "custom_code", "--trust-remote-code")
+
+
 # --- safetensors headers that claim more than the file holds ------------------------------------
 
 _GB = 6_400_000_000  # a 40,000 x 40,000 float32 tensor
@@ -184,6 +240,18 @@ def _huge_tensor(path: Path) -> None:
 
 def _huge_header(path: Path) -> None:
     path.write_bytes(struct.pack("<Q", _GB) + b"{}")
+
+
+@pytest.mark.parametrize("write", [_huge_tensor, _huge_header], ids=["tensor", "header_length"])
+def test_safetensors_claiming_6gb_is_refused_before_reading(tiny_bert, tmp_path, cli, write):
+    from whichmodel.sources import load
+
+    folder = _copy(tiny_bert, tmp_path / "huge")
+    write(folder / "model.safetensors")
+    claim = r"model\.safetensors is not a valid safetensors file.*6,400,000,000"
+    with pytest.raises(ModelLoadError, match=claim):
+        load(f"hf:{folder}")
+    _refused(cli("inspect", f"hf:{folder}"), "is not a valid safetensors file", "6,400,000,000")
 
 
 @pytest.mark.parametrize("write", [_huge_tensor, _huge_header], ids=["tensor", "header_length"])
