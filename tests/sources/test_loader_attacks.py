@@ -6,6 +6,7 @@ would, without a flag: refused with one line on stderr, exit 2, and nothing happ
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import struct
 import zipfile
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from whichmodel.errors import ModelLoadError
+from whichmodel.spec import inspect
 
 MARKER_CODE = "import pathlib; pathlib.Path({path!r}).write_text('the file ran code')"
 
@@ -262,3 +264,64 @@ def test_torch_weights_claiming_6gb_are_refused_before_reading(tmp_path, helpers
     write(path)
     with pytest.raises(ModelLoadError, match=r"not a valid safetensors file.*6,400,000,000"):
         load(f"torch:{helpers_dir / 'tiny_torch.py'}:mlp?weights={path}")
+
+
+# --- ONNX external data ------------------------------------------------------------------------
+
+
+def _onnx_with_external_weight(folder: Path, location: str) -> Path:
+    """A MatMul graph whose 2x2 float weight is stored as external data at ``location``."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.ones((2, 2), np.float32), "W")
+    weight.ClearField("raw_data")
+    weight.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", location), ("offset", "0"), ("length", "16")):
+        entry = weight.external_data.add()
+        entry.key, entry.value = key, value
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["X", "W"], ["Y"])], "g",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 2])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 2])], [weight])
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "model.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return path
+
+
+@pytest.fixture
+def secret(tmp_path: Path) -> Path:
+    path = tmp_path / "secret.bin"
+    path.write_bytes(b"SECRET-BYTES-16B")
+    return path
+
+
+@pytest.mark.parametrize("where", ["parent", "absolute", "link", "working_dir"])
+def test_onnx_external_data_outside_the_model_folder_is_refused(tmp_path, secret, monkeypatch,
+                                                                where):
+    pytest.importorskip("onnx")
+    folder = tmp_path / "model"
+    folder.mkdir()
+    location = {"parent": "../secret.bin", "absolute": str(secret), "link": "data.bin",
+                "working_dir": "secret.bin"}[where]
+    if where == "link":
+        os.symlink(secret, folder / "data.bin")
+    path = _onnx_with_external_weight(folder, location)
+    monkeypatch.chdir(tmp_path)  # old behaviour: relative locations were read from here
+    with pytest.raises(ModelLoadError, match=r"tensor 'W' keeps its data") as info:
+        inspect(f"onnx:{path}")
+    assert "\n" not in str(info.value)
+
+
+def test_onnx_external_data_next_to_the_model_is_read_from_any_working_dir(tmp_path, monkeypatch):
+    import numpy as np
+
+    pytest.importorskip("onnx")
+    folder = tmp_path / "model"
+    path = _onnx_with_external_weight(folder, "weights.bin")
+    np.zeros((2, 2), np.float32).tofile(folder / "weights.bin")
+    monkeypatch.chdir(tmp_path)
+    sheet = inspect(f"onnx:{path}")
+    assert sheet.storage.sparsity.value == 1.0  # all four weights are zeros: the file was read
