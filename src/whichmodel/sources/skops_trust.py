@@ -107,7 +107,6 @@ _CONTAINERS = frozenset({
 #: ``Booster(model_file=PATH)`` reads any file. skops restores them with ``ObjectNode``
 #: (``__new__`` + ``__setstate__`` from the model bytes); any other node naming them is refused.
 STATE_ONLY = frozenset({"xgboost.core.Booster", "lightgbm.basic.Booster"})
-_STATE_LOADER = "ObjectNode"
 
 # Why a type is refused, for the families whose danger is known (one clause each).
 _REASONS = (
