@@ -89,13 +89,13 @@ def test_library_types_skops_does_not_trust_load_in_one_audited_pass(digits, tmp
     import skops.io as sio
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from whichmodel.sources.sklearn import _schema_types
+    from whichmodel.sources.sklearn import schema_types
 
     est = HistGradientBoostingClassifier(max_iter=3).fit(digits.x_train, digits.y_train)
     path = tmp_path / "hgb.skops"
     sio.dump(est, path)
     flagged = set(sio.get_untrusted_types(file=path))
-    assert flagged and flagged <= _schema_types(path)
+    assert flagged and flagged <= schema_types(path).keys()
     model = load(f"sklearn:{path}")
     assert type(model.estimator) is HistGradientBoostingClassifier
 
@@ -160,10 +160,24 @@ def test_a_plain_state_dict_loads_through_a_factory(
     np.testing.assert_allclose(model.predict(tabular_inputs).array, expected, rtol=1e-6)
 
 
+def test_a_checkpoint_beyond_tensors_needs_allow_pickle(tiny_mlp, tmp_path, helpers_dir):
+    """weights_only refuses any class it does not know (here a UserDict); the user may allow it."""
+    import collections
+
+    import torch
+
+    path = tmp_path / "checkpoint.pt"
+    torch.save(collections.UserDict(tiny_mlp.state_dict()), path)
+    ref = f"torch:{helpers_dir / 'tiny_torch.py'}:mlp?weights={path}"
+    with pytest.raises(UnsafeModelError, match=r"checkpoint\.pt holds Python objects.*--allow"):
+        load(ref)
+    assert load(ref, ALLOW_PICKLE).info.parameters == sum(p.numel() for p in tiny_mlp.parameters())
+
+
 def test_garbage_safetensors_is_a_load_error(tmp_path, helpers_dir):
     path = tmp_path / "garbage.safetensors"
     path.write_bytes(b"junk")
-    with pytest.raises(ModelLoadError, match=r"garbage\.safetensors is not a readable safetensors"):
+    with pytest.raises(ModelLoadError, match=r"garbage\.safetensors is not a valid safetensors"):
         load(f"torch:{helpers_dir / 'tiny_torch.py'}:mlp?weights={path}")
 
 
@@ -241,7 +255,7 @@ def test_hf_folder_with_garbage_weights_is_a_load_error(tiny_bert, tmp_path):
     folder = tmp_path / "garbage"
     shutil.copytree(tiny_bert.path, folder)
     (folder / "model.safetensors").write_bytes(b"junk")
-    with pytest.raises(ModelLoadError, match="Cannot load the weights"):
+    with pytest.raises(ModelLoadError, match=r"model\.safetensors is not a valid safetensors"):
         load(f"hf:{folder}")
 
 

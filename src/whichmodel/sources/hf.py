@@ -1,12 +1,16 @@
 """Local Hugging Face folders (``hf:DIR``): config + safetensors (+ tokenizer).
 
 Always ``local_files_only=True``: nothing is downloaded. The head is the class named first in the
-config's ``architectures`` (e.g. ``BertForSequenceClassification``). Code shipped inside the folder
-runs only with ``trust_remote_code``.
+config's ``architectures`` (e.g. ``BertForSequenceClassification``). A folder whose configs name
+code of its own (``auto_map`` in config.json, tokenizer_config.json, ...) is refused unless
+``trust_remote_code``; pickled weights (``pytorch_model.bin``) unless ``allow_pickle``; and every
+safetensors header is checked against its file's size before transformers reads it.
 """
 
 from __future__ import annotations
 
+import json
+import pickle
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +30,9 @@ from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOu
 from whichmodel.sources.torch import count_parameters
 
 _MAX_LENGTH = 512
+# The files in which transformers looks for ``auto_map`` (classes to import from the folder).
+_CODE_MAPS = ("config.json", "tokenizer_config.json", "preprocessor_config.json",
+              "processor_config.json", "video_preprocessor_config.json")
 
 
 class HFModel(Model):
@@ -71,6 +78,8 @@ def load(ref: ModelRef, options: LoadOptions) -> Model:
     folder = Path(ref.target)
     if not (folder / "config.json").is_file():
         raise ModelReferenceError(f"{folder} is not a Hugging Face model folder (no config.json).")
+    refuse_folder_code(folder, trust_remote_code=options.trust_remote_code)
+    _check_weights(folder, options)
     try:
         import transformers
     except ImportError as exc:
@@ -89,6 +98,11 @@ def load(ref: ModelRef, options: LoadOptions) -> Model:
             model = model_class.from_pretrained(
                 folder, local_files_only=True, trust_remote_code=options.trust_remote_code
             )
+    except pickle.UnpicklingError as exc:  # transformers unpickles with weights_only=True
+        raise ModelLoadError(
+            f"Cannot load the weights in {folder}: they hold Python objects besides tensors, "
+            "which transformers refuses to unpickle. Convert them to safetensors."
+        ) from exc
     except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
         raise ModelLoadError(f"Cannot load the weights in {folder}: {exc}") from exc
     model.eval()
@@ -104,6 +118,48 @@ def load(ref: ModelRef, options: LoadOptions) -> Model:
         return detector(ref, model, reference_files(ref))
     cls = speech_model_class(name) or text_model_class(name) or HFModel
     return cls(ref, model, tokenizer, reference_files(ref))
+
+
+def refuse_folder_code(folder: Path, *, trust_remote_code: bool) -> None:
+    """Refuse a folder whose configs map an Auto class to code shipped in the folder, unless the
+    user trusts it. Checked before transformers reads anything: with ``trust_remote_code=False``
+    it would raise for some files and quietly use its own class for others (a different model
+    from the one the folder describes).
+
+    Raises:
+        UnsafeModelError: a config's ``auto_map`` names code and ``trust_remote_code`` is off.
+    """
+    if trust_remote_code:
+        return
+    for name in _CODE_MAPS:
+        try:
+            data = json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # absent or unreadable: transformers reports it where it matters
+        auto_map = data.get("auto_map") if isinstance(data, dict) else None
+        if auto_map:
+            first = next(iter(auto_map.values())) if isinstance(auto_map, dict) else auto_map
+            code = first[0] if isinstance(first, list) and first else first
+            raise UnsafeModelError(
+                f"{folder / name} asks to run code shipped with the model ({code}); "
+                "pass --trust-remote-code if you trust it."
+            )
+
+
+def _check_weights(folder: Path, options: LoadOptions) -> None:
+    """Safetensors headers are held against their files' sizes; pickled weights, which run code
+    when unpickled, need ``allow_pickle`` when there are no safetensors to read instead."""
+    from whichmodel.sources.weights import check_safetensors, pickled_weights
+
+    safetensors = sorted(folder.glob("*.safetensors"))
+    check_safetensors(safetensors)
+    pickled = pickled_weights(folder)
+    if pickled and not safetensors and not options.allow_pickle:
+        raise UnsafeModelError(
+            f"{folder} holds its weights as pickles ({', '.join(p.name for p in pickled)}), and "
+            "unpickling can run code. Convert them to safetensors, or pass --allow-pickle if "
+            "you trust them."
+        )
 
 
 @contextmanager

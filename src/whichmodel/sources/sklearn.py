@@ -1,14 +1,15 @@
 """scikit-learn, XGBoost and LightGBM estimators saved with skops (``sklearn:PATH``).
 
-skops files are read without unpickling. Classes from the estimator libraries themselves
-(sklearn, xgboost, lightgbm, numpy, scipy) are trusted; any other type or function in the file
-is refused unless the user passes ``allow_pickle``. joblib and pickle files run code when
-loaded, so they are refused unless ``allow_pickle`` is set.
+skops files are read without unpickling. The types skops may restore without ``allow_pickle``
+are an explicit list (:mod:`whichmodel.sources.skops_trust`): estimators, the objects they hold,
+arrays and plain containers, never whole libraries (a scipy.stats distribution in a file runs
+code, a numpy.memmap overwrites a file). Any other type or function in the file is refused unless
+the user passes ``allow_pickle``. joblib and pickle files run code when loaded, so they are
+refused unless ``allow_pickle`` is set.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from whichmodel.errors import ModelLoadError, ModelReferenceError, UnsafeModelError
 from whichmodel.refs import ModelRef
+from whichmodel.sources import skops_trust
 from whichmodel.sources.base import (
     Inputs,
     LoadOptions,
@@ -25,9 +27,6 @@ from whichmodel.sources.base import (
     label_text,
 )
 
-TRUSTED_MODULE_ROOTS = frozenset(
-    {"sklearn", "xgboost", "lightgbm", "numpy", "scipy", "collections"}
-)
 _PICKLE_SUFFIXES = {".joblib", ".pkl", ".pickle"}
 
 
@@ -88,67 +87,83 @@ def load(ref: ModelRef, options: LoadOptions) -> SklearnModel:
 
 
 def _load_skops(path: Path, options: LoadOptions) -> Any:
-    """One pass when every type in the file is a library class: the types are read from the
-    file's schema (a JSON walk, ~30 ms) and skops audits the load against them, instead of
+    """One pass when every type in the file is on the list: the types are read from the file's
+    schema (a JSON walk, ~30 ms) and skops audits the load against them, instead of
     ``get_untrusted_types`` building every node, arrays included, a second time (~0.4 s for a
     1,000-tree gradient boosting model). Anything else takes the path that names the types."""
     import skops.io as sio
     from skops.io.exceptions import UntrustedTypesFoundException
 
     try:
-        types = _schema_types(path)
+        nodes = schema_types(path)
     except Exception as exc:  # not a zip, no schema.json, not JSON
         raise ModelLoadError(f"{path} is not a readable skops file ({exc}).") from exc
+    if not options.allow_pickle:
+        _refuse_constructed_boosters(path, nodes)
     try:
-        return sio.load(path, trusted=[t for t in types if _is_library_class(t)])
+        return sio.load(path, trusted=[t for t in nodes if skops_trust.is_trusted(t)])
     except UntrustedTypesFoundException:
-        pass  # a type outside the libraries (or a function): named below
+        pass  # a type off the list (or a function): named below
     except Exception as exc:
-        raise ModelLoadError(f"Could not load {path} with skops: {exc}") from exc
+        raise ModelLoadError(f"Could not load {path} with skops: {_first_line(exc)}") from exc
     untrusted = sio.get_untrusted_types(file=path)
-    foreign = [t for t in untrusted if not _is_library_class(t)]
+    foreign = [t for t in untrusted if not skops_trust.is_trusted(t)]
     if foreign and not options.allow_pickle:
-        raise UnsafeModelError(
-            f"{path} contains types outside scikit-learn/XGBoost/LightGBM ({', '.join(foreign)}); "
-            "loading them may run their code. Pass --allow-pickle if you trust this file."
-        )
+        raise UnsafeModelError(_refusal(path, foreign))
     try:
         return sio.load(path, trusted=untrusted)
     except Exception as exc:
-        raise ModelLoadError(f"Could not load {path} with skops: {exc}") from exc
+        raise ModelLoadError(f"Could not load {path} with skops: {_first_line(exc)}") from exc
 
 
-def _schema_types(path: Path) -> set[str]:
-    """``module.Name`` of every object node in a skops file's ``schema.json``."""
+def _refusal(path: Path, foreign: list[str]) -> str:
+    reasons = [r for r in dict.fromkeys(skops_trust.reason(t) for t in foreign) if r]
+    why = f" ({'; '.join(reasons)})" if reasons else ""
+    return (
+        f"{path} holds types whichmodel does not restore without permission: "
+        f"{', '.join(foreign)}{why}. Restoring them can run code or touch files; "
+        "pass --allow-pickle if you trust this file."
+    )
+
+
+def _refuse_constructed_boosters(path: Path, nodes: dict[str, set[str]]) -> None:
+    """A booster saved by skops is restored from its model bytes; a file that asks for its
+    constructor instead (``Booster(model_file=PATH)``) would have it read any path."""
+    for name in sorted(skops_trust.STATE_ONLY & nodes.keys()):
+        other = sorted(nodes[name] - {"ObjectNode"})
+        if other:
+            raise UnsafeModelError(
+                f"{path} builds {name} through {other[0]}, which calls its constructor with "
+                "arguments from the file (a path it would read); a saved model stores it as "
+                "state. Pass --allow-pickle if you trust this file."
+            )
+
+
+def schema_types(path: Path) -> dict[str, set[str]]:
+    """``module.Name`` of every object node in a skops file's ``schema.json``, with the skops
+    loaders (``ObjectNode``, ``ConstructorFromReduceNode``, ...) that restore it."""
     import json
     import zipfile
 
     with zipfile.ZipFile(path) as archive:
         schema = json.loads(archive.read("schema.json"))
-    found: set[str] = set()
+    found: dict[str, set[str]] = {}
     stack: list[Any] = [schema]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
             if isinstance(node.get("__class__"), str) and isinstance(node.get("__module__"), str):
-                found.add(f"{node['__module__']}.{node['__class__']}")
+                name = f"{node['__module__']}.{node['__class__']}"
+                found.setdefault(name, set()).add(str(node.get("__loader__")))
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
     return found
 
 
-def _is_library_class(name: str) -> bool:
-    """True for a class defined by an estimator library (e.g. xgboost.core.Booster). Functions
-    are not trusted even from those libraries: skops would call them on the user's data."""
-    module_name, _, attr = name.rpartition(".")
-    if module_name.split(".", 1)[0] not in TRUSTED_MODULE_ROOTS:
-        return False
-    try:
-        obj = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError):
-        return False
-    return isinstance(obj, type)
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _load_pickle(path: Path, options: LoadOptions) -> Any:

@@ -5,8 +5,9 @@
     torch:model.pt                                            TorchScript (needs allow_pickle)
     torch:model.pt2                                           torch.export (needs allow_pickle)
 
-Reserved parameters: ``weights`` (.safetensors, or .pt/.pth state dict read with
-``weights_only=True``), ``classes`` (comma-separated labels of the output columns), ``output``
+Reserved parameters: ``weights`` (.safetensors, header checked against the file's size first; or
+a .pt/.pth state dict read with ``weights_only=True``, and unpickled in full only with
+``allow_pickle``), ``classes`` (comma-separated labels of the output columns), ``output``
 (``logits`` default for (n, C) outputs, ``proba`` when the module already ends in softmax,
 ``logit`` for a binary classifier with one output). Other parameters go to the factory; values
 are read as Python literals when they parse as such (``width=64`` is the int 64).
@@ -20,7 +21,7 @@ import importlib
 import importlib.util
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ def load(ref: ModelRef, options: LoadOptions) -> TorchModel:
         _require_code_permission(Path(target), "a TorchScript file", options)
         module, files = _load_torchscript(Path(target)), (target,)
     elif ":" in target:
-        module, files = _build_from_factory(ref)
+        module, files = _build_from_factory(ref, options)
     else:
         raise ModelReferenceError(
             f"Cannot read {ref}: expected 'torch:pkg.module:factory?weights=FILE', "
@@ -141,16 +142,26 @@ def _load_torchscript(path: Path) -> Any:
 
 
 def _load_exported(path: Path) -> Any:
+    import logging
+    import zipfile
+
     import torch
 
     _require_file(path)
+    if not zipfile.is_zipfile(path):  # torch.export.load would log a traceback first
+        raise ModelLoadError(f"{path} is not a torch.export archive (not a zip file).")
+    logger = logging.getLogger("torch.export")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # its fallback to an older format logs a traceback on failure
     try:
         return torch.export.load(str(path)).module()
     except Exception as exc:
         raise ModelLoadError(f"{path} is not a torch.export archive ({_first_line(exc)}).") from exc
+    finally:
+        logger.setLevel(level)
 
 
-def _build_from_factory(ref: ModelRef) -> tuple[Any, tuple[str, ...]]:
+def _build_from_factory(ref: ModelRef, options: LoadOptions) -> tuple[Any, tuple[str, ...]]:
     import torch
 
     module_name, _, factory_name = ref.target.rpartition(":")
@@ -172,7 +183,7 @@ def _build_from_factory(ref: ModelRef) -> tuple[Any, tuple[str, ...]]:
     files = [str(getattr(code_module, "__file__", "") or "")]
     weights = ref.param("weights")
     if weights:
-        _load_weights(module, Path(weights))
+        _load_weights(module, Path(weights), options)
         files.insert(0, weights)
     return module, tuple(f for f in files if f)
 
@@ -228,32 +239,66 @@ def _import_code(module_name: str, ref: ModelRef) -> Any:
         ) from exc.__cause__
 
 
-def _load_weights(module: Any, path: Path) -> None:
-    import torch
-
+def _load_weights(module: Any, path: Path, options: LoadOptions) -> None:
     _require_file(path)
     if path.suffix == ".safetensors":
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
+        from whichmodel.sources.weights import safetensors_header
+
+        safetensors_header(path)  # a header claiming more than the file holds: refused here
         try:
             state = load_file(str(path), device="cpu")
         except SafetensorError as exc:
             raise ModelLoadError(f"{path} is not a readable safetensors file ({exc}).") from exc
     else:
-        try:
-            state = torch.load(str(path), map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise ModelLoadError(
-                f"{path} is not a plain state dict ({_first_line(exc)}); save it with "
-                "safetensors or torch.save(model.state_dict())."
-            ) from exc
+        state = _load_checkpoint(path, options)
+    if not isinstance(state, Mapping):
+        raise ModelLoadError(
+            f"{path} holds a {type(state).__name__}, not a state dict; save it with "
+            "torch.save(model.state_dict())."
+        )
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise ModelLoadError(
             f"The weights in {path} do not fit the module: {_first_line(exc)}"
         ) from exc
+
+
+def _load_checkpoint(path: Path, options: LoadOptions) -> Any:
+    """A .pt/.pth state dict, unpickled with ``weights_only=True`` (tensors and plain containers
+    only): anything else in the pickle, such as a class whose ``__reduce__`` runs a command, is
+    refused unless the user allows pickles."""
+    import pickle
+
+    import torch
+
+    try:
+        return torch.load(str(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "weights only" not in str(exc).lower():
+            raise _not_a_state_dict(path, exc) from exc
+        if not options.allow_pickle:
+            raise UnsafeModelError(
+                f"{path} holds Python objects besides tensors, and unpickling them can run code. "
+                "Save the weights with safetensors or torch.save(model.state_dict()), or pass "
+                "--allow-pickle if you trust it."
+            ) from exc
+    except Exception as exc:
+        raise _not_a_state_dict(path, exc) from exc
+    try:
+        return torch.load(str(path), map_location="cpu", weights_only=False)
+    except Exception as exc:
+        raise _not_a_state_dict(path, exc) from exc
+
+
+def _not_a_state_dict(path: Path, exc: BaseException) -> ModelLoadError:
+    return ModelLoadError(
+        f"{path} is not a plain state dict ({_first_line(exc)}); save it with "
+        "safetensors or torch.save(model.state_dict())."
+    )
 
 
 def _first_tensor(out: Any) -> Any:

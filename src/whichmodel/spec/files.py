@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import pickle
-import struct
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -35,12 +34,15 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 def safetensors_header(path: Path) -> dict[str, Any]:
     """The JSON header of a safetensors file: tensor name -> {dtype, shape, data_offsets}.
-    Reads only the first 8 + header-length bytes (format: little-endian u64 length, JSON)."""
-    with path.open("rb") as f:
-        (length,) = struct.unpack("<Q", f.read(8))
-        header: dict[str, Any] = json.loads(f.read(length))
-    header.pop("__metadata__", None)
-    return header
+    Reads only the first 8 + header-length bytes, and checks every claim against the file's
+    size (:func:`whichmodel.sources.weights.safetensors_header`).
+
+    Raises:
+        ModelLoadError: the header claims more than the file holds, or is not a tensor table.
+    """
+    from whichmodel.sources.weights import safetensors_header as checked
+
+    return checked(path)
 
 
 def storage(folder: Path, raw_config: dict[str, Any]) -> Storage:
@@ -50,15 +52,12 @@ def storage(folder: Path, raw_config: dict[str, Any]) -> Storage:
     pickled = [p for p in pickled if p.name != "training_args.bin"]
     names = [p.name for p in [*weights, *pickled]]
     dtypes: Counter[str] = Counter()
-    for path in weights:
-        try:
-            for entry in safetensors_header(path).values():
-                count = 1
-                for dim in entry["shape"]:
-                    count *= int(dim)
-                dtypes[_ST_DTYPES.get(entry["dtype"], entry["dtype"].lower())] += count
-        except (OSError, ValueError, KeyError, struct.error):
-            continue
+    for path in weights:  # a header that claims more than its file holds is refused here
+        for entry in safetensors_header(path).values():
+            count = 1
+            for dim in entry["shape"]:
+                count *= int(dim)
+            dtypes[_ST_DTYPES.get(entry["dtype"], entry["dtype"].lower())] += count
     return Storage(
         files=Fact(names, "weights") if names else unknown("no weight files (config only)"),
         file_bytes=Fact(sum(p.stat().st_size for p in [*weights, *pickled]), "weights")
@@ -101,16 +100,19 @@ def _sparsity(weights: list[Path]) -> Fact[float]:
     if sum(p.stat().st_size for p in weights) > SPARSITY_MAX_BYTES:
         return unknown(f"weights over {SPARSITY_MAX_BYTES // 2**20} MiB are not read for sparsity")
     import torch
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
     zeros = total = 0
-    for path in weights:
-        with safe_open(str(path), framework="pt") as f:
-            for key in f.keys():  # noqa: SIM118 (safe_open is not a dict)
-                tensor = f.get_tensor(key)
-                if tensor.is_floating_point():
-                    total += tensor.numel()
-                    zeros += int(tensor.numel() - torch.count_nonzero(tensor))
+    for path in weights:  # headers checked by storage() before this reads any tensor
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                for key in f.keys():  # noqa: SIM118 (safe_open is not a dict)
+                    tensor = f.get_tensor(key)
+                    if tensor.is_floating_point():
+                        total += tensor.numel()
+                        zeros += int(tensor.numel() - torch.count_nonzero(tensor))
+        except SafetensorError as exc:
+            return unknown(f"{path.name} could not be read ({exc})")
     return Fact(zeros / total if total else 0.0, "weights", "fraction of exact zeros")
 
 

@@ -2,7 +2,8 @@
 weights in memory), and read sizes and the layer inventory from the module tree.
 
 A folder with only ``config.json`` is enough. Nothing is downloaded: configs are read from disk
-with ``local_files_only=True``, and code shipped in the folder runs only with ``trust_remote_code``.
+with ``local_files_only=True``, and a folder whose configs name code shipped in it (``auto_map``)
+is refused unless ``trust_remote_code``.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ def read_config(folder: Path, *, trust_remote_code: bool = False) -> tuple[dict[
         raise ModelLoadError(f"{path} is not valid JSON ({exc}); fix or re-save it.") from exc
     if not isinstance(raw, dict):
         raise ModelLoadError(f"{path} must hold a JSON object; it holds {type(raw).__name__}.")
+    from whichmodel.sources.hf import refuse_folder_code
+
+    refuse_folder_code(folder, trust_remote_code=trust_remote_code)
     try:
         import transformers
     except ImportError as exc:
@@ -75,8 +79,6 @@ def _check_model_type(raw: dict[str, Any], path: Path, transformers: Any, truste
     known = transformers.CONFIG_MAPPING
     if isinstance(model_type, str) and (model_type in known or (trusted and raw.get("auto_map"))):
         return
-    if raw.get("auto_map") and not trusted:
-        return  # AutoConfig turns this into the trust_remote_code error
     if not isinstance(model_type, str):
         raise ModelLoadError(f"{path} has no 'model_type'; add one, e.g. \"model_type\": \"bert\".")
     close = difflib.get_close_matches(model_type, list(known.keys()), n=3)

@@ -1,9 +1,15 @@
 """Spec sheets of ONNX files: the graph read with the ``onnx`` package (no runtime): initializer
-sizes and dtypes, operator inventory, family, and matmul/conv FLOPs from inferred shapes."""
+sizes and dtypes, operator inventory, family, and matmul/conv FLOPs from inferred shapes.
+
+Tensors stored as external data are read only from files inside the model's folder: a location
+that is absolute, climbs out (``../secret``) or is a link to elsewhere is refused before anything
+reads it, and a relative one is resolved against the model's folder, never the working folder.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,14 +41,78 @@ def load_graph(path: Path) -> Any:
         raise ModelReferenceError(f"No ONNX file at {path}.")
     try:
         model = onnx.load(str(path), load_external_data=False)
-        onnx.checker.check_model(model)
-    except Exception as exc:  # protobuf DecodeError, onnx ValidationError: all mean "broken"
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelLoadError(
-            f"{path} is not a valid ONNX model (truncated or corrupt?): {first[:200]}. "
-            "Re-export or re-download it."
-        ) from exc
+    except Exception as exc:  # protobuf DecodeError: a broken file
+        raise _broken(path, exc) from exc
+    _check_external_data(model, path)
+    try:
+        # By path, so that external data is looked up next to the model, not in the working dir.
+        onnx.checker.check_model(str(path))
+    except Exception as exc:  # onnx ValidationError
+        raise _broken(path, exc) from exc
     return model
+
+
+def _broken(path: Path, exc: Exception) -> ModelLoadError:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ModelLoadError(
+        f"{path} is not a valid ONNX model (truncated or corrupt?): {first[:200]}. "
+        "Re-export or re-download it."
+    )
+
+
+def _check_external_data(model: Any, path: Path) -> None:
+    """Every external-data location names a regular file inside the model's folder (links
+    resolved), and the bytes it claims are in that file.
+
+    Raises:
+        ModelLoadError: a location is absolute, leaves the folder, or claims missing bytes.
+    """
+    import onnx
+
+    folder = path.parent.resolve()
+    for tensor in _all_tensors(model):
+        if tensor.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        info = {entry.key: entry.value for entry in tensor.external_data}
+        location = info.get("location", "")
+        target = (folder / location).resolve()
+        if not location or Path(location).is_absolute() or not target.is_relative_to(folder):
+            raise ModelLoadError(
+                f"{path}: tensor {tensor.name!r} keeps its data at {location!r}, outside the "
+                f"model's folder {folder}; whichmodel reads external data only from inside it. "
+                "Put the data file next to the model."
+            )
+        try:
+            end = int(info.get("offset") or 0) + int(info.get("length") or 0)
+        except ValueError:
+            end = -1
+        if not target.is_file() or end < 0 or end > target.stat().st_size:
+            raise ModelLoadError(
+                f"{path}: tensor {tensor.name!r} keeps its data in {location!r}, which is "
+                "missing or shorter than the tensor claims. Re-export or re-download the model."
+            )
+
+
+def _all_tensors(model: Any) -> Iterator[Any]:
+    """Initializers, sparse initializers and tensor attributes of every graph, subgraph and
+    function of ``model``."""
+    graphs = [model.graph]
+    nodes = [node for function in model.functions for node in function.node]
+    while graphs or nodes:
+        if graphs:
+            graph = graphs.pop()
+            yield from graph.initializer
+            for sparse in graph.sparse_initializer:
+                yield from (sparse.values, sparse.indices)
+            nodes.extend(graph.node)
+            continue
+        for attribute in nodes.pop().attribute:
+            if attribute.HasField("t"):
+                yield attribute.t
+            yield from attribute.tensors
+            if attribute.HasField("g"):
+                graphs.append(attribute.g)
+            graphs.extend(attribute.graphs)
 
 
 def inspect_onnx(ref: ModelRef, opts: InspectOptions) -> SpecSheet:
@@ -62,8 +132,9 @@ def inspect_onnx(ref: ModelRef, opts: InspectOptions) -> SpecSheet:
         total += n
         dtypes[str(onnx.helper.tensor_dtype_to_np_dtype(init.data_type))] += n
     ops = dict(Counter(node.op_type for node in graph.node).most_common())
-    zeros = sum(int((numpy_helper.to_array(i) == 0).sum()) for i in graph.initializer
-                if i.data_type == onnx.TensorProto.FLOAT)
+    folder = str(path.parent)  # external data (checked by load_graph) lives next to the model
+    zeros = sum(int((numpy_helper.to_array(i, base_dir=folder) == 0).sum())
+                for i in graph.initializer if i.data_type == onnx.TensorProto.FLOAT)
     floats = dtypes.get("float32", 0)
     from whichmodel.spec import canonical_dtype
 
