@@ -8,7 +8,6 @@ with ``local_files_only=True``, and code shipped in the folder runs only with ``
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from whichmodel.errors import MissingExtraError, ModelLoadError, ModelReferenceError
+from whichmodel.sources.hf_config import read_config_json, short
 from whichmodel.spec.base import DTYPE_BYTES, Fact, Identity, Size, Source, unknown
 
 # Routed experts: `...mlp.experts.3.w1.weight` (one module per expert) or
@@ -42,18 +42,14 @@ def read_config(folder: Path, *, trust_remote_code: bool = False) -> tuple[dict[
 
     Raises:
         ModelReferenceError: no config.json in ``folder``.
-        ModelLoadError: config.json is not valid JSON, or names a model_type transformers does
-            not know.
+        ModelLoadError: config.json is not valid JSON, holds a size no model can have (see
+            :mod:`whichmodel.sources.hf_config`), names a model_type transformers does not know,
+            or transformers refuses it.
     """
     path = folder / "config.json"
     if not path.is_file():
         raise ModelReferenceError(f"{folder} is not a Hugging Face model folder (no config.json).")
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelLoadError(f"{path} is not valid JSON ({exc}); fix or re-save it.") from exc
-    if not isinstance(raw, dict):
-        raise ModelLoadError(f"{path} must hold a JSON object; it holds {type(raw).__name__}.")
+    raw = read_config_json(path)
     try:
         import transformers
     except ImportError as exc:
@@ -63,10 +59,13 @@ def read_config(folder: Path, *, trust_remote_code: bool = False) -> tuple[dict[
         config = transformers.AutoConfig.from_pretrained(
             folder, local_files_only=True, trust_remote_code=trust_remote_code
         )
-    except (ValueError, TypeError, KeyError, OSError) as exc:
-        from whichmodel.sources.hf import _load_error
+    except Exception as exc:
+        from whichmodel.sources.hf import config_refused
 
-        raise _load_error(exc, str(path)) from exc
+        refused = config_refused(exc, path)
+        if refused is None:
+            raise
+        raise refused from exc
     return raw, config
 
 
@@ -108,9 +107,10 @@ def build(folder: Path, *, trust_remote_code: bool = False) -> Built:
                 model = transformers.AutoModel.from_config(  # type: ignore[no-untyped-call]
                     config, attn_implementation="eager", trust_remote_code=trust_remote_code
                 )
-    except (ValueError, TypeError, KeyError, AttributeError, RuntimeError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, RuntimeError, ArithmeticError,
+            IndexError) as exc:
         raise ModelLoadError(
-            f"Cannot build the model {folder}/config.json describes: {exc}"
+            f"Cannot build the model {folder}/config.json describes: {short(exc)}"
         ) from exc
     return Built(folder, raw, config, model.eval(), names[0] if names else type(model).__name__)
 
