@@ -137,12 +137,17 @@ def module_size(
     total = sum(p.numel() for p in params.values())
     trainable = sum(p.numel() for p in params.values() if p.requires_grad)
     embedding = _embedding_params(model)
-    experts, per_token = _expert_counts(config)
+    try:
+        experts, per_token = _expert_counts(config)
+    except Exception as exc:  # a sheet never dies whole: the counts say why they are unknown
+        experts = per_token = unknown(f"expert counts not read from the config: {short(exc)}")
     expert_params = sum(p.numel() for n, p in params.items() if _EXPERT_PARAM.search(n))
-    if experts.value and per_token.value and expert_params:
+    if experts.source == "unknown" and config is not None:
+        active: Fact[int] = unknown(experts.note)
+    elif experts.value and per_token.value and expert_params:
         inactive = expert_params * (experts.value - per_token.value) // experts.value
-        active: Fact[int] = Fact(total - inactive, "formula",
-                                 f"{per_token.value} of {experts.value} experts per token")
+        active = Fact(total - inactive, "formula",
+                      f"{per_token.value} of {experts.value} experts per token")
     else:
         active = Fact(total, "formula", "dense: every parameter is used for every token")
     at = {"stored": int(total * DTYPE_BYTES[stored_dtype])} if stored_dtype else {}
@@ -191,7 +196,8 @@ def matmul_params(model: Any, size: Size) -> int:
     untied = head is not None and all(head is not m.weight for m in _embeddings(model))
     if untied:
         lookups -= head.numel()
-    return int(size.active.value or 0) - lookups + _lm_head(model)
+    active = size.active.value if size.active.value is not None else size.total.value
+    return int(active or 0) - lookups + _lm_head(model)
 
 
 def _embeddings(model: Any) -> list[Any]:
