@@ -6,6 +6,7 @@ generation defaults. Nothing here unpickles or imports code from the folder.
 from __future__ import annotations
 
 import json
+import math
 import pickle
 import struct
 import zipfile
@@ -23,24 +24,58 @@ _ST_DTYPES = {"F64": "fp64", "F32": "fp32", "F16": "fp16", "BF16": "bf16", "I8":
               "F8_E4M3": "fp8", "F8_E5M2": "fp8"}
 #: Weight files up to this size are read to measure sparsity (exact zeros).
 SPARSITY_MAX_BYTES = 512 * 2**20
+#: A model card's front matter is a few hundred bytes; no more than this is read.
+MAX_CARD_BYTES = 64 * 2**10
+_MAX_HEADER_BYTES = 100_000_000  # the safetensors format's own limit
+_CARD_LIST_MAX = 256  # datasets or languages a card lists; longer lists are not kept
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 
 
 def safetensors_header(path: Path) -> dict[str, Any]:
     """The JSON header of a safetensors file: tensor name -> {dtype, shape, data_offsets}.
-    Reads only the first 8 + header-length bytes (format: little-endian u64 length, JSON)."""
+    Reads only the first 8 + header-length bytes (format: little-endian u64 length, JSON).
+
+    Raises:
+        OSError: the file cannot be read.
+        ValueError: it is not a safetensors file: its header is longer than the file (or than
+            the format's 100 MB), not JSON, or names a tensor without a dtype and a shape.
+    """
     with path.open("rb") as f:
-        (length,) = struct.unpack("<Q", f.read(8))
-        header: dict[str, Any] = json.loads(f.read(length))
+        prefix = f.read(8)
+        if len(prefix) < 8:
+            raise ValueError("shorter than a safetensors header")
+        (length,) = struct.unpack("<Q", prefix)
+        if length > min(path.stat().st_size - 8, _MAX_HEADER_BYTES):
+            raise ValueError(f"its header claims {length:,} bytes, more than the file holds")
+        try:
+            header = json.loads(f.read(length))
+        except RecursionError:
+            raise ValueError("its header is nested too deeply") from None
+    if not isinstance(header, dict):
+        raise ValueError("its header is not a JSON object")
     header.pop("__metadata__", None)
+    for name, entry in header.items():
+        shape = entry.get("shape") if isinstance(entry, dict) else None
+        if not (isinstance(entry, dict) and isinstance(entry.get("dtype"), str)
+                and isinstance(shape, list) and all(_is_size(d) for d in shape)):
+            raise ValueError(f"its tensor {str(name)[:60]!r} has no dtype and shape")
     return header
+
+
+def _is_size(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def tensor_count(entry: dict[str, Any]) -> int:
+    """Values in one tensor of a checked :func:`safetensors_header`."""
+    return math.prod(entry["shape"])
 
 
 def storage(folder: Path, raw_config: dict[str, Any]) -> Storage:
@@ -50,25 +85,30 @@ def storage(folder: Path, raw_config: dict[str, Any]) -> Storage:
     pickled = [p for p in pickled if p.name != "training_args.bin"]
     names = [p.name for p in [*weights, *pickled]]
     dtypes: Counter[str] = Counter()
+    unread: list[str] = []
     for path in weights:
         try:
             for entry in safetensors_header(path).values():
-                count = 1
-                for dim in entry["shape"]:
-                    count *= int(dim)
-                dtypes[_ST_DTYPES.get(entry["dtype"], entry["dtype"].lower())] += count
-        except (OSError, ValueError, KeyError, struct.error):
-            continue
+                dtypes[_ST_DTYPES.get(entry["dtype"], entry["dtype"].lower())] += tensor_count(
+                    entry)
+        except (OSError, ValueError) as exc:
+            unread.append(f"{path.name} is not a safetensors file ({_one_line(exc)})")
     return Storage(
         files=Fact(names, "weights") if names else unknown("no weight files (config only)"),
         file_bytes=Fact(sum(p.stat().st_size for p in [*weights, *pickled]), "weights")
         if names else unknown("no weight files"),
-        dtypes=Fact(dict(dtypes), "weights") if dtypes else unknown(
-            "no safetensors headers to read" + (" (pickled .bin weights are not opened)"
-                                                if pickled else "")),
+        dtypes=Fact(dict(dtypes), "weights", "; ".join(unread)) if dtypes else unknown(
+            "; ".join(unread) or "no safetensors headers to read" + (
+                " (pickled .bin weights are not opened)" if pickled else "")),
         quantization=_quantization(raw_config),
-        sparsity=_sparsity(weights),
+        sparsity=_sparsity(weights) if not unread else unknown(
+            "not measured: " + "; ".join(unread)),
     )
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 160 else text[:160] + "..."
 
 
 def majority_dtype(stored: Storage) -> str | None:
@@ -105,12 +145,15 @@ def _sparsity(weights: list[Path]) -> Fact[float]:
 
     zeros = total = 0
     for path in weights:
-        with safe_open(str(path), framework="pt") as f:
-            for key in f.keys():  # noqa: SIM118 (safe_open is not a dict)
-                tensor = f.get_tensor(key)
-                if tensor.is_floating_point():
-                    total += tensor.numel()
-                    zeros += int(tensor.numel() - torch.count_nonzero(tensor))
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                for key in f.keys():  # noqa: SIM118 (safe_open is not a dict)
+                    tensor = f.get_tensor(key)
+                    if tensor.is_floating_point():
+                        total += tensor.numel()
+                        zeros += int(tensor.numel() - torch.count_nonzero(tensor))
+        except Exception as exc:  # SafetensorError and kin: a fact unknown, never a dead sheet
+            return unknown(f"not measured: {path.name} cannot be read ({_one_line(exc)})")
     return Fact(zeros / total if total else 0.0, "weights", "fraction of exact zeros")
 
 
@@ -133,7 +176,9 @@ def recipe(folder: Path) -> Recipe | None:
                     "best_metric"):
             if state.get(key) is not None:
                 facts[f"trainer.{key}"] = Fact(state[key], "config")
-        losses = [e["loss"] for e in state.get("log_history", []) if "loss" in e]
+        history = state.get("log_history")
+        losses = [e["loss"] for e in history if isinstance(e, dict) and "loss" in e] if (
+            isinstance(history, list)) else []
         if losses:
             facts["trainer.final_loss"] = Fact(losses[-1], "config", "last logged training loss")
     args = training_args(folder / "training_args.bin")
@@ -142,28 +187,47 @@ def recipe(folder: Path) -> Recipe | None:
                 "fp16"):
         if key in args:
             facts[f"args.{key}"] = Fact(args[key], "config", "training_args.bin, not unpickled")
-    for key, value in model_card(folder / "README.md").items():
-        facts[f"card.{key}"] = Fact(value, "config", "model card")
+    for key, fact in model_card(folder / "README.md").items():
+        facts[f"card.{key}"] = fact
     return Recipe(facts) if facts else None
 
 
-def model_card(path: Path) -> dict[str, Any]:
-    """The YAML front matter of a model card: datasets, base model, license, language."""
+def model_card(path: Path) -> dict[str, Fact[Any]]:
+    """The YAML front matter of a model card: datasets, base model, license, language.
+
+    Only the first :data:`MAX_CARD_BYTES` are read, and a value is kept only when it is plain (a
+    string, a number, or a short list of them): YAML anchors and aliases let a few lines stand
+    for an exponentially large value ("billion laughs"), which nothing here may expand. A front
+    matter that cannot be read is one unknown fact, ``front_matter``, with the reason.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            text = f.read(MAX_CARD_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return {}
     if not text.startswith("---"):
         return {}
-    front = text[3:].split("\n---", 1)[0]
+    if "\n---" not in text[3:]:
+        return {"front_matter": unknown(
+            f"README.md: front matter not closed within its first {MAX_CARD_BYTES // 1024} KiB")}
     try:
-        meta = yaml.safe_load(front)
-    except yaml.YAMLError:
-        return {}
+        meta = yaml.safe_load(text[3:].split("\n---", 1)[0])
+    except (yaml.YAMLError, RecursionError) as exc:
+        why = " ".join(str(exc).split())[:200]
+        return {"front_matter": unknown(f"README.md: front matter is not valid YAML ({why})")}
     if not isinstance(meta, dict):
         return {}
     keys = ("base_model", "datasets", "license", "language", "pipeline_tag", "library_name")
-    return {k: meta[k] for k in keys if meta.get(k) is not None}
+    return {k: _card_fact(k, meta[k]) for k in keys if meta.get(k) is not None}
+
+
+def _card_fact(key: str, value: Any) -> Fact[Any]:
+    scalar = (str, int, float, bool)
+    if isinstance(value, scalar) or (isinstance(value, list) and len(value) <= _CARD_LIST_MAX
+                                     and all(isinstance(v, scalar) for v in value)):
+        return Fact(value, "config", "model card")
+    return unknown(f"model card: {key} is not a string, a number or a list of up to "
+                   f"{_CARD_LIST_MAX} of them; not kept (YAML aliases are never expanded)")
 
 
 class _Stub:
@@ -192,14 +256,14 @@ def training_args(path: Path) -> dict[str, Any]:
     with an unpickler that imports nothing and calls nothing of the file's."""
     if not path.is_file() or not zipfile.is_zipfile(path):
         return {}
-    with zipfile.ZipFile(path) as archive:
-        name = next((n for n in archive.namelist() if n.endswith("data.pkl")), None)
-        if name is None:
-            return {}
-        try:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            name = next((n for n in archive.namelist() if n.endswith("data.pkl")), None)
+            if name is None:
+                return {}
             obj = _DataOnly(archive.open(name)).load()
-        except (pickle.UnpicklingError, EOFError, TypeError, AttributeError, ValueError):
-            return {}
+    except Exception:  # a broken zip or pickle (BadZipFile, UnpicklingError, ...): no arguments
+        return {}
     state = _state(obj)
     return {k: _plain(v) for k, v in state.items()} if isinstance(state, dict) else {}
 
