@@ -23,10 +23,12 @@ from whichmodel.errors import (
     ModelLoadError,
     ModelReferenceError,
     UnsafeModelError,
+    WhichModelError,
 )
 from whichmodel.refs import ModelRef
 from whichmodel.sources import reference_files
 from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput
+from whichmodel.sources.hf_config import config_error, read_config_json, short
 from whichmodel.sources.torch import count_parameters
 
 _MAX_LENGTH = 512
@@ -78,6 +80,7 @@ def load(ref: ModelRef, options: LoadOptions) -> Model:
     folder = Path(ref.target)
     if not (folder / "config.json").is_file():
         raise ModelReferenceError(f"{folder} is not a Hugging Face model folder (no config.json).")
+    read_config_json(folder / "config.json")  # sizes checked before anything is built from them
     refuse_folder_code(folder, trust_remote_code=options.trust_remote_code)
     _check_weights(folder, options)
     try:
@@ -88,8 +91,11 @@ def load(ref: ModelRef, options: LoadOptions) -> Model:
         config = transformers.AutoConfig.from_pretrained(
             folder, local_files_only=True, trust_remote_code=options.trust_remote_code
         )
-    except ValueError as exc:
-        raise _load_error(exc, f"{folder}/config.json") from exc
+    except Exception as exc:
+        refused = config_refused(exc, folder / "config.json")
+        if refused is None:
+            raise
+        raise refused from exc
     from safetensors import SafetensorError
 
     model_class = _head_class(config, folder, options, transformers)
@@ -212,4 +218,16 @@ def _load_error(exc: Exception, what: str) -> UnsafeModelError | ModelLoadError:
             f"Loading {what} needs code shipped in the folder; "
             "pass --trust-remote-code if you trust it."
         )
-    return ModelLoadError(f"Cannot load {what}: {exc}")
+    return ModelLoadError(f"Cannot load {what}: {short(exc)}")
+
+
+def config_refused(exc: Exception, path: Path) -> WhichModelError | None:
+    """What ``AutoConfig.from_pretrained`` raised, as the user's error it is (a config
+    transformers validates and refuses, folder code without permission, an unreadable file), or
+    None when it is none of these: a bug, to be raised as it is."""
+    refused = config_error(exc, path)
+    if refused is not None:
+        return refused
+    if isinstance(exc, ValueError | TypeError | KeyError | OSError):
+        return _load_error(exc, str(path))
+    return None

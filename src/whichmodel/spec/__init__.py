@@ -8,6 +8,7 @@ differ (:func:`whichmodel.spec.diff.diff`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,29 @@ class InspectOptions:
             )
         if self.text is not None and not Path(self.text).is_file():
             raise ConfigError(f"--text {self.text}: no such file.")
+        if self.input_shape is not None:
+            _check_shape(tuple(self.input_shape))
         return self
+
+
+#: FLOPs of a PyTorch module are counted on a real forward of one zero example: its values are
+#: allocated (4 bytes each at fp32), so one example holds at most this many (1 GiB).
+MAX_EXAMPLE_VALUES = 2**28
+
+
+def _check_shape(shape: tuple[int, ...]) -> None:
+    text = ",".join(str(d) for d in shape)
+    if not shape or any(d < 1 for d in shape):
+        raise ConfigError(
+            f"--input-shape must be positive sizes separated by commas, e.g. 1,8,8. Got {text!r}."
+        )
+    values = math.prod(shape)
+    if values > MAX_EXAMPLE_VALUES:
+        raise ConfigError(
+            f"--input-shape {text} is one example of {values:,} values ({values * 4 / 2**30:,.0f} "
+            f"GiB at fp32); FLOPs are counted on a real forward of one example, so give a shape "
+            f"of at most {MAX_EXAMPLE_VALUES:,} values."
+        )
 
 
 def canonical_dtype(name: str | None) -> str | None:

@@ -19,8 +19,11 @@ def read_adapter(folder: Path) -> Adapter | None:
         return None
     try:
         cfg = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise ModelLoadError(f"{path} is not valid JSON ({exc}); fix or re-save it.") from exc
+    except (ValueError, RecursionError) as exc:
+        why = " ".join(str(exc).split())[:200]
+        raise ModelLoadError(f"{path} is not valid JSON ({why}); fix or re-save it.") from exc
+    if not isinstance(cfg, dict):
+        raise ModelLoadError(f"{path} must hold a JSON object; it holds {type(cfg).__name__}.")
     params = _adapter_params(folder)
     base = cfg.get("base_model_name_or_path")
     targets = cfg.get("target_modules")
@@ -41,18 +44,16 @@ def read_adapter(folder: Path) -> Adapter | None:
 
 
 def _adapter_params(folder: Path) -> Fact[int]:
-    from whichmodel.spec.files import safetensors_header
+    from whichmodel.spec.files import safetensors_header, tensor_count
 
     path = folder / "adapter_model.safetensors"
     if not path.is_file():
         return unknown("no adapter_model.safetensors")
-    total = 0
-    for entry in safetensors_header(path).values():
-        n = 1
-        for d in entry["shape"]:
-            n *= int(d)
-        total += n
-    return Fact(total, "weights")
+    try:
+        header = safetensors_header(path)
+    except (OSError, ValueError) as exc:
+        return unknown(f"{path.name} is not a safetensors file ({' '.join(str(exc).split())})")
+    return Fact(sum(tensor_count(entry) for entry in header.values()), "weights")
 
 
 def _base_params(folder: Path, base: Any) -> int | None:

@@ -48,10 +48,12 @@ def kv_cache(design: Design, family: str, *, tokens: int, dtype: str, batch: int
         return Fact(0, "formula", f"{family}: no KV cache")
     d = design
     layers, kv, dim = d.layers.value, d.kv_heads.value, d.head_dim.value
-    if "encoder-decoder" in family and d.layers.note:
+    if "encoder-decoder" in family and " decoder" in d.layers.note:  # "6 encoder + 6 decoder"
         layers = int(d.layers.note.split("+")[1].split()[0])  # decoder self-attention only
     if not (layers and kv and dim):
-        return unknown("layers, K/V heads or head size unknown")
+        why = next((f.note for f in (d.layers, d.kv_heads, d.head_dim)
+                    if f.source == "unknown" and f.note), "")
+        return unknown("layers, K/V heads or head size unknown" + (f" ({why})" if why else ""))
     latent = None
     note = ""
     if d.kv_lora_rank.value:
@@ -70,7 +72,7 @@ def kv_cache(design: Design, family: str, *, tokens: int, dtype: str, batch: int
 
 def _rope_dim(d: Design) -> int:
     note = d.head_dim.note  # "MLA: 128 + 64 rotary"
-    return int(note.split("+")[1].split()[0]) if "+" in note else 0
+    return int(note.split("+")[1].split()[0]) if note.startswith("MLA:") else 0
 
 
 def memory(size: Size, design: Design | None, family: str, *, context: int | None, dtype: str,
@@ -189,7 +191,7 @@ def llm_compute(model: Any, size: Size, design: Design, *, context: int, matmul_
         # Experts run as torch._grouped_mm, which FlopCounterMode (torch 2.13) does not count.
         flops: Fact[int] = Fact(analytic_flops_per_token(matmul_params, design, context=context),
                                 "formula", formula + "; FlopCounterMode misses grouped experts")
-        return Compute(flops, "token", context, None, _training(size, training_tokens),
+        return Compute(flops, "token", context, None, training_flops(size, training_tokens),
                        training_tokens)
     ids = torch.zeros((1, context), dtype=torch.long, device="meta")
     # An explicit all-ones mask keeps transformers from inspecting position ids with .item(),
@@ -202,11 +204,12 @@ def llm_compute(model: Any, size: Size, design: Design, *, context: int, matmul_
     except Exception as exc:  # a sheet never dies whole: the fact says why it is unknown
         flops = Fact(analytic_flops_per_token(matmul_params, design, context=context), "formula",
                      f"{formula}; FlopCounterMode failed on meta: {exc}"[:300])
-    return Compute(flops, "token", context, None, _training(size, training_tokens),
+    return Compute(flops, "token", context, None, training_flops(size, training_tokens),
                    training_tokens)
 
 
-def _training(size: Size, tokens: int | None) -> Fact[int]:
+def training_flops(size: Size, tokens: int | None) -> Fact[int]:
+    """6·N·D for ``tokens`` training tokens, N the active parameters."""
     if tokens is None:
         return Fact(None, "formula", "pass training tokens to get 6·N·D")
     n = size.active.value or size.total.value or 0
@@ -224,5 +227,5 @@ def example_compute(model: Any, inputs: dict[str, Any], shape: tuple[int, ...], 
             break
         except Exception as exc:  # a sheet never dies whole: the fact says why it is unknown
             flops = unknown(f"FlopCounterMode could not run the forward: {exc}"[:300])
-    return Compute(flops, "example", None, shape, _training(size, training_tokens),
+    return Compute(flops, "example", None, shape, training_flops(size, training_tokens),
                    training_tokens)

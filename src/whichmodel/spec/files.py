@@ -6,6 +6,7 @@ generation defaults. Nothing here unpickles or imports code from the folder.
 from __future__ import annotations
 
 import json
+import math
 import pickle
 import zipfile
 from collections import Counter
@@ -14,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from whichmodel.errors import ModelLoadError
 from whichmodel.spec.base import Fact, Recipe, Storage, unknown
 
 # safetensors dtype codes -> the sheet's names.
@@ -22,12 +24,15 @@ _ST_DTYPES = {"F64": "fp64", "F32": "fp32", "F16": "fp16", "BF16": "bf16", "I8":
               "F8_E4M3": "fp8", "F8_E5M2": "fp8"}
 #: Weight files up to this size are read to measure sparsity (exact zeros).
 SPARSITY_MAX_BYTES = 512 * 2**20
+#: A model card's front matter is a few hundred bytes; no more than this is read.
+MAX_CARD_BYTES = 64 * 2**10
+_CARD_LIST_MAX = 256  # datasets or languages a card lists; longer lists are not kept
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 
@@ -45,6 +50,11 @@ def safetensors_header(path: Path) -> dict[str, Any]:
     return checked(path)
 
 
+def tensor_count(entry: dict[str, Any]) -> int:
+    """Values in one tensor of a checked :func:`safetensors_header`."""
+    return math.prod(entry["shape"])
+
+
 def storage(folder: Path, raw_config: dict[str, Any]) -> Storage:
     """Weights as stored: files, bytes, parameters per dtype, quantization, sparsity."""
     weights = sorted(folder.glob("*.safetensors"))
@@ -52,22 +62,30 @@ def storage(folder: Path, raw_config: dict[str, Any]) -> Storage:
     pickled = [p for p in pickled if p.name != "training_args.bin"]
     names = [p.name for p in [*weights, *pickled]]
     dtypes: Counter[str] = Counter()
-    for path in weights:  # a header that claims more than its file holds is refused here
-        for entry in safetensors_header(path).values():
-            count = 1
-            for dim in entry["shape"]:
-                count *= int(dim)
-            dtypes[_ST_DTYPES.get(entry["dtype"], entry["dtype"].lower())] += count
+    unread: list[str] = []
+    for path in weights:  # a header that claims more than its file holds is an unknown fact
+        try:
+            for entry in safetensors_header(path).values():
+                dtypes[_ST_DTYPES.get(entry["dtype"], entry["dtype"].lower())] += tensor_count(
+                    entry)
+        except ModelLoadError as exc:
+            unread.append(_one_line(exc))
     return Storage(
         files=Fact(names, "weights") if names else unknown("no weight files (config only)"),
         file_bytes=Fact(sum(p.stat().st_size for p in [*weights, *pickled]), "weights")
         if names else unknown("no weight files"),
-        dtypes=Fact(dict(dtypes), "weights") if dtypes else unknown(
-            "no safetensors headers to read" + (" (pickled .bin weights are not opened)"
-                                                if pickled else "")),
+        dtypes=Fact(dict(dtypes), "weights", "; ".join(unread)) if dtypes else unknown(
+            "; ".join(unread) or "no safetensors headers to read" + (
+                " (pickled .bin weights are not opened)" if pickled else "")),
         quantization=_quantization(raw_config),
-        sparsity=_sparsity(weights),
+        sparsity=_sparsity(weights) if not unread else unknown(
+            "not measured: " + "; ".join(unread)),
     )
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 160 else text[:160] + "..."
 
 
 def majority_dtype(stored: Storage) -> str | None:
@@ -100,7 +118,7 @@ def _sparsity(weights: list[Path]) -> Fact[float]:
     if sum(p.stat().st_size for p in weights) > SPARSITY_MAX_BYTES:
         return unknown(f"weights over {SPARSITY_MAX_BYTES // 2**20} MiB are not read for sparsity")
     import torch
-    from safetensors import SafetensorError, safe_open
+    from safetensors import safe_open
 
     zeros = total = 0
     for path in weights:  # headers checked by storage() before this reads any tensor
@@ -111,8 +129,8 @@ def _sparsity(weights: list[Path]) -> Fact[float]:
                     if tensor.is_floating_point():
                         total += tensor.numel()
                         zeros += int(tensor.numel() - torch.count_nonzero(tensor))
-        except SafetensorError as exc:
-            return unknown(f"{path.name} could not be read ({exc})")
+        except Exception as exc:  # SafetensorError and kin: a fact unknown, never a dead sheet
+            return unknown(f"not measured: {path.name} cannot be read ({_one_line(exc)})")
     return Fact(zeros / total if total else 0.0, "weights", "fraction of exact zeros")
 
 
@@ -135,7 +153,9 @@ def recipe(folder: Path) -> Recipe | None:
                     "best_metric"):
             if state.get(key) is not None:
                 facts[f"trainer.{key}"] = Fact(state[key], "config")
-        losses = [e["loss"] for e in state.get("log_history", []) if "loss" in e]
+        history = state.get("log_history")
+        losses = [e["loss"] for e in history if isinstance(e, dict) and "loss" in e] if (
+            isinstance(history, list)) else []
         if losses:
             facts["trainer.final_loss"] = Fact(losses[-1], "config", "last logged training loss")
     args = training_args(folder / "training_args.bin")
@@ -144,28 +164,47 @@ def recipe(folder: Path) -> Recipe | None:
                 "fp16"):
         if key in args:
             facts[f"args.{key}"] = Fact(args[key], "config", "training_args.bin, not unpickled")
-    for key, value in model_card(folder / "README.md").items():
-        facts[f"card.{key}"] = Fact(value, "config", "model card")
+    for key, fact in model_card(folder / "README.md").items():
+        facts[f"card.{key}"] = fact
     return Recipe(facts) if facts else None
 
 
-def model_card(path: Path) -> dict[str, Any]:
-    """The YAML front matter of a model card: datasets, base model, license, language."""
+def model_card(path: Path) -> dict[str, Fact[Any]]:
+    """The YAML front matter of a model card: datasets, base model, license, language.
+
+    Only the first :data:`MAX_CARD_BYTES` are read, and a value is kept only when it is plain (a
+    string, a number, or a short list of them): YAML anchors and aliases let a few lines stand
+    for an exponentially large value ("billion laughs"), which nothing here may expand. A front
+    matter that cannot be read is one unknown fact, ``front_matter``, with the reason.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            text = f.read(MAX_CARD_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return {}
     if not text.startswith("---"):
         return {}
-    front = text[3:].split("\n---", 1)[0]
+    if "\n---" not in text[3:]:
+        return {"front_matter": unknown(
+            f"README.md: front matter not closed within its first {MAX_CARD_BYTES // 1024} KiB")}
     try:
-        meta = yaml.safe_load(front)
-    except yaml.YAMLError:
-        return {}
+        meta = yaml.safe_load(text[3:].split("\n---", 1)[0])
+    except (yaml.YAMLError, RecursionError) as exc:
+        why = " ".join(str(exc).split())[:200]
+        return {"front_matter": unknown(f"README.md: front matter is not valid YAML ({why})")}
     if not isinstance(meta, dict):
         return {}
     keys = ("base_model", "datasets", "license", "language", "pipeline_tag", "library_name")
-    return {k: meta[k] for k in keys if meta.get(k) is not None}
+    return {k: _card_fact(k, meta[k]) for k in keys if meta.get(k) is not None}
+
+
+def _card_fact(key: str, value: Any) -> Fact[Any]:
+    scalar = (str, int, float, bool)
+    if isinstance(value, scalar) or (isinstance(value, list) and len(value) <= _CARD_LIST_MAX
+                                     and all(isinstance(v, scalar) for v in value)):
+        return Fact(value, "config", "model card")
+    return unknown(f"model card: {key} is not a string, a number or a list of up to "
+                   f"{_CARD_LIST_MAX} of them; not kept (YAML aliases are never expanded)")
 
 
 class _Stub:
@@ -194,14 +233,14 @@ def training_args(path: Path) -> dict[str, Any]:
     with an unpickler that imports nothing and calls nothing of the file's."""
     if not path.is_file() or not zipfile.is_zipfile(path):
         return {}
-    with zipfile.ZipFile(path) as archive:
-        name = next((n for n in archive.namelist() if n.endswith("data.pkl")), None)
-        if name is None:
-            return {}
-        try:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            name = next((n for n in archive.namelist() if n.endswith("data.pkl")), None)
+            if name is None:
+                return {}
             obj = _DataOnly(archive.open(name)).load()
-        except (pickle.UnpicklingError, EOFError, TypeError, AttributeError, ValueError):
-            return {}
+    except Exception:  # a broken zip or pickle (BadZipFile, UnpicklingError, ...): no arguments
+        return {}
     state = _state(obj)
     return {k: _plain(v) for k, v in state.items()} if isinstance(state, dict) else {}
 

@@ -9,7 +9,6 @@ is refused unless ``trust_remote_code``.
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from whichmodel.errors import MissingExtraError, ModelLoadError, ModelReferenceError
+from whichmodel.sources.hf_config import read_config_json, short
 from whichmodel.spec.base import DTYPE_BYTES, Fact, Identity, Size, Source, unknown
 
 # Routed experts: `...mlp.experts.3.w1.weight` (one module per expert) or
@@ -43,18 +43,14 @@ def read_config(folder: Path, *, trust_remote_code: bool = False) -> tuple[dict[
 
     Raises:
         ModelReferenceError: no config.json in ``folder``.
-        ModelLoadError: config.json is not valid JSON, or names a model_type transformers does
-            not know.
+        ModelLoadError: config.json is not valid JSON, holds a size no model can have (see
+            :mod:`whichmodel.sources.hf_config`), names a model_type transformers does not know,
+            or transformers refuses it.
     """
     path = folder / "config.json"
     if not path.is_file():
         raise ModelReferenceError(f"{folder} is not a Hugging Face model folder (no config.json).")
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelLoadError(f"{path} is not valid JSON ({exc}); fix or re-save it.") from exc
-    if not isinstance(raw, dict):
-        raise ModelLoadError(f"{path} must hold a JSON object; it holds {type(raw).__name__}.")
+    raw = read_config_json(path)
     from whichmodel.sources.hf import refuse_folder_code
 
     refuse_folder_code(folder, trust_remote_code=trust_remote_code)
@@ -67,10 +63,13 @@ def read_config(folder: Path, *, trust_remote_code: bool = False) -> tuple[dict[
         config = transformers.AutoConfig.from_pretrained(
             folder, local_files_only=True, trust_remote_code=trust_remote_code
         )
-    except (ValueError, TypeError, KeyError, OSError) as exc:
-        from whichmodel.sources.hf import _load_error
+    except Exception as exc:
+        from whichmodel.sources.hf import config_refused
 
-        raise _load_error(exc, str(path)) from exc
+        refused = config_refused(exc, path)
+        if refused is None:
+            raise
+        raise refused from exc
     return raw, config
 
 
@@ -110,9 +109,10 @@ def build(folder: Path, *, trust_remote_code: bool = False) -> Built:
                 model = transformers.AutoModel.from_config(  # type: ignore[no-untyped-call]
                     config, attn_implementation="eager", trust_remote_code=trust_remote_code
                 )
-    except (ValueError, TypeError, KeyError, AttributeError, RuntimeError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, RuntimeError, ArithmeticError,
+            IndexError) as exc:
         raise ModelLoadError(
-            f"Cannot build the model {folder}/config.json describes: {exc}"
+            f"Cannot build the model {folder}/config.json describes: {short(exc)}"
         ) from exc
     return Built(folder, raw, config, model.eval(), names[0] if names else type(model).__name__)
 
@@ -139,12 +139,17 @@ def module_size(
     total = sum(p.numel() for p in params.values())
     trainable = sum(p.numel() for p in params.values() if p.requires_grad)
     embedding = _embedding_params(model)
-    experts, per_token = _expert_counts(config)
+    try:
+        experts, per_token = _expert_counts(config)
+    except Exception as exc:  # a sheet never dies whole: the counts say why they are unknown
+        experts = per_token = unknown(f"expert counts not read from the config: {short(exc)}")
     expert_params = sum(p.numel() for n, p in params.items() if _EXPERT_PARAM.search(n))
-    if experts.value and per_token.value and expert_params:
+    if experts.source == "unknown" and config is not None:
+        active: Fact[int] = unknown(experts.note)
+    elif experts.value and per_token.value and expert_params:
         inactive = expert_params * (experts.value - per_token.value) // experts.value
-        active: Fact[int] = Fact(total - inactive, "formula",
-                                 f"{per_token.value} of {experts.value} experts per token")
+        active = Fact(total - inactive, "formula",
+                      f"{per_token.value} of {experts.value} experts per token")
     else:
         active = Fact(total, "formula", "dense: every parameter is used for every token")
     at = {"stored": int(total * DTYPE_BYTES[stored_dtype])} if stored_dtype else {}
@@ -193,7 +198,8 @@ def matmul_params(model: Any, size: Size) -> int:
     untied = head is not None and all(head is not m.weight for m in _embeddings(model))
     if untied:
         lookups -= head.numel()
-    return int(size.active.value or 0) - lookups + _lm_head(model)
+    active = size.active.value if size.active.value is not None else size.total.value
+    return int(active or 0) - lookups + _lm_head(model)
 
 
 def _embeddings(model: Any) -> list[Any]:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from whichmodel.refs import ModelRef
 from whichmodel.spec import hf, llm, tokenizer
-from whichmodel.spec.base import Compute, SpecSheet
-from whichmodel.spec.compute import example_compute, llm_compute, memory
+from whichmodel.spec.base import Compute, SpecSheet, unknown
+from whichmodel.spec.compute import example_compute, llm_compute, memory, training_flops
 
 if TYPE_CHECKING:
     from whichmodel.spec import InspectOptions
@@ -72,6 +72,20 @@ def _default_context(design: Any) -> int | None:
 
 def _compute(built: hf.Built, size: Any, design: Any, family: str, context: int | None,
              opts: InspectOptions) -> Compute:
+    """Forward FLOPs; when even the inputs cannot be made (a vision config without an image
+    size, say), FLOPs are unknown with the reason and the rest of the sheet still comes out."""
+    try:
+        return _count(built, size, design, family, context, opts)
+    except Exception as exc:  # a sheet never dies whole
+        per_token = built.architecture.endswith(("ForCausalLM", "LMHeadModel")) or (
+            family.startswith("state-space"))
+        why = " ".join(f"FLOPs not counted: {type(exc).__name__}: {exc}".split())[:300]
+        return Compute(unknown(why), "token" if per_token else "example", context, None,
+                       training_flops(size, opts.training_tokens), opts.training_tokens)
+
+
+def _count(built: hf.Built, size: Any, design: Any, family: str, context: int | None,
+           opts: InspectOptions) -> Compute:
     if built.architecture.endswith(("ForCausalLM", "LMHeadModel")) and design is not None:
         return llm_compute(built.model, size, design, context=context or 2048,
                            matmul_params=hf.matmul_params(built.model, size),

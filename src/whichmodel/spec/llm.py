@@ -10,15 +10,19 @@ tied output), it is read from the meta-built model instead (source ``graph``).
 
 from __future__ import annotations
 
-from typing import Any
+from collections import Counter
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from whichmodel.spec.base import Design, Fact, unknown
+
+T = TypeVar("T")
 
 # Norm placement per model_type, from each model's modeling code in transformers 5.
 _POST_LN = {"bert", "roberta", "xlm-roberta", "electra", "albert", "distilbert", "bart",
             "marian", "camembert", "deberta", "deberta-v2", "mpnet", "ernie"}
 _PARALLEL = {"phi", "gptj", "cohere", "cohere2", "gpt_neox_japanese"}
-_SANDWICH = {"gemma2", "gemma3", "gemma3_text", "olmo2", "glm4"}
+_SANDWICH = {"gemma2", "gemma3", "gemma3_text", "gemma4", "gemma4_text", "olmo2", "glm4"}
 _PRE_LN = {"gpt2", "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe",
            "gemma", "t5", "mt5", "umt5", "whisper", "vit", "clip", "clip_text_model",
            "clip_vision_model", "bloom", "mpt", "starcoder2", "gpt_bigcode", "phi3", "olmo",
@@ -40,64 +44,138 @@ def text_config(config: Any) -> Any:
     return get() if callable(get) else config
 
 
+_NO_HEADS, _NO_HIDDEN = "no attention heads in config", "no hidden size in config"
+
+
+class _Unreadable(Exception):
+    """A config value the design cannot use as one number; the message says why."""
+
+
 def _first(config: Any, *keys: str) -> Any:
+    """The first of ``keys`` the config sets. A per-layer attribute (Gemma 4's ``head_dim``)
+    counts when every layer agrees, and raises :class:`_Unreadable` when they differ."""
     for key in keys:
-        value = getattr(config, key, None)
+        try:
+            value = getattr(config, key, None)
+        except RuntimeError as exc:  # transformers' AmbiguousGlobalPerLayerAttributeError
+            value = _same_in_every_layer(config, key, exc)
         if value is not None:
             return value
     return None
 
 
+def _same_in_every_layer(config: Any, key: str, exc: RuntimeError) -> Any:
+    if type(exc).__name__ != "AmbiguousGlobalPerLayerAttributeError":
+        raise exc
+    counts = Counter(repr(getattr(layer, key, None)) for layer in config.per_layer_config)
+    if len(counts) == 1:
+        return getattr(config.per_layer_config[0], key, None)
+    raise _Unreadable(f"{key} differs across layers: "
+                      + ", ".join(f"{v} in {n}" for v, n in counts.most_common()))
+
+
+def _first_int(config: Any, *keys: str) -> int | None:
+    """:func:`_first` as one integer; a list (Swin's per-stage ``num_heads``) is not one."""
+    value = _first(config, *keys)
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, list | tuple):
+        name = next(k for k in keys if _first(config, k) is not None)
+        raise _Unreadable(f"{name} is one value per stage: {list(value)}")
+    return int(value)
+
+
+def _guarded(compute: Callable[[], Fact[T]]) -> Fact[T]:
+    """``compute()``, or the fact unknown with the reason the config could not answer it: one
+    field that fails never takes the rest of the design (or of the sheet) down with it."""
+    try:
+        return compute()
+    except Exception as exc:
+        return unknown(_why(exc))
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, _Unreadable):
+        return str(exc)
+    message = " ".join(str(exc).split())
+    return f"not read from the config: {type(exc).__name__}: {message}"[:300]
+
+
 def design(config: Any, model: Any) -> Design:
-    """The design fields of a transformer built from ``config`` (``model`` is on meta)."""
+    """The design fields of a transformer built from ``config`` (``model`` is on meta). A field
+    the config cannot answer (a per-layer or per-stage value, a key that raises) is unknown with
+    the reason; the others still come out."""
     cfg = text_config(config)
     mtype = str(getattr(config, "model_type", ""))
-    heads = _first(cfg, "num_attention_heads", "n_head", "encoder_attention_heads")
-    hidden = _first(cfg, "hidden_size", "d_model", "n_embd")
-    kv_heads = _kv_heads(cfg, mtype, heads)
-    head_dim = _head_dim(cfg, hidden, heads)
-    activation = _activation(cfg, mtype)
-    gated = _is_gated(model, cfg)
-    gating: Fact[str] = Fact(_GATED.get(activation.value or "", "gated") if gated else "none",
-                             "graph")
-    if mtype in ("t5", "mt5", "umt5") and str(getattr(cfg, "feed_forward_proj", "")).startswith(
-        "gated-"
-    ):
-        gating = Fact(_GATED.get(activation.value or "", "gated"), "config", "feed_forward_proj")
-    window, sliding_layers = _sliding(cfg)
+    heads: Fact[int] = _guarded(lambda: _given(
+        _first_int(cfg, "num_attention_heads", "n_head", "encoder_attention_heads"),
+        _NO_HEADS))
+    hidden: Fact[int] = _guarded(lambda: _given(_first_int(cfg, "hidden_size", "d_model", "n_embd"),
+                                                _NO_HIDDEN))
+    kv_heads = _from(_guarded(lambda: _kv_heads(cfg, mtype, heads.value)), heads)
+    head_dim = _from(_guarded(lambda: _head_dim(cfg, hidden.value, heads.value)), heads, hidden)
+    activation = _guarded(lambda: _activation(cfg, mtype))
+    try:
+        window, sliding_layers = _sliding(cfg)
+    except Exception as exc:  # as _guarded, for the pair
+        window = sliding_layers = unknown(_why(exc))
     return Design(
-        layers=_layers(config, cfg),
-        hidden_size=Fact(hidden, "config") if hidden else unknown("no hidden size in config"),
-        intermediate_size=_intermediate(cfg, hidden),
-        norm=_norm(model),
-        norm_placement=_placement(cfg, mtype),
-        position=_position(cfg, mtype, model),
-        rope_theta=_rope(cfg, "rope_theta"),
-        rope_scaling=_rope_scaling(cfg),
-        rotary_fraction=_rotary_fraction(cfg, mtype, head_dim.value),
+        layers=_guarded(lambda: _layers(config, cfg)),
+        hidden_size=hidden,
+        intermediate_size=_guarded(lambda: _intermediate(cfg, hidden.value)),
+        norm=_guarded(lambda: _norm(model)),
+        norm_placement=_guarded(lambda: _placement(cfg, mtype)),
+        position=_guarded(lambda: _position(cfg, mtype, model)),
+        rope_theta=_guarded(lambda: _rope(cfg, "rope_theta")),
+        rope_scaling=_guarded(lambda: _rope_scaling(cfg)),
+        rotary_fraction=_guarded(lambda: _rotary_fraction(cfg, mtype, head_dim.value)),
         activation=activation,
-        gating=gating,
-        attention=_attention(cfg, heads, kv_heads.value),
-        heads=Fact(heads, "config") if heads else unknown("no attention heads in config"),
+        gating=_guarded(lambda: _gating(model, cfg, mtype, activation.value)),
+        attention=_from(_guarded(lambda: _attention(cfg, heads.value, kv_heads.value)),
+                        heads, kv_heads),
+        heads=heads,
         kv_heads=kv_heads,
         head_dim=head_dim,
         sliding_window=window,
         sliding_layers=sliding_layers,
-        context_length=_context(cfg),
-        vocab_size=Fact(getattr(cfg, "vocab_size", None), "config"),
-        tied_embeddings=_tied(model, config),
-        kv_lora_rank=Fact(int(getattr(cfg, "kv_lora_rank", 0) or 0), "config"),
+        context_length=_guarded(lambda: _context(cfg)),
+        vocab_size=_guarded(lambda: Fact(_first_int(cfg, "vocab_size"), "config")),
+        tied_embeddings=_guarded(lambda: _tied(model, config)),
+        kv_lora_rank=_guarded(lambda: Fact(int(_first(cfg, "kv_lora_rank") or 0), "config")),
     )
+
+
+def _from(fact: Fact[T], *inputs: Fact[Any]) -> Fact[T]:
+    """``fact``; when it is unknown because an input it is computed from could not be read (not
+    merely absent), that input's reason: Swin's heads per stage, not "head counts not in config"."""
+    if fact.value is None:
+        for given in inputs:
+            if given.source == "unknown" and given.note not in (_NO_HEADS, _NO_HIDDEN):
+                return unknown(given.note)
+    return fact
+
+
+def _given(value: int | None, missing: str) -> Fact[int]:
+    return Fact(value, "config") if value else unknown(missing)
+
+
+def _gating(model: Any, cfg: Any, mtype: str, activation: str | None) -> Fact[str]:
+    if mtype in ("t5", "mt5", "umt5") and str(getattr(cfg, "feed_forward_proj", "")).startswith(
+        "gated-"
+    ):
+        return Fact(_GATED.get(activation or "", "gated"), "config", "feed_forward_proj")
+    gated = _is_gated(model, cfg)
+    return Fact(_GATED.get(activation or "", "gated") if gated else "none", "graph")
 
 
 def _layers(config: Any, cfg: Any) -> Fact[int]:
     if getattr(config, "is_encoder_decoder", False):
-        enc = _first(config, "encoder_layers", "num_layers")
-        dec = _first(config, "decoder_layers", "num_decoder_layers", "num_layers")
+        enc = _first_int(config, "encoder_layers", "num_layers")
+        dec = _first_int(config, "decoder_layers", "num_decoder_layers", "num_layers")
         if enc and dec:
             return Fact(int(enc) + int(dec), "config", f"{enc} encoder + {dec} decoder")
-    n = _first(cfg, "num_hidden_layers", "n_layer", "num_layers")
-    return Fact(int(n), "config") if n else unknown("no layer count in config")
+    n = _first_int(cfg, "num_hidden_layers", "n_layer", "num_layers")
+    return Fact(n, "config") if n else unknown("no layer count in config")
 
 
 def _kv_heads(cfg: Any, mtype: str, heads: int | None) -> Fact[int]:
@@ -112,9 +190,9 @@ def _kv_heads(cfg: Any, mtype: str, heads: int | None) -> Fact[int]:
         return Fact(heads, "config", "multi_query=False: one K/V head per query head")
     if mtype == "gpt_bigcode":
         return Fact(1 if cfg.multi_query else heads, "config", "multi_query")
-    n = _first(cfg, "num_key_value_heads", "num_kv_heads", "n_head_kv")
+    n = _first_int(cfg, "num_key_value_heads", "num_kv_heads", "n_head_kv")
     if n is not None:
-        return Fact(int(n), "config")
+        return Fact(n, "config")
     return Fact(heads, "config", "no K/V head count: one per query head") if heads else unknown(
         "no attention heads in config"
     )
@@ -124,19 +202,19 @@ def _head_dim(cfg: Any, hidden: int | None, heads: int | None) -> Fact[int]:
     if getattr(cfg, "qk_nope_head_dim", None) is not None:  # MLA (DeepSeek-V2/V3)
         dim = int(cfg.qk_nope_head_dim) + int(cfg.qk_rope_head_dim)
         return Fact(dim, "config", f"MLA: {cfg.qk_nope_head_dim} + {cfg.qk_rope_head_dim} rotary")
-    explicit = _first(cfg, "head_dim", "d_kv")
+    explicit = _first_int(cfg, "head_dim", "d_kv")
     if explicit:
-        return Fact(int(explicit), "config")
+        return Fact(explicit, "config")
     if hidden and heads:
         return Fact(int(hidden) // int(heads), "formula", "hidden size / heads")
     return unknown("no head size in config")
 
 
 def _intermediate(cfg: Any, hidden: int | None) -> Fact[int]:
-    n = _first(cfg, "intermediate_size", "ffn_dim", "d_ff", "encoder_ffn_dim", "n_inner",
-               "ffn_hidden_size")
+    n = _first_int(cfg, "intermediate_size", "ffn_dim", "d_ff", "encoder_ffn_dim", "n_inner",
+                   "ffn_hidden_size")
     if n:
-        return Fact(int(n), "config")
+        return Fact(n, "config")
     if hidden and getattr(cfg, "model_type", "") in ("gpt2", "falcon", "bloom", "gpt_bigcode"):
         return Fact(4 * int(hidden), "formula", "4 × hidden (the model's default)")
     return unknown("no FFN width in config")
@@ -264,9 +342,9 @@ def _attention(cfg: Any, heads: int | None, kv: int | None) -> Fact[str]:
 
 
 def _sliding(cfg: Any) -> tuple[Fact[int], Fact[int]]:
-    window = getattr(cfg, "sliding_window", None)  # Qwen2's config drops it without use_*
-    layer_types = getattr(cfg, "layer_types", None)
-    n_layers = _first(cfg, "num_hidden_layers", "n_layer", "num_layers")
+    window = _first_int(cfg, "sliding_window")  # Qwen2's config drops it without use_*
+    layer_types = _first(cfg, "layer_types")
+    n_layers = _first_int(cfg, "num_hidden_layers", "n_layer", "num_layers")
     if not window:
         return Fact(None, "config", "full attention in every layer"), Fact(0, "config")
     if layer_types:
@@ -276,10 +354,10 @@ def _sliding(cfg: Any) -> tuple[Fact[int], Fact[int]]:
 
 
 def _context(cfg: Any) -> Fact[int]:
-    n = _first(cfg, "max_position_embeddings", "n_positions", "max_target_positions",
-               "max_seq_len")
+    n = _first_int(cfg, "max_position_embeddings", "n_positions", "max_target_positions",
+                   "max_seq_len")
     if n:
-        return Fact(int(n), "config")
+        return Fact(n, "config")
     return unknown("no context length in config")
 
 

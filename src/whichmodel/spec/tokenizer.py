@@ -12,17 +12,29 @@ from whichmodel.spec.base import Fact, Tokenizer, unknown
 
 
 def read(folder: Path, *, text: Path | None = None) -> Tokenizer | None:
-    """The folder's tokenizer facts, or None when it has no tokenizer files."""
+    """The folder's tokenizer facts, or None when it has no tokenizer files. Files that cannot
+    be read make every fact unknown with the reason; a bad ``--text`` raises ConfigError."""
+    try:
+        return _read(folder, text)
+    except ConfigError:
+        raise
+    except Exception as exc:  # a broken tokenizer file never takes the sheet down
+        why: Fact[Any] = unknown(
+            f"tokenizer files not read: {type(exc).__name__}: {' '.join(str(exc).split())}"[:300])
+        return Tokenizer(why, why, why, why, why)
+
+
+def _read(folder: Path, text: Path | None) -> Tokenizer | None:
     spec_file = folder / "tokenizer.json"
     if spec_file.is_file():
         try:
             spec = json.loads(spec_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             spec = None
         if isinstance(spec, dict):
             return _from_spec(spec, spec_file, text)
     if (folder / "vocab.txt").is_file():
-        words = (folder / "vocab.txt").read_text(encoding="utf-8").splitlines()
+        words = (folder / "vocab.txt").read_text(encoding="utf-8", errors="replace").splitlines()
         return Tokenizer(Fact("WordPiece", "config", "vocab.txt only"), Fact(len(words), "config"),
                          unknown("no tokenizer.json"), *_unmeasured(text))
     for name in ("tokenizer.model", "spiece.model", "sentencepiece.bpe.model"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from whichmodel.errors import ConfigError
 from whichmodel.spec.base import Compute, Fact, Identity, SpecSheet, unknown
 from whichmodel.spec.compute import example_compute, memory
 from whichmodel.spec.hf import inventory, module_size
@@ -50,7 +51,13 @@ def inspect_module(module: Any, opts: InspectOptions, *, name: str, ref: str) ->
     if opts.input_shape:
         shape = tuple(opts.input_shape)
         device = next((p.device for p in module.parameters()), torch.device("cpu"))
-        x = torch.zeros((1, *shape), device=device)
+        try:
+            x = torch.zeros((1, *shape), device=device)
+        except (RuntimeError, MemoryError) as exc:  # within the size check, but not free here
+            raise ConfigError(
+                f"--input-shape {','.join(map(str, shape))}: one example does not fit in memory "
+                f"on {device} ({' '.join(str(exc).split())[:160]}); give a smaller shape."
+            ) from exc
         compute = _forward_compute(module, x, shape, size)
     else:
         compute = Compute(unknown("pass --input-shape (one example, e.g. 1,8,8) to count FLOPs"),
