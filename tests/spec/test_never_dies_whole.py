@@ -103,7 +103,7 @@ def test_broken_weight_headers_are_unknown_with_the_reason(tmp_path: Path) -> No
     _comes_out(sheet)
     assert sheet.storage.files.value == ["model.safetensors"]
     assert sheet.storage.dtypes.source == "unknown"
-    assert "model.safetensors is not a safetensors file" in sheet.storage.dtypes.note
+    assert "model.safetensors is not a valid safetensors file" in sheet.storage.dtypes.note
     assert sheet.storage.sparsity.source == "unknown"
 
 

@@ -68,8 +68,8 @@ def storage(folder: Path, raw_config: dict[str, Any]) -> Storage:
             for entry in safetensors_header(path).values():
                 dtypes[_ST_DTYPES.get(entry["dtype"], entry["dtype"].lower())] += tensor_count(
                     entry)
-        except ModelLoadError as exc:
-            unread.append(_one_line(exc))
+        except ModelLoadError as exc:  # the file's name is enough on its own sheet
+            unread.append(_one_line(str(exc).replace(str(path), path.name)))
     return Storage(
         files=Fact(names, "weights") if names else unknown("no weight files (config only)"),
         file_bytes=Fact(sum(p.stat().st_size for p in [*weights, *pickled]), "weights")
@@ -83,7 +83,7 @@ def storage(folder: Path, raw_config: dict[str, Any]) -> Storage:
     )
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException | str) -> str:
     text = " ".join(str(exc).split())
     return text if len(text) <= 160 else text[:160] + "..."
 
