@@ -28,7 +28,7 @@ from whichmodel.analysis.stats import (
     statistics_to_dict,
 )
 from whichmodel.bench.cost import COST_FORMAT, CostProfile, measure_cost
-from whichmodel.errors import ConfigError, PredictionError, WhichModelError
+from whichmodel.errors import ConfigError, PredictionError, WhichModelError, brief
 from whichmodel.provenance import hardware, provenance, result_library_versions
 from whichmodel.refs import ModelRef, parse_ref
 from whichmodel.sources import code_files, load, reference_files
@@ -78,8 +78,8 @@ class CompareConfig:
             ):
                 kinds = " or ".join("None" if t is type(None) else t.__name__ for t in expected)
                 raise ConfigError(
-                    f"The '{name}' option must be {kinds}. Got {value!r} ({type(value).__name__}) "
-                    "instead."
+                    f"The '{name}' option must be {kinds}. Got {brief(value)} "
+                    f"({type(value).__name__}) instead."
                 )
         if not all(isinstance(r, str) for r in self.refs) or not all(
             isinstance(c, str) for c in (*(self.input_cols or ()), *self.slice_by)
