@@ -87,6 +87,15 @@ class CompareConfig:
             raise ConfigError("Model references, input and slice columns must be strings.")
         if not self.refs:
             raise ConfigError("No models to compare; name at least one model reference.")
+        inputs = self.input_cols or ()
+        twice = sorted({c for c in inputs if inputs.count(c) > 1})
+        if twice:
+            raise ConfigError(f"The input columns name {brief(twice[0])} twice; name it once.")
+        if self.label_col in inputs:
+            raise ConfigError(
+                f"The label column {brief(self.label_col)} is also an input column: the models "
+                "would see the answer. Leave it out of the input columns."
+            )
         if self.batch_size < 1:
             raise ConfigError(f"The batch size must be at least 1. Got {self.batch_size} instead.")
         if not 0 <= self.seed < 2**32:  # what NumPy and scikit-learn seeds take
