@@ -8,10 +8,11 @@ The flow, each step cached in the store by content fingerprints::
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,7 @@ from whichmodel.analysis.stats import (
     statistics_to_dict,
 )
 from whichmodel.bench.cost import COST_FORMAT, CostProfile, measure_cost
-from whichmodel.errors import ConfigError, PredictionError, WhichModelError, brief
+from whichmodel.errors import ConfigError, PredictionError, TaskError, WhichModelError, brief
 from whichmodel.provenance import hardware, provenance, result_library_versions
 from whichmodel.refs import ModelRef, parse_ref
 from whichmodel.sources import code_files, load, reference_files
@@ -462,15 +463,22 @@ def _predict(
     try:
         for count, i in enumerate(todo, start=1):
             rows = np.arange(i * batch_size, min(n, (i + 1) * batch_size))
-            pred, proba, errors, batch_classes = _predict_batch(
-                get_model(),
-                task,
-                dataset.inputs.take(rows),  # a copy, not a view: see above
-            )
+            with _naming(ref.name):
+                pred, proba, errors, batch_classes = _predict_batch(
+                    get_model(),
+                    task,
+                    dataset.inputs.take(rows),  # a copy, not a view: see above
+                )
+            if batch_classes and classes and batch_classes != classes:
+                raise TaskError(
+                    f"{ref.name} returned {len(batch_classes)} class scores for batch {i + 1} "
+                    f"and {len(classes)} for an earlier one; a model must score the same "
+                    "classes on every batch."
+                )
             classes = batch_classes or classes  # a batch that failed whole names no classes
             tried, failed = tried + len(rows), failed + sum(e is not None for e in errors)
             if failed == tried and tried >= min(_FAILURES_BEFORE_GIVING_UP, n):
-                first = next(e for e in errors if e is not None)
+                first = " ".join(next(e for e in errors if e is not None).split())  # one line
                 raise PredictionError(
                     f"{ref.name} failed on each of its first {tried} examples: {first}"
                 )
@@ -496,18 +504,49 @@ Batch = tuple[np.ndarray, np.ndarray | None, list[str | None], tuple[str, ...] |
 _FLUSH_EVERY_S = 0.5
 
 
+@contextlib.contextmanager
+def _naming(name: str) -> Iterator[None]:
+    """Prefixes a TaskError that does not name the model ``name`` with it: with several models
+    compared, the user must learn which one does not fit."""
+    try:
+        yield
+    except TaskError as exc:
+        if type(exc) is not TaskError or name in str(exc):
+            raise
+        raise TaskError(f"{name}: {exc}") from exc
+
+
 def _predict_batch(model: Model, task: Task, inputs: Inputs) -> Batch:
     """(pred (n,), proba (n, C) or None, error per example, classes) for one batch. If the batch
     raises, retry example by example and record each failure; the run goes on. Non-finite
-    outputs count as failures of their examples."""
+    outputs count as failures of their examples.
+
+    Raises:
+        TaskError: the model returned another number of rows than it was given examples.
+    """
     try:
-        pred, proba, classes = task.interpret(task.run(model, inputs), model.classes)
+        raw = task.run(model, inputs)
+        _check_rows(np.shape(raw.array), len(inputs), "output")
+        pred, proba, classes = task.interpret(raw, model.classes)
+        _check_rows(pred.shape, len(inputs), "predictions")
+        _check_rows(np.shape(proba) if proba is not None else (len(inputs),), len(inputs), "scores")
         errors: list[str | None] = [None] * len(inputs)
     except WhichModelError:
         raise
     except Exception:  # the model's own failure: find the examples that cause it
         pred, proba, errors, classes = _predict_one_by_one(model, task, inputs)
     return _flag_non_finite(pred, proba, errors), proba, errors, classes
+
+
+def _check_rows(shape: tuple[int, ...], n: int, what: str) -> None:
+    """Raise TaskError unless ``shape`` is that of one row per example of a batch of ``n``:
+    rows of another batch, or of none at all, would be scored against the wrong labels."""
+    if not shape or shape[0] != n:
+        got = f"of shape {shape}" if shape else "a single value"
+        raise TaskError(
+            f"For a batch of {n} examples the model returned {what} {got}; it must return one "
+            f"row per example ({n}, ...)."
+        )
 
 
 def _predict_one_by_one(model: Model, task: Task, inputs: Inputs) -> Batch:
