@@ -34,7 +34,14 @@ from whichmodel.provenance import hardware, provenance, result_library_versions
 from whichmodel.refs import ModelRef, parse_ref
 from whichmodel.sources import code_files, load, reference_files
 from whichmodel.sources.base import Inputs, LoadOptions, Model
-from whichmodel.store import PredictionRows, Store, StoredBatch, joined_batches, key_of
+from whichmodel.store import (
+    CorruptPredictionsError,
+    PredictionRows,
+    Store,
+    StoredBatch,
+    joined_batches,
+    key_of,
+)
 from whichmodel.tasks import Predictions, Task, get_task
 from whichmodel.tasks.data import Dataset, read_dataset, read_unit_column
 
@@ -137,6 +144,8 @@ class ModelResult:
         cost_error: why the cost could not be measured, when it could not.
         spec: the compact spec sheet (:func:`whichmodel.spec.compact.compact`), or None.
         spec_error: why the spec sheet could not be made, when it could not.
+        store_note: what went wrong with the stored predictions, when they had to be computed
+            again (a damaged Parquet file), else None.
     """
 
     name: str
@@ -151,6 +160,7 @@ class ModelResult:
     cost_error: str | None = None
     spec: dict[str, Any] | None = None
     spec_error: str | None = None
+    store_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -394,9 +404,17 @@ def _run_model(
     key = key_of("predictions", PREDICTIONS_FORMAT, model_fp, data_fp, task.name, config.batch_size)
     if task.data_files():  # e.g. a retrieval corpus: other contents, other predictions
         key = key_of(key, store.file_digests(task.data_files()))
-    preds, reused, computed = _predict(
-        get_model, ref, dataset, task, store, key, config.batch_size, progress
-    )
+    store_note = None
+    try:
+        preds, reused, computed = _predict(
+            get_model, ref, dataset, task, store, key, config.batch_size, progress
+        )
+    except CorruptPredictionsError as exc:  # computed again, once; the run says so
+        store.forget_predictions(key)
+        store_note = f"its stored predictions were unreadable and were computed again ({exc})"
+        preds, reused, computed = _predict(
+            get_model, ref, dataset, task, store, key, config.batch_size, progress
+        )
     task.check(y_true, preds, ref.name)
     spec, spec_error = _spec(ref, get_model, dataset.inputs, store, model_fp, options, progress)
     cost, cost_error = None, None
@@ -416,6 +434,7 @@ def _run_model(
         cost_error=cost_error,
         spec=spec,
         spec_error=spec_error,
+        store_note=store_note,
     )
 
 
@@ -495,7 +514,12 @@ def _predict(
     computed.clear()  # joined: at most two copies of the set in memory at once
     if store.finish_predictions(key, own) and own is not None:
         return _to_predictions(own, task), len(done), len(todo)
-    return _to_predictions(store.read_predictions(key), task), len(done), len(todo)
+    finished = store.read_predictions(key)
+    if not np.array_equal(finished.rows, np.arange(n)):  # a file of another set, say
+        raise CorruptPredictionsError(
+            f"the stored set {key} holds {len(finished.rows)} rows for {n} examples"
+        )
+    return _to_predictions(finished, task), len(done), len(todo)
 
 
 Batch = tuple[np.ndarray, np.ndarray | None, list[str | None], tuple[str, ...] | None]
