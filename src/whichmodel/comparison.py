@@ -8,10 +8,11 @@ The flow, each step cached in the store by content fingerprints::
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,12 +29,19 @@ from whichmodel.analysis.stats import (
     statistics_to_dict,
 )
 from whichmodel.bench.cost import COST_FORMAT, CostProfile, measure_cost
-from whichmodel.errors import ConfigError, PredictionError, WhichModelError
+from whichmodel.errors import ConfigError, PredictionError, TaskError, WhichModelError, brief
 from whichmodel.provenance import hardware, provenance, result_library_versions
 from whichmodel.refs import ModelRef, parse_ref
 from whichmodel.sources import code_files, load, reference_files
 from whichmodel.sources.base import Inputs, LoadOptions, Model
-from whichmodel.store import PredictionRows, Store, StoredBatch, joined_batches, key_of
+from whichmodel.store import (
+    CorruptPredictionsError,
+    PredictionRows,
+    Store,
+    StoredBatch,
+    joined_batches,
+    key_of,
+)
 from whichmodel.tasks import Predictions, Task, get_task
 from whichmodel.tasks.data import Dataset, read_dataset, read_unit_column
 
@@ -78,8 +86,8 @@ class CompareConfig:
             ):
                 kinds = " or ".join("None" if t is type(None) else t.__name__ for t in expected)
                 raise ConfigError(
-                    f"The '{name}' option must be {kinds}. Got {value!r} ({type(value).__name__}) "
-                    "instead."
+                    f"The '{name}' option must be {kinds}. Got {brief(value)} "
+                    f"({type(value).__name__}) instead."
                 )
         if not all(isinstance(r, str) for r in self.refs) or not all(
             isinstance(c, str) for c in (*(self.input_cols or ()), *self.slice_by)
@@ -87,6 +95,15 @@ class CompareConfig:
             raise ConfigError("Model references, input and slice columns must be strings.")
         if not self.refs:
             raise ConfigError("No models to compare; name at least one model reference.")
+        inputs = self.input_cols or ()
+        twice = sorted({c for c in inputs if inputs.count(c) > 1})
+        if twice:
+            raise ConfigError(f"The input columns name {brief(twice[0])} twice; name it once.")
+        if self.label_col in inputs:
+            raise ConfigError(
+                f"The label column {brief(self.label_col)} is also an input column: the models "
+                "would see the answer. Leave it out of the input columns."
+            )
         if self.batch_size < 1:
             raise ConfigError(f"The batch size must be at least 1. Got {self.batch_size} instead.")
         if not 0 <= self.seed < 2**32:  # what NumPy and scikit-learn seeds take
@@ -127,6 +144,8 @@ class ModelResult:
         cost_error: why the cost could not be measured, when it could not.
         spec: the compact spec sheet (:func:`whichmodel.spec.compact.compact`), or None.
         spec_error: why the spec sheet could not be made, when it could not.
+        store_note: what went wrong with the stored predictions, when they had to be computed
+            again (a damaged Parquet file), else None.
     """
 
     name: str
@@ -141,6 +160,7 @@ class ModelResult:
     cost_error: str | None = None
     spec: dict[str, Any] | None = None
     spec_error: str | None = None
+    store_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -384,9 +404,17 @@ def _run_model(
     key = key_of("predictions", PREDICTIONS_FORMAT, model_fp, data_fp, task.name, config.batch_size)
     if task.data_files():  # e.g. a retrieval corpus: other contents, other predictions
         key = key_of(key, store.file_digests(task.data_files()))
-    preds, reused, computed = _predict(
-        get_model, ref, dataset, task, store, key, config.batch_size, progress
-    )
+    store_note = None
+    try:
+        preds, reused, computed = _predict(
+            get_model, ref, dataset, task, store, key, config.batch_size, progress
+        )
+    except CorruptPredictionsError as exc:  # computed again, once; the run says so
+        store.forget_predictions(key)
+        store_note = f"its stored predictions were unreadable and were computed again ({exc})"
+        preds, reused, computed = _predict(
+            get_model, ref, dataset, task, store, key, config.batch_size, progress
+        )
     task.check(y_true, preds, ref.name)
     spec, spec_error = _spec(ref, get_model, dataset.inputs, store, model_fp, options, progress)
     cost, cost_error = None, None
@@ -406,6 +434,7 @@ def _run_model(
         cost_error=cost_error,
         spec=spec,
         spec_error=spec_error,
+        store_note=store_note,
     )
 
 
@@ -453,15 +482,22 @@ def _predict(
     try:
         for count, i in enumerate(todo, start=1):
             rows = np.arange(i * batch_size, min(n, (i + 1) * batch_size))
-            pred, proba, errors, batch_classes = _predict_batch(
-                get_model(),
-                task,
-                dataset.inputs.take(rows),  # a copy, not a view: see above
-            )
+            with _naming(ref.name):
+                pred, proba, errors, batch_classes = _predict_batch(
+                    get_model(),
+                    task,
+                    dataset.inputs.take(rows),  # a copy, not a view: see above
+                )
+            if batch_classes and classes and batch_classes != classes:
+                raise TaskError(
+                    f"{ref.name} returned {len(batch_classes)} class scores for batch {i + 1} "
+                    f"and {len(classes)} for an earlier one; a model must score the same "
+                    "classes on every batch."
+                )
             classes = batch_classes or classes  # a batch that failed whole names no classes
             tried, failed = tried + len(rows), failed + sum(e is not None for e in errors)
             if failed == tried and tried >= min(_FAILURES_BEFORE_GIVING_UP, n):
-                first = next(e for e in errors if e is not None)
+                first = " ".join(next(e for e in errors if e is not None).split())  # one line
                 raise PredictionError(
                     f"{ref.name} failed on each of its first {tried} examples: {first}"
                 )
@@ -478,7 +514,12 @@ def _predict(
     computed.clear()  # joined: at most two copies of the set in memory at once
     if store.finish_predictions(key, own) and own is not None:
         return _to_predictions(own, task), len(done), len(todo)
-    return _to_predictions(store.read_predictions(key), task), len(done), len(todo)
+    finished = store.read_predictions(key)
+    if not np.array_equal(finished.rows, np.arange(n)):  # a file of another set, say
+        raise CorruptPredictionsError(
+            f"the stored set {key} holds {len(finished.rows)} rows for {n} examples"
+        )
+    return _to_predictions(finished, task), len(done), len(todo)
 
 
 Batch = tuple[np.ndarray, np.ndarray | None, list[str | None], tuple[str, ...] | None]
@@ -487,18 +528,49 @@ Batch = tuple[np.ndarray, np.ndarray | None, list[str | None], tuple[str, ...] |
 _FLUSH_EVERY_S = 0.5
 
 
+@contextlib.contextmanager
+def _naming(name: str) -> Iterator[None]:
+    """Prefixes a TaskError that does not name the model ``name`` with it: with several models
+    compared, the user must learn which one does not fit."""
+    try:
+        yield
+    except TaskError as exc:
+        if type(exc) is not TaskError or name in str(exc):
+            raise
+        raise TaskError(f"{name}: {exc}") from exc
+
+
 def _predict_batch(model: Model, task: Task, inputs: Inputs) -> Batch:
     """(pred (n,), proba (n, C) or None, error per example, classes) for one batch. If the batch
     raises, retry example by example and record each failure; the run goes on. Non-finite
-    outputs count as failures of their examples."""
+    outputs count as failures of their examples.
+
+    Raises:
+        TaskError: the model returned another number of rows than it was given examples.
+    """
     try:
-        pred, proba, classes = task.interpret(task.run(model, inputs), model.classes)
+        raw = task.run(model, inputs)
+        _check_rows(np.shape(raw.array), len(inputs), "output")
+        pred, proba, classes = task.interpret(raw, model.classes)
+        _check_rows(pred.shape, len(inputs), "predictions")
+        _check_rows(np.shape(proba) if proba is not None else (len(inputs),), len(inputs), "scores")
         errors: list[str | None] = [None] * len(inputs)
     except WhichModelError:
         raise
     except Exception:  # the model's own failure: find the examples that cause it
         pred, proba, errors, classes = _predict_one_by_one(model, task, inputs)
     return _flag_non_finite(pred, proba, errors), proba, errors, classes
+
+
+def _check_rows(shape: tuple[int, ...], n: int, what: str) -> None:
+    """Raise TaskError unless ``shape`` is that of one row per example of a batch of ``n``:
+    rows of another batch, or of none at all, would be scored against the wrong labels."""
+    if not shape or shape[0] != n:
+        got = f"of shape {shape}" if shape else "a single value"
+        raise TaskError(
+            f"For a batch of {n} examples the model returned {what} {got}; it must return one "
+            f"row per example ({n}, ...)."
+        )
 
 
 def _predict_one_by_one(model: Model, task: Task, inputs: Inputs) -> Batch:

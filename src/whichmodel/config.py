@@ -23,10 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from whichmodel.comparison import CompareConfig
-from whichmodel.errors import ConfigError
+from whichmodel.errors import ConfigError, brief
 
 _RENAMES = {"models": "refs", "bootstrap": "n_resamples"}
 _EXTRA_KEYS = {"out", "choose"}
+# A whichmodel.yaml names a few models, columns and limits: a few hundred values, a few kB.
+# These caps are far above that, and far below what hangs or fills memory.
+MAX_CONFIG_BYTES = 2**20
+MAX_CONFIG_VALUES = 100_000  # values once every YAML alias is expanded
 
 
 def load_config(path: str | Path) -> tuple[CompareConfig, dict[str, Any]]:
@@ -38,10 +42,18 @@ def load_config(path: str | Path) -> tuple[CompareConfig, dict[str, Any]]:
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"No config file at {p}.")
+    if p.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{p} is {p.stat().st_size / 2**20:.1f} MiB; a whichmodel.yaml is at most 1 MiB. "
+            "Is it the right file?"
+        )
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p} is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    except RecursionError:
+        raise ConfigError(f"{p} is nested too deeply to be a whichmodel.yaml.") from None
+    _check_expanded_size(raw, p)
     if not isinstance(raw, dict):
         raise ConfigError(f"{p} must be a mapping with at least 'models' and 'data'.")
     fields = {f.name for f in dataclasses.fields(CompareConfig)}
@@ -68,12 +80,48 @@ def load_config(path: str | Path) -> tuple[CompareConfig, dict[str, Any]]:
     return CompareConfig(**values), extras
 
 
+def _check_expanded_size(value: Any, path: Path) -> None:
+    """Refuse a value that holds itself (``&a [*a]``) or that expands, alias by alias, to more
+    than :data:`MAX_CONFIG_VALUES` values: a "billion laughs" file loads in microseconds, since
+    PyYAML shares each aliased value, but anything that walks or prints it never ends. Counts
+    each shared value once per use without walking it again, so the check itself is fast."""
+    sizes: dict[int, int] = {}  # id -> values in that list or mapping, aliases expanded
+    open_ids: set[int] = set()  # lists and mappings being counted: the path from the top
+    stack: list[tuple[Any, bool]] = [(value, False)]
+    while stack:
+        node, counted = stack.pop()
+        if not isinstance(node, list | dict):
+            continue
+        children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        if counted:
+            sizes[id(node)] = 1 + sum(sizes.get(id(c), 1) for c in children)
+            open_ids.discard(id(node))
+            if sizes[id(node)] > MAX_CONFIG_VALUES:
+                raise ConfigError(
+                    f"{path} expands to more than {MAX_CONFIG_VALUES:,} values through YAML "
+                    "aliases (&name / *name), which a whichmodel.yaml never needs: refused."
+                )
+            continue
+        if id(node) in sizes:
+            continue
+        if id(node) in open_ids:
+            raise ConfigError(f"{path} has a value that contains itself (a recursive YAML alias).")
+        open_ids.add(id(node))
+        stack.append((node, True))
+        stack.extend((c, False) for c in children)
+
+
 def _model_ref(entry: Any, path: Path) -> str:
     if isinstance(entry, str):
         return entry
     if isinstance(entry, dict) and "ref" in entry:
-        ref = str(entry["ref"])
-        if entry.get("name"):
-            ref += ("&" if "?" in ref else "?") + f"name={entry['name']}"
+        ref, name = entry["ref"], entry.get("name")
+        if not isinstance(ref, str) or not isinstance(name, str | int | float | None):
+            raise ConfigError(
+                f"A model's 'ref' and 'name' in {path} must be text. Got {brief(ref)} and "
+                f"{brief(name)}."
+            )
+        if name:
+            ref += ("&" if "?" in ref else "?") + f"name={name}"
         return ref
     raise ConfigError(f"Each entry under 'models' in {path} must be a reference or {{ref, name}}.")

@@ -6,6 +6,8 @@ is a bug in whichmodel and keeps its traceback. Messages say what was wrong and 
 
 from __future__ import annotations
 
+import reprlib
+
 
 class WhichModelError(Exception):
     """Base class of user-facing errors: one clear line, exit code 2."""
@@ -54,6 +56,21 @@ class MissingExtraError(WhichModelError):
         )
 
 
+def brief(value: object, limit: int = 80) -> str:
+    """``repr(value)`` in at most ``limit`` characters, for error messages: a value read from a
+    user's file may be huge (a YAML alias bomb expands to 10^9 strings), nested without end, or
+    contain itself; only the first items of the first levels are ever looked at.
+
+    >>> brief(["lol"] * 10**6)
+    "['lol', 'lol', 'lol', 'lol', ...]"
+    """
+    short = reprlib.Repr()  # Repr's keyword arguments are Python 3.12+
+    short.maxlevel, short.maxstring, short.maxother, short.maxlong = 3, limit, limit, limit
+    short.maxlist = short.maxtuple = short.maxdict = short.maxset = short.maxfrozenset = 4
+    text = short.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 __all__ = [
     "ConfigError",
     "DataError",
@@ -65,4 +82,5 @@ __all__ = [
     "TaskError",
     "UnsafeModelError",
     "WhichModelError",
+    "brief",
 ]

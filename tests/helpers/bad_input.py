@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,10 +43,16 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 
 
 def refuse(
-    cwd: Path, *args: str, says: str, exit_code: int = 2, watch: tuple[Path, ...] = ()
+    cwd: Path,
+    *args: str,
+    says: str,
+    exit_code: int = 2,
+    watch: tuple[Path, ...] = (),
+    preexec_fn: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``whichmodel ARGS`` in ``cwd`` and assert it refuses cleanly (see the module); the
-    files under ``cwd`` and the ``watch`` folders (the models', say) must stay as they were."""
+    files under ``cwd`` and the ``watch`` folders (the models', say) must stay as they were.
+    ``preexec_fn`` runs in the child before whichmodel starts (e.g. to limit file sizes)."""
     args = tuple(a.replace("{tmp}", str(cwd)) for a in args)
     crashes = cwd / "crashes"
     folders = (cwd, *watch)
@@ -55,7 +62,7 @@ def refuse(
         proc = subprocess.run(
             [sys.executable, "-m", "whichmodel", *args],
             capture_output=True, text=True, cwd=cwd, env=env, timeout=TIME_LIMIT_S,
-            stdin=subprocess.DEVNULL, check=False,
+            stdin=subprocess.DEVNULL, check=False, preexec_fn=preexec_fn,
         )  # fmt: skip
     except subprocess.TimeoutExpired:
         raise AssertionError(f"no answer within {TIME_LIMIT_S:.0f} s: {args}") from None

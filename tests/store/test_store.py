@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from whichmodel.errors import StoreError
-from whichmodel.store import Store, file_sha256
+from whichmodel.store import CorruptPredictionsError, Store, file_sha256
+from whichmodel.store.sqlite import STORE_VERSION
 
 
 def _batch(store, index, rows, labels, proba=None, errors=None, classes=("a", "b")):
@@ -158,3 +159,51 @@ def test_a_set_compacted_from_memory_equals_one_read_back(tmp_path):
     assert stores[1].finish_predictions("k") is False
     _same_rows(stores[0].read_predictions("k"), stores[1].read_predictions("k"))
     _same_rows(stores[0].read_predictions("k"), computed)
+
+
+def test_a_store_made_before_versions_opens_and_is_stamped(tmp_path):
+    store = Store.open(tmp_path / "store.db")
+    run_id = store.record_run("compare", {"a": 1})
+    store.close()
+    with sqlite3.connect(tmp_path / "store.db") as db:
+        db.execute("PRAGMA user_version = 0")  # as every store was before it was recorded
+    db.close()
+    reopened = Store.open(tmp_path / "store.db")
+    assert [r["run_id"] for r in reopened.runs()] == [run_id]
+    with sqlite3.connect(tmp_path / "store.db") as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (STORE_VERSION,)
+    db.close()
+
+
+def test_a_store_of_a_newer_version_is_refused_with_both_versions(tmp_path):
+    with sqlite3.connect(tmp_path / "store.db") as db:
+        db.execute(f"PRAGMA user_version = {STORE_VERSION + 1}")
+    db.close()
+    with pytest.raises(StoreError, match=rf"store version {STORE_VERSION + 1}; this one reads "
+                       rf"version {STORE_VERSION}\): upgrade whichmodel or use another --store"):
+        Store.open(tmp_path / "store.db")
+
+
+def test_a_damaged_parquet_file_is_reported_and_forgotten(tmp_path):
+    store = Store.open(tmp_path / "store.db")
+    store.begin_predictions("k", {}, 1)
+    _batch(store, 0, [0, 1], ["a", "b"], np.array([[0.7, 0.3], [0.4, 0.6]]))
+    store.finish_predictions("k")
+    parquet = tmp_path / "predictions" / "k.parquet"
+    parquet.write_bytes(parquet.read_bytes()[:50])
+    with pytest.raises(CorruptPredictionsError, match=r"k\.parquet"):
+        store.read_predictions("k")
+    store.forget_predictions("k")
+    assert not parquet.exists()
+    assert store.begin_predictions("k", {}, 1) == set()  # computed again from scratch
+
+
+def test_a_mangled_batch_is_corrupt_not_a_crash(tmp_path):
+    store = Store.open(tmp_path / "store.db")
+    store.begin_predictions("k", {}, 1)
+    _batch(store, 0, [0, 1], ["a", "b"], np.array([[0.7, 0.3], [0.4, 0.6]]))
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE prediction_batches SET proba = ? WHERE pred_key = 'k'", (b"\0" * 24,))
+    db.close()
+    with pytest.raises(CorruptPredictionsError, match="mangled"):
+        store.read_predictions("k")

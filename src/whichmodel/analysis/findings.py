@@ -130,6 +130,60 @@ def findings_from_dict(data: Mapping[str, Any]) -> Findings:
     return value
 
 
+def findings_error(data: Mapping[str, Any], where: str = "results") -> str | None:
+    """Where and how the findings sections of ``data`` (a results.json: all of them, or none
+    in results written before findings were kept) break the types of :class:`Findings`, e.g.
+    ``results.calibration[0].ece must be a number; got 'x'``; None when they follow them."""
+    names = [f.name for f in dataclasses.fields(Findings)]
+    if not any(name in data for name in names):
+        return None
+    hints = typing.get_type_hints(Findings)
+    for name in names:
+        if name not in data:
+            return f"{where} has some findings sections but no '{name}'"
+        error = _type_error(data[name], hints[name], f"{where}.{name}")
+        if error is not None:
+            return error
+    return None
+
+
+def _type_error(value: Any, kind: Any, path: str) -> str | None:
+    """The first place ``value``, read from JSON, is not of type ``kind``, or None."""
+    from whichmodel.errors import brief
+
+    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
+        if not isinstance(value, dict):
+            return f"{path} must be an object; got {brief(value, 40)}"
+        hints = typing.get_type_hints(kind)
+        for f in dataclasses.fields(kind):
+            if f.name not in value:
+                return f"{path} has no '{f.name}'"
+            error = _type_error(value[f.name], hints[f.name], f"{path}.{f.name}")
+            if error is not None:
+                return error
+        return None
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            return f"{path} must be a list; got {brief(value, 40)}"
+        for i, item in enumerate(value):
+            error = _type_error(item, args[0], f"{path}[{i}]")
+            if error is not None:
+                return error
+        return None
+    if origin in (typing.Union, types.UnionType):
+        inner = next(a for a in args if a is not type(None))
+        return None if value is None else _type_error(value, inner, path)
+    ok = {
+        float: isinstance(value, int | float) and not isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        str: isinstance(value, str),
+        bool: isinstance(value, bool),
+    }.get(kind, True)
+    names = {float: "a number", int: "an integer", str: "text", bool: "true or false"}
+    return None if ok else f"{path} must be {names[kind]}; got {brief(value, 40)}"
+
+
 Builder = Callable[[Any], Any]
 
 

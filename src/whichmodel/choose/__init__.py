@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from whichmodel.choose.constraints import Constraints, Objective, parse_pairs, preferred
 from whichmodel.choose.decide import Decision, decide
-from whichmodel.errors import ConfigError
+from whichmodel.errors import ConfigError, brief
 
 if TYPE_CHECKING:
     from whichmodel.comparison import Comparison
@@ -90,12 +90,17 @@ def load_results(source: str | None, *, store: str | Path) -> dict[str, Any]:
     if len(runs) > 1 and source is not None:
         raise ConfigError(f"'{source}' matches {len(runs)} runs in {store}; give more of the id.")
     latest = runs[-1]
+    from whichmodel.report.schema import check_results
+
+    check_results(latest["results"], f"Run {latest['run_id']} in {store}")
     return {**latest["results"], "run_id": latest["run_id"]}
 
 
 def read_results(path: Path) -> dict[str, Any]:
-    """Read a results.json; ConfigError if it is missing or not one."""
+    """Read a results.json; ConfigError if it is missing or not one (see
+    :mod:`whichmodel.report.schema`)."""
     from whichmodel.report.json import SCHEMA_VERSION
+    from whichmodel.report.schema import check_results
 
     if not path.is_file():
         raise ConfigError(f"No results file at {path}; write one with compare --out DIR.")
@@ -103,13 +108,16 @@ def read_results(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not JSON: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"{path} is nested too deeply to be a results.json.") from None
     if not isinstance(data, dict) or "models" not in data or "metrics" not in data:
         raise ConfigError(f"{path} is not a whichmodel results.json (no 'models' and 'metrics').")
     if data.get("schema") != SCHEMA_VERSION:
         raise ConfigError(
-            f"{path} has results schema {data.get('schema')!r}; this whichmodel reads schema "
+            f"{path} has results schema {brief(data.get('schema'))}; this whichmodel reads schema "
             f"{SCHEMA_VERSION}. Re-run compare to write it again."
         )
+    check_results(data, str(path))
     return data
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from whichmodel.errors import ConfigError
+from whichmodel.errors import ConfigError, brief
 
 PERCENTILES = ("p50", "p90", "p99")
 DIMENSIONS = ("quality", "latency", "memory")
@@ -57,10 +57,12 @@ class Constraints:
         for name in ("max_latency_ms", "max_memory_mb", "max_cost_per_1k", "price_per_hour"):
             value = getattr(self, name)
             if value is not None and not (_is_number(value) and value > 0):
-                raise ConfigError(f"The '{name}' limit must be a positive number. Got {value!r}.")
+                raise ConfigError(
+                    f"The '{name}' limit must be a positive number. Got {brief(value)}."
+                )
         for metric, value in (*self.min_metrics, *self.max_metrics):
             if not _is_number(value):
-                raise ConfigError(f"The limit on '{metric}' must be a number. Got {value!r}.")
+                raise ConfigError(f"The limit on '{metric}' must be a number. Got {brief(value)}.")
         if self.max_cost_per_1k is not None and self.price_per_hour is None:
             raise ConfigError(
                 "--max-cost-per-1k needs --price-per-hour: the cost of an hour of this machine."
@@ -68,12 +70,12 @@ class Constraints:
         if self.latency_percentile not in PERCENTILES:
             raise ConfigError(
                 f"The latency percentile must be one of {', '.join(PERCENTILES)}. "
-                f"Got {self.latency_percentile!r}."
+                f"Got {brief(self.latency_percentile)}."
             )
         if not isinstance(self.latency_batch_size, int) or self.latency_batch_size < 1:
             raise ConfigError(
                 "The latency batch size must be a positive integer. "
-                f"Got {self.latency_batch_size!r}."
+                f"Got {brief(self.latency_batch_size)}."
             )
         return self
 
@@ -127,7 +129,9 @@ class Objective:
             if dim not in DIMENSIONS:
                 raise ConfigError(_unknown("a weight's dimension", dim, _PREFER_ALIASES))
             if not _is_number(weight) or weight < 0:
-                raise ConfigError(f"The weight of '{dim}' must be a number >= 0. Got {weight!r}.")
+                raise ConfigError(
+                    f"The weight of '{dim}' must be a number >= 0. Got {brief(weight)}."
+                )
         if self.weights and not any(w > 0 for _, w in self.weights):
             raise ConfigError("At least one weight must be above 0.")
         return self
@@ -194,9 +198,11 @@ def from_mapping(raw: Any, *, where: str) -> tuple[Constraints, Objective]:
     weights = tuple(
         (preferred(d), w) for d, w in _mapping_pairs(raw.get("weights"), "weights", where)
     )
-    objective = Objective(
-        preferred(str(raw.get("prefer", "quality"))), weights, raw.get("metric")
-    ).validate()
+    prefer, metric = raw.get("prefer", "quality"), raw.get("metric")
+    for key, value in (("prefer", prefer), ("metric", metric)):
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"'choose.{key}' in {where} must be a name. Got {brief(value)}.")
+    objective = Objective(preferred(prefer), weights, metric).validate()
     return constraints, objective
 
 
@@ -216,4 +222,4 @@ def _unknown(what: str, name: str, known: Iterable[str]) -> str:
     choices = sorted(set(known))
     close = difflib.get_close_matches(name, choices, n=1)
     hint = f" Did you mean '{close[0]}'?" if close else ""
-    return f"Unknown {what} '{name}'.{hint} Choose from: {', '.join(choices)}."
+    return f"Unknown {what} {brief(name)}.{hint} Choose from: {', '.join(choices)}."

@@ -148,7 +148,8 @@ def _flops(
 def _ratio(pair: tuple[Any, Any], fig: Fig, label: str) -> tuple[str, str] | None:
     """(the pick's ratio as a figure, "fewer" or "more") of the other's count over the pick's,
     or None when either is zero or the ratio is closer to 1 than ``SAME``."""
-    if not pair[0] or not pair[1]:
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in pair)
+    if not numbers or not pair[0] or not pair[1]:  # a hand-edited sheet: nothing to compare
         return None
     ratio = pair[1] / pair[0]
     if 1 / SAME < ratio < SAME:

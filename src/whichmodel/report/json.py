@@ -69,5 +69,6 @@ def _model(m: ModelResult) -> dict[str, Any]:
         "cost_error": m.cost_error,
         "spec": m.spec,
         "spec_error": m.spec_error,
+        "store_note": m.store_note,
         "tables": m.tables,
     }

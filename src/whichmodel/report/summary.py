@@ -162,4 +162,6 @@ def _notes(results: dict[str, Any]) -> list[str]:
             )
         if m["cost_error"]:
             notes.append(f"{m['name']}: no cost figures ({m['cost_error']}).")
+        if m.get("store_note"):
+            notes.append(f"{m['name']}: {m['store_note']}.")
     return notes

@@ -2,9 +2,16 @@
 
 from whichmodel.errors import StoreError
 from whichmodel.store.fingerprint import file_sha256, key_of
-from whichmodel.store.sqlite import PredictionRows, Store, StoredBatch, joined_batches
+from whichmodel.store.sqlite import (
+    CorruptPredictionsError,
+    PredictionRows,
+    Store,
+    StoredBatch,
+    joined_batches,
+)
 
 __all__ = [
+    "CorruptPredictionsError",
     "PredictionRows",
     "Store",
     "StoreError",

@@ -11,10 +11,17 @@ When every batch of a set is in, the set is compacted into one Parquet file and 
 SQLite. Several processes may write one store at once: SQLite runs in WAL mode with a busy
 timeout, rows are keyed by (set, example) and inserted with ``INSERT OR IGNORE``, and the Parquet
 file is written under a temporary name and renamed into place, so nothing is lost or doubled.
+
+The database records the layout it holds (``PRAGMA user_version``, :data:`STORE_VERSION`): a
+store made by a newer whichmodel is refused, not misread. A failed write (a full disk) rolls its
+transaction back and raises :class:`StoreError`: the store stays as it was before the write. A
+finished set whose Parquet file cannot be read raises :class:`CorruptPredictionsError`; the
+caller forgets it (:meth:`Store.forget_predictions`) and computes it again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -22,7 +29,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +38,7 @@ import numpy as np
 from whichmodel.errors import StoreError
 from whichmodel.store.fingerprint import file_sha256
 
+STORE_VERSION = 1  # bump when the tables or the Parquet layout change meaning
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, created REAL NOT NULL, kind TEXT NOT NULL, results TEXT NOT NULL
@@ -55,6 +62,11 @@ CREATE TABLE IF NOT EXISTS file_digests (
     PRIMARY KEY (path, size, mtime_ns)
 );
 """
+
+
+class CorruptPredictionsError(StoreError):
+    """A stored prediction set cannot be read back (a damaged or foreign Parquet file, a
+    mangled batch): it has to be computed again."""
 
 
 @dataclass(frozen=True)
@@ -170,13 +182,49 @@ class Store:
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
+        """The store at ``path``, created if absent.
+
+        Raises:
+            StoreError: the path is a folder, cannot be created or written, is not a whichmodel
+                store, or holds a store of a newer layout than :data:`STORE_VERSION`.
+        """
         store = cls(path)
         try:
+            if store.path.is_dir():
+                raise StoreError(
+                    f"The store path {store.path} is a folder; --store takes the database file, "
+                    f"e.g. {store.path / 'store.db'}."
+                )
             store.root.mkdir(parents=True, exist_ok=True)
-            # executescript commits on its own; IF NOT EXISTS makes it idempotent.
-            _retry_while_locked(lambda: store._db().executescript(SCHEMA))
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"Cannot open the store at {store.path}: {exc}") from exc
+            version = _stored_version(store.path)
+            if version > STORE_VERSION:
+                raise StoreError(
+                    f"The store at {store.path} was made by a newer whichmodel (store version "
+                    f"{version}; this one reads version {STORE_VERSION}): upgrade whichmodel or "
+                    "use another --store."
+                )
+            # executescript commits on its own; IF NOT EXISTS makes it idempotent. Stores made
+            # before versions were recorded (version 0) hold this same layout.
+            script = f"{SCHEMA}PRAGMA user_version = {STORE_VERSION};"
+            _retry_while_locked(lambda: store._db().executescript(script))
+        except OSError as exc:  # the folder cannot be made
+            store.close()
+            exists = isinstance(exc, FileExistsError)
+            why = f"{exc.filename} is a file, not a folder" if exists else exc.strerror or exc
+            raise StoreError(
+                f"Cannot open the store at {store.path}: {why}. Use another --store."
+            ) from exc
+        except sqlite3.Error as exc:
+            store.close()
+            hint = (
+                " Is the disk full, or the folder read-only? Use another --store."
+                if isinstance(exc, sqlite3.OperationalError)
+                else " Is it a whichmodel store? Use another --store."
+            )
+            raise StoreError(f"Cannot open the store at {store.path}: {exc}.{hint}") from exc
+        except StoreError:
+            store.close()
+            raise
         return store
 
     def _db(self) -> sqlite3.Connection:
@@ -188,16 +236,38 @@ class Store:
             self._local.db = db
         return db
 
-    @contextmanager
+    @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
+        """One write transaction: all of it is stored, or none (a failed write, a full disk,
+        Ctrl-C). SQLite errors become StoreError."""
+        with self._errors("write"):
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:  # SQLite may have rolled back already (a full disk)
+                    db.execute("ROLLBACK")
+                raise
+
+    @contextlib.contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """SQLite's errors while reading or writing as one StoreError that says what to do."""
         try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+            yield
+        except sqlite3.Error as exc:
+            hint = (
+                " Is the disk full? Free some space or use another --store."
+                if doing == "write"
+                else " Is it a whichmodel store? Use another --store."
+            )
+            raise StoreError(f"Cannot {doing} the store at {self.path}: {exc}.{hint}") from exc
+
+    def _query(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        """The rows of one read statement."""
+        with self._errors("read"):
+            return self._db().execute(sql, params).fetchall()
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)
@@ -234,14 +304,10 @@ class Store:
         paths = sorted({k[0] for k in keys})
         for i in range(0, len(paths), 500):  # under SQLite's limit on bound parameters
             chunk = paths[i : i + 500]
-            rows = (
-                self._db()
-                .execute(
-                    "SELECT path, size, mtime_ns, sha256 FROM file_digests "
-                    f"WHERE path IN ({', '.join('?' * len(chunk))})",
-                    chunk,
-                )
-                .fetchall()
+            rows = self._query(
+                "SELECT path, size, mtime_ns, sha256 FROM file_digests "
+                f"WHERE path IN ({', '.join('?' * len(chunk))})",
+                chunk,
             )
             found.update({(p, n, t): str(d) for p, n, t, d in rows if (p, n, t) in wanted})
         return found
@@ -341,52 +407,49 @@ class Store:
 
     def read_predictions(self, key: str) -> PredictionRows:
         """A prediction set's rows, ascending by example: from Parquet once finished."""
-        row = (
-            self._db()
-            .execute("SELECT path FROM prediction_sets WHERE pred_key=?", (key,))
-            .fetchone()
-        )
-        if row is not None and row[0] is not None:
-            return _read_parquet(self.root / row[0], self._classes(key))
+        rows = self._query("SELECT path FROM prediction_sets WHERE pred_key=?", (key,))
+        if rows and rows[0][0] is not None:
+            return _read_parquet(self.root / rows[0][0], self._classes(key))
         return self._read_rows(key)
 
+    def forget_predictions(self, key: str) -> None:
+        """Drop a prediction set, its batches and its Parquet file, so that it is computed
+        again (:class:`CorruptPredictionsError`)."""
+        with self._transaction() as db:
+            row = db.execute("SELECT path FROM prediction_sets WHERE pred_key=?", (key,)).fetchone()
+            db.execute("DELETE FROM prediction_sets WHERE pred_key=?", (key,))
+            db.execute("DELETE FROM prediction_batches WHERE pred_key=?", (key,))
+        self._classes_written.discard(key)
+        if row and row[0]:
+            (self.root / row[0]).unlink(missing_ok=True)
+
     def stored_batches(self, key: str) -> int:
-        row = (
-            self._db()
-            .execute("SELECT COUNT(*) FROM prediction_batches WHERE pred_key=?", (key,))
-            .fetchone()
-        )
-        return int(row[0])
+        rows = self._query("SELECT COUNT(*) FROM prediction_batches WHERE pred_key=?", (key,))
+        return int(rows[0][0])
 
     def _classes(self, key: str) -> tuple[str, ...] | None:
-        row = (
-            self._db()
-            .execute("SELECT classes FROM prediction_sets WHERE pred_key=?", (key,))
-            .fetchone()
-        )
-        return tuple(json.loads(row[0])) if row and row[0] else None
+        rows = self._query("SELECT classes FROM prediction_sets WHERE pred_key=?", (key,))
+        try:
+            return tuple(json.loads(rows[0][0])) if rows and rows[0][0] else None
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise CorruptPredictionsError(f"the class names of set {key} are mangled") from exc
 
     def _read_rows(self, key: str) -> PredictionRows:
         """The stored batches of an unfinished set, concatenated (rows ascending)."""
-        records = (
-            self._db()
-            .execute(
-                'SELECT batch_index, n_rows, rows, labels, "values", proba, errors '
-                "FROM prediction_batches WHERE pred_key=? ORDER BY batch_index",
-                (key,),
-            )
-            .fetchall()
+        records = self._query(
+            'SELECT batch_index, n_rows, rows, labels, "values", proba, errors '
+            "FROM prediction_batches WHERE pred_key=? ORDER BY batch_index",
+            (key,),
         )
-        return joined_batches([_decoded(*r) for r in records], self._classes(key))
+        try:  # a batch of another layout, or mangled: the set cannot be read back
+            return joined_batches([_decoded(*r) for r in records], self._classes(key))
+        except (ValueError, TypeError) as exc:
+            raise CorruptPredictionsError(f"a stored batch of set {key} is mangled: {exc}") from exc
 
     # -- caches and runs --------------------------------------------------------------------
     def get_cached(self, kind: str, key: str) -> Any | None:
-        row = (
-            self._db()
-            .execute("SELECT value FROM cache WHERE kind=? AND key=?", (kind, key))
-            .fetchone()
-        )
-        return json.loads(row[0]) if row else None
+        rows = self._query("SELECT value FROM cache WHERE kind=? AND key=?", (kind, key))
+        return json.loads(rows[0][0]) if rows else None
 
     def put_cached(self, kind: str, key: str, value: Any) -> None:
         with self._transaction() as db:
@@ -406,15 +469,21 @@ class Store:
         return run_id
 
     def runs(self) -> list[dict[str, Any]]:
-        rows = (
-            self._db()
-            .execute("SELECT run_id, created, kind, results FROM runs ORDER BY created")
-            .fetchall()
-        )
+        rows = self._query("SELECT run_id, created, kind, results FROM runs ORDER BY created")
         return [
             {"run_id": r[0], "created": r[1], "kind": r[2], "results": json.loads(r[3])}
             for r in rows
         ]
+
+
+def _stored_version(path: Path) -> int:
+    """The layout version a store file records (0: none, or no file yet), read without
+    writing to it: a newer whichmodel's store is left exactly as it is."""
+    if not path.is_file():
+        return 0
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=60.0)) as db:
+        return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
 def _retry_while_locked(statement: Callable[[], object], attempts: int = 100) -> None:
@@ -446,13 +515,29 @@ def _write_parquet(preds: PredictionRows, path: Path) -> None:
         columns["proba"] = pa.FixedSizeListArray.from_arrays(
             pa.array(preds.proba.reshape(-1), type=pa.float64()), width
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    pq.write_table(pa.table(columns), tmp)
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table(columns), tmp)
+        os.replace(tmp, path)
+    except OSError as exc:  # pyarrow's IO errors are OSErrors too
+        tmp.unlink(missing_ok=True)
+        raise StoreError(
+            f"Cannot write {path}: {exc}. Is the disk full? Free some space or use another --store."
+        ) from exc
 
 
 def _read_parquet(path: Path, classes: tuple[str, ...] | None) -> PredictionRows:
+    """A finished set's file; CorruptPredictionsError when it is damaged or not one of ours."""
+    try:
+        return _parquet_rows(path, classes)
+    except Exception as exc:  # any failure to read our own file back means it was damaged
+        raise CorruptPredictionsError(
+            f"{path}: {type(exc).__name__}: {str(exc)[:200]}"
+        ) from exc
+
+
+def _parquet_rows(path: Path, classes: tuple[str, ...] | None) -> PredictionRows:
     import pyarrow.parquet as pq
 
     with pq.ParquetFile(path) as parquet:  # read_table's dataset layer costs 0.3 ms a file

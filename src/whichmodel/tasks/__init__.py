@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import importlib
 
-from whichmodel.errors import TaskError
+from whichmodel.errors import TaskError, brief
 from whichmodel.tasks.base import Metric, Predictions, Task
 from whichmodel.tasks.options import TaskOptions, split_spec
 
@@ -38,14 +38,14 @@ def get_task(spec: str) -> Task:
     if target is None:
         close = difflib.get_close_matches(name, _TASKS, n=2)
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise TaskError(f"Unknown task {name!r}.{hint} Known tasks: {', '.join(_TASKS)}.")
+        raise TaskError(f"Unknown task {brief(name)}.{hint} Known tasks: {', '.join(_TASKS)}.")
     module_name, cls = target.split(":")
     task_class = getattr(importlib.import_module(module_name), cls)
     if not options:
         task: Task = task_class()
         return task
     if not getattr(task_class, "takes_options", False):
-        raise TaskError(f"The '{name}' task takes no options. Got '{spec}'.")
+        raise TaskError(f"The '{name}' task takes no options. Got {brief(spec)}.")
     task = task_class(TaskOptions(name, options))
     return task
 

@@ -53,13 +53,24 @@ class ClassificationTask(Task):
         self, raw: RawOutput, classes: tuple[str, ...] | None
     ) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...] | None]:
         if raw.kind == "labels":
-            return np.asarray(raw.array).astype(str), None, classes
+            labels = np.asarray(raw.array)
+            if labels.ndim != 1:
+                raise TaskError(
+                    f"The model returned labels of shape {labels.shape}; classification needs "
+                    "one label per example, shape (n,)."
+                )
+            return labels.astype(str), None, classes
         if raw.kind == "values":
             raise TaskError(
                 "The model returned one number per example, not class scores; for a binary "
                 "classifier with a single logit add '?output=logit' to its reference."
             )
         array = np.asarray(raw.array, dtype=np.float64)
+        if array.ndim != 2:
+            raise TaskError(
+                f"The model returned {raw.kind} of shape {array.shape}; classification needs one "
+                "row of class scores per example, shape (n, classes)."
+            )
         if raw.kind == "logits":
             from scipy.special import softmax
 
@@ -77,13 +88,22 @@ class ClassificationTask(Task):
     def check(self, y_true: np.ndarray, preds: Predictions, model_name: str) -> None:
         if preds.classes is None or not len(y_true):
             return
-        known = set(preds.classes)
-        if not known & set(y_true.tolist()):
-            sample = ", ".join(sorted(set(y_true.tolist()))[:5])
+        known, labels = set(preds.classes), set(y_true.tolist())
+        if not known & labels:
+            sample = ", ".join(sorted(labels)[:5])
             raise TaskError(
                 f"None of the labels in the data ({sample}, ...) is a class of {model_name} "
                 f"({', '.join(preds.classes[:5])}, ...); give the model's class names with "
                 "'?classes=a,b,c' on its reference or check --label-col."
+            )
+        c = len(preds.classes)
+        beyond = sorted(int(v) for v in labels - known if v.isdigit())
+        if preds.classes == tuple(str(i) for i in range(c)) and beyond:
+            raise TaskError(
+                f"{model_name} returns {c} class scores (classes 0 to {c - 1}), but the data has "
+                f"labels up to {beyond[-1]} ({len(labels)} labels): its output does not fit this "
+                "data. Check the model's number of outputs and --label-col, or name its classes "
+                "with '?classes=a,b,c'."
             )
 
     def metrics(self, y_true: np.ndarray, preds: Predictions) -> list[Metric]:

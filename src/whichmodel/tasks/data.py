@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from whichmodel.errors import DataError
+from whichmodel.errors import DataError, brief
 from whichmodel.sources.base import Inputs
 from whichmodel.tasks.folders import is_saved_dataset, read_image_folder, read_saved_dataset
 
@@ -57,6 +57,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         DataError: missing, empty, unreadable or of an unknown format.
     """
     p = Path(path)
+    check_path(p)
     if not p.is_file():
         raise DataError(f"No data file at {p}.")
     fmt = READERS.get(p.suffix.lower())
@@ -69,8 +70,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
     try:
         if fmt == "csv":
             frame = pd.read_csv(p, encoding="utf-8")
+            check_unique_columns(p, _csv_header(p))  # pandas renamed a repeated one 'p.1'
         elif fmt == "jsonl":
             frame = pd.read_json(p, lines=True, encoding="utf-8")
+            check_unique_keys(p)  # pandas kept the last of a repeated key's values
         else:
             frame = _read_parquet(p)
     except UnicodeDecodeError as exc:
@@ -94,9 +97,73 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         return pd.ArrowDtype(kind) if nested or pa.types.is_fixed_size_list(kind) else None
 
     with pq.ParquetFile(path) as parquet:
+        check_unique_columns(path, parquet.schema_arrow.names)
         table = parquet.read(use_pandas_metadata=True)  # a saved index is restored, as pandas'
     frame: pd.DataFrame = table.to_pandas(types_mapper=lists_as_arrow)
     return frame
+
+
+def check_path(path: Path) -> None:
+    """Raise DataError for a path the system cannot even look up (a name too long for it, a
+    NUL byte), which ``Path.is_file`` raises on; a path that is merely absent passes."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except (OSError, ValueError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise DataError(f"Cannot read the data at {brief(str(path))}: {why}.") from exc
+
+
+def check_unique_columns(path: str | Path, names: Sequence[object]) -> None:
+    """Raise DataError when two columns of ``path`` share a name: read by name, one of them
+    would be renamed or dropped and its values taken for the other's. Empty names (pandas'
+    'Unnamed: 3', by position) do not count."""
+    seen: set[str] = set()
+    for name in (str(n) for n in names if str(n) != ""):
+        if name in seen:
+            raise DataError(
+                f"{Path(path).name} has two columns named {brief(name)}; give every column its "
+                "own name and read it again."
+            )
+        seen.add(name)
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The names in a CSV file's first row as written (pandas renames repeated ones)."""
+    first = pd.read_csv(
+        path, header=None, nrows=1, dtype=str, keep_default_na=False, encoding="utf-8"
+    )
+    return [str(v) for v in first.iloc[0].tolist()] if len(first) else []
+
+
+_KEY_CHECKED_LINES = 1000  # a writer that repeats a key repeats it on every line
+
+
+def check_unique_keys(path: Path) -> None:
+    """Raise DataError when a JSON object in the first lines of a JSONL file has a key twice
+    (JSON parsers keep one of the values without a word). Only the first lines are read, as
+    the whole file would double the time to read it."""
+    import json
+
+    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
+        keys = [k for k, _ in items]
+        twice = next((k for i, k in enumerate(keys) if k in keys[:i]), None)
+        if twice is not None:
+            raise DataError(
+                f"{path.name} has the key {brief(twice)} twice in one object (line {line_no}); "
+                "give every column its own name and read it again."
+            )
+        return dict(items)
+
+    with path.open(encoding="utf-8") as lines:
+        for line_no, line in enumerate(lines, start=1):
+            if line_no > _KEY_CHECKED_LINES:
+                break
+            try:
+                json.loads(line, object_pairs_hook=pairs)
+            except (json.JSONDecodeError, RecursionError):
+                continue  # a blank line, or one pandas reads and json does not: pandas stands
 
 
 def read_dataset(
@@ -122,6 +189,7 @@ def read_dataset(
         exclude: columns that are never default inputs (e.g. a ranking task's query id column).
     """
     folder = Path(path)
+    check_path(folder)
     if audio:
         return _read_audio_dataset(folder, input_cols, label_col)
     if folder.is_file():
@@ -277,7 +345,7 @@ def _stack(series: pd.Series, name: str) -> np.ndarray:
 
 
 def _list(names: Sequence[str], limit: int = 8) -> str:
-    shown = ", ".join(repr(n) for n in names[:limit])
+    shown = ", ".join(brief(n, 60) for n in names[:limit])
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 

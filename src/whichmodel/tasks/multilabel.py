@@ -47,6 +47,11 @@ class MultilabelTask(Task):
         if raw.kind not in ("logits", "proba"):
             raise TaskError("A multilabel task needs a score per label (logits or probabilities).")
         array = np.asarray(raw.array, dtype=np.float64)
+        if array.ndim != 2:
+            raise TaskError(
+                f"The model returned {raw.kind} of shape {array.shape}; a multilabel task needs "
+                "one row of label scores per example, shape (n, labels)."
+            )
         if raw.kind == "logits":
             from scipy.special import expit
 

@@ -113,7 +113,7 @@ class RankingTask(Task):
         array = np.asarray(raw.array)
         if raw.kind == "proba" and array.ndim == 2 and array.shape[1] == 2:
             return array[:, 1].astype(np.float64), None, None  # P(relevant) as the score
-        if raw.kind in ("values", "logits") and (array.ndim == 1 or array.shape[1] == 1):
+        if raw.kind in ("values", "logits") and array.ndim and array.size == len(array):
             return array.reshape(len(array)).astype(np.float64), None, None
         raise TaskError(
             f"The model returned {raw.kind} of shape {array.shape}; ranking needs one score per "

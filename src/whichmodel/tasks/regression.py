@@ -32,7 +32,7 @@ class RegressionTask(Task):
         self, raw: RawOutput, classes: tuple[str, ...] | None
     ) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...] | None]:
         array = np.asarray(raw.array)
-        if raw.kind in {"proba", "labels"} or (array.ndim == 2 and array.shape[1] != 1):
+        if raw.kind in {"proba", "labels"} or array.size != len(array):  # (n,) or (n, 1)
             raise TaskError(
                 f"The model returned {raw.kind} of shape {array.shape}; regression needs one "
                 "number per example (is this a classifier? use --task classification)."

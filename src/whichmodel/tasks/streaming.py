@@ -20,6 +20,7 @@ import pandas as pd
 
 from whichmodel.errors import DataError
 from whichmodel.sources.base import Inputs
+from whichmodel.tasks.data import check_unique_columns, check_unique_keys
 
 STREAM_BYTES = 256 * 2**20  # data files above this are streamed
 _READ_ROWS = 1024  # rows per record batch read from the file
@@ -200,6 +201,8 @@ def read_streamed(
         return None
     csv = suffix == ".csv"
     columns = _csv_header(path) if csv else _jsonl_header(path)
+    if not csv:
+        check_unique_keys(path)  # the chunks' frames keep one value of a repeated key
     chosen = _chosen_columns(path, columns, input_cols, label_col, exclude)
     opener: Opener = (
         (lambda cols, first: (0, _csv_batches(path, cols)))
@@ -232,6 +235,7 @@ def _chosen_columns(
     label_col: str | None,
     exclude: Sequence[str] = (),
 ) -> list[str]:
+    check_unique_columns(path, columns)
     if label_col is not None and label_col not in columns:
         raise DataError(
             f"{path.name} has no label column '{label_col}'; its columns are "
