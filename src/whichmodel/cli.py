@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -825,6 +826,11 @@ def main() -> None:
     except Exception as exc:
         if _is_click_error(exc):  # a bad option or argument; typer would draw a box of 6 lines
             _usage_error(exc)
+        if isinstance(exc, OSError) and exc.errno in _USER_ERRNOS:
+            # A path the user gave, or the machine's disk, not a bug: say which and why.
+            where = f" {exc.filename}" if exc.filename else ""
+            _fail(f"cannot use{where}: {exc.strerror}. Check the path, its permissions and the "
+                  "free space.", 2)
         from whichmodel.crash import one_line, save_report
 
         report = save_report(exc, sys.argv)
@@ -835,6 +841,10 @@ def main() -> None:
         _fail("interrupted; what finished is in the store, and the same command resumes from it",
               INTERRUPTED_EXIT_CODE, label="stopped")
     sys.exit(code if isinstance(code, int) else 0)
+
+
+_USER_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.EACCES, errno.EPERM, errno.ENOSPC,
+                          errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EISDIR, errno.ENOTDIR})
 
 
 def _is_click_error(exc: Exception) -> bool:

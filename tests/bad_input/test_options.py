@@ -50,3 +50,8 @@ def test_bad_option_is_one_line(case: Case, iris, tmp_path) -> None:
     (tmp_path / "taken.txt").write_text("a file the user keeps\n")
     args = tuple(a.replace(IRIS, str(iris)) for a in case.args)
     refuse(tmp_path, *args, says=case.says, exit_code=case.exit_code, watch=(iris,))
+
+
+def test_a_path_too_long_for_the_file_system_is_one_line(tmp_path) -> None:
+    refuse(tmp_path, "compare", f"sklearn:{'x' * 5000}.skops", "--data", "d.csv",
+           says="File name too long")

@@ -101,7 +101,8 @@ def test_choose_from_a_results_file_and_from_the_store_without_recomputing(
     assert json.loads(by_id.stdout)["run_id"] == run["run_id"]
 
 
-def test_markdown_for_pull_requests(cli: Any, iris: Path) -> None:
+def test_markdown_for_pull_requests(cli: Any, iris: Path, run: dict[str, Any]) -> None:
+    # `run` writes out/results.json: without it this test depended on running after another.
     proc = cli("choose", str(iris / "out" / "results.json"), "--format", "markdown")
     assert proc.returncode == 0, proc.stderr
     md = proc.stdout
