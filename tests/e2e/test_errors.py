@@ -66,7 +66,9 @@ def test_ctrl_c_says_what_was_kept_and_exits_130(tmp_path):
     time.sleep(1.0)  # into the predictions
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    # 130 from sys.exit; under load the interpreter has once ended by the signal itself while
+    # shutting down (-2), which a shell reports as the same $? of 130.
+    assert proc.returncode in (130, -signal.SIGINT), err
     (line,) = err.strip().splitlines()
     assert line.startswith("stopped: interrupted; what finished is in the store")
 
