@@ -129,7 +129,9 @@ class RankingTask(Task):
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
         """(n,) per row: 1 - nDCG@(largest k) of its query (paired tests take one per query)."""
         matrix = self.matrix(y_true, preds)
-        per_query = _ndcg_per_query(matrix, max(self.cutoffs))
+        # A perfect ranking can come out 1 + 1e-16 from the tie-averaged path (NumPy 1.26): at 1,
+        # nDCG's maximum, it ties with the other path's exact 1 (disagreement ties are relative).
+        per_query = np.minimum(_ndcg_per_query(matrix, max(self.cutoffs)), 1.0)
         return np.asarray(1.0 - per_query[matrix.query_of_row])
 
     def matrix(self, y: np.ndarray, preds: Predictions) -> QueryMatrix:
