@@ -67,7 +67,7 @@ test-oldest: $(CHROMIUM)
 	$(OLDEST)/bin/$(PIP_) -c $(OLDEST)/lowest.txt torch==2.13.0
 	$(OLDEST)/bin/$(PIP_) -c $(OLDEST)/lowest.txt -e ".[all,dev]"
 	$(OLDEST)/bin/python -m pip freeze --exclude-editable > $(OLDEST)/installed.txt
-	$(OLDEST)/bin/python -m pytest -p no:cacheprovider
+	$(OLDEST)/bin/$(PYTEST) -p no:cacheprovider
 	@echo "test-oldest passed with:"; cat $(OLDEST)/installed.txt
 
 # Refresh requirements.lock from the venv that test-latest just tested.
