@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import platform
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -40,10 +41,24 @@ DROPPED = (
     # the data's contents (and relative file names): it is kept.
     ("models", "*", "fingerprint"),
 )
-# Libraries whose version can change a recorded number, beyond whichmodel's own list
-# (whichmodel.provenance.library_versions: python, numpy, pandas, scipy, scikit-learn, torch,
-# transformers, ...): the task kinds' metric libraries and the retrieval case's model.
-EXTRA_LIBRARIES = (
+# Libraries whose version can change a recorded number: whichmodel.provenance's list (read
+# here by name, so that moving that module breaks nothing) and the task kinds' metric libraries
+# and the retrieval case's model. whichmodel's own version is not among them: a version bump
+# must not turn the exact check into a structure check.
+LIBRARIES = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "scikit-learn",
+    "skops",
+    "torch",
+    "transformers",
+    "tokenizers",
+    "safetensors",
+    "xgboost-cpu",
+    "xgboost",
+    "lightgbm",
+    "pyarrow",
     "sacrebleu",
     "rouge-score",
     "seqeval",
@@ -58,12 +73,9 @@ EXTRA_LIBRARIES = (
 
 
 def installed_versions() -> dict[str, str]:
-    """Python's and the result-relevant libraries' installed versions (absent ones left out).
-    whichmodel's own version is not among them: a version bump must not relax the check."""
-    from whichmodel.provenance import library_versions
-
-    versions = {k: v for k, v in library_versions().items() if k != "whichmodel"}
-    for name in EXTRA_LIBRARIES:
+    """Python's and :data:`LIBRARIES`' installed versions (absent ones left out)."""
+    versions = {"python": platform.python_version()}
+    for name in LIBRARIES:
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[name] = metadata.version(name)
     return versions
@@ -124,7 +136,8 @@ def normalize(results: dict[str, Any], placeholders: dict[str, str]) -> dict[str
     for path in DROPPED:
         _drop(data, path)
     order = sorted(placeholders, key=len, reverse=True)
-    return _replace_paths(data, [(p, placeholders[p]) for p in order])  # type: ignore[no-any-return]
+    normalized: dict[str, Any] = _replace_paths(data, [(p, placeholders[p]) for p in order])
+    return normalized
 
 
 def _drop(node: Any, path: tuple[str, ...]) -> None:
@@ -171,8 +184,8 @@ def differences(expected: Any, actual: Any, path: str = "$", limit: int = 20) ->
 
 
 def structure_differences(expected: Any, actual: Any, limit: int = 20) -> list[str]:
-    """Like :func:`differences`, but only key paths and value types must agree (a list's items
-    are compared with the first expected item's structure when the lengths differ)."""
+    """Like :func:`differences`, but only key paths and value types must agree; lists may
+    differ in length (their common prefix is compared)."""
     found: list[str] = []
     _walk(expected, actual, "$", found, limit, structure_only=True)
     return found
@@ -189,6 +202,8 @@ def _walk(a: Any, b: Any, path: str, found: list[str], limit: int, *, structure_
         return
     if isinstance(a, dict) and isinstance(b, dict):
         for key in [*a, *(k for k in b if k not in a)]:
+            if len(found) >= limit:
+                return
             if key not in b or key not in a:
                 side = "missing" if key not in b else "unexpected"
                 found.append(f"{path}.{key}: {side} key")
@@ -199,8 +214,9 @@ def _walk(a: Any, b: Any, path: str, found: list[str], limit: int, *, structure_
         if len(a) != len(b) and not structure_only:
             found.append(f"{path}: {len(a)} items expected, {len(b)} found")
             return
-        pairs = zip(a, b, strict=True) if len(a) == len(b) else ((a[0], x) for x in b if a)
-        for i, (x, y) in enumerate(pairs):
+        # Equal lengths, or structure_only: the common prefix (a list of disagreements may
+        # grow or shrink with other numbers).
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
             _walk(x, y, f"{path}[{i}]", found, limit, structure_only=structure_only)
         return
     if structure_only:
