@@ -18,7 +18,7 @@ import numpy as np
 
 from whichmodel.errors import ModelReferenceError
 from whichmodel.refs import ModelRef
-from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput
+from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput, Source
 
 if TYPE_CHECKING:
     from whichmodel.spec import InspectOptions
@@ -77,7 +77,7 @@ class FakeSource:
         return SpecSheet(identity, size)
 
 
-SOURCE = FakeSource()
+SOURCE: Source = FakeSource()
 
 
 def _integer(ref: ModelRef, key: str, default: str) -> int:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from whichmodel.errors import ModelReferenceError
 from whichmodel.refs import SOURCES, ModelRef
-from whichmodel.sources.base import LoadOptions, Model, existing_files
+from whichmodel.sources.base import LoadOptions, Model, Source, existing_files
 
 if TYPE_CHECKING:
     from whichmodel.spec import InspectOptions
@@ -36,4 +36,4 @@ class OnnxSource:
         return inspect_onnx(ref, options)
 
 
-SOURCE = OnnxSource()
+SOURCE: Source = OnnxSource()

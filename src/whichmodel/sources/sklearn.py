@@ -24,6 +24,7 @@ from whichmodel.sources.base import (
     Model,
     ModelInfo,
     RawOutput,
+    Source,
     existing_files,
     label_text,
 )
@@ -90,7 +91,7 @@ class SklearnSource:
         return inspect_loaded(load(ref, options.load), options, ref=ref)
 
 
-SOURCE = SklearnSource()
+SOURCE: Source = SklearnSource()
 
 
 def load(ref: ModelRef, options: LoadOptions) -> SklearnModel:

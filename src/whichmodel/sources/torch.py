@@ -43,6 +43,7 @@ from whichmodel.sources.base import (
     Model,
     ModelInfo,
     RawOutput,
+    Source,
     existing_files,
 )
 
@@ -125,7 +126,7 @@ class TorchSource:
         return inspect_loaded(load(ref, options.load), options, ref=ref)
 
 
-SOURCE = TorchSource()
+SOURCE: Source = TorchSource()
 
 
 def _is_factory(ref: ModelRef) -> bool:

@@ -9,21 +9,20 @@ from whichmodel.tasks.options import TaskOptions, split_spec
 
 #: name -> the Task class (constructed with its options by :func:`get_task`).
 TASKS: Registry[type[Task]] = Registry("task", error=TaskError)
-for _name, _target in {
-    "classification": "whichmodel.tasks.classification:ClassificationTask",
-    "regression": "whichmodel.tasks.regression:RegressionTask",
-    "language-modeling": "whichmodel.tasks.language_modeling:LanguageModelingTask",
-    "multiple-choice": "whichmodel.tasks.multiple_choice:MultipleChoiceTask",
-    "multilabel": "whichmodel.tasks.multilabel:MultilabelTask",
-    "retrieval": "whichmodel.tasks.retrieval:RetrievalTask",
-    "generation": "whichmodel.tasks.generation:GenerationTask",
-    "token-classification": "whichmodel.tasks.token_classification:TokenClassificationTask",
-    "detection": "whichmodel.tasks.detection:DetectionTask",
-    "speech-to-text": "whichmodel.tasks.speech:SpeechToTextTask",
-    "forecasting": "whichmodel.tasks.forecasting:ForecastingTask",
-    "ranking": "whichmodel.tasks.ranking:RankingTask",
-}.items():
-    TASKS.register(_name, _target)
+TASKS.register("classification", "whichmodel.tasks.classification:ClassificationTask")
+TASKS.register("regression", "whichmodel.tasks.regression:RegressionTask")
+TASKS.register("language-modeling", "whichmodel.tasks.language_modeling:LanguageModelingTask")
+TASKS.register("multiple-choice", "whichmodel.tasks.multiple_choice:MultipleChoiceTask")
+TASKS.register("multilabel", "whichmodel.tasks.multilabel:MultilabelTask")
+TASKS.register("retrieval", "whichmodel.tasks.retrieval:RetrievalTask")
+TASKS.register("generation", "whichmodel.tasks.generation:GenerationTask")
+TASKS.register(
+    "token-classification", "whichmodel.tasks.token_classification:TokenClassificationTask"
+)
+TASKS.register("detection", "whichmodel.tasks.detection:DetectionTask")
+TASKS.register("speech-to-text", "whichmodel.tasks.speech:SpeechToTextTask")
+TASKS.register("forecasting", "whichmodel.tasks.forecasting:ForecastingTask")
+TASKS.register("ranking", "whichmodel.tasks.ranking:RankingTask")
 # The smallest task, for tests: agreement of predicted and true labels (see tasks/fake.py).
 TASKS.register("fake", "whichmodel.tasks.fake:FakeTask", hidden=True)
 

@@ -22,7 +22,7 @@ from whichmodel.errors import (
     UnsafeModelError,
 )
 from whichmodel.refs import ModelRef
-from whichmodel.sources.base import LoadOptions, Model
+from whichmodel.sources.base import LoadOptions, Model, Source
 from whichmodel.sources.hf.base import HFModel, config_refused, load_error, refuse_folder_code
 from whichmodel.sources.hf.config import read_config_json
 
@@ -49,7 +49,7 @@ class HFSource:
         return inspect_hf(ref, options)
 
 
-SOURCE = HFSource()
+SOURCE: Source = HFSource()
 
 
 def load(ref: ModelRef, options: LoadOptions) -> Model:
