@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from whichmodel.errors import ConfigError, WhichModelError
+from whichmodel.refs import kinds_help
 
 app = typer.Typer(
     add_completion=False,
@@ -43,8 +44,7 @@ err = _Console(stderr=True)
 RefsArg = Annotated[
     list[str],
     typer.Argument(
-        help="Model references (sklearn:m.skops, torch:pkg.mod:factory?weights=w.safetensors,"
-        " hf:DIR), or one whichmodel.yaml.",
+        help=f"Model references ({kinds_help()}), or one whichmodel.yaml.",
         show_default=False,
     ),
 ]
@@ -243,7 +243,7 @@ def demo(
 
 @app.command("inspect")
 def inspect_command(
-    ref: Annotated[str, typer.Argument(help="hf:DIR, torch:..., onnx:FILE or sklearn:FILE.")],
+    ref: Annotated[str, typer.Argument(help=f"A model reference: {kinds_help()}.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the sheet as JSON.")] = False,
     text: Annotated[
         str | None, typer.Option(help="Measure the tokenizer on this text file.")
