@@ -22,7 +22,7 @@ from whichmodel.execute import Executor, LocalExecutor, Worker
 from whichmodel.execute.driver import predict_all
 from whichmodel.provenance import hardware, provenance, result_library_versions
 from whichmodel.refs import ModelRef, parse_ref
-from whichmodel.sources import code_files, reference_files
+from whichmodel.sources import fingerprint_files
 from whichmodel.sources.base import Inputs, LoadOptions, Model
 from whichmodel.store import CorruptPredictionsError, Store, key_of
 from whichmodel.store.cache import Codec, cache_key, cached
@@ -154,7 +154,7 @@ class _Run:
 
     config: CompareConfig
     task: Task
-    refs: tuple[tuple[ModelRef, tuple[str, ...]], ...]  # (reference, the files it reads)
+    refs: tuple[tuple[ModelRef, tuple[str, ...]], ...]  # (reference, files its fingerprint covers)
     dataset: Dataset
     y_true: np.ndarray
     slice_columns: pd.DataFrame
@@ -174,7 +174,7 @@ class _Run:
         config.validate()
         task = get_task(config.task)
         refs = _unique_names([parse_ref(r) for r in config.refs])
-        files = [reference_files(ref) for ref in refs]  # fail on a missing file before any work
+        files = [fingerprint_files(ref) for ref in refs]  # a missing file fails before any work
         dataset, y_true = _read(config, task)
         slice_columns = read_slice_columns(dataset.path, config.slice_by)  # before any work
         store = Store.open(config.store)
@@ -195,7 +195,7 @@ class _Run:
             ref.kind,
             ref.target,
             sorted(p for p in ref.params if p[0] != "name"),
-            self.store.file_digests([*files, *code_files(ref)]),
+            self.store.file_digests(files),
             result_library_versions(),
         )
         key = cache_key("predictions", model_fp, self.data_fp, self.task.name, config.batch_size)
