@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from whichmodel.comparison import run
+from whichmodel.api import run
 from whichmodel.demo import prepare_demo
 
 

@@ -1,4 +1,4 @@
-"""How much does ``whichmodel.comparison.run`` cost over a hand-written evaluation loop?
+"""How much does ``whichmodel.api.run`` cost over a hand-written evaluation loop?
 
 Method. The six demo models (2 skops sklearn, 4 torch factory + safetensors) are evaluated on the
 digits test split (540 rows) and on the same split tiled to ``--rows`` rows, so that prediction
@@ -41,7 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from whichmodel.comparison import CompareConfig, Comparison, run
+from whichmodel.api import run
+from whichmodel.comparison import CompareConfig, Comparison
 from whichmodel.demo import SKLEARN_MODELS, TORCH_MODELS, prepare_demo
 
 TIMED = ("bare", "cold", "rerun", "stats", "findings")  # the last two: see analysis_seconds

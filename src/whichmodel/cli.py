@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from whichmodel.errors import ConfigError, WhichModelError
+from whichmodel.refs import kinds_help
 
 app = typer.Typer(
     add_completion=False,
@@ -43,8 +44,7 @@ err = _Console(stderr=True)
 RefsArg = Annotated[
     list[str],
     typer.Argument(
-        help="Model references (sklearn:m.skops, torch:pkg.mod:factory?weights=w.safetensors,"
-        " hf:DIR), or one whichmodel.yaml.",
+        help=f"Model references ({kinds_help()}), or one whichmodel.yaml.",
         show_default=False,
     ),
 ]
@@ -154,7 +154,8 @@ def compare(
 ) -> None:
     """Compare models on your data: metrics with confidence intervals, paired tests, cost, and
     which one to ship under your constraints."""
-    from whichmodel.comparison import CompareConfig, run
+    from whichmodel.api import run
+    from whichmodel.comparison import CompareConfig
     from whichmodel.report.json import comparison_to_dict
 
     choice = {
@@ -216,7 +217,7 @@ def demo(
     ] = False,
 ) -> None:
     """Train six models of different families on digits (once), compare them, write a report."""
-    from whichmodel.comparison import run
+    from whichmodel.api import run
     from whichmodel.demo import prepare_demo
     from whichmodel.report.json import comparison_to_dict
 
@@ -242,7 +243,7 @@ def demo(
 
 @app.command("inspect")
 def inspect_command(
-    ref: Annotated[str, typer.Argument(help="hf:DIR, torch:..., onnx:FILE or sklearn:FILE.")],
+    ref: Annotated[str, typer.Argument(help=f"A model reference: {kinds_help()}.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the sheet as JSON.")] = False,
     text: Annotated[
         str | None, typer.Option(help="Measure the tokenizer on this text file.")
@@ -646,9 +647,10 @@ def gate(
 ) -> None:
     """CI regression gate: exit 3 when CANDIDATE is significantly worse than BASELINE on a
     metric (beyond --min-delta) or breaks a limit; exit 0 when it passes."""
+    from whichmodel.api import run
     from whichmodel.choose.gate import GATE_FAILED_EXIT_CODE
     from whichmodel.choose.gate import gate as run_gate
-    from whichmodel.comparison import CompareConfig, run
+    from whichmodel.comparison import CompareConfig
     from whichmodel.report.json import comparison_to_dict
 
     fmt = _output_format(output_format)

@@ -108,28 +108,22 @@ def inspect(ref: ModelRef | str | Any, options: InspectOptions | None = None, **
     opts = (options or InspectOptions(**kwargs)).check()
     if not isinstance(ref, ModelRef | str):
         return _inspect_object(ref, opts)
+    from whichmodel.sources import source
+
     parsed = parse_ref(ref) if isinstance(ref, str) else ref
-    if parsed.kind == "hf":
-        from whichmodel.spec.hf_sheet import inspect_hf
-
-        return inspect_hf(parsed, opts)
-    if parsed.kind == "onnx":
-        from whichmodel.spec.onnx_graph import inspect_onnx
-
-        return inspect_onnx(parsed, opts)
-    if parsed.kind in ("torch", "sklearn"):
-        from whichmodel.sources import load
-
-        return inspect_loaded(load(parsed, opts.load), opts, ref=parsed)
-    raise ModelReferenceError(f"Spec sheets of '{parsed.kind}:' models are not supported.")
+    return source(parsed.kind).inspect(parsed, opts)
 
 
 def inspect_loaded(model: Any, opts: InspectOptions, *, ref: ModelRef) -> SpecSheet:
-    """The sheet of a model a source already loaded (its ``module`` or ``estimator``)."""
+    """The sheet of a model a source already loaded (its ``module`` or ``estimator``); a model
+    holding neither (a Hugging Face model, the fake source's) gets the sheet its source reads
+    from ``ref``."""
     # An empty nn.Sequential is falsy: test for None, not truth.
     inner = getattr(model, "module", None)
     if inner is None:
         inner = getattr(model, "estimator", None)
+    if inner is None:
+        return inspect(ref, opts)
     return _inspect_object(inner, opts.check(), ref=ref)
 
 
