@@ -352,7 +352,9 @@ def _spec(
     from whichmodel.spec.compact import model_spec
 
     inputs = run_.dataset.inputs
-    shape = None if inputs.kind == "text" else tuple(inputs.take(slice(0, 1)).data.shape[1:])
+    # text and audio examples have no fixed shape: the sheet counts FLOPs its own way
+    first = inputs.take(slice(0, 1)).data
+    shape = None if inputs.kind in ("text", "audio") else tuple(first.shape[1:])
 
     def compute() -> tuple[dict[str, Any] | None, str | None]:
         def get_model() -> Model:  # loaded only if the sheet needs the model itself
