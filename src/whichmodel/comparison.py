@@ -29,6 +29,7 @@ from whichmodel.analysis.stats import (
     statistics_to_dict,
 )
 from whichmodel.bench.cost import COST_FORMAT, CostProfile, measure_cost
+from whichmodel.data.dataset import Dataset, read_dataset, read_unit_column
 from whichmodel.errors import ConfigError, PredictionError, TaskError, WhichModelError, brief
 from whichmodel.provenance import hardware, provenance, result_library_versions
 from whichmodel.refs import ModelRef, parse_ref
@@ -43,7 +44,6 @@ from whichmodel.store import (
     key_of,
 )
 from whichmodel.tasks import Predictions, Task, get_task
-from whichmodel.tasks.data import Dataset, read_dataset, read_unit_column
 
 if TYPE_CHECKING:
     import pandas as pd
