@@ -7,13 +7,12 @@ can be traced to what it was computed from.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from whichmodel.choose.facts import ModelFacts
+from whichmodel.choose.decision import Decision
+from whichmodel.choose.facts import SAME, ModelFacts
+from whichmodel.choose.spec_clauses import spec_sentence
 from whichmodel.choose.tradeoffs import sig
-
-if TYPE_CHECKING:
-    from whichmodel.choose.decide import Decision
 
 # Metrics on a 0..1 scale that people read in percentage points.
 POINT_METRICS = {
@@ -25,8 +24,6 @@ POINT_METRICS = {
     "recall",
     "roc_auc",
 }
-# Ratios closer to 1 than this are "about the same": timing noise on a shared machine is larger.
-SAME = 1.05
 MAX_COMPARISONS = 3
 
 
@@ -49,8 +46,6 @@ def explain(
     out: list[str] = []
     out.append(_headline(d, fig))
     if d.pick is not None:
-        from whichmodel.choose.spec_clauses import spec_sentence
-
         for other in _alternatives(d):
             out.append(_versus(d, results, facts[d.pick], facts[other], fig))
             spec = spec_sentence(results, d.pick, other, fig)

@@ -13,6 +13,9 @@ from typing import Any
 from whichmodel.choose.constraints import Constraints
 
 MIB = 2**20
+# Ratios closer to 1 than this are "about the same": timing noise on a shared machine is larger.
+# The decision's sentences cite neither a measured nor a spec-sheet ratio inside this band.
+SAME = 1.05
 
 # Architecture names (class names) read as interpretable: one readable model whose weights or
 # splits explain each prediction. Tree *ensembles* are only partly so (importances, not one tree).
