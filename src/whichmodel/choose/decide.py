@@ -50,18 +50,9 @@ def decide(
     )
     points = {f.name: _point(f, metric) for f in facts}
     higher = {"quality": directions[metric], "latency": False, "memory": False}
-    front = pareto_front(points, higher_is_better=higher)
     candidates = {n: points[n] for n in eligible}
     ranking, ranked_on, scores = _rank(candidates, higher, obj)
     pick = ranking[0] if ranking else None
-    ties = tuple(
-        n
-        for n in ranking[1:]
-        if pick is not None
-        and all(candidates[n][d] == candidates[pick][d] for d in ranked_on)
-        and scores.get(n) == scores.get(pick)
-    )
-    matrix = tradeoffs(facts, metric=metric, higher_is_better=directions[metric], constraints=c)
     draft = Decision(
         pick,
         metric,
@@ -70,17 +61,35 @@ def decide(
         obj,
         eligible,
         tuple(checks),
-        front,
+        pareto_front(points, higher_is_better=higher),
         ranking,
         ranked_on,
-        ties,
+        _ties(pick, ranking, ranked_on, candidates, scores),
         scores,
-        matrix,
+        tradeoffs(facts, metric=metric, higher_is_better=directions[metric], constraints=c),
         (),
         {},
     )
     sentences, figures = explain(draft, results, {f.name: f for f in facts})
     return replace(draft, sentences=tuple(sentences), figures=figures)
+
+
+def _ties(
+    pick: str | None,
+    ranking: tuple[str, ...],
+    ranked_on: tuple[str, ...],
+    candidates: Points,
+    scores: dict[str, float],
+) -> tuple[str, ...]:
+    """The models after the pick that equal it on every ranked dimension and in score."""
+    if pick is None:
+        return ()
+    return tuple(
+        n
+        for n in ranking[1:]
+        if all(candidates[n][d] == candidates[pick][d] for d in ranked_on)
+        and scores.get(n) == scores.get(pick)
+    )
 
 
 def _point(f: ModelFacts, metric: str) -> dict[str, float | None]:

@@ -11,7 +11,6 @@ from typing import Any
 
 from whichmodel.choose.decision import Decision
 from whichmodel.choose.facts import SAME, ModelFacts
-from whichmodel.choose.spec_clauses import spec_sentence
 from whichmodel.choose.tradeoffs import sig
 
 # Metrics on a 0..1 scale that people read in percentage points.
@@ -46,6 +45,9 @@ def explain(
     out: list[str] = []
     out.append(_headline(d, fig))
     if d.pick is not None:
+        # late: spec_clauses reads spec sheets, and importing spec imports NumPy
+        from whichmodel.choose.spec_clauses import spec_sentence
+
         for other in _alternatives(d):
             out.append(_versus(d, results, facts[d.pick], facts[other], fig))
             spec = spec_sentence(results, d.pick, other, fig)

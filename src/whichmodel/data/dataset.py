@@ -83,6 +83,18 @@ def read_dataset(
         inputs, labels = read_image_folder(folder)
         return Dataset(str(path), inputs, labels, inputs.columns, "label")
     frame = read_saved_dataset(folder) if folder.is_dir() else read_table(path)
+    return _split(path, frame, input_cols, label_col, word_lists, exclude)
+
+
+def _split(
+    path: str | Path,
+    frame: pd.DataFrame,
+    input_cols: Sequence[str] | None,
+    label_col: str | None,
+    word_lists: bool,
+    exclude: Sequence[str],
+) -> Dataset:
+    """A table read whole, split into the inputs and the label column."""
     columns = [str(c) for c in frame.columns]
     if label_col is None:
         chosen = list(input_cols) if input_cols else columns
