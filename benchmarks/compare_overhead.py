@@ -88,8 +88,8 @@ def analysis_seconds(config: CompareConfig, comparison: Comparison) -> tuple[flo
     Timing them apart (not cProfile) keeps profiler overhead out of the cold figure."""
     from whichmodel.analysis.findings import compute_findings
     from whichmodel.analysis.stats import compute_statistics
+    from whichmodel.data.dataset import read_dataset
     from whichmodel.tasks import get_task
-    from whichmodel.tasks.data import read_dataset
 
     task = get_task(config.task)
     dataset = read_dataset(config.data)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from whichmodel.comparison import CompareConfig, Comparison, ModelResult
+from whichmodel.data.dataset import Dataset, read_dataset, read_unit_column
 from whichmodel.errors import ConfigError, WhichModelError
 from whichmodel.execute import Executor, LocalExecutor, Worker
 from whichmodel.execute.driver import predict_all
@@ -27,7 +28,6 @@ from whichmodel.sources.base import Inputs, LoadOptions, Model
 from whichmodel.store import CorruptPredictionsError, Store, key_of
 from whichmodel.store.cache import Codec, cache_key, cached
 from whichmodel.tasks import Predictions, Task, get_task
-from whichmodel.tasks.data import Dataset, read_dataset, read_unit_column
 
 if TYPE_CHECKING:
     import pandas as pd

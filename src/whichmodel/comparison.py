@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from whichmodel.analysis.findings import Findings
     from whichmodel.analysis.stats import Statistics
     from whichmodel.bench.cost import CostProfile
-    from whichmodel.choose.decide import Decision
+    from whichmodel.choose.decision import Decision
     from whichmodel.tasks import Predictions
 
 

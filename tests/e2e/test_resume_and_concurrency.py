@@ -139,12 +139,12 @@ def test_ctrl_c_while_batches_are_written_keeps_them_for_the_resume(tmp_path, mo
     # Ctrl-C during a mid-run write rolls that transaction back; the batches it held must still
     # be stored on the way out, so the rerun computes only what never finished.
     import whichmodel.execute.driver as driver
+    from whichmodel.data.dataset import Dataset
     from whichmodel.execute import LocalExecutor, Worker
     from whichmodel.refs import parse_ref
     from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput
     from whichmodel.store import Store
     from whichmodel.tasks import get_task
-    from whichmodel.tasks.data import Dataset
 
     class Constant(Model):
         classes = ("a", "b")

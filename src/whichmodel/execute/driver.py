@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 
+from whichmodel.data.dataset import Dataset
 from whichmodel.errors import PredictionError, TaskError
 from whichmodel.execute.base import Executor
 from whichmodel.execute.predict import Batch, PredictJob
@@ -26,7 +27,6 @@ from whichmodel.store import (
     joined_batches,
 )
 from whichmodel.tasks import Predictions, Task
-from whichmodel.tasks.data import Dataset
 
 # (what is happening, units done, units in all); units are batches while predicting.
 Progress = Callable[[str, int, int], None]
@@ -69,32 +69,45 @@ def predict_all(
     if progress:
         progress(label, len(done), n_batches)
 
-    def rows_of(i: int) -> np.ndarray:
-        return np.arange(i * batch_size, min(n, (i + 1) * batch_size))
-
-    def jobs() -> Iterator[PredictJob]:  # built as the executor asks: streamed data stays unread
-        for i in todo:
-            rows = rows_of(i)
-            yield PredictJob(i, ref, options, task, rows, dataset.inputs.take(rows))
-
     writer = _BatchWriter(store, key, whole=not done)
-    tried = failed = 0
+    failures = _Failures(ref.name, n)
+    jobs = (  # built as the executor asks for them: streamed data stays unread until then
+        PredictJob(i, ref, options, task, rows, dataset.inputs.take(rows))
+        for i in todo
+        for rows in [_rows(i, batch_size, n)]
+    )
     try:
-        for count, (i, batch) in enumerate(executor.map(jobs()), start=1):
-            rows, errors = rows_of(i), batch[2]
+        for count, (i, batch) in enumerate(executor.map(jobs), start=1):
             writer.check_classes(i, batch[3], ref.name)
-            tried, failed = tried + len(rows), failed + sum(e is not None for e in errors)
-            if failed == tried and tried >= min(_FAILURES_BEFORE_GIVING_UP, n):
-                first = " ".join(next(e for e in errors if e is not None).split())  # one line
-                raise PredictionError(
-                    f"{ref.name} failed on each of its first {tried} examples: {first}"
-                )
-            writer.add(i, rows, batch)
+            failures.count(batch[2])
+            writer.add(i, _rows(i, batch_size, n), batch)
             if progress:
                 progress(label, len(done) + count, n_batches)
     finally:  # Ctrl-C or a failing model: what finished is stored, so a rerun resumes after it
         writer.flush()
     return _finished(store, key, writer.own(), task, n), len(done), len(todo)
+
+
+def _rows(i: int, batch_size: int, n: int) -> np.ndarray:
+    """(batch_size,) int64 row numbers of batch ``i`` (fewer for the last batch)."""
+    return np.arange(i * batch_size, min(n, (i + 1) * batch_size))
+
+
+class _Failures:
+    """Counts failed examples; a model that fails on each of its first examples is broken."""
+
+    def __init__(self, name: str, n: int) -> None:
+        self.name, self.n, self.tried, self.failed = name, n, 0, 0
+
+    def count(self, errors: list[str | None]) -> None:
+        """Add a batch's errors; raise PredictionError when every example so far failed."""
+        self.tried += len(errors)
+        self.failed += sum(e is not None for e in errors)
+        if self.failed == self.tried and self.tried >= min(_FAILURES_BEFORE_GIVING_UP, self.n):
+            first = " ".join(next(e for e in errors if e is not None).split())  # one line
+            raise PredictionError(
+                f"{self.name} failed on each of its first {self.tried} examples: {first}"
+            )
 
 
 class _BatchWriter:
