@@ -3,7 +3,9 @@ and runs whichmodel the public way, returning the raw ``results.json`` dictionar
 decision the CLI adds (see :mod:`golden.record` for normalization).
 
 Thirteen cases: the CLI's ``whichmodel demo --no-cost`` and one ``whichmodel.compare`` per task
-kind, with two or more models where that is cheap, so paired tests and findings exist.
+kind, with two or more models where that is cheap, so paired tests and findings exist. A task
+kind's models and data are its :class:`Recipe` (:data:`RECIPES`), which the conformance suite
+(``tests/conformance/test_tasks.py``) reuses.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,20 @@ COMPARE: dict[str, Any] = {"measure_cost": False, "n_resamples": 100}
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 Case = Callable[[Path], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One task kind's models and data, built in a folder: ``whichmodel.compare(refs, data,
+    **options)`` runs it (``options`` holds the task and its columns, not the store)."""
+
+    refs: list[str]
+    data: Path
+    options: dict[str, Any]
+
+    @classmethod
+    def of(cls, refs: list[str], data: Path, **options: Any) -> Recipe:
+        return cls(refs, data, options)
 
 
 def minilm_folder() -> Path:
@@ -73,7 +90,7 @@ def demo(root: Path) -> dict[str, Any]:
     return results
 
 
-def classification(root: Path) -> dict[str, Any]:
+def classification(root: Path) -> Recipe:
     """Iris: logistic regression, a depth-2 tree and a dummy (skops), sliced by a categorical
     and a numeric column the models never see."""
     import pandas as pd
@@ -88,13 +105,13 @@ def classification(root: Path) -> dict[str, Any]:
     frame["age"] = rng.uniform(20, 70, len(frame)).round(1)
     frame.to_csv(root / "iris-sliced.csv", index=False)
     refs = [f"sklearn:{root / n}.skops" for n in ("lr", "tree", "dummy")]
-    return _compare(
-        root, refs, root / "iris-sliced.csv", label_col="target", input_cols=features,
+    return Recipe.of(
+        refs, root / "iris-sliced.csv", label_col="target", input_cols=features,
         slice_by=["site", "age"], batch_size=32,
     )  # fmt: skip
 
 
-def regression(root: Path) -> dict[str, Any]:
+def regression(root: Path) -> Recipe:
     """scikit-learn's diabetes data: ridge against a depth-3 tree, trained on the first 300."""
     import skops.io as sio
     from sklearn.datasets import load_diabetes
@@ -108,7 +125,7 @@ def regression(root: Path) -> dict[str, Any]:
     sio.dump(DecisionTreeRegressor(max_depth=3, random_state=0).fit(x, y), root / "tree.skops")
     test.to_csv(root / "test.csv", index=False)
     refs = [f"sklearn:{root / 'ridge.skops'}", f"sklearn:{root / 'tree.skops'}"]
-    return _compare(root, refs, root / "test.csv", task="regression", label_col="target")
+    return Recipe.of(refs, root / "test.csv", task="regression", label_col="target")
 
 
 def _two_llamas(root: Path, seeds: tuple[int, int]) -> list[str]:
@@ -117,18 +134,18 @@ def _two_llamas(root: Path, seeds: tuple[int, int]) -> list[str]:
     return [build(root / f"lm-{s}", seed=s).ref for s in seeds]
 
 
-def language_modeling(root: Path) -> dict[str, Any]:
+def language_modeling(root: Path) -> Recipe:
     """Two tiny random Llamas on 20 sentences (perplexity, token loss, bits per byte)."""
     from helpers.tiny_lm import sentences
 
     data = _jsonl(root / "texts.jsonl", [{"id": i, "text": t} for i, t in enumerate(sentences(20))])
-    return _compare(
-        root, _two_llamas(root, (0, 1)), data, task="language-modeling", input_cols=["text"],
+    return Recipe.of(
+        _two_llamas(root, (0, 1)), data, task="language-modeling", input_cols=["text"],
         batch_size=8,
     )  # fmt: skip
 
 
-def multiple_choice(root: Path) -> dict[str, Any]:
+def multiple_choice(root: Path) -> Recipe:
     """Two tiny Llamas on 30 questions of 2-4 choices of 1-4 words."""
     from helpers.tiny_lm import sentences
 
@@ -143,10 +160,10 @@ def multiple_choice(root: Path) -> dict[str, Any]:
         for c, ch in zip(contexts, choices, strict=True)
     ]
     data = _jsonl(root / "mc.jsonl", rows)
-    return _compare(root, _two_llamas(root, (0, 2)), data, task="multiple-choice", batch_size=8)
+    return Recipe.of(_two_llamas(root, (0, 2)), data, task="multiple-choice", batch_size=8)
 
 
-def multilabel(root: Path) -> dict[str, Any]:
+def multilabel(root: Path) -> Recipe:
     """Two random tiny torch MLPs (seeds 0 and 1) tagging 200 digits big / even / loop."""
     import torch
     from safetensors.torch import save_file
@@ -168,10 +185,9 @@ def multilabel(root: Path) -> dict[str, Any]:
             f"torch:{HELPERS / 'tiny_torch.py'}:mlp?n_out=3&weights={root / f'w{seed}.safetensors'}"
             "&classes=big,even,loop"
         )
-    return _compare(
-        root, refs, data, task="multilabel", input_cols=["pixels"], label_col="labels",
-        batch_size=64,
-    )  # fmt: skip
+    return Recipe.of(
+        refs, data, task="multilabel", input_cols=["pixels"], label_col="labels", batch_size=64
+    )
 
 
 def _digit_labels(digit: int) -> list[str]:
@@ -220,7 +236,7 @@ QUERIES = [
 ]
 
 
-def retrieval(root: Path) -> dict[str, Any]:
+def retrieval(root: Path) -> Recipe:
     """The real MiniLM against a random one-layer BERT with MiniLM's tokenizer, 10 queries over
     a corpus of 16 sentences (recall@k, MRR, nDCG@k)."""
     import shutil
@@ -242,12 +258,12 @@ def retrieval(root: Path) -> dict[str, Any]:
     for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
         shutil.copy(minilm_folder() / name, root / "random" / name)
     refs = [f"hf:{minilm_folder()}?name=minilm", f"hf:{root / 'random'}"]
-    return _compare(
-        root, refs, queries, task=f"retrieval?corpus={docs}", label_col="relevant", batch_size=8
+    return Recipe.of(
+        refs, queries, task=f"retrieval?corpus={docs}", label_col="relevant", batch_size=8
     )
 
 
-def generation(root: Path) -> dict[str, Any]:
+def generation(root: Path) -> Recipe:
     """Two tiny Llamas greedy-decoding 6 tokens after 10 prompts of differing lengths (left
     padding), scored against 10 sentences (BLEU, chrF, ROUGE, exact match)."""
     from helpers.tiny_lm import sentences
@@ -255,8 +271,8 @@ def generation(root: Path) -> dict[str, Any]:
     prompts = sentences(10, seed=7, min_words=2, max_words=6)
     rows = [{"prompt": p, "label": r} for p, r in zip(prompts, sentences(10, seed=8), strict=True)]
     data = _jsonl(root / "gen.jsonl", rows)
-    return _compare(
-        root, _two_llamas(root, (0, 3)), data, task="generation?max_new_tokens=6", batch_size=4
+    return Recipe.of(
+        _two_llamas(root, (0, 3)), data, task="generation?max_new_tokens=6", batch_size=4
     )
 
 
@@ -264,7 +280,7 @@ NER_TAGS = {0: "O", 1: "B-PER", 2: "I-PER", 3: "B-LOC", 4: "I-LOC"}
 NER_WORDS = ("anna", "bob", "paris", "rome", "lives", "in", "visits", "and", "the", "city", "of")
 
 
-def token_classification(root: Path) -> dict[str, Any]:
+def token_classification(root: Path) -> Recipe:
     """Two random BertForTokenClassification taggers (seeds 0 and 1) on 24 sentences with
     random BIO tags (entity F1, precision, recall, token accuracy)."""
     import torch
@@ -295,10 +311,10 @@ def token_classification(root: Path) -> dict[str, Any]:
             {"tokens": words, "tags": [NER_TAGS[int(t)] for t in rng.integers(0, 5, len(words))]}
         )
     data = _jsonl(root / "ner.jsonl", rows)
-    return _compare(root, refs, data, task="token-classification", label_col="tags", batch_size=8)
+    return Recipe.of(refs, data, task="token-classification", label_col="tags", batch_size=8)
 
 
-def detection(root: Path) -> dict[str, Any]:
+def detection(root: Path) -> Recipe:
     """The example grid detector, exact and with boxes shrunk by a pixel, on 24 synthetic
     images (COCO mAP at several IoUs, image-level paired bootstrap)."""
     from helpers.tiny_detector import EXAMPLE, write_dataset
@@ -308,10 +324,10 @@ def detection(root: Path) -> dict[str, Any]:
         f"torch:{EXAMPLE}:build?classes=red,green&name=exact",
         f"torch:{EXAMPLE}:build?classes=red,green&shrink=1&name=shrunk",
     ]
-    return _compare(root, refs, table, task="detection", label_col="objects", batch_size=8)
+    return Recipe.of(refs, table, task="detection", label_col="objects", batch_size=8)
 
 
-def speech_to_text(root: Path) -> dict[str, Any]:
+def speech_to_text(root: Path) -> Recipe:
     """Two random CTC wav2vec2 models (with and without attention mask) and a random tiny
     Whisper on 8 synthesized clips at 8 and 16 kHz, sliced by speaker (WER, CER)."""
     from helpers.tiny_speech import build_tiny_wav2vec2, build_tiny_whisper, write_audio_folder
@@ -321,13 +337,12 @@ def speech_to_text(root: Path) -> dict[str, Any]:
     build_tiny_whisper(root / "whisper", seed=2)
     audio = write_audio_folder(root / "audio")
     refs = [f"hf:{root / n}" for n in ("ctc-masked", "ctc-plain", "whisper")]
-    return _compare(
-        root, refs, audio, task="speech-to-text", label_col="text", batch_size=3,
-        slice_by=["speaker"],
-    )  # fmt: skip
+    return Recipe.of(
+        refs, audio, task="speech-to-text", label_col="text", batch_size=3, slice_by=["speaker"]
+    )
 
 
-def forecasting(root: Path) -> dict[str, Any]:
+def forecasting(root: Path) -> Recipe:
     """Ridge over lag windows (skops) against a GRU (safetensors), both trained here on 8
     seasonal series, on windows after step 90 (MAE, sMAPE, MASE)."""
     import skops.io as sio
@@ -352,13 +367,13 @@ def forecasting(root: Path) -> dict[str, Any]:
     save_file(train_gru(x, y).state_dict(), str(root / "gru.safetensors"))
     gru = f"torch:{HELPERS / 'tiny_forecast.py'}:gru?weights={root / 'gru.safetensors'}"
     refs = [f"sklearn:{root / 'ridge.skops'}", gru + "&output=values"]
-    return _compare(
-        root, refs, data, task=f"forecasting?season={SEASON}&horizon={HORIZON}",
+    return Recipe.of(
+        refs, data, task=f"forecasting?season={SEASON}&horizon={HORIZON}",
         input_cols=["history"], label_col="target",
     )  # fmt: skip
 
 
-def ranking(root: Path) -> dict[str, Any]:
+def ranking(root: Path) -> Recipe:
     """An LGBMRanker against a pointwise logistic regression on 40 synthetic queries (nDCG@k,
     recall@k, hit rate@k; the bootstrap draws whole queries)."""
     import skops.io as sio
@@ -376,11 +391,11 @@ def ranking(root: Path) -> dict[str, Any]:
     sio.dump(LogisticRegression().fit(x, train["label"] > 0), root / "logreg.skops")
     test.to_csv(root / "test.csv", index=False)
     refs = [f"sklearn:{root / 'lgbm.skops'}", f"sklearn:{root / 'logreg.skops'}"]
-    return _compare(root, refs, root / "test.csv", task="ranking?k=1,3,10")
+    return Recipe.of(refs, root / "test.csv", task="ranking?k=1,3,10")
 
 
-CASES: dict[str, Case] = {
-    "demo": demo,
+#: task kind -> the recipe that builds its models and data in a folder.
+RECIPES: dict[str, Callable[[Path], Recipe]] = {
     "classification": classification,
     "regression": regression,
     "language-modeling": language_modeling,
@@ -394,3 +409,14 @@ CASES: dict[str, Case] = {
     "forecasting": forecasting,
     "ranking": ranking,
 }
+
+
+def _case(recipe: Callable[[Path], Recipe]) -> Case:
+    def case(root: Path) -> dict[str, Any]:
+        built = recipe(root)
+        return _compare(root, built.refs, built.data, **built.options)
+
+    return case
+
+
+CASES: dict[str, Case] = {"demo": demo, **{kind: _case(r) for kind, r in RECIPES.items()}}
