@@ -114,9 +114,13 @@ class HFCausalLM(HFModel):
         import torch
 
         tok = self._tok()
-        tok.padding_side = "left"  # generation continues from the last position of every row
         pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-        batch = tok(list(prompts), return_tensors="pt", padding=True, add_special_tokens=False)
+        # Left padding: generation continues from the last position of every row. Asked for in
+        # this call only: setting tok.padding_side would left-pad every later predict() too.
+        batch = tok(
+            list(prompts), return_tensors="pt", padding=True, padding_side="left",
+            add_special_tokens=False,
+        )  # fmt: skip
         prefix = self._prefix()
         if prefix:  # the same start a scored text gets
             start = torch.full((len(prompts), 1), prefix[0], dtype=batch["input_ids"].dtype)
