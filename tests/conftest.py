@@ -12,6 +12,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
+# The tiny real models of the source tests and the conformance suite, for every folder.
+from helpers.model_fixtures import (  # noqa: F401
+    digits,
+    helpers_dir,
+    hist_gb,
+    image_inputs,
+    lgbm,
+    logreg,
+    mlp_exported,
+    mlp_torchscript,
+    mlp_weights,
+    ridge,
+    tabular_inputs,
+    text_inputs,
+    tiny_bert,
+    tiny_mlp,
+    xgb,
+)
+
 HELPERS = Path(__file__).parent / "helpers"
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import whichmodel
+from helpers.tiny_onnx import save_onnx_mlp
 from whichmodel.errors import ModelLoadError
 from whichmodel.spec.diff import diff
 
@@ -63,27 +64,9 @@ def test_html_escapes_model_strings(tmp_path: Path) -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 
-def _onnx_mlp(path: Path) -> None:
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    rng = np.random.default_rng(0)
-    w1 = numpy_helper.from_array(rng.normal(size=(64, 16)).astype(np.float32), "w1")
-    w2 = numpy_helper.from_array(rng.normal(size=(16, 10)).astype(np.float32), "w2")
-    graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w1"], ["h"]), helper.make_node("Relu", ["h"], ["r"]),
-         helper.make_node("MatMul", ["r", "w2"], ["y"])],
-        "mlp",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 64])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 10])],
-        [w1, w2],
-    )
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
-
-
 def test_onnx_sheet(tmp_path: Path) -> None:
     path = tmp_path / "mlp.onnx"
-    _onnx_mlp(path)
+    save_onnx_mlp(path)
     sheet = whichmodel.inspect(f"onnx:{path}")
     assert sheet.size.total.value == 64 * 16 + 16 * 10
     assert sheet.identity.layers.value == {"MatMul": 2, "Relu": 1}
@@ -238,7 +221,7 @@ def test_unknown_model_type_is_one_line(tmp_path: Path, cli) -> None:
 
 def test_truncated_onnx_is_one_line(tmp_path: Path, cli) -> None:
     path = tmp_path / "mlp.onnx"
-    _onnx_mlp(path)
+    save_onnx_mlp(path)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(ModelLoadError, match="not a valid ONNX model"):

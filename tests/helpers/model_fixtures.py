@@ -1,4 +1,6 @@
-"""Tiny real models, trained or built once per session and saved the way users save them.
+"""Tiny real models, trained or built once per session and saved the way users save them: the
+fixtures of the source tests (``tests/sources``) and of the conformance suite
+(``tests/conformance``), registered for the whole suite by ``tests/conftest.py``.
 
 Every estimator is fitted on the digits arrays it is later asked to predict (the LightGBM one on a
 DataFrame with the digits' column names, so that its `feature_names_in_` path is exercised), so
@@ -17,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
 
 from whichmodel.sources.base import Inputs
 
@@ -99,6 +100,8 @@ def helpers_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def digits() -> Digits:
+    from sklearn.datasets import load_digits
+
     data = load_digits()
     order = np.random.default_rng(SEED).permutation(len(data.target))
     x, y = data.data[order] / 16.0, data.target[order]
