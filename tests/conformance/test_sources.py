@@ -99,8 +99,9 @@ def _assert_one_line(error: BaseException) -> None:
     assert message.strip() == message and message and "\n" not in message, message
 
 
-def _assert_same_rows(actual: np.ndarray, expected: np.ndarray, *, rtol: float, atol: float
-                      ) -> None:
+def _assert_same_rows(
+    actual: np.ndarray, expected: np.ndarray, *, rtol: float, atol: float
+) -> None:
     if expected.dtype.kind in "fc":
         np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol)
     else:  # labels and texts: exactly
