@@ -24,10 +24,10 @@ from whichmodel.sources.base import (
     Model,
     ModelInfo,
     RawOutput,
-    Source,
     existing_files,
     label_text,
 )
+from whichmodel.sources.contract import Source
 from whichmodel.spec.estimators import architecture, count_parameters, framework
 
 if TYPE_CHECKING:
@@ -87,9 +87,9 @@ class SklearnSource:
         return load(ref, options)
 
     def inspect(self, ref: ModelRef, options: InspectOptions) -> SpecSheet:
-        from whichmodel.spec import inspect_loaded
+        from whichmodel.spec import inspect_object
 
-        return inspect_loaded(load(ref, options.load), options, ref=ref)
+        return inspect_object(load(ref, options.load).estimator, options, ref=ref)
 
 
 SOURCE: Source = SklearnSource()

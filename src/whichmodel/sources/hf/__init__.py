@@ -5,7 +5,7 @@
 - :mod:`.base`: :class:`~.base.HFModel`, the model every task-specific one extends.
 - :mod:`.text`, :mod:`.speech`: task-specific models (causal LMs, encoders, taggers, speech
   recognizers), each importing only :mod:`.base`.
-- :mod:`.source`: the ``hf:`` :class:`~whichmodel.sources.base.Source`; ``load`` picks the model
+- :mod:`.source`: the ``hf:`` :class:`~whichmodel.sources.contract.Source`; ``load`` picks the model
   class.
 
 This package imports nothing itself, so ``whichmodel.sources.hf.config`` stays cheap.

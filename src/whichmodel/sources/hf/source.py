@@ -22,7 +22,8 @@ from whichmodel.errors import (
     UnsafeModelError,
 )
 from whichmodel.refs import ModelRef
-from whichmodel.sources.base import LoadOptions, Model, Source
+from whichmodel.sources.base import LoadOptions, Model
+from whichmodel.sources.contract import Source
 from whichmodel.sources.hf.base import HFModel
 from whichmodel.sources.hf.config import (
     config_refused,
