@@ -2,10 +2,11 @@
 
 Method. The six demo models are prepared with :func:`whichmodel.demo.prepare_demo` (trained once
 into ``--workdir``). For each model, the spec step that a cold ``compare`` runs is timed with
-``time.perf_counter``: ``model_spec`` given the model compare has already loaded for its
-predictions (torch modules and estimators are read from it; hf/onnx would read their config), and
-the store lookup an unchanged rerun does instead. One untimed pass warms imports (FlopCounterMode,
-transformers are not imported for the demo's models); then ``--repeats`` passes, median reported.
+``time.perf_counter``: the compact sheet of ``inspect_model`` given the model compare has
+already loaded for its predictions (torch modules and estimators are read from it; hf/onnx would
+read their config), and the store lookup an unchanged rerun does instead. One untimed pass warms
+imports (FlopCounterMode, transformers are not imported for the demo's models); then
+``--repeats`` passes, median reported.
 For scale, one cold ``run`` of the whole demo comparison against a fresh store is timed once.
 
 Timings on a shared machine are noisy; read the ratios, not the last digit.
@@ -23,9 +24,10 @@ from pathlib import Path
 from whichmodel.api import run
 from whichmodel.demo import prepare_demo
 from whichmodel.refs import parse_ref
-from whichmodel.sources import load
+from whichmodel.sources import inspect_model, load
 from whichmodel.sources.base import LoadOptions
-from whichmodel.spec.compact import model_spec
+from whichmodel.spec import InspectOptions
+from whichmodel.spec.compact import compact
 from whichmodel.store import Store, key_of
 
 
@@ -45,7 +47,8 @@ def main() -> None:
                 ref = parse_ref(raw)
                 model = load(ref, options)  # compare has it loaded already
                 t0 = time.perf_counter()
-                spec = model_spec(ref, lambda m=model: m, input_shape=(8, 8), options=options)
+                opts = InspectOptions(input_shape=(8, 8), load=options)
+                spec = compact(inspect_model(ref, lambda m=model: m, opts))
                 t1 = time.perf_counter()
                 key = key_of("spec", raw, i)
                 store.put_cached("spec", key, {"spec": spec, "error": None})

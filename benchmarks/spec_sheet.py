@@ -34,11 +34,11 @@ from pathlib import Path
 WHICHMODEL = """
 import json, resource, sys, time
 start = time.perf_counter()
-import torch, transformers, whichmodel.spec
+import torch, transformers, whichmodel.sources, whichmodel.spec
 transformers.LlamaForCausalLM, transformers.LlamaModel  # import the model code (lazy)
 imports = time.perf_counter() - start
 start = time.perf_counter()
-sheet = whichmodel.spec.inspect("hf:" + sys.argv[1])
+sheet = whichmodel.sources.inspect("hf:" + sys.argv[1])
 work = time.perf_counter() - start
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
 print(json.dumps({"import_s": imports, "work_s": work, "rss_bytes": rss,

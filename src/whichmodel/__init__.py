@@ -21,8 +21,7 @@ if TYPE_CHECKING:
     from whichmodel.bench.base import CostProfile
     from whichmodel.choose import Decision, choose
     from whichmodel.comparison import CompareConfig, Comparison
-    from whichmodel.sources import load
-    from whichmodel.spec import inspect
+    from whichmodel.sources import inspect, load
     from whichmodel.spec.base import SpecSheet
 
 _EXPORTS = {
@@ -32,7 +31,7 @@ _EXPORTS = {
     "Comparison": "whichmodel.comparison",
     "CompareConfig": "whichmodel.comparison",
     "load": "whichmodel.sources",
-    "inspect": "whichmodel.spec",
+    "inspect": "whichmodel.sources",
     "SpecSheet": "whichmodel.spec.base",
     "choose": "whichmodel.choose",
     "Decision": "whichmodel.choose",

@@ -349,7 +349,9 @@ def _spec(
     """The model's compact spec sheet, cached by its fingerprint and the example shape (the
     FLOPs of a PyTorch module are counted per example). A sheet that cannot be made is recorded
     as its error; the comparison goes on."""
-    from whichmodel.spec.compact import model_spec
+    from whichmodel.sources import inspect_model
+    from whichmodel.spec import InspectOptions
+    from whichmodel.spec.compact import compact
 
     inputs = run_.dataset.inputs
     # text and audio examples have no fixed shape: the sheet counts FLOPs its own way
@@ -361,7 +363,8 @@ def _spec(
             return run_.worker.model(ref, options)
 
         try:
-            return model_spec(ref, get_model, input_shape=shape, options=options), None
+            opts = InspectOptions(input_shape=shape, load=options)
+            return compact(inspect_model(ref, get_model, opts)), None
         except WhichModelError as exc:
             return None, str(exc)
         except Exception as exc:  # a sheet is a bonus: its failure must not cost the comparison

@@ -269,8 +269,9 @@ def inspect_command(
     ] = False,
 ) -> None:
     """Print a model's spec sheet: size, FLOPs, memory, KV cache, design, tokenizer, files."""
+    from whichmodel.sources import inspect
     from whichmodel.sources.base import LoadOptions
-    from whichmodel.spec import InspectOptions, inspect
+    from whichmodel.spec import InspectOptions
 
     options = InspectOptions(
         context=context, dtype=dtype, batch=batch, text=Path(text) if text else None,
@@ -318,7 +319,8 @@ def diff_command(
 ) -> None:
     """Two spec sheets side by side: the differences first, each with what it costs."""
     from whichmodel.report.spec import diff_rows, diff_to_dict
-    from whichmodel.spec import InspectOptions, inspect
+    from whichmodel.sources import inspect
+    from whichmodel.spec import InspectOptions
     from whichmodel.spec.diff import diff
 
     options = InspectOptions(context=context, dtype=dtype)

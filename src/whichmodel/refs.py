@@ -11,8 +11,8 @@ Any reference takes ``?name=...`` to set the name shown in tables, and a bare pa
 its kind is clear from it (``.skops``, ``.pt``, ``.pt2``, a folder with ``config.json``).
 
 The kinds are the names of :data:`SOURCES`, the registry of model sources (see
-``whichmodel.sources.base.Source``): a kind is accepted, listed and suggested only when a source
-reads it. It lives here, not in ``whichmodel.sources``, because parsing a reference (and
+``whichmodel.sources.contract.Source``): a kind is accepted, listed and suggested only when a
+source reads it. It lives here, not in ``whichmodel.sources``, because parsing a reference (and
 ``whichmodel --help``) must not import numpy or any source.
 """
 
@@ -20,17 +20,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from whichmodel.errors import ModelReferenceError
 from whichmodel.registry import Registry
 
-if TYPE_CHECKING:
-    from whichmodel.sources.base import Source
-
-#: kind -> the Source that reads it; the summary is its usage, for help texts.
-SOURCES: Registry[Source] = Registry("model kind", error=ModelReferenceError)
+#: kind -> the Source that reads it; the summary is its usage, for help texts. Typed ``object``
+#: here and ``Source`` where it is looked up (``whichmodel.sources.source``): the Source contract
+#: names the spec sheet, a stage right of this module, which knows only the names.
+SOURCES: Registry[object] = Registry("model kind", error=ModelReferenceError)
 SOURCES.register("sklearn", "whichmodel.sources.sklearn:SOURCE", summary="sklearn:FILE.skops")
 SOURCES.register(
     "torch", "whichmodel.sources.torch:SOURCE",

@@ -121,7 +121,7 @@ def test_an_unchanged_rerun_reads_the_specs_from_the_store(
     def recompute(*args: object, **kwargs: object) -> None:
         raise AssertionError("the spec sheet was computed again")
 
-    monkeypatch.setattr("whichmodel.spec.compact.model_spec", recompute)
+    monkeypatch.setattr("whichmodel.sources.inspect_model", recompute)
     again = whichmodel.compare(
         llamas["refs"], llamas["data"], store=str(llamas["root"] / "s.db"), **OPTIONS
     )

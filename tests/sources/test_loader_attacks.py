@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from whichmodel.errors import ModelLoadError
-from whichmodel.spec import inspect
+from whichmodel.sources import inspect
 
 MARKER_CODE = "import pathlib; pathlib.Path({path!r}).write_text('the file ran code')"
 

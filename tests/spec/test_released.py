@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from helpers.released_configs import LLAMA3_8B, MISTRAL_7B, RELEASED, Released
-from whichmodel.spec import InspectOptions, inspect, kv_cache_bytes
+from whichmodel.sources import inspect
+from whichmodel.spec import InspectOptions, kv_cache_bytes
 
 
 @pytest.fixture(scope="module")

@@ -1,16 +1,29 @@
 """Model sources: one module (or package) per kind of reference, each a
-:class:`~whichmodel.sources.base.Source` registered in :data:`whichmodel.refs.SOURCES`.
+:class:`~whichmodel.sources.contract.Source` registered in :data:`whichmodel.refs.SOURCES`.
 
-The functions here look the source up by the reference's kind and call it.
+The functions here look the source up by the reference's kind and call it: :func:`load` (the
+public ``whichmodel.load``), :func:`inspect` (``whichmodel.inspect``), the files a fingerprint
+covers. This package, its sources and the Source contract sit right of spec, whose sheets they
+make; the values every stage shares (:mod:`.base`, :mod:`.capabilities`, :mod:`.audio`) and the
+model files read without a model library (:mod:`.weights`, :mod:`.hf.config`) sit left of data
+and spec (``tests/test_architecture.py``), so nothing here is imported at module level that
+imports spec.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from whichmodel.refs import SOURCES, ModelRef, parse_ref
-from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput, Source
+from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput
+from whichmodel.sources.contract import Source
+
+if TYPE_CHECKING:
+    from whichmodel.spec import InspectOptions
+    from whichmodel.spec.base import SpecSheet
 
 
 @dataclass(frozen=True)
@@ -27,7 +40,9 @@ def source(kind: str) -> Source:
     Raises:
         ModelReferenceError: no source reads ``kind``.
     """
-    return SOURCES.get(kind)
+    # The registry lives in refs (parsing a reference imports no source) and is typed here:
+    # every registered module annotates its ``SOURCE: Source``.
+    return cast("Source", SOURCES.get(kind))
 
 
 def load(ref: ModelRef | str, options: LoadOptions | None = None) -> Model:
@@ -47,6 +62,51 @@ def load_timed(ref: ModelRef | str, options: LoadOptions | None = None) -> Loade
     start = time.perf_counter()
     model = reader.load(parsed, options or LoadOptions())
     return Loaded(model, time.perf_counter() - start)
+
+
+def inspect(ref: ModelRef | str | Any, options: InspectOptions | None = None, **kwargs: Any
+            ) -> SpecSheet:
+    """The spec sheet of a model reference (``hf:``, ``torch:``, ``onnx:``, ``sklearn:``), or of a
+    live ``torch.nn.Module`` / scikit-learn estimator.
+
+    Keyword arguments are :class:`~whichmodel.spec.InspectOptions` fields
+    (``context=4096, dtype="bf16"``).
+
+    Raises:
+        WhichModelError: the reference is malformed, its files unreadable, or its config unknown.
+    """
+    from whichmodel.spec import InspectOptions, inspect_object
+
+    opts = (options or InspectOptions(**kwargs)).check()
+    if not isinstance(ref, ModelRef | str):
+        return inspect_object(ref, opts)
+    parsed = parse_ref(ref) if isinstance(ref, str) else ref
+    return source(parsed.kind).inspect(parsed, opts)
+
+
+def inspect_model(ref: ModelRef, loaded: Callable[[], Model], options: InspectOptions
+                  ) -> SpecSheet:
+    """The spec sheet of a model a caller may have loaded already (a comparison has).
+
+    Hugging Face folders and ONNX files are read from their config / graph (no weights in
+    memory); PyTorch modules and estimators are read from the loaded model (``loaded`` returns
+    it, loading it only if it is not loaded yet); a model holding neither (the fake source's)
+    gets the sheet its source reads from ``ref``.
+
+    Raises:
+        WhichModelError: the sheet cannot be made (unreadable config, unsupported kind).
+    """
+    from whichmodel.spec import inspect_object
+
+    if ref.kind not in ("hf", "onnx"):
+        model = loaded()
+        # An empty nn.Sequential is falsy: test for None, not truth.
+        inner = getattr(model, "module", None)
+        if inner is None:
+            inner = getattr(model, "estimator", None)
+        if inner is not None:
+            return inspect_object(inner, options, ref=ref)
+    return inspect(ref, options)
 
 
 def fingerprint_files(ref: ModelRef) -> tuple[str, ...]:
@@ -88,6 +148,8 @@ __all__ = [
     "Source",
     "code_files",
     "fingerprint_files",
+    "inspect",
+    "inspect_model",
     "load",
     "load_timed",
     "reference_files",

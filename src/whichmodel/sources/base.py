@@ -1,9 +1,13 @@
-"""The two contracts of model sources, and the values that cross them.
+"""The Model contract and the values that cross it: what every stage knows of a model.
 
-- :class:`Source`: one per kind of reference (``sklearn:``, ``torch:``, ``hf:``, ...), registered
-  in :data:`whichmodel.refs.SOURCES`: the files a reference covers, the model it loads, its
-  spec sheet.
-- :class:`Model`: what a source loads; ``predict`` plus the capabilities it declares.
+- :class:`Model`: what a source loads; ``predict`` plus the capabilities it declares
+  (:mod:`whichmodel.sources.capabilities`).
+- :class:`Inputs`, :class:`RawOutput`: a batch in, the model's answer out.
+- :class:`LoadOptions`, :class:`ModelInfo`: what the user allowed, what loading read.
+
+The Source contract (files, load, inspect) is in :mod:`whichmodel.sources.contract`: it names the
+spec sheet, so it sits right of spec, while these values sit left of data and spec, which use them
+(``tests/test_architecture.py``).
 """
 
 from __future__ import annotations
@@ -11,16 +15,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal
 
 import numpy as np
 
 from whichmodel.errors import ModelReferenceError
 from whichmodel.refs import ModelRef
-
-if TYPE_CHECKING:
-    from whichmodel.spec import InspectOptions
-    from whichmodel.spec.base import SpecSheet
 
 InputKind = Literal["tabular", "array", "text", "audio"]
 OutputKind = Literal["proba", "logits", "labels", "values", "scores", "texts"]
@@ -129,44 +129,8 @@ class Model(ABC):
         """Run the model on one batch. Must not change the model's state."""
 
 
-class Source(Protocol):
-    """How one kind of model reference is read. Stateless: one shared instance per kind,
-    registered in :data:`whichmodel.refs.SOURCES` as ``"pkg.module:SOURCE"``.
-
-    ``whichmodel.sources.fake`` is the smallest implementation.
-    """
-
-    def files(self, ref: ModelRef, *, code: bool = True) -> tuple[str, ...]:
-        """The files the model is read from (weights, config, a factory's module), then, with
-        ``code``, the Python files it may be built from (a factory's package): what the
-        model's fingerprint covers. Reads no file; a model with no files gives ``()``.
-
-        Raises:
-            ModelReferenceError: a file the reference names does not exist.
-        """
-        ...
-
-    def load(self, ref: ModelRef, options: LoadOptions) -> Model:
-        """The model, loaded as far as ``options`` allow.
-
-        Raises:
-            WhichModelError: the files are missing, unsafe to load without permission
-                (UnsafeModelError), or unreadable (ModelLoadError).
-        """
-        ...
-
-    def inspect(self, ref: ModelRef, options: InspectOptions) -> SpecSheet:
-        """The model's spec sheet (see :mod:`whichmodel.spec`); a fact that cannot be read is
-        ``unknown`` with its reason, never a failure of the whole sheet.
-
-        Raises:
-            WhichModelError: the reference itself cannot be read.
-        """
-        ...
-
-
 def existing_files(files: tuple[str, ...], ref: ModelRef) -> tuple[str, ...]:
-    """``files``, once each is known to be a file (for :meth:`Source.files`).
+    """``files``, once each is known to be a file (for ``Source.files``).
 
     Raises:
         ModelReferenceError: ``No such file: <the first missing one> (from <ref>).``

@@ -18,7 +18,8 @@ import numpy as np
 
 from whichmodel.errors import ModelReferenceError
 from whichmodel.refs import ModelRef
-from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput, Source
+from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput
+from whichmodel.sources.contract import Source
 
 if TYPE_CHECKING:
     from whichmodel.spec import InspectOptions

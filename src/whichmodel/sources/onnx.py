@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from whichmodel.errors import ModelReferenceError
 from whichmodel.refs import SOURCES, ModelRef
-from whichmodel.sources.base import LoadOptions, Model, Source, existing_files
+from whichmodel.sources.base import LoadOptions, Model, existing_files
+from whichmodel.sources.contract import Source
 
 if TYPE_CHECKING:
     from whichmodel.spec import InspectOptions

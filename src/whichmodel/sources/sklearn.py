@@ -24,10 +24,11 @@ from whichmodel.sources.base import (
     Model,
     ModelInfo,
     RawOutput,
-    Source,
     existing_files,
     label_text,
 )
+from whichmodel.sources.contract import Source
+from whichmodel.spec.estimators import architecture, count_parameters, framework
 
 if TYPE_CHECKING:
     from whichmodel.spec import InspectOptions
@@ -49,8 +50,8 @@ class SklearnModel(Model):
         classes = getattr(estimator, "classes_", None)
         self.classes = tuple(label_text(c) for c in classes) if classes is not None else None
         self.info = ModelInfo(
-            framework=_framework(estimator),
-            architecture=_architecture(estimator),
+            framework=framework(estimator),
+            architecture=architecture(estimator),
             parameters=count_parameters(estimator),
             files=files,
         )
@@ -86,9 +87,9 @@ class SklearnSource:
         return load(ref, options)
 
     def inspect(self, ref: ModelRef, options: InspectOptions) -> SpecSheet:
-        from whichmodel.spec import inspect_loaded
+        from whichmodel.spec import inspect_object
 
-        return inspect_loaded(load(ref, options.load), options, ref=ref)
+        return inspect_object(load(ref, options.load).estimator, options, ref=ref)
 
 
 SOURCE: Source = SklearnSource()
@@ -202,53 +203,3 @@ def _load_pickle(path: Path, options: LoadOptions) -> Any:
         return joblib.load(path)
     except Exception as exc:
         raise ModelLoadError(f"Could not load {path}: {exc}") from exc
-
-
-def _final_estimator(estimator: Any) -> Any:
-    steps = getattr(estimator, "steps", None)
-    return steps[-1][1] if steps else estimator
-
-
-def _framework(estimator: Any) -> str:
-    return type(_final_estimator(estimator)).__module__.split(".", 1)[0]
-
-
-def _architecture(estimator: Any) -> str:
-    steps = getattr(estimator, "steps", None)
-    if steps:
-        return " → ".join(type(step).__name__ for _, step in steps)
-    return type(estimator).__name__
-
-
-def count_parameters(estimator: Any) -> int | None:
-    """Learned numbers in a fitted estimator: weights for linear models and MLPs, nodes for trees.
-
-    Returns None when the estimator is of a kind this function does not know.
-    """
-    steps = getattr(estimator, "steps", None)
-    if steps:
-        counts = [count_parameters(step) for _, step in steps if step != "passthrough"]
-        known = [c for c in counts if c is not None]
-        return sum(known) if known else None
-    if hasattr(estimator, "coefs_"):  # MLP
-        return int(
-            sum(w.size for w in estimator.coefs_) + sum(b.size for b in estimator.intercepts_)
-        )
-    if hasattr(estimator, "coef_"):  # linear models
-        return int(np.size(estimator.coef_) + np.size(getattr(estimator, "intercept_", 0)))
-    if hasattr(estimator, "tree_"):  # a single decision tree
-        return int(estimator.tree_.node_count)
-    if hasattr(estimator, "_predictors"):  # HistGradientBoosting*
-        return int(sum(p.nodes.shape[0] for stage in estimator._predictors for p in stage))
-    if hasattr(estimator, "estimators_"):  # forests, GradientBoosting*
-        trees = np.ravel(np.asarray(estimator.estimators_, dtype=object))
-        counts = [count_parameters(t) for t in trees]
-        return int(sum(c for c in counts if c is not None)) if counts else None
-    if hasattr(estimator, "get_booster"):  # XGBoost: nodes over all trees
-        return len(estimator.get_booster().trees_to_dataframe())
-    if hasattr(estimator, "booster_"):  # LightGBM: leaves + split nodes
-        info = estimator.booster_.dump_model()["tree_info"]
-        return int(sum(2 * t["num_leaves"] - 1 for t in info))
-    if hasattr(estimator, "means_"):  # naive Bayes / discriminant analysis, roughly
-        return int(np.size(estimator.means_))
-    return None

@@ -43,9 +43,9 @@ from whichmodel.sources.base import (
     Model,
     ModelInfo,
     RawOutput,
-    Source,
     existing_files,
 )
+from whichmodel.sources.contract import Source
 
 if TYPE_CHECKING:
     from whichmodel.spec import InspectOptions
@@ -121,9 +121,9 @@ class TorchSource:
         return load(ref, options)
 
     def inspect(self, ref: ModelRef, options: InspectOptions) -> SpecSheet:
-        from whichmodel.spec import inspect_loaded
+        from whichmodel.spec import inspect_object
 
-        return inspect_loaded(load(ref, options.load), options, ref=ref)
+        return inspect_object(load(ref, options.load).module, options, ref=ref)
 
 
 SOURCE: Source = TorchSource()

@@ -8,22 +8,17 @@ model: a fact the sheet does not have (no transformer design for a random forest
 estimator) is stored as ``unknown`` with a note saying why, so readers see it is unknown instead
 of missing.
 
-    >>> spec = compact(inspect("hf:./tiny-llama"))            # doctest: +SKIP
+    >>> spec = compact(whichmodel.inspect("hf:./tiny-llama"))  # doctest: +SKIP
     >>> spec["facts"]["design.attention"]                       # doctest: +SKIP
     {'value': 'GQA', 'source': 'config'}
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from whichmodel.spec.base import Fact, SpecSheet
 from whichmodel.spec.diff import Difference, diff_facts
-
-if TYPE_CHECKING:
-    from whichmodel.refs import ModelRef
-    from whichmodel.sources.base import LoadOptions, Model
 
 #: Bump when the compact layout or the facts it keeps change (it is a cache key part).
 COMPACT_FORMAT = 1
@@ -141,33 +136,3 @@ def comparable_flops(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return a.get("flops_per") is not None and all(
         a.get(k) == b.get(k) for k in ("flops_per", "context", "input_shape")
     )
-
-
-def model_spec(
-    ref: ModelRef,
-    loaded: Callable[[], Model],
-    *,
-    input_shape: tuple[int, ...] | None,
-    options: LoadOptions,
-) -> dict[str, Any]:
-    """The compact spec of a model a comparison runs.
-
-    Hugging Face folders and ONNX files are read from their config / graph (no weights in
-    memory); PyTorch modules and estimators are read from the model the comparison already
-    loaded (``loaded`` returns it, loading it only if it is not loaded yet).
-
-    Args:
-        ref: the model reference.
-        loaded: returns the loaded model (cached by the caller).
-        input_shape: one example's shape, for per-example FLOPs of PyTorch modules.
-        options: what the user allowed when loading.
-
-    Raises:
-        WhichModelError: the sheet cannot be made (unreadable config, unsupported kind).
-    """
-    from whichmodel.spec import InspectOptions, inspect, inspect_loaded
-
-    opts = InspectOptions(input_shape=input_shape, load=options)
-    if ref.kind in ("hf", "onnx"):
-        return compact(inspect(ref, opts))
-    return compact(inspect_loaded(loaded(), opts, ref=ref))

@@ -1,17 +1,19 @@
 """Spec sheets of scikit-learn, XGBoost and LightGBM estimators: trees, depth, leaves, features,
-or a linear model's coefficients."""
+or a linear model's coefficients; and the facts the ``sklearn:`` source reads while loading
+(:func:`framework`, :func:`architecture`, :func:`count_parameters`), which live here because they
+are sheet facts and spec sits left of the sources that load models."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from whichmodel.spec.base import Estimator, Fact, Identity, Size, SpecSheet, unknown
 
 
 def inspect_estimator(estimator: Any, *, name: str, ref: str) -> SpecSheet:
     """The sheet of a fitted estimator (a Pipeline is described by its last step)."""
-    from whichmodel.sources.sklearn import _architecture, _framework, count_parameters
-
     final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
     est = _trees(final)
     n = count_parameters(estimator)
@@ -22,13 +24,62 @@ def inspect_estimator(estimator: Any, *, name: str, ref: str) -> SpecSheet:
                 unknown("in-memory size depends on the library"))
     kind = str(est.kind.value)
     return SpecSheet(
-        identity=Identity(name, ref, Fact(_framework(estimator), "weights"),
-                          Fact(_architecture(estimator), "weights"),
+        identity=Identity(name, ref, Fact(framework(estimator), "weights"),
+                          Fact(architecture(estimator), "weights"),
                           Fact("tree ensemble" if (est.trees.value or 0) > 1 else kind, "weights"),
                           Fact({type(s).__name__: 1 for s in _steps(estimator)}, "weights")),
         size=size,
         estimator=est,
     )
+
+
+def framework(estimator: Any) -> str:
+    """The library of the estimator (of a Pipeline's last step): ``sklearn``, ``xgboost``..."""
+    steps = getattr(estimator, "steps", None)
+    final = steps[-1][1] if steps else estimator
+    return type(final).__module__.split(".", 1)[0]
+
+
+def architecture(estimator: Any) -> str:
+    """The estimator's class name; a Pipeline's steps joined by arrows."""
+    steps = getattr(estimator, "steps", None)
+    if steps:
+        return " → ".join(type(step).__name__ for _, step in steps)
+    return type(estimator).__name__
+
+
+def count_parameters(estimator: Any) -> int | None:
+    """Learned numbers in a fitted estimator: weights for linear models and MLPs, nodes for trees.
+
+    Returns None when the estimator is of a kind this function does not know.
+    """
+    steps = getattr(estimator, "steps", None)
+    if steps:
+        counts = [count_parameters(step) for _, step in steps if step != "passthrough"]
+        known = [c for c in counts if c is not None]
+        return sum(known) if known else None
+    if hasattr(estimator, "coefs_"):  # MLP
+        return int(
+            sum(w.size for w in estimator.coefs_) + sum(b.size for b in estimator.intercepts_)
+        )
+    if hasattr(estimator, "coef_"):  # linear models
+        return int(np.size(estimator.coef_) + np.size(getattr(estimator, "intercept_", 0)))
+    if hasattr(estimator, "tree_"):  # a single decision tree
+        return int(estimator.tree_.node_count)
+    if hasattr(estimator, "_predictors"):  # HistGradientBoosting*
+        return int(sum(p.nodes.shape[0] for stage in estimator._predictors for p in stage))
+    if hasattr(estimator, "estimators_"):  # forests, GradientBoosting*
+        trees = np.ravel(np.asarray(estimator.estimators_, dtype=object))
+        counts = [count_parameters(t) for t in trees]
+        return int(sum(c for c in counts if c is not None)) if counts else None
+    if hasattr(estimator, "get_booster"):  # XGBoost: nodes over all trees
+        return len(estimator.get_booster().trees_to_dataframe())
+    if hasattr(estimator, "booster_"):  # LightGBM: leaves + split nodes
+        info = estimator.booster_.dump_model()["tree_info"]
+        return int(sum(2 * t["num_leaves"] - 1 for t in info))
+    if hasattr(estimator, "means_"):  # naive Bayes / discriminant analysis, roughly
+        return int(np.size(estimator.means_))
+    return None
 
 
 def _steps(estimator: Any) -> list[Any]:

@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from whichmodel.errors import MissingExtraError, ModelLoadError, ModelReferenceError
-from whichmodel.sources.hf.config import read_config_json, short
+from whichmodel.sources.hf.config import (
+    config_refused,
+    read_config_json,
+    refuse_folder_code,
+    short,
+)
 from whichmodel.spec.base import DTYPE_BYTES, Fact, Identity, Size, Source, unknown
 
 # Routed experts: `...mlp.experts.3.w1.weight` (one module per expert) or
@@ -51,8 +56,6 @@ def read_config(folder: Path, *, trust_remote_code: bool = False) -> tuple[dict[
     if not path.is_file():
         raise ModelReferenceError(f"{folder} is not a Hugging Face model folder (no config.json).")
     raw = read_config_json(path)
-    from whichmodel.sources.hf.base import refuse_folder_code
-
     refuse_folder_code(folder, trust_remote_code=trust_remote_code)
     try:
         import transformers
@@ -64,8 +67,6 @@ def read_config(folder: Path, *, trust_remote_code: bool = False) -> tuple[dict[
             folder, local_files_only=True, trust_remote_code=trust_remote_code
         )
     except Exception as exc:
-        from whichmodel.sources.hf.base import config_refused
-
         refused = config_refused(exc, path)
         if refused is None:
             raise

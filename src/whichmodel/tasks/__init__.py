@@ -11,6 +11,7 @@ from whichmodel.tasks.options import TaskOptions, split_spec
 TASKS: Registry[type[Task]] = Registry("task", error=TaskError)
 TASKS.register("classification", "whichmodel.tasks.classification:ClassificationTask")
 TASKS.register("regression", "whichmodel.tasks.regression:RegressionTask")
+TASKS.register("regression-huber", "whichmodel.tasks.huber:HuberRegressionTask")
 TASKS.register("language-modeling", "whichmodel.tasks.language_modeling:LanguageModelingTask")
 TASKS.register("multiple-choice", "whichmodel.tasks.multiple_choice:MultipleChoiceTask")
 TASKS.register("multilabel", "whichmodel.tasks.multilabel:MultilabelTask")

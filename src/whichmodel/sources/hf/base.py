@@ -1,6 +1,7 @@
-"""What every Hugging Face model of ``whichmodel.sources.hf`` shares: :class:`HFModel` (a
-transformers model with a task head, and its tokenizer), and the checks that run before
-transformers reads a folder (code shipped with the model, configs it refuses).
+"""What every Hugging Face model of ``whichmodel.sources.hf`` shares: :class:`HFModel`, a
+transformers model with a task head, and its tokenizer. The checks that run before transformers
+reads a folder (code shipped with the model, configs it refuses) are in :mod:`.config`, which
+spec sheets use too.
 
 The task-specific models (:mod:`.text`, :mod:`.speech`) subclass :class:`HFModel` and import only
 this module; :mod:`.source` picks the class for a loaded model.
@@ -8,22 +9,16 @@ this module; :mod:`.source` picks the class for a loaded model.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from whichmodel.errors import ModelLoadError, UnsafeModelError, WhichModelError
+from whichmodel.errors import ModelLoadError
 from whichmodel.refs import ModelRef
 from whichmodel.sources.base import Inputs, Model, ModelInfo, RawOutput
-from whichmodel.sources.hf.config import config_error, short
 from whichmodel.sources.torch import count_parameters
 
 _MAX_LENGTH = 512
-# The files in which transformers looks for ``auto_map`` (classes to import from the folder).
-_CODE_MAPS = ("config.json", "tokenizer_config.json", "preprocessor_config.json",
-              "processor_config.json", "video_preprocessor_config.json")
 
 
 class HFModel(Model):
@@ -63,51 +58,3 @@ class HFModel(Model):
         if self.is_regression:
             return RawOutput("values", logits.reshape(len(logits), -1)[:, 0])
         return RawOutput("logits", logits)
-
-
-def refuse_folder_code(folder: Path, *, trust_remote_code: bool) -> None:
-    """Refuse a folder whose configs map an Auto class to code shipped in the folder, unless the
-    user trusts it. Checked before transformers reads anything: with ``trust_remote_code=False``
-    it would raise for some files and quietly use its own class for others (a different model
-    from the one the folder describes).
-
-    Raises:
-        UnsafeModelError: a config's ``auto_map`` names code and ``trust_remote_code`` is off.
-    """
-    if trust_remote_code:
-        return
-    for name in _CODE_MAPS:
-        try:
-            data = json.loads((folder / name).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue  # absent or unreadable: transformers reports it where it matters
-        auto_map = data.get("auto_map") if isinstance(data, dict) else None
-        if auto_map:
-            first = next(iter(auto_map.values())) if isinstance(auto_map, dict) else auto_map
-            code = first[0] if isinstance(first, list) and first else first
-            raise UnsafeModelError(
-                f"{folder / name} asks to run code shipped with the model ({code}); "
-                "pass --trust-remote-code if you trust it."
-            )
-
-
-def load_error(exc: Exception, what: str) -> UnsafeModelError | ModelLoadError:
-    """transformers refuses folder code without trust_remote_code by raising ValueError."""
-    if "trust_remote_code" in str(exc):
-        return UnsafeModelError(
-            f"Loading {what} needs code shipped in the folder; "
-            "pass --trust-remote-code if you trust it."
-        )
-    return ModelLoadError(f"Cannot load {what}: {short(exc)}")
-
-
-def config_refused(exc: Exception, path: Path) -> WhichModelError | None:
-    """What ``AutoConfig.from_pretrained`` raised, as the user's error it is (a config
-    transformers validates and refuses, folder code without permission, an unreadable file), or
-    None when it is none of these: a bug, to be raised as it is."""
-    refused = config_error(exc, path)
-    if refused is not None:
-        return refused
-    if isinstance(exc, ValueError | TypeError | KeyError | OSError):
-        return load_error(exc, str(path))
-    return None

@@ -8,6 +8,11 @@ passes in others. Here each such value gets one message: what the key must be, a
 
 ``null`` is left to the model's own config class, which knows whether it means "the default"
 (Llama's ``num_key_value_heads: null`` is one K/V head per query head) or nothing at all.
+
+The folder's other configs are read here too, for code they ask to run
+(:func:`refuse_folder_code`), and transformers' refusals of a config become the user's error
+(:func:`config_refused`). Loading a model and making its spec sheet both check these, so this
+module needs no model library and sits left of spec (``tests/test_architecture.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from whichmodel.errors import ModelLoadError
+from whichmodel.errors import ModelLoadError, UnsafeModelError, WhichModelError
 
 #: Real config.json files take a few KiB; a 21,843-class ImageNet-21k head's labels about 2 MiB.
 MAX_CONFIG_BYTES = 16 * 2**20
@@ -57,6 +62,9 @@ _LIMITS: dict[str, tuple[int, int]] = {
 }
 #: Sub-configs whose sizes build part of the model (multimodal towers, encoder-decoder halves).
 _NESTED = ("encoder", "decoder")
+# The files in which transformers looks for ``auto_map`` (classes to import from the folder).
+_CODE_MAPS = ("config.json", "tokenizer_config.json", "preprocessor_config.json",
+              "processor_config.json", "video_preprocessor_config.json")
 
 
 def read_config_json(path: Path) -> dict[str, Any]:
@@ -155,3 +163,51 @@ def config_error(exc: Exception, path: Path) -> ModelLoadError | None:
         f"{path}: transformers {transformers.__version__} refuses {what}: {cause.rstrip('.')}. "
         "Fix the config or re-save it from its model."
     )
+
+
+def refuse_folder_code(folder: Path, *, trust_remote_code: bool) -> None:
+    """Refuse a folder whose configs map an Auto class to code shipped in the folder, unless the
+    user trusts it. Checked before transformers reads anything: with ``trust_remote_code=False``
+    it would raise for some files and quietly use its own class for others (a different model
+    from the one the folder describes).
+
+    Raises:
+        UnsafeModelError: a config's ``auto_map`` names code and ``trust_remote_code`` is off.
+    """
+    if trust_remote_code:
+        return
+    for name in _CODE_MAPS:
+        try:
+            data = json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # absent or unreadable: transformers reports it where it matters
+        auto_map = data.get("auto_map") if isinstance(data, dict) else None
+        if auto_map:
+            first = next(iter(auto_map.values())) if isinstance(auto_map, dict) else auto_map
+            code = first[0] if isinstance(first, list) and first else first
+            raise UnsafeModelError(
+                f"{folder / name} asks to run code shipped with the model ({code}); "
+                "pass --trust-remote-code if you trust it."
+            )
+
+
+def load_error(exc: Exception, what: str) -> UnsafeModelError | ModelLoadError:
+    """transformers refuses folder code without trust_remote_code by raising ValueError."""
+    if "trust_remote_code" in str(exc):
+        return UnsafeModelError(
+            f"Loading {what} needs code shipped in the folder; "
+            "pass --trust-remote-code if you trust it."
+        )
+    return ModelLoadError(f"Cannot load {what}: {short(exc)}")
+
+
+def config_refused(exc: Exception, path: Path) -> WhichModelError | None:
+    """What ``AutoConfig.from_pretrained`` raised, as the user's error it is (a config
+    transformers validates and refuses, folder code without permission, an unreadable file), or
+    None when it is none of these: a bug, to be raised as it is."""
+    refused = config_error(exc, path)
+    if refused is not None:
+        return refused
+    if isinstance(exc, ValueError | TypeError | KeyError | OSError):
+        return load_error(exc, str(path))
+    return None

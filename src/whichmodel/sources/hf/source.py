@@ -22,9 +22,15 @@ from whichmodel.errors import (
     UnsafeModelError,
 )
 from whichmodel.refs import ModelRef
-from whichmodel.sources.base import LoadOptions, Model, Source
-from whichmodel.sources.hf.base import HFModel, config_refused, load_error, refuse_folder_code
-from whichmodel.sources.hf.config import read_config_json
+from whichmodel.sources.base import LoadOptions, Model
+from whichmodel.sources.contract import Source
+from whichmodel.sources.hf.base import HFModel
+from whichmodel.sources.hf.config import (
+    config_refused,
+    load_error,
+    read_config_json,
+    refuse_folder_code,
+)
 
 if TYPE_CHECKING:
     from whichmodel.spec import InspectOptions
