@@ -31,6 +31,8 @@ class TaskCase:
     """A task's recipe and oracle.
 
     Args:
+        task: the task the recipe runs under when not its own (a variant of a kind, such as
+            ``regression-huber`` on the regression recipe).
         options: task options added to the recipe's (``forecasting``: its series column, so
             that the bootstrap draws whole series).
         bad_data: compare options naming a column the data lacks.
@@ -39,13 +41,14 @@ class TaskCase:
 
     recipe: Callable[[Path], Recipe]
     oracle: Oracle
+    task: str = ""
     options: str = ""
     bad_data: tuple[tuple[str, object], ...] = (("label_col", "no_such_column"),)
     ties: tuple[str, ...] = ()
 
     def build(self, root: Path) -> Recipe:
         built = self.recipe(root)
-        task = str(built.options.get("task", "classification"))
+        task = self.task or str(built.options.get("task", "classification"))
         if self.options:
             task += ("&" if "?" in task else "?") + self.options
         return replace(built, options={**built.options, "task": task})
@@ -175,6 +178,7 @@ def fake_recipe(root: Path) -> Recipe:
 CASES: dict[str, TaskCase] = {
     "classification": TaskCase(RECIPES["classification"], _classification),
     "regression": TaskCase(RECIPES["regression"], _regression),
+    "regression-huber": TaskCase(RECIPES["regression"], _regression, task="regression-huber"),
     "language-modeling": TaskCase(
         RECIPES["language-modeling"], _language_modeling,
         bad_data=(("input_cols", ["no_such_column"]),),  # it reads no label column
