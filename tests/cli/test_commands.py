@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from cli.conftest import Invoke
+if TYPE_CHECKING:
+    from cli.conftest import Invoke  # the fixture's type; conftest is not imported at run time
 
 
 def compare_args(iris: Path, *extra: str) -> tuple[str, ...]:
