@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from whichmodel.comparison import run
+from whichmodel.api import run
 from whichmodel.demo import prepare_demo
 
 
@@ -66,8 +66,8 @@ def main() -> None:
     from whichmodel.analysis.paired import paired_metric_tests
     from whichmodel.analysis.slices import analyze_slices, read_slice_columns
     from whichmodel.analysis.stats import compute_statistics
+    from whichmodel.data.dataset import read_dataset
     from whichmodel.tasks import get_task
-    from whichmodel.tasks.data import read_dataset
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=Path(".whichmodel/bench"))

@@ -1,4 +1,4 @@
-"""How much does ``whichmodel.comparison.run`` cost over a hand-written evaluation loop?
+"""How much does ``whichmodel.api.run`` cost over a hand-written evaluation loop?
 
 Method. The six demo models (2 skops sklearn, 4 torch factory + safetensors) are evaluated on the
 digits test split (540 rows) and on the same split tiled to ``--rows`` rows, so that prediction
@@ -41,7 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from whichmodel.comparison import CompareConfig, Comparison, run
+from whichmodel.api import run
+from whichmodel.comparison import CompareConfig, Comparison
 from whichmodel.demo import SKLEARN_MODELS, TORCH_MODELS, prepare_demo
 
 TIMED = ("bare", "cold", "rerun", "stats", "findings")  # the last two: see analysis_seconds
@@ -87,8 +88,8 @@ def analysis_seconds(config: CompareConfig, comparison: Comparison) -> tuple[flo
     Timing them apart (not cProfile) keeps profiler overhead out of the cold figure."""
     from whichmodel.analysis.findings import compute_findings
     from whichmodel.analysis.stats import compute_statistics
+    from whichmodel.data.dataset import read_dataset
     from whichmodel.tasks import get_task
-    from whichmodel.tasks.data import read_dataset
 
     task = get_task(config.task)
     dataset = read_dataset(config.data)

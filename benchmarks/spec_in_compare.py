@@ -20,7 +20,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from whichmodel.comparison import run
+from whichmodel.api import run
 from whichmodel.demo import prepare_demo
 from whichmodel.refs import parse_ref
 from whichmodel.sources import load

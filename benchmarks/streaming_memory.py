@@ -22,7 +22,7 @@ import pandas as pd
 CHILD = """
 import re, sys, time
 import whichmodel
-from whichmodel.tasks import streaming
+from whichmodel.data import streaming
 streaming.STREAM_BYTES = int(sys.argv[3])
 start = time.perf_counter()
 whichmodel.compare([sys.argv[1]], sys.argv[2], measure_cost=False, n_resamples=100,

@@ -3,7 +3,8 @@
 The public API (imported lazily, so ``import whichmodel`` stays cheap)::
 
     whichmodel.load(ref)                        -> Model
-    whichmodel.compare(refs, data, task=...)    -> Comparison
+    whichmodel.evaluate(ref, data, task=...)    -> Evaluation
+    whichmodel.compare(refs, data, task=...)    -> Comparison (its .decision: which to ship)
     whichmodel.inspect(ref)                     -> SpecSheet
     whichmodel.choose(results, max_latency_ms=...) -> Decision
     whichmodel.bench(ref, variants=..., ...)    -> CostProfile
@@ -16,15 +17,18 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from whichmodel.api import Evaluation, compare, evaluate
     from whichmodel.bench.base import CostProfile
     from whichmodel.choose import Decision, choose
-    from whichmodel.comparison import CompareConfig, Comparison, compare
+    from whichmodel.comparison import CompareConfig, Comparison
     from whichmodel.sources import load
     from whichmodel.spec import inspect
     from whichmodel.spec.base import SpecSheet
 
 _EXPORTS = {
-    "compare": "whichmodel.comparison",
+    "compare": "whichmodel.api",
+    "evaluate": "whichmodel.api",
+    "Evaluation": "whichmodel.api",
     "Comparison": "whichmodel.comparison",
     "CompareConfig": "whichmodel.comparison",
     "load": "whichmodel.sources",
@@ -53,10 +57,12 @@ __all__ = [
     "Comparison",
     "CostProfile",
     "Decision",
+    "Evaluation",
     "SpecSheet",
     "bench",
     "choose",
     "compare",
+    "evaluate",
     "inspect",
     "load",
 ]

@@ -9,18 +9,45 @@
 
 Any reference takes ``?name=...`` to set the name shown in tables, and a bare path is accepted when
 its kind is clear from it (``.skops``, ``.pt``, ``.pt2``, a folder with ``config.json``).
+
+The kinds are the names of :data:`SOURCES`, the registry of model sources (see
+``whichmodel.sources.base.Source``): a kind is accepted, listed and suggested only when a source
+reads it. It lives here, not in ``whichmodel.sources``, because parsing a reference (and
+``whichmodel --help``) must not import numpy or any source.
 """
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from whichmodel.errors import ModelReferenceError
+from whichmodel.registry import Registry
 
-KINDS = ("sklearn", "torch", "hf", "onnx", "openai")
+if TYPE_CHECKING:
+    from whichmodel.sources.base import Source
+
+#: kind -> the Source that reads it; the summary is its usage, for help texts.
+SOURCES: Registry[Source] = Registry("model kind", error=ModelReferenceError)
+SOURCES.register("sklearn", "whichmodel.sources.sklearn:SOURCE", summary="sklearn:FILE.skops")
+SOURCES.register(
+    "torch", "whichmodel.sources.torch:SOURCE",
+    summary="torch:pkg.mod:factory?weights=w.safetensors",
+)
+SOURCES.register("hf", "whichmodel.sources.hf.source:SOURCE", summary="hf:DIR")
+SOURCES.register("onnx", "whichmodel.sources.onnx:SOURCE", summary="onnx:FILE (spec sheets only)")
+# Deterministic models with no files, for tests (``fake:classifier?classes=3&seed=0``).
+SOURCES.register("fake", "whichmodel.sources.fake:SOURCE", hidden=True)
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """``KINDS``: the kinds users are told about (help texts, error messages), read from
+    :data:`SOURCES` each time, so a source registered later is listed too."""
+    if name == "KINDS":
+        return SOURCES.names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 _SUFFIX_KIND = {
     ".skops": "sklearn",
     ".joblib": "sklearn",
@@ -38,7 +65,7 @@ class ModelRef:
     """A parsed model reference. Stores values only; nothing is read from disk here.
 
     Args:
-        kind: one of :data:`KINDS`.
+        kind: a name of :data:`SOURCES` (a listed kind, or a hidden one such as ``fake``).
         target: what follows ``kind:`` up to ``?`` (a path or ``pkg.module:factory``).
         params: the ``?key=value&...`` pairs, in order.
         raw: the string as the user wrote it.
@@ -88,22 +115,22 @@ def parse_ref(text: str) -> ModelRef:
     body, _, query = raw.partition("?")
     params = tuple(parse_qsl(query, keep_blank_values=True)) if query else ()
     kind, sep, target = body.partition(":")
-    if sep and kind in KINDS:
+    if sep and kind in SOURCES:
         if not target:
             raise ModelReferenceError(f"Model reference {raw!r} has nothing after '{kind}:'.")
         return ModelRef(kind, target, params, raw)
     if sep and kind.isalpha() and len(kind) > 1:  # "sklaern:m.skops": a mistyped kind, not a path
-        close = difflib.get_close_matches(kind, KINDS, n=1)
+        close = SOURCES.close_matches(kind, n=1)
         hint = f" Did you mean '{close[0]}:'?" if close else ""
         raise ModelReferenceError(
             f"Unknown model kind '{kind}:' in {raw!r}.{hint} Known kinds: "
-            f"{', '.join(k + ':' for k in KINDS)}."
+            f"{', '.join(k + ':' for k in SOURCES.names())}."
         )
     inferred = _infer_kind(body)
     if inferred is None:
         raise ModelReferenceError(
             f"Cannot tell what kind of model {raw!r} is; prefix it with one of "
-            f"{', '.join(k + ':' for k in KINDS)} (e.g. 'sklearn:model.skops')."
+            f"{', '.join(k + ':' for k in SOURCES.names())} (e.g. 'sklearn:model.skops')."
         )
     return ModelRef(inferred, body, params, raw)
 
@@ -115,3 +142,8 @@ def _infer_kind(target: str) -> str | None:
     if path.is_dir() and (path / "config.json").is_file():
         return "hf"
     return None
+
+
+def kinds_help() -> str:
+    """The kinds of reference with their usage, for help texts: ``"sklearn:FILE.skops, ..."``."""
+    return ", ".join(SOURCES.summary(k) or f"{k}:..." for k in SOURCES.names())

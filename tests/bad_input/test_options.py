@@ -14,7 +14,8 @@ GATE = ("gate", LR, TREE, "--data", DATA, "--label-col", "target", "--no-cost")
 CASES = [
     # Typer's usage errors, as one line naming the help to read.
     Case("no-such-command", ("comapre",), "No such command 'comapre'"),
-    Case("no-such-option", ("compare", LR, "--bogus", "1"), "No such option: --bogus"),
+    # click words it "No such option: --bogus" or "No such option '--bogus'." by version.
+    Case("no-such-option", ("compare", LR, "--bogus", "1"), ("No such option", "--bogus")),
     Case("missing-refs", ("compare",), "Missing argument"),
     Case("bench-batch-not-int", ("bench", LR, "--batch", "one"), "comma-separated integers"),
     Case("inspect-context-not-int", ("inspect", LR, "--context", "abc"), "'--context'"),

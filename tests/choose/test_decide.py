@@ -10,7 +10,7 @@ import pytest
 
 from helpers.results import cost, results
 from whichmodel.choose import choose
-from whichmodel.choose.decide import Decision
+from whichmodel.choose.decision import Decision
 from whichmodel.errors import ConfigError
 
 

@@ -101,12 +101,12 @@ def test_no_arguments_prints_the_help(invoke: Invoke) -> None:
 
 def test_ctrl_c_is_one_line_and_exit_130(invoke: Invoke, iris: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    import whichmodel.comparison
+    import whichmodel.api
 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(whichmodel.comparison, "run", interrupted)
+    monkeypatch.setattr(whichmodel.api, "run", interrupted)
     ran = invoke(*compare_args(iris))
     assert ran.exit_code == 130
     assert one_line(ran.stderr).startswith("stopped: interrupted; what finished is in the store")

@@ -22,13 +22,13 @@ def iris(tmp_path_factory):
 
 
 def test_an_internal_error_is_one_line_and_a_saved_report(iris, tmp_path, monkeypatch, capsys):
-    import whichmodel.comparison
+    import whichmodel.api
     from whichmodel import cli
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug\nover two lines")
 
-    monkeypatch.setattr(whichmodel.comparison, "run", broken)
+    monkeypatch.setattr(whichmodel.api, "run", broken)
     monkeypatch.setenv("WHICHMODEL_REPORT_DIR", str(tmp_path / "reports"))
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-never-written")
     monkeypatch.setattr(sys, "argv", ["whichmodel", *compare_args(iris, "--no-cost")])

@@ -138,12 +138,13 @@ def test_two_runs_writing_one_store_at_once_lose_and_duplicate_nothing(tmp_path)
 def test_ctrl_c_while_batches_are_written_keeps_them_for_the_resume(tmp_path, monkeypatch):
     # Ctrl-C during a mid-run write rolls that transaction back; the batches it held must still
     # be stored on the way out, so the rerun computes only what never finished.
-    import whichmodel.comparison as comparison
+    import whichmodel.execute.driver as driver
+    from whichmodel.data.dataset import Dataset
+    from whichmodel.execute import LocalExecutor, Worker
     from whichmodel.refs import parse_ref
-    from whichmodel.sources.base import Inputs, Model, ModelInfo, RawOutput
+    from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput
     from whichmodel.store import Store
     from whichmodel.tasks import get_task
-    from whichmodel.tasks.data import Dataset
 
     class Constant(Model):
         classes = ("a", "b")
@@ -161,16 +162,23 @@ def test_ctrl_c_while_batches_are_written_keeps_them_for_the_resume(tmp_path, mo
                 raise KeyboardInterrupt
             return super().write_batches(key, batches, classes)
 
-    monkeypatch.setattr(comparison, "_FLUSH_EVERY_S", 0.0)  # a write after every batch
+    monkeypatch.setattr(driver, "_FLUSH_EVERY_S", 0.0)  # a write after every batch
     inputs = Inputs("tabular", np.arange(10.0)[:, None], ("x",))
     data = Dataset("d.csv", inputs, np.array(["a"] * 10, dtype=object), ("x",), "y")
     store, model = InterruptedOnce.open(tmp_path / "s.db"), Constant()
     ref, task = parse_ref("sklearn:constant.skops"), get_task("classification")
-    predict = comparison._predict
+    executor = LocalExecutor(Worker(lambda ref, options: model))
+
+    def predict():
+        return driver.predict_all(
+            ref, data, task=task, store=store, key="k", batch_size=3, executor=executor,
+            options=LoadOptions(),
+        )
+
     with pytest.raises(KeyboardInterrupt):
-        predict(lambda: model, ref, data, task, store, "k", 3, None)
+        predict()
     assert store.stored_batches("k") == 2  # the first write, and the interrupted one's batch
-    _, reused, computed = predict(lambda: model, ref, data, task, store, "k", 3, None)
+    _, reused, computed = predict()
     assert (reused, computed) == (2, 2)
 
 

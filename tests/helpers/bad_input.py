@@ -22,12 +22,13 @@ STORE_PARTS = (".whichmodel",)  # the default store's folder: the only place a r
 
 @dataclass(frozen=True)
 class Case:
-    """One bad input: its id, the command line and a fragment of the one line it must print.
-    ``{tmp}`` in an argument is the case's folder."""
+    """One bad input: its id, the command line and a fragment of the one line it must print
+    (or several fragments, each of which it must print). ``{tmp}`` in an argument is the case's
+    folder."""
 
     id: str
     args: tuple[str, ...]
-    says: str
+    says: str | tuple[str, ...]
     exit_code: int = 2
 
 
@@ -45,7 +46,7 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 def refuse(
     cwd: Path,
     *args: str,
-    says: str,
+    says: str | tuple[str, ...],
     exit_code: int = 2,
     watch: tuple[Path, ...] = (),
     preexec_fn: Callable[[], None] | None = None,
@@ -71,7 +72,7 @@ def refuse(
     assert "Traceback" not in proc.stderr + proc.stdout, context
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, context
-    assert says in lines[0], context
+    assert all(part in lines[0] for part in ((says,) if isinstance(says, str) else says)), context
     assert not crashes.exists() or exit_code == 1, f"an internal error report was saved: {context}"
     assert [snapshot(f) for f in folders] == before, f"files changed outside the store: {context}"
     return proc

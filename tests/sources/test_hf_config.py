@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from whichmodel.errors import ModelLoadError
-from whichmodel.sources.hf_config import MAX_LAYERS, check_sizes, read_config_json
+from whichmodel.sources.hf.config import MAX_LAYERS, check_sizes, read_config_json
 
 
 def test_every_default_config_of_transformers_passes() -> None:

@@ -36,7 +36,7 @@ def test_package_code_files_are_listed_in_pathlib_order(tmp_path):
     # A package's .py files are part of a factory model's fingerprint, in this order: the
     # os.walk listing must keep pathlib's order by path parts ("demo/zoo.py" before "demo.py",
     # which plain string order would swap) so stored fingerprints stay valid.
-    from whichmodel.sources import _python_files
+    from whichmodel.sources.torch import _python_files
 
     for name in ("demo.py", "demo/zoo.py", "demo/a/b.py", "a_b/c.py", "a/b.py", "z.txt", "B.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)

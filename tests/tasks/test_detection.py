@@ -22,10 +22,10 @@ from helpers.tiny_detector import (
     write_dataset,
 )
 from whichmodel.analysis.stats import bootstrap_weights
+from whichmodel.data.detection import parse_objects
 from whichmodel.errors import DataError, TaskError
 from whichmodel.tasks import get_task
 from whichmodel.tasks.detection.coco import ImageBoxes, coco_map
-from whichmodel.tasks.detection.data import parse_objects
 
 USES_TORCH = True
 HELPER = str(EXAMPLE)

@@ -17,10 +17,10 @@ from scipy.stats import wilcoxon
 
 from helpers.tiny_speech import tone, write_audio_folder
 from whichmodel.analysis.stats import bootstrap_weights, compute_statistics
+from whichmodel.data.dataset import read_dataset
 from whichmodel.errors import DataError, TaskError
 from whichmodel.sources.audio import AudioClip, resample, waveforms
 from whichmodel.tasks import Predictions, get_task
-from whichmodel.tasks.data import read_dataset
 from whichmodel.tasks.speech import error_terms
 
 REFERENCES = [

@@ -90,7 +90,7 @@ def error_clusters(
     """
     rows = next(iter(preds.values())).rows
     if inputs.kind == "audio":  # grouped by clip duration and sampling rate
-        from whichmodel.tasks.audio import audio_features
+        from whichmodel.data.audio import audio_features
 
         inputs = audio_features(inputs)
     groups = None if _is_tabular(inputs) else _input_clusters(inputs, rows, seed)

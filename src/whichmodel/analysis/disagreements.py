@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -116,52 +117,86 @@ def find_disagreements(
             rendered[row] = render_input(inputs, row)
         return rendered[row]
 
-    # Examples whose unit's outcome is theirs (a ranking query's rows) count and are listed
-    # once per unit, by its first row.
-    units = task.units(next(iter(preds.values())).rows) if preds and task.outcome_per_unit else None
-    counted = np.ones(len(y), dtype=bool)
-    if units is not None:
-        counted[:] = False
-        counted[np.unique(units, return_index=True)[1]] = True
+    counted = _counted(task, preds, len(y))
     for a, b in itertools.combinations(preds, 2):
         pa, pb = preds[a], preds[b]
-        oa, ob = task.outcome(y, pa), task.outcome(y, pb)
-        if task.outcome_kind == "binary":
-            a_side, b_side = oa & ~ob & counted, ~oa & ob & counted
-            both_right, both_wrong = (
-                int(np.sum(oa & ob & counted)),
-                int(np.sum(~oa & ~ob & counted)),
-            )
-            conf_a, conf_b = _confidence(pa), _confidence(pb)
-            # A's wins ranked by B's confidence in its wrong answer, then A's (and vice versa).
-            score_a = _first_available(conf_b, conf_a, len(y))
-            score_b = _first_available(conf_a, conf_b, len(y))
-            ranking = "confidence of the wrong model in its wrong answer (top probability)"
-        else:
-            # Equal up to rounding counts as equal: two orderings of one query's items can
-            # give the same nDCG computed in different orders (1e-16 apart).
-            tied = np.isclose(oa, ob, rtol=1e-12, atol=0.0)
-            a_side, b_side = (oa < ob) & ~tied & counted, (ob < oa) & ~tied & counted
-            both_right, both_wrong = int(np.sum(tied & counted)), 0
-            conf_a, conf_b = oa.astype(np.float64), ob.astype(np.float64)
-            score_a = score_b = np.abs(ob - oa).astype(np.float64)
-            ranking = "absolute error difference |error_B - error_A|"
-        pick = (y, pa, pb, conf_a, conf_b, render)
+        sides = _sides(task, y, pa, pb, counted)
+        pick = (y, pa, pb, sides.conf_a, sides.conf_b, render)
         out.append(
             PairDisagreements(
                 a,
                 b,
                 int(counted.sum()),
-                int(a_side.sum()),
-                int(b_side.sum()),
-                both_right,
-                both_wrong,
-                ranking,
-                _top(a_side, score_a, top, *pick),
-                _top(b_side, score_b, top, *pick),
+                int(sides.a_side.sum()),
+                int(sides.b_side.sum()),
+                sides.both_right,
+                sides.both_wrong,
+                sides.ranking,
+                _top(sides.a_side, sides.score_a, top, *pick),
+                _top(sides.b_side, sides.score_b, top, *pick),
             )
         )
     return tuple(out)
+
+
+def _counted(task: Task, preds: Mapping[str, Predictions], n: int) -> np.ndarray:
+    """(n,) bool: the examples that count. Examples whose unit's outcome is theirs (a ranking
+    query's rows) count and are listed once per unit, by its first row."""
+    units = task.units(next(iter(preds.values())).rows) if preds and task.outcome_per_unit else None
+    counted = np.ones(n, dtype=bool)
+    if units is not None:
+        counted[:] = False
+        counted[np.unique(units, return_index=True)[1]] = True
+    return counted
+
+
+class _Sides(NamedTuple):
+    """How two models' outcomes split the counted examples, and how to rank each side."""
+
+    a_side: np.ndarray  # (n,) bool: A better
+    b_side: np.ndarray  # (n,) bool: B better
+    both_right: int
+    both_wrong: int
+    conf_a: np.ndarray | None
+    conf_b: np.ndarray | None
+    score_a: np.ndarray  # (n,) ranks A's side, highest first
+    score_b: np.ndarray
+    ranking: str  # what the scores are, in words
+
+
+def _sides(
+    task: Task, y: np.ndarray, pa: Predictions, pb: Predictions, counted: np.ndarray
+) -> _Sides:
+    oa, ob = task.outcome(y, pa), task.outcome(y, pb)
+    if task.outcome_kind == "binary":
+        conf_a, conf_b = _confidence(pa), _confidence(pb)
+        # A's wins ranked by B's confidence in its wrong answer, then A's (and vice versa).
+        return _Sides(
+            oa & ~ob & counted,
+            ~oa & ob & counted,
+            int(np.sum(oa & ob & counted)),
+            int(np.sum(~oa & ~ob & counted)),
+            conf_a,
+            conf_b,
+            _first_available(conf_b, conf_a, len(y)),
+            _first_available(conf_a, conf_b, len(y)),
+            "confidence of the wrong model in its wrong answer (top probability)",
+        )
+    # Equal up to rounding counts as equal: two orderings of one query's items can
+    # give the same nDCG computed in different orders (1e-16 apart).
+    tied = np.isclose(oa, ob, rtol=1e-12, atol=0.0)
+    score = np.abs(ob - oa).astype(np.float64)
+    return _Sides(
+        (oa < ob) & ~tied & counted,
+        (ob < oa) & ~tied & counted,
+        int(np.sum(tied & counted)),
+        0,
+        oa.astype(np.float64),
+        ob.astype(np.float64),
+        score,
+        score,
+        "absolute error difference |error_B - error_A|",
+    )
 
 
 def _confidence(p: Predictions) -> np.ndarray | None:

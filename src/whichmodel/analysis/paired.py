@@ -351,6 +351,29 @@ def permutation_p_value(
         # None: every permutation gives the same statistic. One: its two arrangements give the
         # observed difference and its negative, equally likely, so the two-sided p is 1.
         return 1.0
+    statistic, width = _swap_statistic(spec, y, terms_a, terms_b, moved)
+    observed = float(statistic(np.zeros((1, m), dtype=bool))[0])
+    exact = _is_exact(m, n_resamples)
+    # swap patterns per batch: bounds memory (~32 MiB of swapped terms or of summaries)
+    rows = max(1, (1 << 22) // max(m, width))
+    null = np.concatenate([statistic(s) for s in _swap_patterns(m, n_resamples, seed, rows)])
+    gamma = abs(np.finfo(np.float64).eps * 100 * observed)  # SciPy's tolerance for ties
+    extra = 0 if exact else 1
+    below = (np.count_nonzero(null <= observed + gamma) + extra) / (len(null) + extra)
+    above = (np.count_nonzero(null >= observed - gamma) + extra) / (len(null) + extra)
+    return float(min(1.0, 2 * min(below, above)))
+
+
+def _swap_statistic(
+    spec: PermutationStatistic,
+    y: np.ndarray,
+    terms_a: np.ndarray,
+    terms_b: np.ndarray,
+    moved: np.ndarray,
+) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
+    """(metric(A) - metric(B) of each swap pattern: (b, m) bool -> (b,), the summary values
+    per pattern). The terms that do not move are summarized once; a metric with ``trade``
+    shifts its summaries by the swapped terms instead of reducing them again."""
     same = np.flatnonzero(terms_a == terms_b)
     base = (spec.reduce(terms_a[same], y, same), spec.reduce(terms_b[same], y, same))
     moved_a, moved_b = terms_a[moved], terms_b[moved]
@@ -371,16 +394,7 @@ def permutation_p_value(
         metric_a = spec.finish(base[0] + spec.reduce(x, y, moved), y)
         return np.asarray(metric_a - spec.finish(base[1] + spec.reduce(z, y, moved), y))
 
-    observed = float(statistic(np.zeros((1, m), dtype=bool))[0])
-    exact = _is_exact(m, n_resamples)
-    # swap patterns per batch: bounds memory (~32 MiB of swapped terms or of summaries)
-    rows = max(1, (1 << 22) // max(m, width))
-    null = np.concatenate([statistic(s) for s in _swap_patterns(m, n_resamples, seed, rows)])
-    gamma = abs(np.finfo(np.float64).eps * 100 * observed)  # SciPy's tolerance for ties
-    extra = 0 if exact else 1
-    below = (np.count_nonzero(null <= observed + gamma) + extra) / (len(null) + extra)
-    above = (np.count_nonzero(null >= observed - gamma) + extra) / (len(null) + extra)
-    return float(min(1.0, 2 * min(below, above)))
+    return statistic, width
 
 
 def _is_exact(m: int, n_resamples: int) -> bool:

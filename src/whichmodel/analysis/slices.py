@@ -110,14 +110,14 @@ def read_slice_columns(path: str | Path, columns: Sequence[str]) -> pd.DataFrame
     Raises:
         DataError: a column is not in the file (the message lists the file's columns).
     """
-    from whichmodel.tasks.data import read_table
-    from whichmodel.tasks.detection.coco_json import read_coco_json
+    from whichmodel.data.coco import read_coco_json
+    from whichmodel.data.tables import read_table
 
     if not columns:
         return pd.DataFrame()
     p = Path(path)
     if p.is_dir():  # an audio folder: its metadata file's columns (e.g. speaker)
-        from whichmodel.tasks.audio import metadata_file
+        from whichmodel.data.audio import metadata_file
 
         p = metadata_file(p) or p
     coco = read_coco_json(p)

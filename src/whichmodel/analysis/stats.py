@@ -226,20 +226,11 @@ def compute_statistics(
     metrics = {name: task.metrics(y, p) for name, p in aligned.items()}
     units = task.units(rows)
     replicates = _replicates(y, aligned, metrics, n_resamples, seed, units)
-    results: list[MetricResult] = []
-    for name, p in aligned.items():
-        for metric in metrics[name]:
-            low, high = np.quantile(replicates[(name, metric.name)], [alpha, 1 - alpha])
-            results.append(
-                MetricResult(
-                    name,
-                    metric.name,
-                    metric.score(y, p, None),
-                    float(low),
-                    float(high),
-                    metric.higher_is_better,
-                )
-            )
+    results = [
+        _metric_result(name, metric, metric.score(y, p, None), replicates, alpha)
+        for name, p in aligned.items()
+        for metric in metrics[name]
+    ]
     point = {(m.model, m.name): m.value for m in results}
     directions = {m.name: m.higher_is_better for m in results}
     differences: list[Difference] = []
@@ -249,20 +240,27 @@ def compute_statistics(
             if (a, metric_name) in point and (b, metric_name) in point:
                 delta = replicates[(a, metric_name)] - replicates[(b, metric_name)]
                 low, high = np.quantile(delta, [alpha, 1 - alpha])
+                diff = point[(a, metric_name)] - point[(b, metric_name)]
                 differences.append(
-                    Difference(
-                        metric_name,
-                        a,
-                        b,
-                        point[(a, metric_name)] - point[(b, metric_name)],
-                        float(low),
-                        float(high),
-                        higher,
-                    )
+                    Difference(metric_name, a, b, diff, float(low), float(high), higher)
                 )
         tests.append(paired_test(task, y, aligned[a], aligned[b], a, b, units=units))
     return Statistics(
         tuple(results), tuple(differences), tuple(tests), len(rows), n_resamples, confidence, seed
+    )
+
+
+def _metric_result(
+    model: str,
+    metric: Metric,
+    value: float,
+    replicates: dict[tuple[str, str], np.ndarray],
+    alpha: float,
+) -> MetricResult:
+    """A model's metric with its percentile bootstrap interval."""
+    low, high = np.quantile(replicates[(model, metric.name)], [alpha, 1 - alpha])
+    return MetricResult(
+        model, metric.name, value, float(low), float(high), metric.higher_is_better
     )
 
 
@@ -282,28 +280,13 @@ def _replicates(
     largest array here, are read twice per chunk instead of once per model and metric. With
     ``units``, those terms are summed per unit first and multiplied by the unit weights.
     """
-    from scipy.sparse import hstack
-
     index = UnitIndex.of(units, len(y))
     sizes = index.sizes()  # (G,)
 
     out: dict[tuple[str, str], list[np.ndarray]] = {
         (name, m.name): [] for name, ms in metrics.items() for m in ms
     }
-    dense: list[tuple[tuple[str, str], WeightedSums, Any]] = []  # terms (n, k) ndarray
-    sparse: list[tuple[tuple[str, str], WeightedSums, Any]] = []  # terms (n, k) sparse
-    other: list[tuple[str, Metric]] = []
-    for name, ms in metrics.items():
-        for m in ms:
-            if m.sums is None:
-                other.append((name, m))
-                continue
-            terms = index.sum_terms(m.sums.terms(y, preds[name]))  # (G, k): n x k summed
-            group = dense if isinstance(terms, np.ndarray) else sparse
-            group.append(((name, m.name), m.sums, terms))
-    groups = [(members, np.hstack([t for *_, t in members])) for members in [dense] if members]
-    if sparse:
-        groups.append((sparse, hstack([t for *_, t in sparse], format="csr")))
+    groups, other = _sum_groups(y, preds, metrics, index)
     for weights in iter_bootstrap_weights(index.n_units, n_resamples, seed):  # (b, G)
         total = weights @ sizes  # (b,) examples drawn
         for members, terms in groups:
@@ -317,6 +300,36 @@ def _replicates(
             for chunk in index.example_weights(weights):
                 out[(name, m.name)].append(m.replicate(y, preds[name], chunk))
     return {k: np.concatenate(v) for k, v in out.items()}
+
+
+_Members = list[tuple[tuple[str, str], WeightedSums, Any]]
+
+
+def _sum_groups(
+    y: np.ndarray,
+    preds: Mapping[str, Predictions],
+    metrics: Mapping[str, list[Metric]],
+    index: UnitIndex,
+) -> tuple[list[tuple[_Members, Any]], list[tuple[str, Metric]]]:
+    """([(members, their terms side by side (G, sum of k))] for dense then sparse terms, the
+    (model, metric) pairs not written as weighted sums)."""
+    from scipy.sparse import hstack
+
+    dense: _Members = []  # terms (n, k) ndarray
+    sparse: _Members = []  # terms (n, k) sparse
+    other: list[tuple[str, Metric]] = []
+    for name, ms in metrics.items():
+        for m in ms:
+            if m.sums is None:
+                other.append((name, m))
+                continue
+            terms = index.sum_terms(m.sums.terms(y, preds[name]))  # (G, k): n x k summed
+            group = dense if isinstance(terms, np.ndarray) else sparse
+            group.append(((name, m.name), m.sums, terms))
+    groups = [(members, np.hstack([t for *_, t in members])) for members in [dense] if members]
+    if sparse:
+        groups.append((sparse, hstack([t for *_, t in sparse], format="csr")))
+    return groups, other
 
 
 def paired_test(

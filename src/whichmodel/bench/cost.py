@@ -27,10 +27,9 @@ from whichmodel.refs import ModelRef
 from whichmodel.sources.base import Inputs, LoadOptions, RawOutput
 
 PROBE_TIMEOUT_S = 900
-COST_FORMAT = 2  # bump when a cached CostProfile's meaning changes (2: the bench harness)
 _THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
-__all__ = ["COST_FORMAT", "CostProfile", "QualityData", "default_threads", "measure_cost"]
+__all__ = ["CostProfile", "QualityData", "default_threads", "measure_cost"]
 
 
 @dataclass(frozen=True)

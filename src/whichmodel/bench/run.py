@@ -182,8 +182,9 @@ def _read_data(config: BenchConfig) -> tuple[Inputs | None, QualityData | None, 
     """(examples to time, quality data or None, what identifies them for the cache)."""
     if config.data is None:
         return None, None, config.input_shape
+    from whichmodel.data.dataset import read_dataset
+    from whichmodel.data.tables import read_table
     from whichmodel.store import file_sha256
-    from whichmodel.tasks.data import read_dataset, read_table
 
     digest = file_sha256(config.data)
     n = config.quality_examples
@@ -195,8 +196,8 @@ def _read_data(config: BenchConfig) -> tuple[Inputs | None, QualityData | None, 
         data = frame[str(texts[0])].astype(str).to_numpy(dtype=object)
         inputs = Inputs("text", data, (str(texts[0]),))
         return inputs, QualityData(inputs.take(slice(0, n))), digest
+    from whichmodel.data.dataset import read_unit_column
     from whichmodel.tasks import get_task
-    from whichmodel.tasks.data import read_unit_column
 
     task = get_task(config.task)
     unit_column = task.unit_column()  # ranking's query id: groups the rows, not a model input

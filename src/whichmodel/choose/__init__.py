@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from whichmodel.choose.constraints import Constraints, Objective, parse_pairs, preferred
-from whichmodel.choose.decide import Decision, decide
+from whichmodel.choose.decide import decide
+from whichmodel.choose.decision import Decision
 from whichmodel.errors import ConfigError, brief
 
 if TYPE_CHECKING:

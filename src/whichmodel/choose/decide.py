@@ -13,79 +13,17 @@ The flow::
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-from whichmodel.choose.checks import Check, check_model
+from whichmodel.choose.checks import check_model
 from whichmodel.choose.constraints import DIMENSIONS, Constraints, Objective
+from whichmodel.choose.decision import Decision
+from whichmodel.choose.explain import explain
 from whichmodel.choose.facts import ModelFacts, read_facts
-from whichmodel.choose.pareto import Front, pareto_front
-from whichmodel.choose.tradeoffs import Tradeoffs, tradeoffs
+from whichmodel.choose.pareto import pareto_front
+from whichmodel.choose.tradeoffs import tradeoffs
 from whichmodel.errors import ConfigError
-
-DECISION_FORMAT = 1
-
-
-@dataclass(frozen=True)
-class Decision:
-    """The outcome of :func:`decide`.
-
-    Args:
-        pick: the chosen model, or None when no model meets every constraint.
-        ranking: the eligible models, best first.
-        ties: models that rank equal with the pick on every ranked dimension.
-        scores: model -> weighted score in [0, 1] (weights objective only).
-        ranked_on: the dimensions the ranking used (unknown ones are left out).
-        sentences: the decision in words; every number in them is a value of ``figures``.
-    """
-
-    pick: str | None
-    metric: str
-    higher_is_better: bool
-    constraints: Constraints
-    objective: Objective
-    eligible: tuple[str, ...]
-    checks: tuple[Check, ...]
-    front: Front
-    ranking: tuple[str, ...]
-    ranked_on: tuple[str, ...]
-    ties: tuple[str, ...]
-    scores: dict[str, float]
-    tradeoffs: Tradeoffs
-    sentences: tuple[str, ...]
-    figures: dict[str, str]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``decision`` key of results.json (see the JSON schema)."""
-        return {
-            "format": DECISION_FORMAT,
-            "pick": self.pick,
-            "metric": self.metric,
-            "higher_is_better": self.higher_is_better,
-            "constraints": self.constraints.to_dict(),
-            "objective": {
-                "prefer": self.objective.prefer,
-                "weights": dict(self.objective.weights),
-                "description": self.objective.describe(),
-            },
-            "eligible": list(self.eligible),
-            "checks": [asdict(c) for c in self.checks],
-            "front": {
-                "members": list(self.front.members),
-                "dimensions": list(self.front.dimensions),
-                "dropped": list(self.front.dropped),
-                "unplaced": {k: list(v) for k, v in self.front.unplaced.items()},
-                "ties": [list(t) for t in self.front.ties],
-                "dominated_by": {k: list(v) for k, v in self.front.dominated_by.items()},
-            },
-            "ranking": list(self.ranking),
-            "ranked_on": list(self.ranked_on),
-            "ties": list(self.ties),
-            "scores": self.scores,
-            "tradeoffs": self.tradeoffs.to_dict(),
-            "sentences": list(self.sentences),
-            "figures": self.figures,
-        }
 
 
 def decide(
@@ -98,8 +36,6 @@ def decide(
     Raises:
         ConfigError: a limit or the objective names a metric the results do not have.
     """
-    from whichmodel.choose.explain import explain
-
     c = (constraints or Constraints()).validate()
     obj = (objective or Objective()).validate()
     directions = {m["name"]: bool(m["higher_is_better"]) for m in results.get("metrics", [])}
@@ -114,18 +50,9 @@ def decide(
     )
     points = {f.name: _point(f, metric) for f in facts}
     higher = {"quality": directions[metric], "latency": False, "memory": False}
-    front = pareto_front(points, higher_is_better=higher)
     candidates = {n: points[n] for n in eligible}
     ranking, ranked_on, scores = _rank(candidates, higher, obj)
     pick = ranking[0] if ranking else None
-    ties = tuple(
-        n
-        for n in ranking[1:]
-        if pick is not None
-        and all(candidates[n][d] == candidates[pick][d] for d in ranked_on)
-        and scores.get(n) == scores.get(pick)
-    )
-    matrix = tradeoffs(facts, metric=metric, higher_is_better=directions[metric], constraints=c)
     draft = Decision(
         pick,
         metric,
@@ -134,17 +61,35 @@ def decide(
         obj,
         eligible,
         tuple(checks),
-        front,
+        pareto_front(points, higher_is_better=higher),
         ranking,
         ranked_on,
-        ties,
+        _ties(pick, ranking, ranked_on, candidates, scores),
         scores,
-        matrix,
+        tradeoffs(facts, metric=metric, higher_is_better=directions[metric], constraints=c),
         (),
         {},
     )
     sentences, figures = explain(draft, results, {f.name: f for f in facts})
     return replace(draft, sentences=tuple(sentences), figures=figures)
+
+
+def _ties(
+    pick: str | None,
+    ranking: tuple[str, ...],
+    ranked_on: tuple[str, ...],
+    candidates: Points,
+    scores: dict[str, float],
+) -> tuple[str, ...]:
+    """The models after the pick that equal it on every ranked dimension and in score."""
+    if pick is None:
+        return ()
+    return tuple(
+        n
+        for n in ranking[1:]
+        if all(candidates[n][d] == candidates[pick][d] for d in ranked_on)
+        and scores.get(n) == scores.get(pick)
+    )
 
 
 def _point(f: ModelFacts, metric: str) -> dict[str, float | None]:

@@ -7,13 +7,11 @@ can be traced to what it was computed from.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from whichmodel.choose.facts import ModelFacts
+from whichmodel.choose.decision import Decision
+from whichmodel.choose.facts import SAME, ModelFacts
 from whichmodel.choose.tradeoffs import sig
-
-if TYPE_CHECKING:
-    from whichmodel.choose.decide import Decision
 
 # Metrics on a 0..1 scale that people read in percentage points.
 POINT_METRICS = {
@@ -25,8 +23,6 @@ POINT_METRICS = {
     "recall",
     "roc_auc",
 }
-# Ratios closer to 1 than this are "about the same": timing noise on a shared machine is larger.
-SAME = 1.05
 MAX_COMPARISONS = 3
 
 
@@ -49,6 +45,7 @@ def explain(
     out: list[str] = []
     out.append(_headline(d, fig))
     if d.pick is not None:
+        # late: spec_clauses reads spec sheets, and importing spec imports NumPy
         from whichmodel.choose.spec_clauses import spec_sentence
 
         for other in _alternatives(d):

@@ -13,6 +13,9 @@ from typing import Any
 from whichmodel.choose.constraints import Constraints
 
 MIB = 2**20
+# Ratios closer to 1 than this are "about the same": timing noise on a shared machine is larger.
+# The decision's sentences cite neither a measured nor a spec-sheet ratio inside this band.
+SAME = 1.05
 
 # Architecture names (class names) read as interpretable: one readable model whose weights or
 # splits explain each prediction. Tree *ensembles* are only partly so (importances, not one tree).
@@ -118,42 +121,10 @@ def _facts(
     model: dict[str, Any], metrics: dict[str, tuple[float, float, float]], c: Constraints
 ) -> ModelFacts:
     cost = model.get("cost")
-    unknown: dict[str, str] = {}
     if not cost:
-        why = model.get("cost_error") or "cost was not measured (--no-cost)"
-        for fact in ("latency", "memory", "throughput", "size", "parameters"):
-            unknown[fact] = why
-        return ModelFacts(
-            model["name"],
-            metrics,
-            None,
-            {},
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            Interpretability("unknown", f"no cost profile: {why}"),
-            unknown,
-        )
-    latency = {int(b): lat for b, lat in (cost.get("latency") or {}).items()}
-    by_batch = {b: float(lat["p50_s"]) for b, lat in sorted(latency.items())}
-    latency_s = None
-    if c.latency_batch_size in latency:
-        latency_s = float(latency[c.latency_batch_size][f"{c.latency_percentile}_s"])
-    else:
-        measured = ", ".join(str(b) for b in sorted(latency)) or "none"
-        unknown["latency"] = (
-            f"latency was not measured at batch size {c.latency_batch_size} (measured: {measured})"
-        )
-    throughput, throughput_batch = None, None
-    if latency:
-        throughput_batch = max(latency)
-        throughput = throughput_batch / float(latency[throughput_batch]["p50_s"])
-    else:
-        unknown["throughput"] = "no latency was measured"
+        return _without_cost(model, metrics)
+    unknown: dict[str, str] = {}
+    latency_s, by_batch, throughput, throughput_batch = _speed(cost, c, unknown)
     memory = cost.get("model_memory_bytes")
     if memory is None:
         unknown["memory"] = "the cost profile has no model memory"
@@ -177,6 +148,53 @@ def _facts(
         interpretability(framework, architecture),
         unknown,
     )
+
+
+def _without_cost(
+    model: dict[str, Any], metrics: dict[str, tuple[float, float, float]]
+) -> ModelFacts:
+    """A model whose cost was not measured: every cost fact unknown, with the reason."""
+    why = model.get("cost_error") or "cost was not measured (--no-cost)"
+    unknown = dict.fromkeys(("latency", "memory", "throughput", "size", "parameters"), why)
+    return ModelFacts(
+        model["name"],
+        metrics,
+        None,
+        {},
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        Interpretability("unknown", f"no cost profile: {why}"),
+        unknown,
+    )
+
+
+def _speed(
+    cost: dict[str, Any], c: Constraints, unknown: dict[str, str]
+) -> tuple[float | None, dict[int, float], float | None, int | None]:
+    """(latency at the constraints' batch size and percentile, p50 latency by batch size,
+    throughput at the largest batch, that batch); what is missing goes into ``unknown``."""
+    latency = {int(b): lat for b, lat in (cost.get("latency") or {}).items()}
+    by_batch = {b: float(lat["p50_s"]) for b, lat in sorted(latency.items())}
+    latency_s = None
+    if c.latency_batch_size in latency:
+        latency_s = float(latency[c.latency_batch_size][f"{c.latency_percentile}_s"])
+    else:
+        measured = ", ".join(str(b) for b in sorted(latency)) or "none"
+        unknown["latency"] = (
+            f"latency was not measured at batch size {c.latency_batch_size} (measured: {measured})"
+        )
+    throughput, throughput_batch = None, None
+    if latency:
+        throughput_batch = max(latency)
+        throughput = throughput_batch / float(latency[throughput_batch]["p50_s"])
+    else:
+        unknown["throughput"] = "no latency was measured"
+    return latency_s, by_batch, throughput, throughput_batch
 
 
 def interpretability(framework: str | None, architecture: str | None) -> Interpretability:

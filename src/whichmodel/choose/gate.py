@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from whichmodel.choose.checks import check_model
+from whichmodel.choose.checks import Check, check_model
 from whichmodel.choose.constraints import Constraints
 from whichmodel.choose.facts import read_facts
 from whichmodel.errors import ConfigError
@@ -59,18 +59,7 @@ def gate(
         constraints: limits the candidate must meet (unknown values fail: they are not shown).
     """
     directions = {m["name"]: bool(m["higher_is_better"]) for m in results.get("metrics", [])}
-    names = {m["name"] for m in results["models"]}
-    for who in (baseline, candidate):
-        if who not in names:
-            raise ConfigError(
-                f"No model named '{who}' in the results ({', '.join(sorted(names))})."
-            )
-    for metric in metrics:
-        if metric not in directions:
-            raise ConfigError(
-                f"The gate names the metric '{metric}', which the results do not "
-                f"have. Metrics: {', '.join(directions)}."
-            )
+    _check_names(results, directions, (baseline, candidate), metrics)
     fails: list[str] = []
     lines: list[str] = []
     confidence = round(results["bootstrap"]["confidence"] * 100)
@@ -87,22 +76,49 @@ def gate(
     c = (constraints or Constraints()).validate()
     facts = next(f for f in read_facts(results, c) if f.name == candidate)
     for check in check_model(facts, c, directions):
-        unit = f" {check.unit}" if check.unit else ""
-        if check.status == "meets":
-            lines.append(
-                f"{check.label}: {check.measured:.4g}{unit} meets the limit {check.limit:g}{unit}."
-            )
-        elif check.status == "breaks":
-            line = (
-                f"{check.label}: {check.measured:.4g}{unit} breaks the limit {check.limit:g}{unit}."
-            )
-            lines.append(line)
-            fails.append(line)
-        else:
-            line = f"{check.label}: unknown ({check.reason}), so the limit cannot be shown met."
-            lines.append(line)
+        line, failed = _check_line(check)
+        lines.append(line)
+        if failed:
             fails.append(line)
     return GateResult(baseline, candidate, not fails, tuple(fails), tuple(lines))
+
+
+def _check_names(
+    results: dict[str, Any],
+    directions: dict[str, bool],
+    models: tuple[str, ...],
+    metrics: tuple[str, ...],
+) -> None:
+    """Raise ConfigError for a model or metric the results do not have."""
+    names = {m["name"] for m in results["models"]}
+    for who in models:
+        if who not in names:
+            raise ConfigError(
+                f"No model named '{who}' in the results ({', '.join(sorted(names))})."
+            )
+    for metric in metrics:
+        if metric not in directions:
+            raise ConfigError(
+                f"The gate names the metric '{metric}', which the results do not "
+                f"have. Metrics: {', '.join(directions)}."
+            )
+
+
+def _check_line(check: Check) -> tuple[str, bool]:
+    """(the line saying how the candidate meets one constraint, whether the gate fails on it);
+    an unknown value fails: it cannot be shown to meet the limit."""
+    unit = f" {check.unit}" if check.unit else ""
+    if check.status == "meets":
+        return (
+            f"{check.label}: {check.measured:.4g}{unit} meets the limit {check.limit:g}{unit}.",
+            False,
+        )
+    if check.status == "breaks":
+        return (
+            f"{check.label}: {check.measured:.4g}{unit} breaks the limit {check.limit:g}{unit}.",
+            True,
+        )
+    return f"{check.label}: unknown ({check.reason}), so the limit cannot be shown met.", True
 
 
 def _metric_line(

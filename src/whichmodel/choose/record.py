@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from whichmodel.choose.constraints import Constraints, Objective
-from whichmodel.choose.decide import Decision, decide
+from whichmodel.choose.decide import decide
+from whichmodel.choose.decision import Decision
 from whichmodel.choose.gate import GateResult, gate
 
 

@@ -3,7 +3,7 @@
 "b vs a, from the spec sheets: b uses grouped-query attention with 2 K/V heads where a uses
 multi-head attention with 8, has 2 layers vs 4 and has 2.2× fewer parameters (19.0k vs 42.7k)."
 Only differences both sheets know are cited: a fact unknown for either model is never compared,
-and a ratio closer to 1 than :data:`~whichmodel.choose.explain.SAME` (as for measured ratios) is
+and a ratio closer to 1 than :data:`~whichmodel.choose.facts.SAME` (as for measured ratios) is
 not worth a clause. Every number goes through the decision's figures, like every other number a
 decision prints.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from whichmodel.choose.explain import SAME  # ratios closer to 1 than this are not cited
+from whichmodel.choose.facts import SAME  # ratios closer to 1 than this are not cited
 from whichmodel.spec.compact import comparable_flops
 
 Fig = Callable[[str, str], str]

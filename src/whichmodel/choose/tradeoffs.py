@@ -94,6 +94,24 @@ def tradeoffs(
 
 
 def _row(f: ModelFacts, metric: str, c: Constraints) -> dict[str, Cell]:
+    row = _measured(f, metric)
+    if c.price_per_hour is not None:
+        cost = cost_per_1k(f, c.price_per_hour)
+        row["cost"] = (
+            Cell(
+                cost,
+                sig(cost),
+                "computed",
+                f"price per hour {c.price_per_hour:g} / 3600 × 1000 / measured throughput",
+            )
+            if cost is not None
+            else _unknown(f.unknown.get("throughput", "no throughput measured"))
+        )
+    return {**row, **_read(f)}
+
+
+def _measured(f: ModelFacts, metric: str) -> dict[str, Cell]:
+    """The measured cells: quality, latency, throughput, memory."""
     row: dict[str, Cell] = {}
     if metric in f.metrics:
         v, lo, hi = f.metrics[metric]
@@ -119,36 +137,30 @@ def _row(f: ModelFacts, metric: str, c: Constraints) -> dict[str, Cell]:
         if f.memory_mb is not None
         else _unknown(f.unknown.get("memory", "not measured"))
     )
-    if c.price_per_hour is not None:
-        cost = cost_per_1k(f, c.price_per_hour)
-        row["cost"] = (
-            Cell(
-                cost,
-                sig(cost),
-                "computed",
-                f"price per hour {c.price_per_hour:g} / 3600 × 1000 / measured throughput",
-            )
-            if cost is not None
-            else _unknown(f.unknown.get("throughput", "no throughput measured"))
-        )
-    row["size"] = (
-        Cell(f.size_bytes / MIB, _size_text(f.size_bytes), "read")
-        if f.size_bytes is not None
-        else _unknown(f.unknown.get("size", "not read"))
-    )
-    row["parameters"] = (
-        Cell(f.parameters, f"{f.parameters:,}", "read")
-        if f.parameters is not None
-        else _unknown(f.unknown.get("parameters", "not counted"))
-    )
-    interp = f.interpretability
-    row["interpretability"] = Cell(
-        interp.level,
-        interp.level,
-        "unknown" if interp.level == "unknown" else "read",
-        interp.source,
-    )
     return row
+
+
+def _read(f: ModelFacts) -> dict[str, Cell]:
+    """The cells read from the model's files: size, parameters, interpretability."""
+    interp = f.interpretability
+    return {
+        "size": (
+            Cell(f.size_bytes / MIB, _size_text(f.size_bytes), "read")
+            if f.size_bytes is not None
+            else _unknown(f.unknown.get("size", "not read"))
+        ),
+        "parameters": (
+            Cell(f.parameters, f"{f.parameters:,}", "read")
+            if f.parameters is not None
+            else _unknown(f.unknown.get("parameters", "not counted"))
+        ),
+        "interpretability": Cell(
+            interp.level,
+            interp.level,
+            "unknown" if interp.level == "unknown" else "read",
+            interp.source,
+        ),
+    }
 
 
 def _size_text(n: float) -> str:

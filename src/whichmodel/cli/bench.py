@@ -32,7 +32,7 @@ def windows_command(
 ) -> None:
     """Cut long time series (series id, time, value) into forecast windows for
     --task forecasting (one row per window: series, origin, history, target)."""
-    from whichmodel.tasks.data import read_table
+    from whichmodel.data.tables import read_table
     from whichmodel.tasks.forecast_windows import windows_frame, write_windows
 
     frame = windows_frame(

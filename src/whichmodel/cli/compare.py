@@ -142,10 +142,10 @@ def demo(
 
 def compared(config: CompareConfig) -> dict[str, Any]:
     """Run a comparison under a progress bar; its results dictionary (results.json)."""
-    from whichmodel import comparison
+    from whichmodel import api
     from whichmodel.report.json import comparison_to_dict
 
-    result = render.with_progress(lambda progress: comparison.run(config, progress=progress))
+    result = render.with_progress(lambda progress: api.run(config, progress=progress))
     return comparison_to_dict(result)
 
 

@@ -20,14 +20,14 @@ from typing import Annotated, Any, ClassVar, TypeVar
 import typer
 
 from whichmodel.errors import ConfigError
+from whichmodel.refs import kinds_help
 
 R = TypeVar("R")
 
 RefsArg = Annotated[
     list[str],
     typer.Argument(
-        help="Model references (sklearn:m.skops, torch:pkg.mod:factory?weights=w.safetensors,"
-        " hf:DIR), or one whichmodel.yaml.",
+        help=f"Model references ({kinds_help()}), or one whichmodel.yaml.",
         show_default=False,
     ),
 ]

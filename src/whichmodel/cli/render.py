@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from whichmodel.report.summary import Summary
     from whichmodel.spec.base import SpecSheet
     from whichmodel.spec.diff import SpecDiff
 
@@ -136,18 +137,28 @@ def print_comparison(results: dict[str, Any]) -> None:
     from whichmodel.report.summary import summarize
 
     summary = summarize(results)
-    quality = Table(
+    out.print(_quality_table(results, summary))
+    if summary.cost_columns:
+        out.print(_cost_table(summary))
+    for line in summary.significance:
+        plain(line)
+    for line in summary.notes:
+        out.print(f"[yellow]{escape(line)}[/]", highlight=False)
+    for line in finding_lines(results):
+        plain(line)
+
+
+def _quality_table(results: dict[str, Any], summary: Summary) -> Table:
+    table = Table(
         box=box.SIMPLE_HEAD,
         title=f"{results['task']}, n={results['data']['n_scored']}, "
         f"{summary.confidence_pct}% bootstrap CI",
     )
-    quality.add_column("model")
+    table.add_column("model")
     for name in summary.metric_names:
-        quality.add_column(
-            name + (" ↑" if summary.higher_is_better[name] else " ↓"), justify="right"
-        )
+        table.add_column(name + (" ↑" if summary.higher_is_better[name] else " ↓"), justify="right")
     for row in summary.rows:
-        quality.add_row(
+        table.add_row(
             escape(row.model),
             *[
                 _fmt_metric(row.metrics[n], summary.winners.get(n) == row.model)
@@ -156,30 +167,26 @@ def print_comparison(results: dict[str, Any]) -> None:
                 for n in summary.metric_names
             ],
         )
-    out.print(quality)
-    if summary.cost_columns:
-        cost = Table(
-            box=box.SIMPLE_HEAD,
-            title="cost on this machine (p50: median latency of one call on b examples)",
+    return table
+
+
+def _cost_table(summary: Summary) -> Table:
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        title="cost on this machine (p50: median latency of one call on b examples)",
+    )
+    table.add_column("model")
+    for col in summary.cost_columns:
+        table.add_column(col, justify="right")
+    for row in summary.rows:
+        table.add_row(
+            escape(row.model),
+            *[
+                _star(row.cost.get(c, "—"), summary.winners.get(c) == row.model)
+                for c in summary.cost_columns
+            ],
         )
-        cost.add_column("model")
-        for col in summary.cost_columns:
-            cost.add_column(col, justify="right")
-        for row in summary.rows:
-            cost.add_row(
-                escape(row.model),
-                *[
-                    _star(row.cost.get(c, "—"), summary.winners.get(c) == row.model)
-                    for c in summary.cost_columns
-                ],
-            )
-        out.print(cost)
-    for line in summary.significance:
-        plain(line)
-    for line in summary.notes:
-        out.print(f"[yellow]{escape(line)}[/]", highlight=False)
-    for line in finding_lines(results):
-        plain(line)
+    return table
 
 
 def print_decision(results: dict[str, Any]) -> None:

@@ -9,10 +9,11 @@ import typer
 
 from whichmodel.cli import render
 from whichmodel.cli.options import AllowPickleOpt, TrustRemoteCodeOpt, parse_shape
+from whichmodel.refs import kinds_help
 
 
 def inspect_command(
-    ref: Annotated[str, typer.Argument(help="hf:DIR, torch:..., onnx:FILE or sklearn:FILE.")],
+    ref: Annotated[str, typer.Argument(help=f"A model reference: {kinds_help()}.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the sheet as JSON.")] = False,
     text: Annotated[
         str | None, typer.Option(help="Measure the tokenizer on this text file.")

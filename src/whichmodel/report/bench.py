@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from whichmodel.report.summary import human_bytes
+from whichmodel.units import human_bytes
 
 if TYPE_CHECKING:
     from whichmodel.bench.base import CostProfile

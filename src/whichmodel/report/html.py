@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from whichmodel.report.summary import Row, Summary, human_bytes, human_count, summarize
+from whichmodel.report.summary import Row, Summary, summarize
+from whichmodel.units import human_bytes, human_count
 
 if TYPE_CHECKING:
     from whichmodel.report.spec_diff import SpecTable

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from whichmodel.report.summary import summarize
+from whichmodel.report.summary import Summary, summarize
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~!#])")
 
@@ -42,11 +42,25 @@ def render_markdown(results: dict[str, Any]) -> str:
     pct = summary.confidence_pct
     lines.append(f"**Quality** ({results['data']['n_scored']} examples, {pct}% bootstrap CI)")
     lines.append("")
+    lines += _quality(summary)
+    if decision:
+        lines += ["", "**Trade-offs**", "", *_tradeoffs(decision["tradeoffs"])]
+    lines += _spec_diff(results)
+    if summary.significance:
+        lines += ["", *(f"- {md(s)}" for s in summary.significance)]
+    if summary.notes:
+        lines += ["", *(f"> {md(s)}" for s in summary.notes)]
+    lines += ["", f"<sub>run {md(results.get('run_id') or '—')} · whichmodel</sub>"]
+    return "\n".join(lines) + "\n"
+
+
+def _quality(summary: Summary) -> list[str]:
+    """The quality table: a row per model, a column per metric, the winner in bold."""
     header = [
         "model",
         *(f"{n} {'↑' if summary.higher_is_better[n] else '↓'}" for n in summary.metric_names),
     ]
-    lines += _table(
+    return _table(
         header,
         [
             [
@@ -59,27 +73,21 @@ def render_markdown(results: dict[str, Any]) -> str:
             for row in summary.rows
         ],
     )
-    if decision:
-        lines += ["", "**Trade-offs**", ""]
-        tr = decision["tradeoffs"]
-        cols = tr["columns"]
-        lines += _table(
-            ["model", *(md(c["label"]) for c in cols)],
+
+
+def _tradeoffs(tr: dict[str, Any]) -> list[str]:
+    """The decision's trade-offs matrix as a table, the best cell of each column in bold."""
+    cols = tr["columns"]
+    return _table(
+        ["model", *(md(c["label"]) for c in cols)],
+        [
             [
-                [
-                    md(model),
-                    *(_cell(cells[c["key"]], model in tr["best"].get(c["key"], [])) for c in cols),
-                ]
-                for model, cells in tr["rows"].items()
-            ],
-        )
-    lines += _spec_diff(results)
-    if summary.significance:
-        lines += ["", *(f"- {md(s)}" for s in summary.significance)]
-    if summary.notes:
-        lines += ["", *(f"> {md(s)}" for s in summary.notes)]
-    lines += ["", f"<sub>run {md(results.get('run_id') or '—')} · whichmodel</sub>"]
-    return "\n".join(lines) + "\n"
+                md(model),
+                *(_cell(cells[c["key"]], model in tr["best"].get(c["key"], [])) for c in cols),
+            ]
+            for model, cells in tr["rows"].items()
+        ],
+    )
 
 
 def _gate(gate: dict[str, Any] | None) -> list[str]:

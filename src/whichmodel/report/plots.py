@@ -105,7 +105,6 @@ def pareto_plot(decision: dict[str, Any]) -> Markup | None:
     ]
     if not pts:
         return None
-    front = set(decision["front"]["members"])
     lat = [p[2] for p in pts]
     qual = [p[1] for p in pts]
     lx0, lx1 = math.log10(min(lat) / 1.6), math.log10(max(lat) * 1.6)
@@ -129,25 +128,8 @@ def pareto_plot(decision: dict[str, Any]) -> Markup | None:
         f"{metric} ({'higher' if decision['higher_is_better'] else 'lower'} is better)",
     )
     parts += _axes(_log_ticks(10**lx0, 10**lx1), _lin_ticks(qy0, qy1), x, y)
-    for i, (name, q, latency, mem) in enumerate(pts):
-        r = (
-            4.0
-            if not isinstance(mem, int | float) or mem <= 0
-            else 4 + 16 * math.sqrt(mem / biggest)
-        )
-        colour = _WIN if name == decision["pick"] else PALETTE[i % len(PALETTE)]
-        fill = colour if name in front else "none"
-        mem_text = "memory unknown" if not isinstance(mem, int | float) else f"{mem:.1f} MB"
-        tip = f"{name}: {metric} {q:.4f}, {latency:.3g} ms, {mem_text}" + (
-            " (on the Pareto front)" if name in front else " (dominated)"
-        )
-        parts.append(
-            f'<g class="point"><title>{escape(tip)}</title>'
-            f'<circle cx="{x(latency):.1f}" cy="{y(q):.1f}" r="{r:.1f}" fill="{fill}" '
-            f'fill-opacity="0.35" stroke="{colour}" stroke-width="2"/>'
-            f'<text x="{x(latency) + r + 4:.1f}" y="{y(q) + 4:.1f}" fill="{colour}">'
-            f"{escape(_short(name))}{' ★' if name == decision['pick'] else ''}</text></g>"
-        )
+    for i, point in enumerate(pts):
+        parts.append(_bubble(point, PALETTE[i % len(PALETTE)], decision, metric, biggest, x, y))
     parts.append(
         f'<text x="{right + 12}" y="{_TOP + 12}" fill="{_MUTED}">filled: Pareto front</text>'
         f'<text x="{right + 12}" y="{_TOP + 30}" fill="{_MUTED}">hollow: dominated</text>'
@@ -156,6 +138,36 @@ def pareto_plot(decision: dict[str, Any]) -> Markup | None:
     )
     parts.append("</svg>")
     return Markup("".join(parts))  # every interpolated string above is escaped
+
+
+def _bubble(
+    point: tuple[str, float, float, Any],
+    colour: str,
+    decision: dict[str, Any],
+    metric: str,
+    biggest: float,
+    x: Callable[[float], float],
+    y: Callable[[float], float],
+) -> str:
+    """One model of the Pareto plot: (name, quality, latency ms, memory MB or None) as a circle
+    whose area is its memory, filled when on the front, green and starred when the pick."""
+    name, q, latency, mem = point
+    known = isinstance(mem, int | float) and mem > 0
+    r = 4 + 16 * math.sqrt(mem / biggest) if known else 4.0
+    colour = _WIN if name == decision["pick"] else colour
+    on_front = name in set(decision["front"]["members"])
+    fill = colour if on_front else "none"
+    mem_text = "memory unknown" if not isinstance(mem, int | float) else f"{mem:.1f} MB"
+    tip = f"{name}: {metric} {q:.4f}, {latency:.3g} ms, {mem_text}" + (
+        " (on the Pareto front)" if on_front else " (dominated)"
+    )
+    return (
+        f'<g class="point"><title>{escape(tip)}</title>'
+        f'<circle cx="{x(latency):.1f}" cy="{y(q):.1f}" r="{r:.1f}" fill="{fill}" '
+        f'fill-opacity="0.35" stroke="{colour}" stroke-width="2"/>'
+        f'<text x="{x(latency) + r + 4:.1f}" y="{y(q) + 4:.1f}" fill="{colour}">'
+        f"{escape(_short(name))}{' ★' if name == decision['pick'] else ''}</text></g>"
+    )
 
 
 def latency_plot(results: dict[str, Any]) -> Markup | None:

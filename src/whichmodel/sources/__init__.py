@@ -1,26 +1,16 @@
-"""Model sources: one module per kind of reference, each with ``load(ref, options) -> Model``."""
+"""Model sources: one module (or package) per kind of reference, each a
+:class:`~whichmodel.sources.base.Source` registered in :data:`whichmodel.refs.SOURCES`.
+
+The functions here look the source up by the reference's kind and call it.
+"""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from whichmodel.errors import ModelReferenceError
-from whichmodel.refs import ModelRef, parse_ref
-from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput
-
-# kind -> "module:function", imported only when a reference of that kind is loaded, so that
-# `whichmodel --help` never imports torch.
-_LOADERS: dict[str, str] = {
-    "sklearn": "whichmodel.sources.sklearn:load",
-    "torch": "whichmodel.sources.torch:load",
-    "hf": "whichmodel.sources.hf:load",
-}
+from whichmodel.refs import SOURCES, ModelRef, parse_ref
+from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput, Source
 
 
 @dataclass(frozen=True)
@@ -29,6 +19,15 @@ class Loaded:
 
     model: Model
     load_time_s: float
+
+
+def source(kind: str) -> Source:
+    """The source that reads references of ``kind`` (imported on first use).
+
+    Raises:
+        ModelReferenceError: no source reads ``kind``.
+    """
+    return SOURCES.get(kind)
 
 
 def load(ref: ModelRef | str, options: LoadOptions | None = None) -> Model:
@@ -44,10 +43,20 @@ def load(ref: ModelRef | str, options: LoadOptions | None = None) -> Model:
 def load_timed(ref: ModelRef | str, options: LoadOptions | None = None) -> Loaded:
     """Like :func:`load`, also returning the load time."""
     parsed = parse_ref(ref) if isinstance(ref, str) else ref
-    loader = _loader(parsed.kind)
+    reader = source(parsed.kind)
     start = time.perf_counter()
-    model = loader(parsed, options or LoadOptions())
+    model = reader.load(parsed, options or LoadOptions())
     return Loaded(model, time.perf_counter() - start)
+
+
+def fingerprint_files(ref: ModelRef) -> tuple[str, ...]:
+    """Every file the model's fingerprint covers: :func:`reference_files`, then
+    :func:`code_files` (see :meth:`Source.files`).
+
+    Raises:
+        ModelReferenceError: a file the reference names does not exist.
+    """
+    return source(ref.kind).files(ref)
 
 
 def reference_files(ref: ModelRef) -> tuple[str, ...]:
@@ -57,84 +66,16 @@ def reference_files(ref: ModelRef) -> tuple[str, ...]:
         ModelReferenceError: a file the reference names does not exist, or its factory module
             cannot be found.
     """
-    if ref.kind == "hf":
-        folder = Path(ref.target)
-        if not folder.is_dir():
-            raise ModelReferenceError(f"{folder} is not a folder (from {ref}).")
-        return tuple(str(p) for p in sorted(folder.rglob("*")) if p.is_file())
-    if ref.kind == "torch" and _is_factory(ref):
-        module_name = ref.target.rpartition(":")[0]
-        files = [w for w in [ref.param("weights"), _module_file(module_name, ref)] if w]
-    else:
-        files = [ref.target]
-    missing = [f for f in files if not Path(f).is_file()]
-    if missing:
-        raise ModelReferenceError(f"No such file: {missing[0]} (from {ref}).")
-    return tuple(files)
+    return source(ref.kind).files(ref, code=False)
 
 
-def code_files(ref: ModelRef, limit: int = 1000) -> tuple[str, ...]:
-    """The Python files a factory reference's model may be built from: every ``.py`` of the
-    factory's package (or folder, for ``file.py:factory``), unless it is an installed library.
+def code_files(ref: ModelRef) -> tuple[str, ...]:
+    """The Python files a factory reference's model may be built from (every ``.py`` of the
+    factory's package, unless it is an installed library); ``()`` for other references.
 
     Part of the model's fingerprint, so editing a module the factory imports is noticed.
     """
-    if ref.kind != "torch" or not _is_factory(ref):
-        return ()
-    module_name = ref.target.rpartition(":")[0]
-    if module_name.endswith(".py"):
-        return tuple(str(p) for p in sorted(Path(module_name).parent.glob("*.py"))[:limit])
-    spec = importlib.util.find_spec(module_name.split(".")[0])
-    if spec is None or not spec.origin or "-packages" in spec.origin:
-        return ()  # an installed library: its version is in the fingerprint instead
-    if spec.submodule_search_locations:
-        return _python_files(next(iter(spec.submodule_search_locations)))[:limit]
-    return (spec.origin,)
-
-
-def _python_files(root: str) -> tuple[str, ...]:
-    """Every ``.py`` file under ``root``, in ``sorted(Path(root).rglob("*.py"))`` order (by path
-    parts), through ``os.walk``: 4x faster than pathlib's rglob, paid once per model per run."""
-    found = [
-        os.path.join(folder, name)
-        for folder, _, names in os.walk(root)
-        for name in names
-        if name.endswith(".py")
-    ]
-    return tuple(sorted(found, key=lambda f: f.split(os.sep)))
-
-
-def _is_factory(ref: ModelRef) -> bool:
-    return ":" in ref.target and not ref.target.endswith((".pt", ".pth", ".pt2"))
-
-
-def _module_file(module_name: str, ref: ModelRef) -> str:
-    if module_name.endswith(".py"):
-        return module_name
-    try:
-        spec = importlib.util.find_spec(module_name)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.origin or spec.origin == "built-in":
-        raise ModelReferenceError(
-            f"Cannot find module '{module_name}' (from {ref}); is it on PYTHONPATH, or give a "
-            "path to a .py file ('torch:path/to/models.py:factory')?"
-        )
-    return spec.origin
-
-
-def _loader(kind: str) -> Callable[[ModelRef, LoadOptions], Model]:
-    target = _LOADERS.get(kind)
-    if target is None:
-        raise ModelReferenceError(
-            f"Model references of kind '{kind}:' are not supported yet; "
-            f"supported: {', '.join(sorted(_LOADERS))}."
-        )
-    module_name, func = target.split(":")
-    loader: Callable[[ModelRef, LoadOptions], Model] = getattr(
-        importlib.import_module(module_name), func
-    )
-    return loader
+    return fingerprint_files(ref)[len(reference_files(ref)) :]
 
 
 __all__ = [
@@ -144,8 +85,11 @@ __all__ = [
     "Model",
     "ModelInfo",
     "RawOutput",
+    "Source",
     "code_files",
+    "fingerprint_files",
     "load",
     "load_timed",
     "reference_files",
+    "source",
 ]

@@ -1,7 +1,7 @@
 """Audio clips as models read them: decoded on demand with ``soundfile``, resampled with SciPy.
 
 Lives with the sources because a speech model's ``predict`` (what the cost probe times) reads
-clips; the data formats that produce clips are in :mod:`whichmodel.tasks.audio`.
+clips; the data formats that produce clips are in :mod:`whichmodel.data.audio`.
 """
 
 from __future__ import annotations

@@ -1,14 +1,26 @@
-"""The model interface every source implements, and the values that cross it."""
+"""The two contracts of model sources, and the values that cross them.
+
+- :class:`Source`: one per kind of reference (``sklearn:``, ``torch:``, ``hf:``, ...), registered
+  in :data:`whichmodel.refs.SOURCES`: the files a reference covers, the model it loads, its
+  spec sheet.
+- :class:`Model`: what a source loads; ``predict`` plus the capabilities it declares.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
+from whichmodel.errors import ModelReferenceError
 from whichmodel.refs import ModelRef
+
+if TYPE_CHECKING:
+    from whichmodel.spec import InspectOptions
+    from whichmodel.spec.base import SpecSheet
 
 InputKind = Literal["tabular", "array", "text", "audio"]
 OutputKind = Literal["proba", "logits", "labels", "values", "scores", "texts"]
@@ -115,3 +127,51 @@ class Model(ABC):
     @abstractmethod
     def predict(self, inputs: Inputs) -> RawOutput:
         """Run the model on one batch. Must not change the model's state."""
+
+
+class Source(Protocol):
+    """How one kind of model reference is read. Stateless: one shared instance per kind,
+    registered in :data:`whichmodel.refs.SOURCES` as ``"pkg.module:SOURCE"``.
+
+    ``whichmodel.sources.fake`` is the smallest implementation.
+    """
+
+    def files(self, ref: ModelRef, *, code: bool = True) -> tuple[str, ...]:
+        """The files the model is read from (weights, config, a factory's module), then, with
+        ``code``, the Python files it may be built from (a factory's package): what the
+        model's fingerprint covers. Reads no file; a model with no files gives ``()``.
+
+        Raises:
+            ModelReferenceError: a file the reference names does not exist.
+        """
+        ...
+
+    def load(self, ref: ModelRef, options: LoadOptions) -> Model:
+        """The model, loaded as far as ``options`` allow.
+
+        Raises:
+            WhichModelError: the files are missing, unsafe to load without permission
+                (UnsafeModelError), or unreadable (ModelLoadError).
+        """
+        ...
+
+    def inspect(self, ref: ModelRef, options: InspectOptions) -> SpecSheet:
+        """The model's spec sheet (see :mod:`whichmodel.spec`); a fact that cannot be read is
+        ``unknown`` with its reason, never a failure of the whole sheet.
+
+        Raises:
+            WhichModelError: the reference itself cannot be read.
+        """
+        ...
+
+
+def existing_files(files: tuple[str, ...], ref: ModelRef) -> tuple[str, ...]:
+    """``files``, once each is known to be a file (for :meth:`Source.files`).
+
+    Raises:
+        ModelReferenceError: ``No such file: <the first missing one> (from <ref>).``
+    """
+    missing = [f for f in files if not Path(f).is_file()]
+    if missing:
+        raise ModelReferenceError(f"No such file: {missing[0]} (from {ref}).")
+    return files

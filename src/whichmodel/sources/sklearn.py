@@ -11,7 +11,7 @@ refused unless ``allow_pickle`` is set.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,8 +24,14 @@ from whichmodel.sources.base import (
     Model,
     ModelInfo,
     RawOutput,
+    Source,
+    existing_files,
     label_text,
 )
+
+if TYPE_CHECKING:
+    from whichmodel.spec import InspectOptions
+    from whichmodel.spec.base import SpecSheet
 
 _PICKLE_SUFFIXES = {".joblib", ".pkl", ".pickle"}
 
@@ -68,6 +74,24 @@ class SklearnModel(Model):
 
             return pd.DataFrame(data, columns=list(inputs.columns))[list(names)]
         return data
+
+
+class SklearnSource:
+    """``sklearn:`` references: one estimator file (skops; pickles with ``allow_pickle``)."""
+
+    def files(self, ref: ModelRef, *, code: bool = True) -> tuple[str, ...]:
+        return existing_files((ref.target,), ref)
+
+    def load(self, ref: ModelRef, options: LoadOptions) -> SklearnModel:
+        return load(ref, options)
+
+    def inspect(self, ref: ModelRef, options: InspectOptions) -> SpecSheet:
+        from whichmodel.spec import inspect_loaded
+
+        return inspect_loaded(load(ref, options.load), options, ref=ref)
+
+
+SOURCE: Source = SklearnSource()
 
 
 def load(ref: ModelRef, options: LoadOptions) -> SklearnModel:

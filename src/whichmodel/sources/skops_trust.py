@@ -59,6 +59,10 @@ _SKLEARN_HELPERS = frozenset({
     "sklearn.metrics._scorer._Scorer",
     "sklearn.utils._bunch.Bunch",
     "sklearn.compose._column_transformer._RemainderColsList",
+    # scikit-learn 1.5 keeps a fitted GridSearchCV's metadata routing requests: an owner name
+    # and dicts of parameter names to bool/str; no __setstate__ or __reduce__ of their own.
+    "sklearn.utils._metadata_requests.MetadataRequest",
+    "sklearn.utils._metadata_requests.MethodMetadataRequest",
 })
 # Pure functions scikit-learn's estimators hold by default (SelectKBest's score_func,
 # FeatureAgglomeration's pooling_func, BisectingKMeans' inner k-means, HistGradientBoosting's

@@ -19,11 +19,12 @@ import ast
 import contextlib
 import importlib
 import importlib.util
+import os
 import sys
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,7 +37,19 @@ from whichmodel.errors import (
     WhichModelError,
 )
 from whichmodel.refs import ModelRef
-from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput
+from whichmodel.sources.base import (
+    Inputs,
+    LoadOptions,
+    Model,
+    ModelInfo,
+    RawOutput,
+    Source,
+    existing_files,
+)
+
+if TYPE_CHECKING:
+    from whichmodel.spec import InspectOptions
+    from whichmodel.spec.base import SpecSheet
 
 RESERVED = frozenset({"weights", "classes", "output", "name"})
 _OUTPUT_MODES = ("logits", "proba", "logit", "values")
@@ -87,6 +100,78 @@ class TorchModel(Model):
         if sum(d != 1 for d in array.shape[1:]) > 1:  # (n, 10, 3) are not 30 classes' logits
             return RawOutput("logits", array)  # the task says what it needs
         return RawOutput("logits", flat)  # (n, C) or (n, C, 1)
+
+
+#: At most this many of a factory package's ``.py`` files go into the fingerprint.
+MAX_CODE_FILES = 1000
+
+
+class TorchSource:
+    """``torch:`` references (see the module docstring)."""
+
+    def files(self, ref: ModelRef, *, code: bool = True) -> tuple[str, ...]:
+        if not _is_factory(ref):
+            return existing_files((ref.target,), ref)
+        module_name = ref.target.rpartition(":")[0]
+        weights = ref.param("weights")
+        own = existing_files(tuple(f for f in (weights, _module_file(module_name, ref)) if f), ref)
+        return own + _code_files(module_name) if code else own
+
+    def load(self, ref: ModelRef, options: LoadOptions) -> TorchModel:
+        return load(ref, options)
+
+    def inspect(self, ref: ModelRef, options: InspectOptions) -> SpecSheet:
+        from whichmodel.spec import inspect_loaded
+
+        return inspect_loaded(load(ref, options.load), options, ref=ref)
+
+
+SOURCE: Source = TorchSource()
+
+
+def _is_factory(ref: ModelRef) -> bool:
+    return ":" in ref.target and not ref.target.endswith((".pt", ".pth", ".pt2"))
+
+
+def _module_file(module_name: str, ref: ModelRef) -> str:
+    if module_name.endswith(".py"):
+        return module_name
+    try:
+        spec = importlib.util.find_spec(module_name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.origin or spec.origin == "built-in":
+        raise ModelReferenceError(
+            f"Cannot find module '{module_name}' (from {ref}); is it on PYTHONPATH, or give a "
+            "path to a .py file ('torch:path/to/models.py:factory')?"
+        )
+    return spec.origin
+
+
+def _code_files(module_name: str) -> tuple[str, ...]:
+    """The Python files a factory's model may be built from: every ``.py`` of the factory's
+    package (or folder, for ``file.py:factory``), unless it is an installed library."""
+    if module_name.endswith(".py"):
+        found = sorted(Path(module_name).parent.glob("*.py"))[:MAX_CODE_FILES]
+        return tuple(str(p) for p in found)
+    spec = importlib.util.find_spec(module_name.split(".")[0])
+    if spec is None or not spec.origin or "-packages" in spec.origin:
+        return ()  # an installed library: its version is in the fingerprint instead
+    if spec.submodule_search_locations:
+        return _python_files(next(iter(spec.submodule_search_locations)))[:MAX_CODE_FILES]
+    return (spec.origin,)
+
+
+def _python_files(root: str) -> tuple[str, ...]:
+    """Every ``.py`` file under ``root``, in ``sorted(Path(root).rglob("*.py"))`` order (by path
+    parts), through ``os.walk``: 4x faster than pathlib's rglob, paid once per model per run."""
+    found = [
+        os.path.join(folder, name)
+        for folder, _, names in os.walk(root)
+        for name in names
+        if name.endswith(".py")
+    ]
+    return tuple(sorted(found, key=lambda f: f.split(os.sep)))
 
 
 def load(ref: ModelRef, options: LoadOptions) -> TorchModel:

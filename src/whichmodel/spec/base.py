@@ -2,7 +2,8 @@
 
 A :class:`SpecSheet` is a typed value: sections of :class:`Fact` fields. Sections that do not apply
 to a model (LLM design for a random forest, a tokenizer for a CNN) are ``None``. Rendering lives in
-:mod:`whichmodel.report.spec`; :meth:`SpecSheet._repr_html_` only delegates to it.
+:mod:`whichmodel.report.spec`, except the notebook display, which IPython asks of the sheet itself:
+:meth:`SpecSheet._repr_html_` delegates to :mod:`whichmodel.spec.display`.
 """
 
 from __future__ import annotations
@@ -244,7 +245,7 @@ class SpecSheet:
         return _plain(self)  # type: ignore[no-any-return]
 
     def _repr_html_(self) -> str:
-        from whichmodel.report.spec import render_sheet_html
+        from whichmodel.spec.display import render_sheet_html
 
         return render_sheet_html(self)
 

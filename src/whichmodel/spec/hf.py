@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from whichmodel.errors import MissingExtraError, ModelLoadError, ModelReferenceError
-from whichmodel.sources.hf_config import read_config_json, short
+from whichmodel.sources.hf.config import read_config_json, short
 from whichmodel.spec.base import DTYPE_BYTES, Fact, Identity, Size, Source, unknown
 
 # Routed experts: `...mlp.experts.3.w1.weight` (one module per expert) or
@@ -44,14 +44,14 @@ def read_config(folder: Path, *, trust_remote_code: bool = False) -> tuple[dict[
     Raises:
         ModelReferenceError: no config.json in ``folder``.
         ModelLoadError: config.json is not valid JSON, holds a size no model can have (see
-            :mod:`whichmodel.sources.hf_config`), names a model_type transformers does not know,
+            :mod:`whichmodel.sources.hf.config`), names a model_type transformers does not know,
             or transformers refuses it.
     """
     path = folder / "config.json"
     if not path.is_file():
         raise ModelReferenceError(f"{folder} is not a Hugging Face model folder (no config.json).")
     raw = read_config_json(path)
-    from whichmodel.sources.hf import refuse_folder_code
+    from whichmodel.sources.hf.base import refuse_folder_code
 
     refuse_folder_code(folder, trust_remote_code=trust_remote_code)
     try:
@@ -64,7 +64,7 @@ def read_config(folder: Path, *, trust_remote_code: bool = False) -> tuple[dict[
             folder, local_files_only=True, trust_remote_code=trust_remote_code
         )
     except Exception as exc:
-        from whichmodel.sources.hf import config_refused
+        from whichmodel.sources.hf.base import config_refused
 
         refused = config_refused(exc, path)
         if refused is None:

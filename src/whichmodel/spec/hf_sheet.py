@@ -11,7 +11,7 @@ from whichmodel.spec.base import Compute, SpecSheet, unknown
 from whichmodel.spec.compute import example_compute, llm_compute, memory, training_flops
 
 if TYPE_CHECKING:
-    from whichmodel.spec import InspectOptions
+    from whichmodel.spec.options import InspectOptions
 
 #: Per-token FLOPs of a state-space model do not depend on the context; its meta forward loops
 #: over positions in Python, so it is counted on this many tokens.
@@ -20,7 +20,8 @@ _SSM_FLOP_TOKENS = 16
 
 def inspect_hf(ref: ModelRef, opts: InspectOptions) -> SpecSheet:
     """Build the folder's model on meta and read every section the folder has files for."""
-    from whichmodel.spec import adapters, canonical_dtype, files
+    from whichmodel.spec import adapters, files
+    from whichmodel.spec.options import canonical_dtype
 
     folder = Path(ref.target)
     adapter = adapters.read_adapter(folder)

@@ -19,7 +19,7 @@ from whichmodel.spec.base import Compute, Fact, Identity, SpecSheet, Storage, un
 from whichmodel.spec.compute import memory
 
 if TYPE_CHECKING:
-    from whichmodel.spec import InspectOptions
+    from whichmodel.spec.options import InspectOptions
 
 _OP_FAMILY = (
     (("TreeEnsembleClassifier", "TreeEnsembleRegressor", "TreeEnsemble"), "tree ensemble"),
@@ -136,7 +136,7 @@ def inspect_onnx(ref: ModelRef, opts: InspectOptions) -> SpecSheet:
     zeros = sum(int((numpy_helper.to_array(i, base_dir=folder) == 0).sum())
                 for i in graph.initializer if i.data_type == onnx.TensorProto.FLOAT)
     floats = dtypes.get("float32", 0)
-    from whichmodel.spec import canonical_dtype
+    from whichmodel.spec.options import canonical_dtype
 
     stored = canonical_dtype(max(dtypes, key=lambda k: dtypes[k])) if dtypes else None
     size = _size(total, stored)

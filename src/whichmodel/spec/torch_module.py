@@ -11,7 +11,7 @@ from whichmodel.spec.compute import example_compute, memory
 from whichmodel.spec.hf import inventory, module_size
 
 if TYPE_CHECKING:
-    from whichmodel.spec import InspectOptions
+    from whichmodel.spec.options import InspectOptions
 
 # Layer class names -> family, most specific first.
 _FAMILY_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
@@ -43,7 +43,7 @@ def inspect_module(module: Any, opts: InspectOptions, *, name: str, ref: str) ->
 
     layers = inventory(module)
     dtypes = {str(p.dtype).replace("torch.", "") for p in module.parameters()}
-    from whichmodel.spec import canonical_dtype
+    from whichmodel.spec.options import canonical_dtype
 
     stored = canonical_dtype(next(iter(dtypes))) if len(dtypes) == 1 else None
     size = module_size(module, None, stored_dtype=stored, dtype_source="graph")

@@ -1,28 +1,31 @@
-"""Tasks: one module per kind of prediction problem, looked up by name."""
+"""Tasks: one module per kind of prediction problem, looked up by name in :data:`TASKS`."""
 
 from __future__ import annotations
 
-import difflib
-import importlib
-
 from whichmodel.errors import TaskError, brief
+from whichmodel.registry import Registry
 from whichmodel.tasks.base import Metric, Predictions, Task
 from whichmodel.tasks.options import TaskOptions, split_spec
 
-_TASKS = {
-    "classification": "whichmodel.tasks.classification:ClassificationTask",
-    "regression": "whichmodel.tasks.regression:RegressionTask",
-    "language-modeling": "whichmodel.tasks.language_modeling:LanguageModelingTask",
-    "multiple-choice": "whichmodel.tasks.multiple_choice:MultipleChoiceTask",
-    "multilabel": "whichmodel.tasks.multilabel:MultilabelTask",
-    "retrieval": "whichmodel.tasks.retrieval:RetrievalTask",
-    "generation": "whichmodel.tasks.generation:GenerationTask",
-    "token-classification": "whichmodel.tasks.token_classification:TokenClassificationTask",
-    "detection": "whichmodel.tasks.detection:DetectionTask",
-    "speech-to-text": "whichmodel.tasks.speech:SpeechToTextTask",
-    "forecasting": "whichmodel.tasks.forecasting:ForecastingTask",
-    "ranking": "whichmodel.tasks.ranking:RankingTask",
-}
+#: name -> the Task class (constructed with its options by :func:`get_task`).
+TASKS: Registry[type[Task]] = Registry("task", error=TaskError)
+TASKS.register("classification", "whichmodel.tasks.classification:ClassificationTask")
+TASKS.register("regression", "whichmodel.tasks.regression:RegressionTask")
+TASKS.register("regression-huber", "whichmodel.tasks.huber:HuberRegressionTask")
+TASKS.register("language-modeling", "whichmodel.tasks.language_modeling:LanguageModelingTask")
+TASKS.register("multiple-choice", "whichmodel.tasks.multiple_choice:MultipleChoiceTask")
+TASKS.register("multilabel", "whichmodel.tasks.multilabel:MultilabelTask")
+TASKS.register("retrieval", "whichmodel.tasks.retrieval:RetrievalTask")
+TASKS.register("generation", "whichmodel.tasks.generation:GenerationTask")
+TASKS.register(
+    "token-classification", "whichmodel.tasks.token_classification:TokenClassificationTask"
+)
+TASKS.register("detection", "whichmodel.tasks.detection:DetectionTask")
+TASKS.register("speech-to-text", "whichmodel.tasks.speech:SpeechToTextTask")
+TASKS.register("forecasting", "whichmodel.tasks.forecasting:ForecastingTask")
+TASKS.register("ranking", "whichmodel.tasks.ranking:RankingTask")
+# The smallest task, for tests: agreement of predicted and true labels (see tasks/fake.py).
+TASKS.register("fake", "whichmodel.tasks.fake:FakeTask", hidden=True)
 
 
 def get_task(spec: str) -> Task:
@@ -34,20 +37,13 @@ def get_task(spec: str) -> Task:
             unknown or invalid option.
     """
     name, options = split_spec(spec)
-    target = _TASKS.get(name)
-    if target is None:
-        close = difflib.get_close_matches(name, _TASKS, n=2)
-        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise TaskError(f"Unknown task {brief(name)}.{hint} Known tasks: {', '.join(_TASKS)}.")
-    module_name, cls = target.split(":")
-    task_class = getattr(importlib.import_module(module_name), cls)
+    task_class = TASKS.get(name)
     if not options:
-        task: Task = task_class()
-        return task
+        return task_class()
     if not getattr(task_class, "takes_options", False):
         raise TaskError(f"The '{name}' task takes no options. Got {brief(spec)}.")
-    task = task_class(TaskOptions(name, options))
+    task: Task = task_class(TaskOptions(name, options))  # type: ignore[call-arg]
     return task
 
 
-__all__ = ["Metric", "Predictions", "Task", "get_task"]
+__all__ = ["TASKS", "Metric", "Predictions", "Task", "get_task"]

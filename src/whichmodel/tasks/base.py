@@ -14,7 +14,7 @@ from whichmodel.sources.base import Inputs, Model, RawOutput
 if TYPE_CHECKING:
     from scipy.sparse import spmatrix
 
-    from whichmodel.tasks.data import Dataset
+    from whichmodel.data.dataset import Dataset
 
 OutcomeKind = Literal["binary", "continuous"]
 

@@ -38,10 +38,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from whichmodel.data.tables import text_list
 from whichmodel.errors import DataError, TaskError
 from whichmodel.sources.base import Inputs, Model, RawOutput
 from whichmodel.tasks.base import Metric, Predictions, Task
-from whichmodel.tasks.data import text_list
 from whichmodel.tasks.options import TaskOptions
 from whichmodel.tasks.scoring import mean_metric
 

@@ -17,10 +17,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from whichmodel.data.tables import text_list
 from whichmodel.errors import DataError, TaskError
 from whichmodel.sources.base import RawOutput
 from whichmodel.tasks.base import Metric, Predictions, Task
-from whichmodel.tasks.data import text_list
 from whichmodel.tasks.options import TaskOptions
 
 SEPARATOR = "|"

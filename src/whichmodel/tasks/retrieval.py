@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+from whichmodel.data.tables import text_list
 from whichmodel.errors import DataError, TaskError
 from whichmodel.sources.base import Inputs, Model, RawOutput
 from whichmodel.sources.capabilities import as_embedder
 from whichmodel.tasks.base import Metric, Predictions, Task
-from whichmodel.tasks.data import text_list
 from whichmodel.tasks.options import TaskOptions
 from whichmodel.tasks.scoring import mean_metric
 
@@ -65,7 +65,7 @@ class RetrievalTask(Task):
     def corpus(self) -> tuple[np.ndarray, list[str]]:
         """(ids (D,) str, texts) of the corpus file."""
         if self._corpus is None:
-            from whichmodel.tasks.data import read_table
+            from whichmodel.data.tables import read_table
 
             frame = read_table(self.corpus_path)
             missing = [c for c in ("id", "text") if c not in frame.columns]

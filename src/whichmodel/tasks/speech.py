@@ -1,6 +1,6 @@
 """Speech to text: word and character error rates (jiwer), from audio files or arrays.
 
-Data: an audio folder or a column of audio (see :mod:`whichmodel.tasks.audio`) and a transcript
+Data: an audio folder or a column of audio (see :mod:`whichmodel.data.audio`) and a transcript
 column, named with ``--label-col`` (e.g. ``text``). Models: speech recognizers (``hf:DIR`` of a
 ``*ForCTC`` architecture or of ``WhisperForConditionalGeneration``); each clip is resampled to the
 model's sampling rate when its own differs (SciPy's ``resample_poly``), and the ``audio`` table of

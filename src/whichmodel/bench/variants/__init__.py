@@ -10,48 +10,42 @@ compile             ``torch.compile`` (opt-in: compiling takes seconds to minute
 
 from __future__ import annotations
 
-import difflib
-import importlib
-
 from whichmodel.bench.variants.base import Applied, Variant, torch_module, with_module
 from whichmodel.errors import ConfigError
+from whichmodel.registry import Registry
 
-_VARIANTS: dict[str, str] = {
-    "original": "whichmodel.bench.variants.dtype:Original",
-    "fp32": "whichmodel.bench.variants.dtype:FP32",
-    "bf16": "whichmodel.bench.variants.dtype:BF16",
-    "fp16": "whichmodel.bench.variants.dtype:FP16",
-    "int8": "whichmodel.bench.variants.int8:DynamicInt8",
-    "int8-torchao": "whichmodel.bench.variants.int8:TorchaoInt8",
-    "onnx": "whichmodel.bench.variants.onnx:OnnxRuntime",
-    "compile": "whichmodel.bench.variants.compiled:Compiled",
-}
-NAMES = tuple(_VARIANTS)
+#: name -> the Variant class.
+VARIANTS: Registry[type[Variant]] = Registry("variant", error=ConfigError)
+VARIANTS.register("original", "whichmodel.bench.variants.dtype:Original")
+VARIANTS.register("fp32", "whichmodel.bench.variants.dtype:FP32")
+VARIANTS.register("bf16", "whichmodel.bench.variants.dtype:BF16")
+VARIANTS.register("fp16", "whichmodel.bench.variants.dtype:FP16")
+VARIANTS.register("int8", "whichmodel.bench.variants.int8:DynamicInt8")
+VARIANTS.register("int8-torchao", "whichmodel.bench.variants.int8:TorchaoInt8")
+VARIANTS.register("onnx", "whichmodel.bench.variants.onnx:OnnxRuntime")
+VARIANTS.register("compile", "whichmodel.bench.variants.compiled:Compiled")
+# The model unchanged, runnable for any model: for tests (see fake.py).
+VARIANTS.register("fake", "whichmodel.bench.variants.fake:FakeVariant", hidden=True)
+NAMES = VARIANTS.names()
 
 
 def check_names(names: list[str] | tuple[str, ...]) -> None:
     """Raise ConfigError for an unknown variant name, with the close matches and the full list."""
     for name in names:
-        if name not in _VARIANTS:
-            close = difflib.get_close_matches(name, NAMES, n=2)
-            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-            raise ConfigError(
-                f"Unknown variant {name!r}.{hint} Known variants: {', '.join(NAMES)}."
-            )
+        if name not in VARIANTS:
+            raise VARIANTS.unknown(name)
     if len(set(names)) != len(names):
         raise ConfigError(f"A variant is named twice in {', '.join(names)}.")
 
 
 def get_variant(name: str) -> Variant:
     """The variant called ``name`` (ConfigError when unknown)."""
-    check_names([name])
-    module_name, cls = _VARIANTS[name].split(":")
-    variant: Variant = getattr(importlib.import_module(module_name), cls)()
-    return variant
+    return VARIANTS.get(name)()
 
 
 __all__ = [
     "NAMES",
+    "VARIANTS",
     "Applied",
     "Variant",
     "check_names",

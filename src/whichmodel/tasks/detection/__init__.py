@@ -1,6 +1,6 @@
 """Object detection: COCO box mAP of detectors on labelled images.
 
-Data: see :mod:`whichmodel.tasks.detection.data` (a table of images and their objects, or COCO
+Data: see :mod:`whichmodel.data.detection` (a table of images and their objects, or COCO
 ``instances.json`` + images). Models: see :mod:`whichmodel.sources.detection` (a PyTorch module
 returning boxes, scores and labels per image, or a Hugging Face DETR-style folder). Options:
 ``box_format`` (``xyxy`` or COCO's ``xywh``, for tables), ``images`` (the image folder of COCO
@@ -31,11 +31,17 @@ from typing import Any
 
 import numpy as np
 
+from whichmodel.data.dataset import Dataset
+from whichmodel.data.detection import (
+    Objects,
+    check_labels,
+    parse_objects,
+    read_table_data,
+)
 from whichmodel.errors import DataError, TaskError
 from whichmodel.sources.base import Inputs, Model, RawOutput
 from whichmodel.sources.detection import Detections, as_detector, load_images
 from whichmodel.tasks.base import Metric, Predictions, Task
-from whichmodel.tasks.data import Dataset
 from whichmodel.tasks.detection.coco import (
     MAX_DETS,
     METRIC_NAMES,
@@ -44,12 +50,6 @@ from whichmodel.tasks.detection.coco import (
     coco_map,
     coco_matches,
     weighted_map,
-)
-from whichmodel.tasks.detection.data import (
-    Objects,
-    check_labels,
-    parse_objects,
-    read_table_data,
 )
 from whichmodel.tasks.options import TaskOptions
 
@@ -89,7 +89,7 @@ class DetectionTask(Task):
     def read_data(
         self, path: str, *, input_cols: tuple[str, ...] | None, label_col: str | None
     ) -> Dataset:
-        from whichmodel.tasks.detection.coco_json import coco_dataset, read_coco_json
+        from whichmodel.data.coco import coco_dataset, read_coco_json
 
         coco = read_coco_json(Path(path))
         if coco is not None:

@@ -58,7 +58,7 @@ def read_audio_folder(folder: Path) -> pd.DataFrame:
     Raises:
         DataError: no metadata file or no ``file_name`` column, a missing or unreadable file.
     """
-    from whichmodel.tasks.data import read_table
+    from whichmodel.data.tables import read_table
 
     meta = metadata_file(folder)
     if meta is None:

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from whichmodel.data.tables import check_unique_columns, check_unique_keys
 from whichmodel.errors import DataError
 from whichmodel.sources.base import Inputs
-from whichmodel.tasks.data import check_unique_columns, check_unique_keys
 
 STREAM_BYTES = 256 * 2**20  # data files above this are streamed
 _READ_ROWS = 1024  # rows per record batch read from the file
@@ -125,9 +125,9 @@ class StreamedInputs(Inputs):
             )
         self._window = (start, frame)
         wanted = frame.iloc[: last - first].reset_index(drop=True)
-        from whichmodel.tasks.data import _inputs
+        from whichmodel.data.tables import table_inputs
 
-        return _inputs(wanted, list(self.columns)) if len(wanted) else _empty(self)
+        return table_inputs(wanted, list(self.columns)) if len(wanted) else _empty(self)
 
 
 def _parquet_batches(

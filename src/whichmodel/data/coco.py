@@ -8,16 +8,16 @@ from typing import Any
 
 import numpy as np
 
-from whichmodel.errors import DataError
-from whichmodel.sources.base import Inputs
-from whichmodel.tasks.data import Dataset
-from whichmodel.tasks.detection.data import (
+from whichmodel.data.dataset import Dataset
+from whichmodel.data.detection import (
     DetectionData,
     Objects,
     check_inside,
     image_size,
     parse_objects,
 )
+from whichmodel.errors import DataError
+from whichmodel.sources.base import Inputs
 
 
 def read_coco_json(path: Path) -> dict[str, Any] | None:

@@ -31,9 +31,9 @@ from typing import Any, cast
 
 import numpy as np
 
+from whichmodel.data.dataset import Dataset
 from whichmodel.errors import DataError, MissingExtraError
 from whichmodel.sources.base import Inputs
-from whichmodel.tasks.data import Dataset
 
 BOX_KEYS = ("bbox", "boxes", "box")
 LABEL_KEYS = ("category", "categories", "labels", "label", "category_id")
@@ -189,7 +189,7 @@ def read_table_data(
     classes: tuple[str, ...] | None,
 ) -> DetectionData:
     """A table with an image column and an objects column (see the module docstring)."""
-    from whichmodel.tasks.data import read_dataset
+    from whichmodel.data.dataset import read_dataset
 
     image_cols = tuple(input_cols or ("image",))
     if len(image_cols) != 1:

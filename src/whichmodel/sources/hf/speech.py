@@ -26,7 +26,7 @@ import numpy as np
 from whichmodel.errors import DataError, ModelLoadError
 from whichmodel.sources.audio import waveforms
 from whichmodel.sources.base import Inputs, RawOutput
-from whichmodel.sources.hf import HFModel
+from whichmodel.sources.hf.base import HFModel
 
 SEQ2SEQ = (
     "WhisperForConditionalGeneration",

@@ -20,7 +20,7 @@ import numpy as np
 from whichmodel.errors import ModelLoadError, TaskError
 from whichmodel.sources.base import Inputs, RawOutput
 from whichmodel.sources.capabilities import GenerationSettings, LogLikelihood
-from whichmodel.sources.hf import HFModel
+from whichmodel.sources.hf.base import HFModel
 
 _MAX_WINDOW = 2048  # tokens per forward pass when the config allows more
 

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from whichmodel.data.dataset import read_dataset
 from whichmodel.errors import DataError
-from whichmodel.tasks.data import read_dataset
 
 
 def test_csv_numeric_columns_are_tabular(tmp_path):

@@ -8,9 +8,9 @@ import pytest
 import skops.io as sio
 
 import whichmodel
-from whichmodel.tasks import streaming
-from whichmodel.tasks.data import read_dataset
-from whichmodel.tasks.streaming import StreamedInputs
+from whichmodel.data import streaming
+from whichmodel.data.dataset import read_dataset
+from whichmodel.data.streaming import StreamedInputs
 
 
 @pytest.fixture

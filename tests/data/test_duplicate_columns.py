@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from whichmodel.data import streaming
+from whichmodel.data.dataset import read_dataset
+from whichmodel.data.tables import read_table
 from whichmodel.errors import DataError
-from whichmodel.tasks import streaming
-from whichmodel.tasks.data import read_dataset, read_table
 
 
 def _write(path, text: str) -> None:

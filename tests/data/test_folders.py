@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import whichmodel
+from whichmodel.data.dataset import read_dataset
 from whichmodel.errors import DataError, TaskError
-from whichmodel.tasks.data import read_dataset
 
 
 def test_saved_dataset_reads_like_the_same_jsonl(tmp_path):

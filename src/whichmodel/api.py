@@ -1,0 +1,428 @@
+"""The top-level flow: ``evaluate`` one model, ``compare`` several and decide which to ship.
+
+Each step is a plain function over typed values, cached in the store by content fingerprints::
+
+    read data -> for each model: predictions (jobs on an executor, resumable), spec sheet, cost
+              -> statistics over the examples every model predicted -> paired analysis
+              -> Comparison -> decision under the constraints
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from whichmodel.comparison import CompareConfig, Comparison, ModelResult
+from whichmodel.data.dataset import Dataset, read_dataset, read_unit_column
+from whichmodel.errors import ConfigError, WhichModelError
+from whichmodel.execute import Executor, LocalExecutor, Worker
+from whichmodel.execute.driver import predict_all
+from whichmodel.provenance import hardware, provenance, result_library_versions
+from whichmodel.refs import ModelRef, parse_ref
+from whichmodel.sources import fingerprint_files
+from whichmodel.sources.base import Inputs, LoadOptions, Model
+from whichmodel.store import CorruptPredictionsError, Store, key_of
+from whichmodel.store.cache import Codec, cache_key, cached
+from whichmodel.tasks import Predictions, Task, get_task
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from whichmodel.analysis.findings import Findings
+    from whichmodel.analysis.stats import Statistics
+    from whichmodel.bench.cost import CostProfile
+    from whichmodel.choose.constraints import Constraints, Objective
+
+# (what is happening, units done, units in all); units are batches while predicting.
+Progress = Callable[[str, int, int], None]
+
+
+def compare(
+    refs: Sequence[str],
+    data: str | Path,
+    *,
+    constraints: Constraints | None = None,
+    objective: Objective | None = None,
+    executor: Executor | None = None,
+    **options: Any,
+) -> Comparison:
+    """Compare models on a dataset and decide which to ship. Keyword ``options`` are the fields
+    of :class:`CompareConfig`; ``constraints`` and ``objective`` (:mod:`whichmodel.choose`)
+    shape the decision, which is the one ``whichmodel compare`` prints with the same flags.
+
+    Example::
+
+        c = whichmodel.compare(["sklearn:lr.skops", "sklearn:gb.skops"], "test.csv", label_col="y")
+        print(c.decision.pick, *c.decision.sentences, sep="\\n")
+    """
+    config = _config(refs, data, options)
+    return run(config, constraints=constraints, objective=objective, executor=executor)
+
+
+def run(
+    config: CompareConfig,
+    *,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+    constraints: Constraints | None = None,
+    objective: Objective | None = None,
+) -> Comparison:
+    """Run a comparison (see the module docstring): evaluate each model, analyze, decide."""
+    run_ = _Run.start(config, executor, progress)
+    results = [run_.model(ref, files) for ref, files in run_.refs]
+    stats, tables = _statistics(run_, results)
+    results = [replace(r, tables=tables[r.name]) for r in results]
+    scores = {(m.model, m.name): m.value for m in stats.metrics}
+    comparison = Comparison(
+        config,
+        run_.task.name,
+        tuple(results),
+        stats,
+        len(run_.dataset),
+        run_.data_fp,
+        run_.dataset.inputs.kind,
+        provenance(),
+        findings=_findings(run_, results, scores),
+    )
+    return _recorded_and_decided(comparison, run_.store, constraints, objective)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One model on one dataset: its predictions, spec sheet and cost, and its metrics with
+    confidence intervals (``statistics.metrics``)."""
+
+    model: ModelResult
+    statistics: Statistics
+    n_examples: int
+    data_fingerprint: str
+
+    def metric(self, name: str) -> float:
+        """The point value of metric ``name``."""
+        for m in self.statistics.metrics:
+            if m.name == name:
+                return m.value
+        raise KeyError(name)
+
+
+def evaluate(
+    model: str,
+    data: str | Path,
+    *,
+    task: str = "classification",
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+    **options: Any,
+) -> Evaluation:
+    """Evaluate one model on a dataset: metrics with confidence intervals, spec sheet, cost.
+
+    Example::
+
+        e = whichmodel.evaluate("sklearn:lr.skops", "test.csv", label_col="y")
+        print(e.metric("accuracy"))
+    """
+    run_ = _Run.start(_config([model], data, {**options, "task": task}), executor, progress)
+    ((ref, files),) = run_.refs
+    result = run_.model(ref, files)
+    stats, tables = _statistics(run_, [result])
+    return Evaluation(
+        replace(result, tables=tables[result.name]), stats, len(run_.dataset), run_.data_fp
+    )
+
+
+def _config(refs: Sequence[str], data: str | Path, options: dict[str, Any]) -> CompareConfig:
+    options = dict(options)
+    if options.get("input_cols") is not None:
+        options["input_cols"] = tuple(options["input_cols"])
+    if isinstance(options.get("slice_by"), str):
+        options["slice_by"] = (options["slice_by"],)
+    elif isinstance(options.get("slice_by"), list):
+        options["slice_by"] = tuple(options["slice_by"])
+    try:
+        return CompareConfig(refs=tuple(refs), data=str(data), **options)
+    except TypeError as exc:
+        raise ConfigError(f"compare() got an unknown option: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every step of one run shares: the checked config, its task, data and store."""
+
+    config: CompareConfig
+    task: Task
+    refs: tuple[tuple[ModelRef, tuple[str, ...]], ...]  # (reference, files its fingerprint covers)
+    dataset: Dataset
+    y_true: np.ndarray
+    slice_columns: pd.DataFrame
+    store: Store
+    data_fp: str
+    executor: Executor
+    worker: Worker  # the driver's own: spec sheets load here (the local executor shares it)
+    progress: Progress | None
+
+    @classmethod
+    def start(
+        cls, config: CompareConfig, executor: Executor | None, progress: Progress | None
+    ) -> _Run:
+        """Check everything that can be checked before any model runs, and read the data."""
+        from whichmodel.analysis.slices import read_slice_columns
+
+        config.validate()
+        task = get_task(config.task)
+        refs = _unique_names([parse_ref(r) for r in config.refs])
+        files = [fingerprint_files(ref) for ref in refs]  # a missing file fails before any work
+        dataset, y_true = _read(config, task)
+        slice_columns = read_slice_columns(dataset.path, config.slice_by)  # before any work
+        store = Store.open(config.store)
+        data_fp = key_of(_data_digest(store, dataset.path), dataset.input_cols, dataset.label_col)
+        worker = executor.worker if isinstance(executor, LocalExecutor) else Worker()
+        refs_and_files = tuple(zip(refs, files, strict=True))
+        executor = executor or LocalExecutor(worker)
+        return cls(
+            config, task, refs_and_files, dataset, y_true, slice_columns, store, data_fp,
+            executor, worker, progress,
+        )
+
+    def model(self, ref: ModelRef, files: tuple[str, ...]) -> ModelResult:
+        """One model's part: predictions (resumed from the store), spec sheet and cost."""
+        config = self.config
+        options = LoadOptions(config.allow_pickle, config.trust_remote_code)
+        model_fp = key_of(
+            ref.kind,
+            ref.target,
+            sorted(p for p in ref.params if p[0] != "name"),
+            self.store.file_digests(files),
+            result_library_versions(),
+        )
+        key = cache_key("predictions", model_fp, self.data_fp, self.task.name, config.batch_size)
+        if self.task.data_files():  # e.g. a retrieval corpus: other contents, other predictions
+            key = key_of(key, self.store.file_digests(self.task.data_files()))
+        preds, reused, computed, store_note = self._predictions(ref, key, options)
+        self.task.check(self.y_true, preds, ref.name)
+        spec, spec_error = _spec(self, ref, model_fp, options)
+        cost, cost_error = None, None
+        if config.measure_cost:
+            cost, cost_error = _cost(self, ref, model_fp, options)
+        return ModelResult(
+            ref.name, str(ref), model_fp, key, preds, cost, reused, computed,
+            cost_error=cost_error, spec=spec, spec_error=spec_error, store_note=store_note,
+        )
+
+    def _predictions(
+        self, ref: ModelRef, key: str, options: LoadOptions
+    ) -> tuple[Predictions, int, int, str | None]:
+        """(predictions, batches reused, batches computed, store note); a damaged stored set is
+        computed again, once, and the note says so."""
+
+        def predict() -> tuple[Predictions, int, int]:
+            return predict_all(
+                ref, self.dataset, task=self.task, store=self.store, key=key,
+                batch_size=self.config.batch_size, executor=self.executor, options=options,
+                progress=self.progress,
+            )
+
+        try:
+            return (*predict(), None)
+        except CorruptPredictionsError as exc:
+            self.store.forget_predictions(key)
+            note = f"its stored predictions were unreadable and were computed again ({exc})"
+            return (*predict(), note)
+
+
+def _read(config: CompareConfig, task: Task) -> tuple[Dataset, np.ndarray]:
+    """The dataset and its labels as the task reads them; the task checks the inputs."""
+    label_col = config.label_col if task.needs_labels else None
+    unit_column = task.unit_column()  # e.g. ranking's query id: groups rows, not an input
+    dataset = task.read_data(
+        config.data, input_cols=config.input_cols, label_col=label_col
+    ) or read_dataset(
+        config.data,
+        input_cols=config.input_cols,
+        label_col=label_col,
+        word_lists=task.word_lists,
+        audio=task.audio,
+        exclude=(unit_column,) if unit_column else (),
+    )
+    y_true = task.read_labels(dataset.labels)
+    task.check_inputs(dataset.inputs)
+    if unit_column:
+        task.read_units(read_unit_column(dataset.path, unit_column))
+    return dataset, y_true
+
+
+def _unique_names(refs: list[ModelRef]) -> list[ModelRef]:
+    seen: dict[str, int] = {}
+    out = []
+    for ref in refs:
+        seen[ref.name] = seen.get(ref.name, 0) + 1
+        if seen[ref.name] > 1:
+            params = (*ref.params, ("name", f"{ref.name}-{seen[ref.name]}"))
+            ref = ModelRef(ref.kind, ref.target, params, ref.raw)
+        out.append(ref)
+    return out
+
+
+def _data_digest(store: Store, path: str) -> str:
+    """A data file's digest; a data folder's is that of its files' digests."""
+    folder = Path(path)
+    if not folder.is_dir():
+        return store.file_digest(path)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    digests = store.file_digests(files)  # one transaction for an image folder's 10k files
+    return key_of([(str(p.relative_to(folder)), d) for p, d in zip(files, digests, strict=True)])
+
+
+Tables = dict[str, list[dict[str, object]]]
+
+
+def _statistics(run_: _Run, results: list[ModelResult]) -> tuple[Statistics, dict[str, Tables]]:
+    """Bootstrap CIs, paired tests and per-model tables, cached by everything they depend on."""
+    from whichmodel.analysis.stats import (
+        common_rows,
+        compute_statistics,
+        statistics_from_dict,
+        statistics_to_dict,
+    )
+
+    config, task, y_true = run_.config, run_.task, run_.y_true
+    preds = {r.name: r.predictions for r in results}
+
+    def compute() -> tuple[Statistics, dict[str, Tables]]:
+        stats = compute_statistics(
+            task, y_true, preds,
+            n_resamples=config.n_resamples, confidence=config.confidence, seed=config.seed,
+        )
+        rows = common_rows(preds)  # tables use the examples the metrics use
+        tables = {
+            name: task.tables(y_true[rows], p.take(np.searchsorted(p.rows, rows)))
+            for name, p in preds.items()
+        }
+        return stats, tables
+
+    codec: Codec[tuple[Statistics, dict[str, Tables]]] = Codec(
+        lambda v: {"statistics": statistics_to_dict(v[0]), "tables": v[1]},
+        lambda d: (statistics_from_dict(d["statistics"]), d["tables"]),
+    )
+    parts = (
+        [(r.name, r.prediction_key) for r in results],
+        task.name, config.n_resamples, config.confidence, config.seed,
+    )
+    return cached(
+        run_.store, "analysis", parts, compute, codec, progress=run_.progress, label="statistics"
+    )
+
+
+def _findings(
+    run_: _Run, results: list[ModelResult], scores: dict[tuple[str, str], float]
+) -> Findings:
+    """The paired analysis (analysis/findings.py), cached by everything it depends on;
+    ``scores`` are the metrics' point values from the statistics, which it reuses."""
+    from whichmodel.analysis.findings import compute_findings, findings_from_dict, findings_to_dict
+
+    config = run_.config
+
+    def compute() -> Findings:
+        return compute_findings(
+            run_.task, run_.y_true, {r.name: r.predictions for r in results},
+            run_.dataset.inputs, run_.slice_columns,
+            n_resamples=config.n_resamples, confidence=config.confidence, seed=config.seed,
+            scores=scores,
+        )
+
+    parts = (
+        [(r.name, r.prediction_key) for r in results], run_.task.name, run_.data_fp,
+        config.slice_by, config.n_resamples, config.confidence, config.seed,
+    )
+    codec = Codec(findings_to_dict, findings_from_dict)
+    return cached(
+        run_.store, "findings", parts, compute, codec, progress=run_.progress, label="analysis"
+    )
+
+
+def _spec(
+    run_: _Run, ref: ModelRef, model_fp: str, options: LoadOptions
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The model's compact spec sheet, cached by its fingerprint and the example shape (the
+    FLOPs of a PyTorch module are counted per example). A sheet that cannot be made is recorded
+    as its error; the comparison goes on."""
+    from whichmodel.spec.compact import model_spec
+
+    inputs = run_.dataset.inputs
+    # text and audio examples have no fixed shape: the sheet counts FLOPs its own way
+    first = inputs.take(slice(0, 1)).data
+    shape = None if inputs.kind in ("text", "audio") else tuple(first.shape[1:])
+
+    def compute() -> tuple[dict[str, Any] | None, str | None]:
+        def get_model() -> Model:  # loaded only if the sheet needs the model itself
+            return run_.worker.model(ref, options)
+
+        try:
+            return model_spec(ref, get_model, input_shape=shape, options=options), None
+        except WhichModelError as exc:
+            return None, str(exc)
+        except Exception as exc:  # a sheet is a bonus: its failure must not cost the comparison
+            return None, f"the spec sheet failed: {type(exc).__name__}: {exc}"[:500]
+
+    codec: Codec[tuple[dict[str, Any] | None, str | None]] = Codec(
+        lambda v: {"spec": v[0], "error": v[1]}, lambda d: (d["spec"], d["error"])
+    )
+    label = f"spec {ref.name}"
+    return cached(
+        run_.store, "spec", (model_fp, shape), compute, codec, progress=run_.progress, label=label
+    )
+
+
+def _cost(
+    run_: _Run, ref: ModelRef, model_fp: str, options: LoadOptions
+) -> tuple[CostProfile | None, str | None]:
+    """The model's latency and memory at batch size 1 and the run's, measured in a subprocess;
+    cached by its fingerprint and the machine. A model that cannot be measured is its error."""
+    from whichmodel.bench.cost import CostProfile, measure_cost
+
+    inputs: Inputs = run_.dataset.inputs
+    batch_sizes = sorted({1, run_.config.batch_size})
+    shape = inputs.take(slice(0, 1)).data.shape[1:]  # one row: streamed inputs stay unread
+    # A detector is timed on its images, as the task runs it; other tasks time predict (and
+    # keep their cached costs: the capability joins the key only when it is not predict).
+    capability = "detect" if run_.task.requires == "detect" else "predict"
+    detect = ("detect",) if capability == "detect" else ()
+
+    def compute() -> CostProfile:
+        return measure_cost(
+            ref, inputs.take(slice(0, max(batch_sizes))), batch_sizes=batch_sizes,
+            options=options, capability=capability,
+        )
+
+    parts = (model_fp, batch_sizes, hardware(), inputs.kind, shape, *detect)
+    codec = Codec(CostProfile.to_dict, CostProfile.from_dict)
+    try:
+        label = f"cost {ref.name}"
+        cost = cached(
+            run_.store, "cost", parts, compute, codec, progress=run_.progress, label=label
+        )
+    except WhichModelError as exc:
+        return None, str(exc)
+    return cost, None
+
+
+def _recorded_and_decided(
+    comparison: Comparison,
+    store: Store,
+    constraints: Constraints | None,
+    objective: Objective | None,
+) -> Comparison:
+    """The comparison with its run id (it is recorded in the store) and its decision."""
+    from whichmodel.choose.constraints import Constraints, Objective
+    from whichmodel.choose.decide import decide
+    from whichmodel.report.json import comparison_to_dict
+
+    run_id = store.record_run("compare", comparison_to_dict(comparison))
+    comparison = replace(comparison, run_id=run_id)
+    decision = decide(
+        comparison_to_dict(comparison), constraints or Constraints(), objective or Objective()
+    )
+    return replace(comparison, decision=decision)

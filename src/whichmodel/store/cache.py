@@ -1,0 +1,73 @@
+"""One cache for every derived result a run keeps: computed once per content key, then read back.
+
+A cached value is keyed by its kind, the kind's format version and the fingerprints of everything
+it depends on (:func:`whichmodel.store.fingerprint.key_of`). The versions live here, in one table:
+bump a kind's version when the same inputs would now give another value, and every stored copy of
+that kind is computed again instead of being read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from whichmodel.store.fingerprint import key_of
+
+if TYPE_CHECKING:
+    from whichmodel.store.sqlite import Store
+
+T = TypeVar("T")
+
+# kind -> format version. Bump one when its stored layout or meaning changes for the same inputs.
+FORMATS: dict[str, int] = {
+    "predictions": 2,  # the stored per-example layout (store/sqlite.py)
+    "analysis": 1,  # statistics and per-model tables (analysis/stats.py, Task.tables)
+    "findings": 2,  # the paired analysis (analysis/findings.py); 2: the permutation draws
+    "spec": 1,  # the compact spec sheet a comparison keeps (spec/compact.py)
+    "cost": 2,  # a CostProfile's meaning (bench/cost.py); 2: the bench harness
+}
+
+
+@dataclass(frozen=True)
+class Codec(Generic[T]):
+    """How a value of one kind becomes JSON for the store, and back."""
+
+    encode: Callable[[T], Any]
+    decode: Callable[[Any], T]
+
+
+def cache_key(kind: str, *parts: Any) -> str:
+    """The store key of a ``kind`` value that depends on ``parts`` (its format version included).
+
+    >>> cache_key("analysis", "a") == key_of("analysis", FORMATS["analysis"], "a")
+    True
+    """
+    return key_of(kind, FORMATS[kind], *parts)
+
+
+def cached(
+    store: Store,
+    kind: str,
+    parts: tuple[Any, ...],
+    compute: Callable[[], T],
+    codec: Codec[T],
+    *,
+    progress: Callable[[str, int, int], None] | None = None,
+    label: str | None = None,
+) -> T:
+    """The ``kind`` value for ``parts``: read from ``store`` when it holds it, else computed by
+    ``compute()`` and stored. A ``compute`` that raises stores nothing, so the next run tries
+    again. ``progress(label, 0, 1)`` and ``(label, 1, 1)`` bracket a computation (not a read).
+    """
+    key = cache_key(kind, *parts)
+    stored = store.get_cached(kind, key)
+    if stored is not None:
+        return codec.decode(stored)
+    if progress:
+        progress(label or kind, 0, 1)
+    value = compute()
+    store.put_cached(kind, key, codec.encode(value))
+    if progress:
+        progress(label or kind, 1, 1)
+    return value
