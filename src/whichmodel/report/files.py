@@ -6,8 +6,10 @@ leaves a half-written report.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +64,18 @@ def discard_report(folder: Path) -> None:
     run's report looking like its own."""
     for name in REPORT_FILES:
         (folder / name).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def report_guard(folder: Path | None) -> Iterator[None]:
+    """Check ``folder`` (``--out``; None: no report) before any work; if the work in the
+    ``with`` block then fails, remove the report files an earlier run left there, so that none
+    looks like this run's."""
+    if folder is not None:
+        check_report_folder(folder)
+    try:
+        yield
+    except BaseException:
+        if folder is not None and folder.is_dir():
+            discard_report(folder)
+        raise

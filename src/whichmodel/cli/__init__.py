@@ -1,0 +1,94 @@
+"""The command line: parse, call the API, render; no logic of its own.
+
+One module per command group (:mod:`~whichmodel.cli.compare`, :mod:`~whichmodel.cli.spec`,
+:mod:`~whichmodel.cli.bench`, :mod:`~whichmodel.cli.choose`), the options they share
+(:mod:`~whichmodel.cli.options`), where each setting comes from (:mod:`~whichmodel.cli.config`)
+and everything printed (:mod:`~whichmodel.cli.render`). :func:`main` is the ``whichmodel``
+command: whatever happens, the terminal gets one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from typing import Any, NoReturn
+
+import typer
+
+from whichmodel.cli import bench, choose, compare, spec
+from whichmodel.cli.render import fail
+from whichmodel.errors import WhichModelError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Why do two models behave differently, and which one should you ship?",
+)
+app.command()(compare.compare)
+app.command()(compare.demo)
+app.command("inspect")(spec.inspect_command)
+app.command("diff")(spec.diff_command)
+app.command("windows")(bench.windows_command)
+app.command("bench")(bench.bench_command)
+app.command()(choose.choose)
+app.command()(choose.gate)
+
+INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+_USER_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.EACCES, errno.EPERM, errno.ENOSPC,
+                          errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EISDIR, errno.ENOTDIR})
+
+
+def main() -> None:
+    """Console entry point. Whatever happens, the terminal gets one line, never a traceback:
+
+    - a user error (:class:`WhichModelError`, a bad option): what is wrong and what to do, exit 2;
+    - an OSError on a path the user gave or on the machine's disk: which and why, exit 2;
+    - Ctrl-C: what was kept, exit 130;
+    - anything else is a bug: ``internal error: ...`` and the path of a saved report, exit 1.
+    """
+    if os.getcwd() not in sys.path:  # as with `python -m`: factories in the current folder import
+        sys.path.insert(0, os.getcwd())
+    try:
+        code = app(standalone_mode=False)
+    except WhichModelError as exc:
+        fail(str(exc), exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        code = INTERRUPTED_EXIT_CODE
+    except Exception as exc:
+        if _is_click_error(exc):  # a bad option or argument; typer would draw a box of 6 lines
+            _usage_error(exc)
+        if isinstance(exc, OSError) and exc.errno in _USER_ERRNOS:
+            # A path the user gave, or the machine's disk, not a bug: say which and why.
+            where = f" {exc.filename}" if exc.filename else ""
+            fail(f"cannot use{where}: {exc.strerror}. Check the path, its permissions and the "
+                 "free space.", 2)
+        from whichmodel.crash import one_line, save_report
+
+        report = save_report(exc, sys.argv)
+        where = f"; report saved to {report}" if report else " (no report: nowhere to write it)"
+        fail(f"{one_line(exc)}{where}. Please report it with that file.", 1,
+             label="internal error")
+    if code == INTERRUPTED_EXIT_CODE:  # newer typer turns Ctrl-C into this exit code itself
+        fail("interrupted; what finished is in the store, and the same command resumes from it",
+             INTERRUPTED_EXIT_CODE, label="stopped")
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _is_click_error(exc: Exception) -> bool:
+    # By class name: typer >= 0.2x raises its vendored copy of click's exceptions, older typer
+    # click's own.
+    return any(cls.__name__ == "ClickException" for cls in type(exc).__mro__)
+
+
+def _usage_error(exc: Any) -> NoReturn:
+    message = exc.format_message() if type(exc).__name__ != "NoArgsIsHelpError" else ""
+    if not message.strip():  # no arguments at all: click printed the help already
+        sys.exit(exc.exit_code)
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+    fail(message.strip() + hint, exc.exit_code)
+
+
+__all__ = ["INTERRUPTED_EXIT_CODE", "app", "main"]

@@ -1,0 +1,129 @@
+"""``whichmodel bench`` (latency, throughput and memory of models and their variants) and
+``whichmodel windows`` (long time series cut into forecast windows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from whichmodel.cli import render
+from whichmodel.cli.options import OptionGroup, RefsArg, parse_ints, with_groups
+
+if TYPE_CHECKING:
+    from whichmodel.bench.run import BenchConfig
+
+
+def windows_command(
+    data: Annotated[str, typer.Argument(help="Long data: CSV, JSONL or Parquet.")],
+    out_path: Annotated[str, typer.Option("--out", help="Windows file (.jsonl or .parquet).")],
+    history: Annotated[int, typer.Option(min=1, help="Values a model sees per window.")],
+    horizon: Annotated[int, typer.Option(min=1, help="Values it forecasts per window.")],
+    step: Annotated[
+        int | None, typer.Option(min=1, help="Between window origins (default: horizon).")
+    ] = None,
+    last: Annotated[
+        int | None, typer.Option(min=1, help="Keep each series' last N windows (default: all).")
+    ] = None,
+    series_col: Annotated[str, typer.Option(help="Series id column.")] = "unique_id",
+    time_col: Annotated[str, typer.Option(help="Time column (sorts each series).")] = "ds",
+    value_col: Annotated[str, typer.Option(help="Value column.")] = "y",
+) -> None:
+    """Cut long time series (series id, time, value) into forecast windows for
+    --task forecasting (one row per window: series, origin, history, target)."""
+    from whichmodel.data.tables import read_table
+    from whichmodel.tasks.forecast_windows import windows_frame, write_windows
+
+    frame = windows_frame(
+        read_table(data), history=history, horizon=horizon, step=step, last=last,
+        series_col=series_col, time_col=time_col, value_col=value_col,
+    )  # fmt: skip
+    write_windows(frame, out_path)
+    render.plain(
+        f"{len(frame)} windows of {frame['series'].nunique()} series -> {out_path}; compare with "
+        f"--input-cols history --label-col target --task 'forecasting?horizon={horizon}"
+        "&series=series&season=...'"
+    )
+
+
+@dataclass(frozen=True)
+class BenchFlags(OptionGroup):
+    """bench's options, as typed; :meth:`config` parses them into a BenchConfig."""
+
+    batch: Annotated[str, typer.Option(help="Batch sizes to time, comma-separated.")] = "1,8,32"
+    variant: Annotated[
+        str,
+        typer.Option(
+            help="Variants: original, fp32, bf16, fp16, int8, int8-torchao, onnx, compile. "
+            "The first is the reference for quality deltas."
+        ),
+    ] = "original"
+    threads: Annotated[
+        int | None, typer.Option(help="Intra-op threads (default: all usable CPUs).")
+    ] = None
+    data: Annotated[
+        str | None, typer.Option("--data", "-d", help="Time your examples; score each variant.")
+    ] = None
+    task: Annotated[
+        str, typer.Option(help="classification, regression, or lm (text, no labels).")
+    ] = "classification"
+    label_col: Annotated[str, typer.Option(help="Label column of --data.")] = "label"
+    input_shape: Annotated[
+        str | None, typer.Option(help="Without --data: one example's shape, e.g. 1,28,28.")
+    ] = None
+    prompt_tokens: Annotated[str, typer.Option(help="LLMs: prompt lengths.")] = "32"
+    new_tokens: Annotated[str, typer.Option(help="LLMs: tokens to generate.")] = "16"
+    gen_batch: Annotated[str, typer.Option(help="LLMs: generation batch sizes.")] = "1"
+    budget: Annotated[float, typer.Option(help="Seconds per timed configuration.")] = 1.0
+    store: Annotated[str, typer.Option(help="Run store.")] = ".whichmodel/store.db"
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False
+    allow_pickle: Annotated[bool, typer.Option(help="Allow pickle/joblib files.")] = False
+    trust_remote_code: Annotated[bool, typer.Option(help="Allow code in HF folders.")] = False
+
+    def config(self, refs: list[str]) -> BenchConfig:
+        """The benchmark of ``refs`` these flags ask for. Raises ConfigError for a list of
+        sizes that is not comma-separated integers."""
+        from whichmodel.bench.base import GenerationConfig
+        from whichmodel.bench.run import BenchConfig
+
+        return BenchConfig(
+            refs=tuple(refs),
+            batch_sizes=parse_ints(self.batch, "--batch") or (),
+            variants=tuple(v.strip() for v in self.variant.split(",") if v.strip()),
+            threads=self.threads,
+            data=self.data,
+            task=self.task,
+            label_col=self.label_col,
+            input_shape=parse_ints(self.input_shape, "--input-shape"),
+            generation=GenerationConfig(
+                prompt_tokens=parse_ints(self.prompt_tokens, "--prompt-tokens") or (32,),
+                new_tokens=parse_ints(self.new_tokens, "--new-tokens") or (16,),
+                batch_sizes=parse_ints(self.gen_batch, "--gen-batch") or (1,),
+            ),
+            budget_s=self.budget,
+            store=self.store,
+            allow_pickle=self.allow_pickle,
+            trust_remote_code=self.trust_remote_code,
+        )
+
+
+NO_BENCH_FLAGS = BenchFlags()
+
+
+@with_groups
+def bench_command(refs: RefsArg, flags: BenchFlags = NO_BENCH_FLAGS) -> None:
+    """Latency, throughput and memory of models and their variants, on this machine."""
+    from whichmodel.bench.run import run
+    from whichmodel.refs import parse_ref
+    from whichmodel.report.bench import cost_to_dict
+
+    config = flags.config(refs)
+    profiles = render.with_progress(lambda progress: run(config, progress=progress))
+    names = [parse_ref(r).name for r in config.refs]
+    results = [cost_to_dict(p, name=n) for p, n in zip(profiles, names, strict=True)]
+    if flags.as_json:
+        render.print_json(results)
+        return
+    for result in results:
+        render.print_bench(result)

@@ -1,0 +1,125 @@
+"""``whichmodel choose`` (decide from a saved comparison) and ``whichmodel gate`` (the CI
+regression gate: exit 3 when a candidate is worse than the baseline or breaks a limit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from whichmodel.cli import render
+from whichmodel.cli.compare import command_line, compared
+from whichmodel.cli.config import resolve_choice
+from whichmodel.cli.options import (
+    NO_CHOICE,
+    NO_LIMITS,
+    ChoiceFlags,
+    FormatOpt,
+    LimitFlags,
+    OptionGroup,
+    OutDirOpt,
+    parse_format,
+    parse_min_delta,
+    with_groups,
+)
+
+if TYPE_CHECKING:
+    from whichmodel.comparison import CompareConfig
+
+
+@with_groups
+def choose(
+    source: Annotated[
+        str | None,
+        typer.Argument(help="A results.json, or a run id in the store (default: the latest run)."),
+    ] = None,
+    store: Annotated[
+        str, typer.Option(help="Run store to read runs from.")
+    ] = ".whichmodel/store.db",
+    choice: ChoiceFlags = NO_CHOICE,
+    metric: Annotated[
+        str | None, typer.Option(help="Quality metric (default: the task's first).")
+    ] = None,
+    output_format: FormatOpt = None,
+    out_dir: OutDirOpt = None,
+) -> None:
+    """Decide which model to ship from a saved comparison, without measuring anything again."""
+    from whichmodel.choose import load_results
+    from whichmodel.choose.record import record_decision
+    from whichmodel.report.files import report_guard
+
+    fmt = parse_format(output_format)
+    constraints, objective = resolve_choice(choice, metric=metric)
+    with report_guard(Path(out_dir) if out_dir else None):
+        results = load_results(source, store=store)
+        record_decision(results, constraints, objective, command=command_line())
+        render.emit(results, fmt, out_dir)
+
+
+@dataclass(frozen=True)
+class GateFlags(OptionGroup):
+    """gate's own options: the data, the metrics that must not regress and by how much."""
+
+    data: Annotated[str, typer.Option("--data", "-d", help="CSV, JSONL or Parquet file.")]
+    task: Annotated[str, typer.Option(help="classification or regression.")] = "classification"
+    label_col: Annotated[str, typer.Option(help="Label column.")] = "label"
+    metric: Annotated[
+        list[str] | None,
+        typer.Option("--metric", help="Metric that must not regress (repeatable; default: all)."),
+    ] = None
+    min_delta: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--min-delta",
+            help="Tolerated loss: a number for every metric, or METRIC=VALUE (repeatable).",
+        ),
+    ] = None
+    no_cost: Annotated[bool, typer.Option("--no-cost", help="Skip cost measurement.")] = False
+    store: Annotated[str, typer.Option(help="Run store.")] = ".whichmodel/store.db"
+
+    def config(self, baseline: str, candidate: str) -> CompareConfig:
+        """The comparison of ``baseline`` and ``candidate`` (in that order) the gate runs."""
+        from whichmodel.comparison import CompareConfig
+
+        return CompareConfig(
+            refs=(baseline, candidate),
+            data=self.data,
+            task=self.task,
+            label_col=self.label_col,
+            measure_cost=not self.no_cost,
+            store=self.store,
+        )
+
+
+NO_GATE_FLAGS = GateFlags(data="")  # a placeholder: typer passes the real --data
+
+
+@with_groups
+def gate(
+    baseline: Annotated[str, typer.Argument(help="The model in production now (a reference).")],
+    candidate: Annotated[str, typer.Argument(help="The model that would replace it.")],
+    flags: GateFlags = NO_GATE_FLAGS,
+    limits: LimitFlags = NO_LIMITS,
+    output_format: FormatOpt = None,
+    out_dir: OutDirOpt = None,
+) -> None:
+    """CI regression gate: exit 3 when CANDIDATE is significantly worse than BASELINE on a
+    metric (beyond --min-delta) or breaks a limit; exit 0 when it passes."""
+    from whichmodel.choose.gate import GATE_FAILED_EXIT_CODE
+    from whichmodel.choose.record import record_decision, record_gate
+    from whichmodel.report.files import report_guard
+
+    fmt = parse_format(output_format)
+    constraints, objective = resolve_choice(limits)
+    tolerance = parse_min_delta(flags.min_delta or [])
+    config = flags.config(baseline, candidate)
+    with report_guard(Path(out_dir) if out_dir else None):
+        results = compared(config)
+        verdict = record_gate(results, metrics=tuple(flags.metric or ()), min_delta=tolerance,
+                              constraints=constraints)
+        record_decision(results, constraints, objective, command=command_line())
+        render.emit(results, fmt, out_dir)
+    if not verdict.passed:
+        raise typer.Exit(GATE_FAILED_EXIT_CODE)

@@ -1,0 +1,265 @@
+"""Everything the command line prints: tables, decisions, progress bars, one-line errors.
+
+The only module that knows about the terminal. Every string from data or models goes through
+:func:`printable` (the consoles here apply it to all they render), so a control character in a
+model's name or an example's text is shown as ``\\xNN``, never sent to the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from whichmodel.report.summary import Summary
+    from whichmodel.spec.base import SpecSheet
+    from whichmodel.spec.diff import SpecDiff
+
+T = TypeVar("T")
+Progress = Callable[[str, int, int], None]  # (what, done, total)
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (terminal escapes among them) shown as ``\\xNN``
+    instead of sent to the terminal; newlines and tabs stay."""
+    return "".join(
+        ch if ch in "\n\t" or (ch.isprintable() and not 0x80 <= ord(ch) < 0xA0) else
+        f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+        for ch in text
+    )
+
+
+class _Console(Console):
+    """A rich console that never sends a control character from data (a model's name, a class
+    label, an example's text) to the terminal: each is shown as ``\\xNN`` (see printable)."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Any:
+        return super().render_str(printable(text), **kwargs)
+
+
+out = _Console()
+err = _Console(stderr=True)
+
+
+def fail(message: str, code: int, *, label: str = "error") -> NoReturn:
+    """Print ``label: message`` as one line on stderr and exit with ``code``."""
+    err.print(f"[red]{label}:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def plain(line: str) -> None:
+    """One line of text as it is: no markup, no highlighting."""
+    out.print(line, markup=False, highlight=False)
+
+
+def with_progress(work: Callable[[Progress], T]) -> T:
+    """Run ``work(progress)`` under a progress bar on stderr; ``progress(what, done, total)``
+    adds or moves the bar named ``what``. No bar when stderr is not a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,  # a progress bar in a log or a pipe is only noise
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(what: str, done: int, total: int) -> None:
+            if what not in tasks:
+                tasks[what] = bar.add_task(what, total=total)
+            bar.update(tasks[what], completed=done, total=total)
+
+        return work(progress)
+
+
+def emit(results: dict[str, Any], fmt: str, out_dir: str | None) -> None:
+    """Write the report folder if asked, then print ``results`` in the chosen format
+    (text, markdown or json)."""
+    if out_dir:
+        from whichmodel.report.files import write_report
+
+        written = write_report(results, Path(out_dir))
+        err.print(f"Wrote {', '.join(str(p) for p in written)}", markup=False)
+    if fmt == "json":
+        print_json(results)
+    elif fmt == "markdown":
+        from whichmodel.report.markdown import render_markdown
+
+        sys.stdout.write(printable(render_markdown(results)))
+    else:
+        print_comparison(results)
+        print_decision(results)
+
+
+def print_demo(results: dict[str, Any], report: Path, refs: Sequence[str], data: str) -> None:
+    """The demo's comparison and decision, where its report is, and the command that does the
+    same comparison by hand."""
+    print_comparison(results)
+    print_decision(results)
+    out.print(f"\nReport: {report}", markup=False)
+    out.print(
+        "The same comparison by hand: whichmodel compare "
+        + " ".join(f"'{r}'" for r in refs)
+        + f" --data {data}",
+        markup=False,
+    )
+
+
+def _fmt_metric(m: dict[str, Any], won: bool) -> str:
+    value = _star(f"{m['value']:.4f}", won)
+    return f"{value}\n[dim][{m['ci_low']:.4f}, {m['ci_high']:.4f}][/]"
+
+
+def _star(text: str, won: bool) -> str:
+    return f"[bold green]★{text}[/]" if won else text
+
+
+def print_comparison(results: dict[str, Any]) -> None:
+    """The quality table (metrics with their CIs, the best starred), the cost table, the paired
+    tests, notes and findings of a results dictionary."""
+    from whichmodel.report.findings import finding_lines
+    from whichmodel.report.summary import summarize
+
+    summary = summarize(results)
+    out.print(_quality_table(results, summary))
+    if summary.cost_columns:
+        out.print(_cost_table(summary))
+    for line in summary.significance:
+        plain(line)
+    for line in summary.notes:
+        out.print(f"[yellow]{escape(line)}[/]", highlight=False)
+    for line in finding_lines(results):
+        plain(line)
+
+
+def _quality_table(results: dict[str, Any], summary: Summary) -> Table:
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        title=f"{results['task']}, n={results['data']['n_scored']}, "
+        f"{summary.confidence_pct}% bootstrap CI",
+    )
+    table.add_column("model")
+    for name in summary.metric_names:
+        table.add_column(name + (" ↑" if summary.higher_is_better[name] else " ↓"), justify="right")
+    for row in summary.rows:
+        table.add_row(
+            escape(row.model),
+            *[
+                _fmt_metric(row.metrics[n], summary.winners.get(n) == row.model)
+                if n in row.metrics
+                else "—"
+                for n in summary.metric_names
+            ],
+        )
+    return table
+
+
+def _cost_table(summary: Summary) -> Table:
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        title="cost on this machine (p50: median latency of one call on b examples)",
+    )
+    table.add_column("model")
+    for col in summary.cost_columns:
+        table.add_column(col, justify="right")
+    for row in summary.rows:
+        table.add_row(
+            escape(row.model),
+            *[
+                _star(row.cost.get(c, "—"), summary.winners.get(c) == row.model)
+                for c in summary.cost_columns
+            ],
+        )
+    return table
+
+
+def print_decision(results: dict[str, Any]) -> None:
+    """The gate's verdict (if any) with a mark per check, then the decision's sentences."""
+    gate_result = results.get("gate")
+    if gate_result:
+        word = "[bold green]PASS[/]" if gate_result["passed"] else "[bold red]FAIL[/]"
+        out.print(f"\ngate {escape(gate_result['candidate'])} vs "
+                  f"{escape(gate_result['baseline'])}: {word}")
+        for line in gate_result["lines"]:
+            mark = "✗" if line in gate_result["failures"] else "✓"
+            plain(f"  {mark} {line}")
+    decision = results.get("decision")
+    if not decision:
+        return
+    out.print("\n[bold]Decision[/]")
+    for line in decision["sentences"]:
+        plain(f"  {line}")
+
+
+def print_sheet(sheet: SpecSheet) -> None:
+    """A spec sheet as a table of (fact, value, source, note), then its notes."""
+    from whichmodel.report.spec import context_line, sheet_rows
+
+    table = Table(box=box.SIMPLE_HEAD, title=escape(f"{sheet.identity.name}: "
+                                                    f"{sheet.identity.architecture.value}"),
+                  caption=escape(context_line(sheet)))
+    for col in ("fact", "value", "source", "note"):
+        table.add_column(col, overflow="fold")
+    for key, value, source, note in sheet_rows(sheet):
+        table.add_row(escape(key), escape(value), escape(source), f"[dim]{escape(note)}[/]")
+    out.print(table)
+    for note in sheet.notes:
+        out.print(f"[yellow]{escape(note)}[/]", highlight=False)
+
+
+def print_diff(result: SpecDiff) -> None:
+    """Two spec sheets: a count, what each difference costs, then the facts side by side."""
+    from whichmodel.report.spec import diff_rows
+
+    a_name, b_name = result.a.identity.name, result.b.identity.name
+    plain(f"{a_name} vs {b_name}: {len(result.differences)} differences, "
+          f"{len(result.same)} facts the same")
+    rows = diff_rows(result)
+    for *_, consequence in rows:
+        if consequence:
+            plain(f"  • {consequence}")
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("fact", no_wrap=True)
+    table.add_column(escape(a_name), overflow="fold")
+    table.add_column(escape(b_name), overflow="fold")
+    for key, va, vb, _ in rows:
+        table.add_row(escape(key), escape(va), escape(vb))
+    out.print(table)
+
+
+def print_bench(result: dict[str, Any]) -> None:
+    """One model's benchmark: latency, memory and generation tables, then its notes."""
+    from whichmodel.report.bench import generation_rows, latency_rows, memory_rows, notes
+
+    title = f"{result['name']} ({result['architecture']}) on {result['hardware'].get('cpu', '?')}"
+    for rows, caption in (
+        (latency_rows(result), title + ": latency of one call on b examples"),
+        (memory_rows(result), "memory and cold start"),
+        (generation_rows(result), "generation (greedy)"),
+    ):
+        if not rows:
+            continue
+        table = Table(box=box.SIMPLE_HEAD, title=escape(caption))
+        for col in rows[0]:
+            table.add_column(col, justify="left" if col == "variant" else "right")
+        for row in rows:
+            table.add_row(*[escape(v) for v in row.values()])
+        out.print(table)
+    for line in notes(result):
+        plain(line)
