@@ -108,7 +108,7 @@ def gate(
     """CI regression gate: exit 3 when CANDIDATE is significantly worse than BASELINE on a
     metric (beyond --min-delta) or breaks a limit; exit 0 when it passes."""
     from whichmodel.choose.gate import GATE_FAILED_EXIT_CODE
-    from whichmodel.choose.record import record_decision, record_gate
+    from whichmodel.choose.record import record_gate
     from whichmodel.report.files import report_guard
 
     fmt = parse_format(output_format)
@@ -116,10 +116,11 @@ def gate(
     tolerance = parse_min_delta(flags.min_delta or [])
     config = flags.config(baseline, candidate)
     with report_guard(Path(out_dir) if out_dir else None):
-        results = compared(config)
+        results = compared(config, constraints, objective)
+        decision = results.pop("decision")  # listed after the verdict, as results.json has it
         verdict = record_gate(results, metrics=tuple(flags.metric or ()), min_delta=tolerance,
                               constraints=constraints)
-        record_decision(results, constraints, objective, command=command_line())
+        results["decision"] = decision
         render.emit(results, fmt, out_dir)
     if not verdict.passed:
         raise typer.Exit(GATE_FAILED_EXIT_CODE)

@@ -26,6 +26,7 @@ from whichmodel.cli.options import (
 )
 
 if TYPE_CHECKING:
+    from whichmodel.choose.constraints import Constraints, Objective
     from whichmodel.comparison import CompareConfig
 
 
@@ -108,15 +109,13 @@ def compare(
 ) -> None:
     """Compare models on your data: metrics with confidence intervals, paired tests, cost, and
     which one to ship under your constraints."""
-    from whichmodel.choose.record import record_decision
     from whichmodel.report.files import report_guard
 
     fmt = parse_format("json" if flags.as_json and output_format is None else output_format)
     overrides = Overrides(tuple(refs), flags.overrides(slice_by=slice_by), flags.out_dir, choice)
     config = resolve(read_file(refs), overrides)  # bad flags fail before any work
     with report_guard(Path(config.out) if config.out else None):
-        results = compared(config.compare)
-        record_decision(results, config.constraints, config.objective, command=command_line())
+        results = compared(config.compare, config.constraints, config.objective)
         render.emit(results, fmt, config.out)
 
 
@@ -127,26 +126,35 @@ def demo(
     no_cost: NoCostOpt = False,
 ) -> None:
     """Train six models of different families on digits (once), compare them, write a report."""
-    from whichmodel.choose.record import record_decision
     from whichmodel.demo import prepare_demo
     from whichmodel.report.files import write_report
 
     config = render.with_progress(lambda progress: prepare_demo(Path(workdir), progress=progress))
     if no_cost:
         config = replace(config, measure_cost=False)
-    results = compared(config)
-    record_decision(results, *resolve_choice(), command=command_line())
+    results = compared(config, *resolve_choice())
     written = write_report(results, Path(workdir) / "report")
     render.print_demo(results, written[-1], config.refs, config.data)
 
 
-def compared(config: CompareConfig) -> dict[str, Any]:
-    """Run a comparison under a progress bar; its results dictionary (results.json)."""
+def compared(
+    config: CompareConfig, constraints: Constraints, objective: Objective
+) -> dict[str, Any]:
+    """Run a comparison under a progress bar; its results dictionary (results.json), with the
+    decision the run made under ``constraints`` and ``objective`` and the command that asked."""
     from whichmodel import api
     from whichmodel.report.json import comparison_to_dict
 
-    result = render.with_progress(lambda progress: api.run(config, progress=progress))
-    return comparison_to_dict(result)
+    result = render.with_progress(
+        lambda progress: api.run(
+            config, progress=progress, constraints=constraints, objective=objective
+        )
+    )
+    assert result.decision is not None  # run() always decides
+    return {
+        **comparison_to_dict(result),
+        "decision": {**result.decision.to_dict(), "command": command_line()},
+    }
 
 
 def command_line() -> str:

@@ -35,8 +35,9 @@ def inspect_command(
     trust_remote_code: TrustRemoteCodeOpt = False,
 ) -> None:
     """Print a model's spec sheet: size, FLOPs, memory, KV cache, design, tokenizer, files."""
+    from whichmodel.sources import inspect
     from whichmodel.sources.base import LoadOptions
-    from whichmodel.spec import InspectOptions, inspect
+    from whichmodel.spec import InspectOptions
 
     options = InspectOptions(
         context=context, dtype=dtype, batch=batch, text=Path(text) if text else None,
@@ -61,7 +62,8 @@ def diff_command(
 ) -> None:
     """Two spec sheets side by side: the differences first, each with what it costs."""
     from whichmodel.report.spec import diff_to_dict
-    from whichmodel.spec import InspectOptions, inspect
+    from whichmodel.sources import inspect
+    from whichmodel.spec import InspectOptions
     from whichmodel.spec.diff import diff
 
     options = InspectOptions(context=context, dtype=dtype)
