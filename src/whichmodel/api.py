@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from whichmodel.comparison import CompareConfig, Comparison, ModelResult
-from whichmodel.data.dataset import Dataset, read_dataset, read_unit_column
+from whichmodel.data.dataset import Dataset
 from whichmodel.errors import ConfigError, WhichModelError
 from whichmodel.execute import Executor, LocalExecutor, Worker
 from whichmodel.execute.driver import predict_all
@@ -175,7 +175,9 @@ class _Run:
         task = get_task(config.task)
         refs = _unique_names([parse_ref(r) for r in config.refs])
         files = [fingerprint_files(ref) for ref in refs]  # a missing file fails before any work
-        dataset, y_true = _read(config, task)
+        dataset, y_true = task.read(
+            config.data, input_cols=config.input_cols, label_col=config.label_col
+        )
         slice_columns = read_slice_columns(dataset.path, config.slice_by)  # before any work
         store = Store.open(config.store)
         data_fp = key_of(_data_digest(store, dataset.path), dataset.input_cols, dataset.label_col)
@@ -231,27 +233,6 @@ class _Run:
             self.store.forget_predictions(key)
             note = f"its stored predictions were unreadable and were computed again ({exc})"
             return (*predict(), note)
-
-
-def _read(config: CompareConfig, task: Task) -> tuple[Dataset, np.ndarray]:
-    """The dataset and its labels as the task reads them; the task checks the inputs."""
-    label_col = config.label_col if task.needs_labels else None
-    unit_column = task.unit_column()  # e.g. ranking's query id: groups rows, not an input
-    dataset = task.read_data(
-        config.data, input_cols=config.input_cols, label_col=label_col
-    ) or read_dataset(
-        config.data,
-        input_cols=config.input_cols,
-        label_col=label_col,
-        word_lists=task.word_lists,
-        audio=task.audio,
-        exclude=(unit_column,) if unit_column else (),
-    )
-    y_true = task.read_labels(dataset.labels)
-    task.check_inputs(dataset.inputs)
-    if unit_column:
-        task.read_units(read_unit_column(dataset.path, unit_column))
-    return dataset, y_true
 
 
 def _unique_names(refs: list[ModelRef]) -> list[ModelRef]:

@@ -66,3 +66,26 @@ def test_rows_show_every_variant_and_the_quality_change() -> None:
     assert "int8: x" in text and "fp16: not measured (no kernel)" in text
     assert any("0.10 µs per sample" in line for line in text)
     assert np.isfinite(data["throughput"]["8"])
+
+
+def test_bench_reads_data_as_compare_does_word_lists_included(tmp_path: Path) -> None:
+    # A token-classification file: each row a list of words and a list of tags. The bench reads
+    # it through the task, as compare does (it once read the lists as plain objects).
+    import json
+
+    from whichmodel.tasks import get_task
+
+    rows = [{"tokens": ["Ada", "lives", "in", "Paris"], "tags": ["B-PER", "O", "O", "B-LOC"]},
+            {"tokens": ["Bob", "works"], "tags": ["B-PER", "O"]}]
+    path = tmp_path / "ner.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = BenchConfig(refs=("m",), data=str(path), task="token-classification",
+                         input_cols=("tokens",), label_col="tags", quality_examples=5)
+    sample, quality, _ = _read_data(config)
+    dataset, y_true = get_task("token-classification").read(
+        str(path), input_cols=("tokens",), label_col="tags"
+    )
+    assert sample is not None and quality is not None
+    assert sample.kind == dataset.inputs.kind
+    assert [list(x) for x in sample.data] == [list(x) for x in dataset.inputs.data]
+    assert list(quality.y_true) == list(y_true) and len(y_true) == 2  # the task's label type

@@ -53,12 +53,14 @@ class Built:
 
     def read(self, data: Path | None = None) -> tuple[Task, Dataset, np.ndarray]:
         """(task, dataset, labels) read the way compare reads them (one fresh task)."""
-        from whichmodel.api import _config, _read
+        from whichmodel.api import _config
         from whichmodel.tasks import get_task
 
         config = _config(self.recipe.refs, data or self.recipe.data, self.recipe.options)
         task = get_task(config.task)
-        dataset, y = _read(config, task)
+        dataset, y = task.read(
+            config.data, input_cols=config.input_cols, label_col=config.label_col
+        )
         return task, dataset, y
 
 

@@ -182,7 +182,6 @@ def _read_data(config: BenchConfig) -> tuple[Inputs | None, QualityData | None, 
     """(examples to time, quality data or None, what identifies them for the cache)."""
     if config.data is None:
         return None, None, config.input_shape
-    from whichmodel.data.dataset import read_dataset
     from whichmodel.data.tables import read_table
     from whichmodel.store import file_sha256
 
@@ -200,16 +199,14 @@ def _read_data(config: BenchConfig) -> tuple[Inputs | None, QualityData | None, 
     from whichmodel.tasks import get_task
 
     task = get_task(config.task)
-    unit_column = task.unit_column()  # ranking's query id: groups the rows, not a model input
-    dataset = read_dataset(
-        config.data,
-        input_cols=config.input_cols,
-        label_col=config.label_col,
-        exclude=(unit_column,) if unit_column else (),
+    # Read as compare reads it (the task's own format, word lists, audio, the unit column).
+    dataset, y_all = task.read(
+        config.data, input_cols=config.input_cols, label_col=config.label_col
     )
+    inputs = dataset.inputs
+    unit_column = task.unit_column()
     if not unit_column:
-        y_true = task.read_labels(dataset.labels)[:n]
-        return dataset.inputs, QualityData(dataset.inputs.take(slice(0, n)), y_true, task), digest
+        return inputs, QualityData(inputs.take(slice(0, n)), y_all[:n], task), digest
     # A ranking's quality is per query, as compare's: score whole queries, the first ones in
     # the file up to n rows (at least one), never part of one.
     units = read_unit_column(dataset.path, unit_column)
@@ -217,6 +214,5 @@ def _read_data(config: BenchConfig) -> tuple[Inputs | None, QualityData | None, 
     order = np.argsort(first_row)  # queries in file order
     kept = names[order][: max(1, int(np.searchsorted(np.cumsum(sizes[order]), n, side="right")))]
     rows = np.flatnonzero(np.isin(units, kept))
-    y_true = task.read_labels(dataset.labels[rows])
     task.read_units(units[rows])
-    return dataset.inputs, QualityData(dataset.inputs.take(rows), y_true, task), digest
+    return dataset.inputs, QualityData(dataset.inputs.take(rows), y_all[rows], task), digest

@@ -192,6 +192,37 @@ class Task(ABC):
         COCO annotations and image files), else None: the usual reader reads it."""
         return None
 
+    def read(
+        self,
+        path: str,
+        *,
+        input_cols: tuple[str, ...] | None = None,
+        label_col: str = "label",
+    ) -> tuple[Dataset, np.ndarray]:
+        """The dataset at ``path`` as this task reads it, and its labels in the task's type
+        ((n,), :meth:`read_labels`). The one reader of every stage (compare, evaluate, bench):
+        the task's own format (:meth:`read_data`) or the usual reader with what the task needs
+        (word lists, audio); the unit column (:meth:`unit_column`) is read apart, not as an
+        input. Raises DataError for data this task cannot use, before any model runs.
+        """
+        from whichmodel.data.dataset import read_dataset, read_unit_column
+
+        labels = label_col if self.needs_labels else None
+        unit_column = self.unit_column()  # e.g. ranking's query id: groups rows, not an input
+        dataset = self.read_data(path, input_cols=input_cols, label_col=labels) or read_dataset(
+            path,
+            input_cols=input_cols,
+            label_col=labels,
+            word_lists=self.word_lists,
+            audio=self.audio,
+            exclude=(unit_column,) if unit_column else (),
+        )
+        y_true = self.read_labels(dataset.labels)
+        self.check_inputs(dataset.inputs)
+        if unit_column:
+            self.read_units(read_unit_column(dataset.path, unit_column))
+        return dataset, y_true
+
     def run(self, model: Model, inputs: Inputs) -> RawOutput:
         """Ask ``model`` for what this task scores, for one batch. The default is
         :meth:`Model.predict`; other tasks call the capability they require (log-likelihoods,
