@@ -13,14 +13,19 @@ from sklearn.metrics import (
 )
 
 from whichmodel.analysis.paired import (
-    PERMUTATION_STATISTICS,
     MetricTest,
     holm_adjusted,
     paired_metric_tests,
 )
 from whichmodel.analysis.stats import compute_statistics
 from whichmodel.tasks import Metric, Predictions, get_task
+from whichmodel.tasks.base import WeightedSums
+from whichmodel.tasks.classification import LOG_LOSS, MACRO_F1_PERMUTATION
 from whichmodel.tasks.regression import RegressionTask
+from whichmodel.tasks.statistics import sum_statistic
+
+# What the classification task's metrics declare they are made of.
+PERMUTATION_STATISTICS = {"macro_f1": MACRO_F1_PERMUTATION, "log_loss": LOG_LOSS.permutation}
 
 CLASSES = ("a", "b", "c")
 
@@ -192,7 +197,7 @@ def test_large_sample_log_loss_p_value_agrees_with_scipy_on_raw_terms(three_clas
 
 
 class _MedianTask(RegressionTask):
-    """A task with a metric no permutation statistic is registered for."""
+    """A task with a metric that declares no permutation statistic."""
 
     def metrics(self, y_true, preds):
         from sklearn.metrics import median_absolute_error
@@ -204,6 +209,74 @@ class _MedianTask(RegressionTask):
                 lambda y, p, w: median_absolute_error(y, p.pred, sample_weight=w),
             )
         ]
+
+
+class _CubicTask(RegressionTask):
+    """A new task whose own metric, the mean cubed absolute error, is a sum of per-example terms,
+    and says so; one metric called "mae" that declares nothing, to show names do not count."""
+
+    def metrics(self, y_true, preds):
+        def cubes(y, p):
+            return np.abs(y - p.pred) ** 3
+
+        def mean(y, p, w):
+            return float(np.average(cubes(y, p), weights=w))
+
+        sums = WeightedSums(lambda y, p: cubes(y, p)[:, None], lambda s, t: s[:, 0] / t)
+        return [
+            Metric("cubic_error", False, mean, sums=sums, permutation=sum_statistic(cubes)),
+            Metric("mae", False, lambda y, p, w: float(np.average(np.abs(y - p.pred), weights=w))),
+        ]
+
+
+def test_a_new_tasks_sum_metric_gets_the_permutation_test_it_declares():
+    rng = np.random.default_rng(8)
+    y = rng.normal(size=9)  # 2^9 = 512 swap patterns <= n_resamples: both tests are exact
+    a = Predictions(np.arange(9), y + rng.normal(0, 0.4, 9))
+    b = Predictions(np.arange(9), y + rng.normal(0, 1.0, 9))
+    tests = {
+        t.metric: t
+        for t in paired_metric_tests(_CubicTask(), y, {"a": a, "b": b}, n_resamples=1000)
+    }
+    assert tests["cubic_error"].method == "permutation"
+    assert tests["mae"].method == "paired_bootstrap"  # a name alone buys no test
+
+    def cubic(pred):
+        return np.mean(np.abs(y - pred) ** 3)
+
+    ref = permutation_test(
+        (a.pred, b.pred),
+        lambda pa, pb: cubic(pa) - cubic(pb),
+        permutation_type="samples",
+        n_resamples=1000,
+    )
+    assert tests["cubic_error"].p_value == pytest.approx(ref.pvalue)
+    assert 0 < ref.pvalue < 1
+    assert tests["cubic_error"].diff == pytest.approx(cubic(a.pred) - cubic(b.pred))
+
+
+def test_huber_loss_gets_the_permutation_test():
+    from whichmodel.tasks.huber import HuberRegressionTask
+
+    rng = np.random.default_rng(9)
+    y = rng.normal(size=9)
+    a = Predictions(np.arange(9), y + rng.normal(0, 0.5, 9))
+    b = Predictions(np.arange(9), y + rng.normal(0, 2.0, 9))
+    (huber,) = (
+        t
+        for t in paired_metric_tests(HuberRegressionTask(), y, {"a": a, "b": b}, n_resamples=1000)
+        if t.metric == "huber_loss"
+    )
+
+    def loss(pred):
+        r = np.abs(y - pred)
+        return np.mean(np.where(r <= 1.0, 0.5 * r**2, r - 0.5))
+
+    ref = permutation_test(
+        (a.pred, b.pred), lambda pa, pb: loss(pa) - loss(pb), permutation_type="samples"
+    )
+    assert huber.method == "permutation"
+    assert huber.p_value == pytest.approx(ref.pvalue)
 
 
 def test_unregistered_metrics_fall_back_to_the_paired_bootstrap_consistent_with_the_ci():
@@ -291,11 +364,8 @@ def test_macro_f1_random_permutations_agree_with_scipy_within_monte_carlo_error(
 def test_shortcut_statistics_equal_the_general_permutation_path(three_classifiers, metric):
     # Sums and confusion counts shift by one matrix product per batch of swaps; any other
     # statistic recomputes its summary from the swapped terms. The same draws give the same null.
-    from whichmodel.analysis.paired import (
-        PermutationStatistic,
-        labels_as_codes,
-        permutation_p_value,
-    )
+    from whichmodel.analysis.paired import permutation_p_value
+    from whichmodel.tasks.statistics import PermutationStatistic, labels_as_codes
 
     y, preds = three_classifiers
     spec = PERMUTATION_STATISTICS[metric]

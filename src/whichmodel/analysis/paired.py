@@ -1,21 +1,23 @@
 """The right paired test for each metric, with a Holm correction across model pairs.
 
-Which test, by metric kind:
+Which test, by what the metric declares (:class:`whichmodel.tasks.base.Metric`; this module
+names no metric):
 
-- ``accuracy`` (a mean of per-example right/wrong): the exact McNemar test
-  (:func:`whichmodel.analysis.stats.mcnemar_exact`).
-- metrics listed in :data:`PERMUTATION_STATISTICS` (macro-F1, log loss, MAE, RMSE, R²): a paired
+- ``mcnemar`` (the share of examples whose binary task outcome is right: classification's
+  accuracy): the exact McNemar test (:func:`whichmodel.analysis.stats.mcnemar_exact`).
+- a ``permutation`` statistic (:mod:`whichmodel.tasks.statistics`: macro-F1 from confusion
+  counts; log loss, MAE, RMSE, R², a Huber loss from sums of per-example terms): a paired
   permutation test as :func:`scipy.stats.permutation_test` with ``permutation_type="samples"``
   defines it (and tested against it; see :func:`permutation_p_value` for why it is vectorized
   here): under H0 the two models are exchangeable on each example, so each resample swaps A's
   and B's per-example outputs at random and recomputes the metric difference. Metrics that are
-  a function of the mean of per-example terms (log loss, MAE, RMSE via squared errors, R²) use
-  SciPy's paired t-test (``ttest_rel``) on those terms instead when more than 5,000 examples
-  differ: the permutation distribution of a mean difference is then normal to within far less
-  than the Monte Carlo error.
-- any other metric (new task kinds that register nothing here), and every metric of a task
-  whose examples group into resampling units (ranking queries) or whose labels are vectors
-  (forecast horizons): a paired bootstrap test read off
+  a function of the sum of per-example terms (``PermutationStatistic.of_term_sum``) use SciPy's
+  paired t-test (``ttest_rel``) on those terms instead when more than 5,000 examples differ:
+  the permutation distribution of a mean difference is then normal to within far less than the
+  Monte Carlo error.
+- any other metric (one that declares neither), and every metric of a task whose examples
+  group into resampling units (ranking queries) or whose labels are vectors (forecast
+  horizons): a paired bootstrap test read off
   the same paired resamples as the confidence intervals, p = 2 min(P*(Δ ≤ 0), P*(Δ ≥ 0)); its
   verdict at level α agrees with whether the (1 - α) percentile interval of Δ contains 0.
 
@@ -27,10 +29,8 @@ compared.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -41,55 +41,7 @@ from whichmodel.analysis.stats import (
     mcnemar_exact,
 )
 from whichmodel.tasks.base import Metric, Predictions, Task, WeightedSums, weighted_sums
-from whichmodel.tasks.classification import f1_from_counts, label_codes, nll_terms
-
-if TYPE_CHECKING:
-    from scipy.sparse import csr_matrix
-
-# Per-example terms (n,) of one model.
-TermsFn = Callable[[np.ndarray, Predictions], np.ndarray]
-# (terms (..., m), y (n,) all labels, rows (m,) positions of the m examples in y) -> (..., s):
-# an additive summary of the m examples (sums, confusion counts).
-ReduceFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
-# (summary (..., s) of all n examples, y (n,)) -> (...): the metric.
-FinishFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
-# (A's terms (m,), B's terms (m,), y (n,), rows (m,)) -> (A's summary (s,), B's summary (s,),
-# step (m, s), dense or sparse): swapping example i adds step[i] to A's summary and takes it
-# from B's, so a batch of swap patterns changes the summaries by one matrix product.
-TradeFn = Callable[
-    [np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, Any]
-]
-
-
-@dataclass(frozen=True)
-class PermutationStatistic:
-    """How to permutation-test one metric: the per-example terms each model contributes, an
-    additive summary of a batch of (possibly swapped) terms, and the metric from a summary.
-
-    Additivity is what makes the test cheap: swapping two equal terms changes nothing, so only
-    the examples where A's and B's terms differ are permuted, on top of the fixed summary of the
-    others (for classifiers that agree on 95% of 20k examples, 1k examples, not 20k)."""
-
-    terms: TermsFn
-    reduce: ReduceFn
-    finish: FinishFn
-    # reduce and finish take y as codes 0..k-1 into the sorted labels of all of y (see
-    # ``labels_as_codes``), so a batch of resamples needs no sort of y.
-    codes: bool = False
-    # reduce as a trade (see TradeFn), when it can be written so; else every batch of swap
-    # patterns is reduced from the swapped terms.
-    trade: TradeFn | None = None
-
-    def metric(self, terms: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """The metric from a batch of terms (..., n) over all n examples (y as given to
-        ``terms``)."""
-        y = labels_as_codes(y) if self.codes else y
-        return self.finish(self.reduce(terms, y, np.arange(len(y))), y)
-
-
-def labels_as_codes(y: np.ndarray) -> np.ndarray:
-    """(n,) labels -> (n,) int64 indices into their sorted distinct values (each occurs)."""
-    return np.unique(y, return_inverse=True)[1].astype(np.int64)
+from whichmodel.tasks.statistics import PermutationStatistic, labels_as_codes
 
 
 @dataclass(frozen=True)
@@ -115,108 +67,11 @@ class MetricTest:
     n: int
 
 
-def _sum(terms: np.ndarray, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    return np.asarray(terms.sum(axis=-1, keepdims=True))  # (..., 1)
-
-
-def _mean(sums: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return np.asarray(sums[..., 0] / len(y))
-
-
-def _nll(y: np.ndarray, p: Predictions) -> np.ndarray:
-    """Per-example negative log-likelihood, as log loss scores it: (n,)."""
-    return np.asarray(nll_terms(y, p)[:, 0])
-
-
-def _macro_f1_terms(y: np.ndarray, p: Predictions) -> np.ndarray:
-    """Predicted label as an index into the sorted true labels; k = a label not in the data."""
-    return label_codes(p.pred, np.unique(y)).astype(np.float64)
-
-
-def _confusion_counts(codes: np.ndarray, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Confusion counts over the data's labels, flattened: (..., m) predicted codes (indices
-    into the sorted labels of all of ``y``; k = a label not in the data), y (n,) as codes ->
-    (..., k (k + 1))."""
-    k = int(y.max()) + 1
-    flat = _cells(codes.reshape(math.prod(codes.shape[:-1]), codes.shape[-1]), y, rows)  # (b, m)
-    b = len(flat)
-    cell = flat + (np.arange(b) * k * (k + 1))[:, None]
-    counts = np.bincount(cell.ravel(), minlength=b * k * (k + 1)).astype(np.float64)
-    return counts.reshape(*codes.shape[:-1], k * (k + 1))
-
-
-def _cells(codes: np.ndarray, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """(..., m) predicted codes of the examples at ``rows`` -> their confusion cells, true code *
-    (k + 1) + predicted code, as int64."""
-    k = int(y.max()) + 1
-    return np.asarray(y[rows] * (k + 1) + codes.astype(np.int64))
-
-
-def _macro_f1_finish(counts: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Macro-F1 over the data's labels (scikit-learn's f1_score with labels=unique(y),
-    zero_division=0) from confusion counts (..., k (k + 1)), y (n,) as codes."""
-    k = int(y.max()) + 1
-    f1 = f1_from_counts(counts.reshape(-1, k * (k + 1)), k)  # (b,)
-    return np.asarray(f1.reshape(counts.shape[:-1]))
-
-
-def _sq_err(y: np.ndarray, p: Predictions) -> np.ndarray:
-    return np.asarray((y - p.pred.astype(np.float64)) ** 2)
-
-
-def _r2_finish(sums: np.ndarray, y: np.ndarray) -> np.ndarray:
-    ss_tot = float(np.sum((y - y.mean()) ** 2))
-    if ss_tot == 0:  # scikit-learn: a constant target scores 1.0 for a perfect fit, else 0.0
-        return np.where(sums[..., 0] == 0, 1.0, 0.0)
-    return np.asarray(1.0 - sums[..., 0] / ss_tot)
-
-
-# Above this many examples whose terms differ, a metric that is a function of the mean of its
+# Above this many examples whose terms differ, a metric that is a function of the sum of its
 # terms (log loss, MAE, RMSE, R²) is tested with the paired t-test, to which the paired
 # permutation test of a mean difference converges (the CLT holds long before), at a fraction of
 # the cost of 1,000 random swaps of 20k examples.
 MAX_PERMUTED_FOR_MEANS = 5000
-
-
-# metric name -> how to permute it. New task kinds may add their metrics here.
-def _sum_trade(
-    terms_a: np.ndarray, terms_b: np.ndarray, y: np.ndarray, rows: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sums: a swap moves B's - A's term of the example from A's sum to B's."""
-    return np.array([terms_a.sum()]), np.array([terms_b.sum()]), (terms_b - terms_a)[:, None]
-
-
-def _confusion_trade(
-    codes_a: np.ndarray, codes_b: np.ndarray, y: np.ndarray, rows: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, csr_matrix]:
-    """Confusion counts: a swap moves the example's count from A's cell to B's in A's counts
-    (and back in B's); the step is sparse, two entries per example."""
-    from scipy.sparse import csr_matrix
-
-    k = int(y.max()) + 1
-    width, m = k * (k + 1), len(rows)
-    cell_a, cell_b = _cells(codes_a, y, rows), _cells(codes_b, y, rows)
-    step = csr_matrix(
-        (np.repeat([1.0, -1.0], m), (np.tile(np.arange(m), 2), np.concatenate([cell_b, cell_a]))),
-        shape=(m, width),
-    )
-    counts = [np.bincount(c, minlength=width).astype(np.float64) for c in (cell_a, cell_b)]
-    return counts[0], counts[1], step
-
-
-PERMUTATION_STATISTICS: dict[str, PermutationStatistic] = {
-    "macro_f1": PermutationStatistic(
-        _macro_f1_terms, _confusion_counts, _macro_f1_finish, codes=True, trade=_confusion_trade
-    ),
-    "log_loss": PermutationStatistic(_nll, _sum, _mean, trade=_sum_trade),
-    "mae": PermutationStatistic(
-        lambda y, p: np.abs(y - p.pred.astype(np.float64)), _sum, _mean, trade=_sum_trade
-    ),
-    "rmse": PermutationStatistic(
-        _sq_err, _sum, lambda t, y: np.sqrt(_mean(t, y)), trade=_sum_trade
-    ),
-    "r2": PermutationStatistic(_sq_err, _sum, _r2_finish, trade=_sum_trade),
-}
 
 
 def paired_metric_tests(
@@ -270,10 +125,11 @@ class _PerModelTerms:
         self._terms: dict[tuple[str, str], np.ndarray] = {}
         self._codes: np.ndarray | None = None
 
-    def terms(self, metric: str, model: str) -> np.ndarray:
-        key = (metric, model)
+    def terms(self, metric: Metric, model: str) -> np.ndarray:
+        assert metric.permutation is not None
+        key = (metric.name, model)
         if key not in self._terms:
-            self._terms[key] = PERMUTATION_STATISTICS[metric].terms(self.y, self.preds[model])
+            self._terms[key] = metric.permutation.terms(self.y, self.preds[model])
         return self._terms[key]
 
     def y_for(self, spec: PermutationStatistic) -> np.ndarray:
@@ -302,17 +158,17 @@ def _test(
         return MetricTest(
             metric.name, *names, "paired_bootstrap", diff, p, 0.0, n_resamples, len(y)
         )
-    if metric.name == "accuracy" and task.outcome_kind == "binary":
+    if metric.mcnemar:
         mc = mcnemar_exact(task.outcome(y, pa), task.outcome(y, pb))
         return MetricTest(metric.name, *names, "mcnemar_exact", diff, mc.p_value, 0.0, 0, len(y))
-    spec = PERMUTATION_STATISTICS.get(metric.name)
+    spec = metric.permutation
     if spec is None:
         p = paired_bootstrap_p_value(metric, y, pa, pb, n_resamples=n_resamples, seed=seed)
         return MetricTest(
             metric.name, *names, "paired_bootstrap", diff, p, 0.0, n_resamples, len(y)
         )
-    ta, tb = (per_model.terms(metric.name, n) for n in names)
-    if spec.reduce is _sum and np.count_nonzero(ta != tb) > MAX_PERMUTED_FOR_MEANS:
+    ta, tb = (per_model.terms(metric, n) for n in names)
+    if spec.of_term_sum and np.count_nonzero(ta != tb) > MAX_PERMUTED_FOR_MEANS:
         p = 1.0 if np.array_equal(ta, tb) else float(ttest_rel_p(ta, tb))
         return MetricTest(metric.name, *names, "paired_t", diff, p, 0.0, 0, len(y))
     y_spec = per_model.y_for(spec)

@@ -198,7 +198,7 @@ def analyze_slices(
             for value in _ordered(labels)
         )
         fairness: tuple[FairnessGap, ...] = ()
-        if task.outcome_kind == "binary" and task.name == "classification":
+        if task.class_predictions:
             fairness = tuple(_fairness(name, y, p, labels) for name, p in preds.items())
         overall = {
             (name, m.name): m.score(y, p, None)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from scipy.sparse import spmatrix
 
     from whichmodel.data.dataset import Dataset
+    from whichmodel.tasks.statistics import PermutationStatistic
 
 OutcomeKind = Literal["binary", "continuous"]
 
@@ -130,6 +131,12 @@ class Metric:
             replicate.
         sums: the metric as a function of weighted sums of per-example terms, when it is one;
             preferred over ``replicates`` because all models share one product per resample chunk.
+        permutation: what the metric is made of for the paired permutation test (see
+            ``tasks.statistics``), when it is additive over examples; a metric without one (and
+            every metric of a task with resampling units or vector labels) gets the paired
+            bootstrap test.
+        mcnemar: True when the metric is the share of examples whose :meth:`Task.outcome` is
+            right (a ``binary`` outcome): it gets the exact McNemar test on those outcomes.
     """
 
     name: str
@@ -137,6 +144,8 @@ class Metric:
     score: ScoreFn
     replicates: ReplicateFn | None = None
     sums: WeightedSums | None = None
+    permutation: PermutationStatistic | None = None
+    mcnemar: bool = False
 
     def replicate(self, y_true: np.ndarray, preds: Predictions, weights: np.ndarray) -> np.ndarray:
         """The metric under each bootstrap weight vector: (B, n) -> (B,)."""
@@ -167,6 +176,9 @@ class Task(ABC):
             has its unit's outcome (ranking: each row of a query, the query's nDCG), so the
             analyses that list examples list units; False when units only group resampling
             (forecasting: a series' windows, each with its own error).
+        class_predictions: True when each prediction is one class label of the data's labels
+            (classification), so slice reports add each model's fairness gaps (demographic
+            parity, equalized odds) over the slices.
     """
 
     name: str
@@ -179,6 +191,7 @@ class Task(ABC):
     text_predictions: bool = False
     outcome_per_unit: bool = False
     audio: bool = False
+    class_predictions: bool = False
 
     def data_files(self) -> tuple[str, ...]:
         """Files besides the dataset the task reads (e.g. a retrieval corpus); their contents

@@ -7,6 +7,7 @@ test suite checks that they equal scikit-learn's value with ``sample_weight`` fo
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,6 +16,7 @@ from whichmodel.errors import DataError, TaskError
 from whichmodel.sources.base import RawOutput, label_text
 from whichmodel.tasks.base import Metric, Predictions, Task, WeightedSums
 from whichmodel.tasks.options import TaskOptions
+from whichmodel.tasks.statistics import PermutationStatistic, sum_statistic
 from whichmodel.tasks.top_k import top_k_metric
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ class ClassificationTask(Task):
     name = "classification"
     outcome_kind = "binary"
     takes_options = True
+    class_predictions = True
 
     def __init__(self, options: TaskOptions | None = None) -> None:
         options = options or TaskOptions("classification", {})
@@ -110,7 +113,7 @@ class ClassificationTask(Task):
         labels = tuple(sorted(set(y_true.tolist())))
         k = len(labels)
         metrics = [
-            Metric("accuracy", True, _accuracy, sums=WeightedSums(_correct, _mean)),
+            ACCURACY,
             Metric(
                 "macro_f1",
                 True,
@@ -119,12 +122,11 @@ class ClassificationTask(Task):
                     lambda y, p: _confusion_cells(y, p, labels),
                     lambda sums, _total: f1_from_counts(sums, k),
                 ),
+                permutation=MACRO_F1_PERMUTATION,
             ),
         ]
         if preds.proba is not None and preds.classes and set(labels) <= set(preds.classes):
-            metrics.append(
-                Metric("log_loss", False, _log_loss, sums=WeightedSums(nll_terms, _mean))
-            )
+            metrics.append(LOG_LOSS)
             metrics += [top_k_metric(k) for k in self.top_k if k < len(preds.classes)]
         return metrics
 
@@ -259,3 +261,73 @@ def nll_terms(y: np.ndarray, p: Predictions) -> np.ndarray:
     proba = np.clip(proba, eps, 1 - eps)
     column = np.searchsorted(np.asarray(labels), y)
     return np.asarray(-np.log(proba[np.arange(len(y)), column]))[:, None]
+
+
+def _nll(y: np.ndarray, p: Predictions) -> np.ndarray:
+    """Per-example negative log-likelihood, as log loss scores it: (n,)."""
+    return np.asarray(nll_terms(y, p)[:, 0])
+
+
+def _macro_f1_terms(y: np.ndarray, p: Predictions) -> np.ndarray:
+    """Predicted label as an index into the sorted true labels; k = a label not in the data."""
+    return label_codes(p.pred, np.unique(y)).astype(np.float64)
+
+
+def _confusion_counts(codes: np.ndarray, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Confusion counts over the data's labels, flattened: (..., m) predicted codes (indices
+    into the sorted labels of all of ``y``; k = a label not in the data), y (n,) as codes ->
+    (..., k (k + 1))."""
+    k = int(y.max()) + 1
+    flat = _cells(codes.reshape(math.prod(codes.shape[:-1]), codes.shape[-1]), y, rows)  # (b, m)
+    b = len(flat)
+    cell = flat + (np.arange(b) * k * (k + 1))[:, None]
+    counts = np.bincount(cell.ravel(), minlength=b * k * (k + 1)).astype(np.float64)
+    return counts.reshape(*codes.shape[:-1], k * (k + 1))
+
+
+def _cells(codes: np.ndarray, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(..., m) predicted codes of the examples at ``rows`` -> their confusion cells, true code *
+    (k + 1) + predicted code, as int64."""
+    k = int(y.max()) + 1
+    return np.asarray(y[rows] * (k + 1) + codes.astype(np.int64))
+
+
+def _macro_f1_finish(counts: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Macro-F1 over the data's labels (scikit-learn's f1_score with labels=unique(y),
+    zero_division=0) from confusion counts (..., k (k + 1)), y (n,) as codes."""
+    k = int(y.max()) + 1
+    f1 = f1_from_counts(counts.reshape(-1, k * (k + 1)), k)  # (b,)
+    return np.asarray(f1.reshape(counts.shape[:-1]))
+
+
+def _confusion_trade(
+    codes_a: np.ndarray, codes_b: np.ndarray, y: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, csr_matrix]:
+    """Confusion counts: a swap moves the example's count from A's cell to B's in A's counts
+    (and back in B's); the step is sparse, two entries per example."""
+    from scipy.sparse import csr_matrix
+
+    k = int(y.max()) + 1
+    width, m = k * (k + 1), len(rows)
+    cell_a, cell_b = _cells(codes_a, y, rows), _cells(codes_b, y, rows)
+    step = csr_matrix(
+        (np.repeat([1.0, -1.0], m), (np.tile(np.arange(m), 2), np.concatenate([cell_b, cell_a]))),
+        shape=(m, width),
+    )
+    counts = [np.bincount(c, minlength=width).astype(np.float64) for c in (cell_a, cell_b)]
+    return counts[0], counts[1], step
+
+
+# Macro-F1 is a function of the confusion counts, which a swap of two predictions shifts.
+MACRO_F1_PERMUTATION = PermutationStatistic(
+    _macro_f1_terms, _confusion_counts, _macro_f1_finish, codes=True, trade=_confusion_trade
+)
+# Accuracy is the share of right answers, the task's outcome: the exact McNemar test.
+ACCURACY = Metric("accuracy", True, _accuracy, sums=WeightedSums(_correct, _mean), mcnemar=True)
+LOG_LOSS = Metric(
+    "log_loss",
+    False,
+    _log_loss,
+    sums=WeightedSums(nll_terms, _mean),
+    permutation=sum_statistic(_nll),
+)

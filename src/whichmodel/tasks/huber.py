@@ -4,7 +4,9 @@ A new task kind is one module like this one plus one ``TASKS.register`` line in
 ``tasks/__init__.py``; nothing else changes (the CLI, the analysis and the reports find its
 metrics through the Task contract). ``regression-huber?delta=1.0`` keeps regression's MAE, RMSE
 and R², and adds ``huber_loss``: per example ``r²/2`` for ``|r| <= delta``, else
-``delta·(|r| - delta/2)``, averaged (``torch.nn.functional.huber_loss``; Huber 1964).
+``delta·(|r| - delta/2)``, averaged (``torch.nn.functional.huber_loss``; Huber 1964). Its
+metric declares what it is made of (a sum of per-example terms), so the paired tests permute
+those terms as they do regression's errors.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from whichmodel.errors import TaskError
 from whichmodel.tasks.base import Metric, Predictions, WeightedSums
 from whichmodel.tasks.options import TaskOptions
 from whichmodel.tasks.regression import RegressionTask
+from whichmodel.tasks.statistics import sum_statistic
 
 
 class HuberRegressionTask(RegressionTask):
@@ -31,7 +34,9 @@ class HuberRegressionTask(RegressionTask):
 
     def metrics(self, y_true: np.ndarray, preds: Predictions) -> list[Metric]:
         huber = WeightedSums(self._terms, lambda sums, total: np.asarray(sums[:, 0] / total))
-        huber_loss = Metric("huber_loss", False, self._score, sums=huber)
+        # A mean of per-example terms: the paired permutation test (or paired t-test) on them.
+        permutation = sum_statistic(lambda y, p: np.asarray(self._terms(y, p)[:, 0]))
+        huber_loss = Metric("huber_loss", False, self._score, sums=huber, permutation=permutation)
         return [*super().metrics(y_true, preds), huber_loss]
 
     def _terms(self, y: np.ndarray, p: Predictions) -> np.ndarray:

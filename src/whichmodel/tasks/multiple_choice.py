@@ -82,7 +82,8 @@ class MultipleChoiceTask(Task):
 
     def metrics(self, y_true: np.ndarray, preds: Predictions) -> list[Metric]:
         return [
-            accuracy_metric("accuracy", lambda p: p.score("choice")),
+            # the task's outcome is whether "choice" is right: McNemar tests this accuracy
+            accuracy_metric("accuracy", lambda p: p.score("choice"), mcnemar=True),
             accuracy_metric("accuracy_norm", lambda p: p.score("choice_norm")),
         ]
 

@@ -7,6 +7,7 @@ import numpy as np
 from whichmodel.errors import DataError, TaskError
 from whichmodel.sources.base import RawOutput
 from whichmodel.tasks.base import Metric, Predictions, Task, WeightedSums
+from whichmodel.tasks.statistics import mean_of_sum, sum_statistic
 
 
 class RegressionTask(Task):
@@ -40,11 +41,7 @@ class RegressionTask(Task):
         return array.reshape(len(array)).astype(np.float64), None, None
 
     def metrics(self, y_true: np.ndarray, preds: Predictions) -> list[Metric]:
-        return [
-            Metric("mae", False, _mae, sums=WeightedSums(_absolute_error, _mean)),
-            Metric("rmse", False, _rmse, sums=WeightedSums(_squared_error, _root_mean)),
-            Metric("r2", True, _r2, sums=WeightedSums(_r2_terms, _r2_from_sums)),
-        ]
+        return [MAE, RMSE, R2]
 
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
         return np.asarray(np.abs(preds.pred.astype(np.float64) - y_true))
@@ -101,3 +98,44 @@ def _r2_from_sums(sums: np.ndarray, total: np.ndarray) -> np.ndarray:
         r2 = 1.0 - ss_res / ss_tot
     # scikit-learn: a constant target gives 1.0 for a perfect fit, else 0.0.
     return np.asarray(np.where(ss_tot > 0, r2, np.where(ss_res == 0, 1.0, 0.0)))
+
+
+def _absolute_errors(y: np.ndarray, p: Predictions) -> np.ndarray:
+    return np.asarray(np.abs(y - p.pred.astype(np.float64)))  # (n,)
+
+
+def _squared_errors(y: np.ndarray, p: Predictions) -> np.ndarray:
+    return np.asarray((y - p.pred.astype(np.float64)) ** 2)  # (n,)
+
+
+def _r2_from_sum(sums: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """R² from the sum of squared errors (..., 1) over all of ``y``, whose own spread does not
+    move when two models trade predictions."""
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    if ss_tot == 0:  # scikit-learn: a constant target scores 1.0 for a perfect fit, else 0.0
+        return np.where(sums[..., 0] == 0, 1.0, 0.0)
+    return np.asarray(1.0 - sums[..., 0] / ss_tot)
+
+
+# Each metric is a function of the sum of per-example absolute or squared errors.
+MAE = Metric(
+    "mae",
+    False,
+    _mae,
+    sums=WeightedSums(_absolute_error, _mean),
+    permutation=sum_statistic(_absolute_errors),
+)
+RMSE = Metric(
+    "rmse",
+    False,
+    _rmse,
+    sums=WeightedSums(_squared_error, _root_mean),
+    permutation=sum_statistic(_squared_errors, lambda s, y: np.sqrt(mean_of_sum(s, y))),
+)
+R2 = Metric(
+    "r2",
+    True,
+    _r2,
+    sums=WeightedSums(_r2_terms, _r2_from_sums),
+    permutation=sum_statistic(_squared_errors, _r2_from_sum),
+)

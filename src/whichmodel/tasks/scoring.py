@@ -62,9 +62,13 @@ def accuracy_metric(
     name: str,
     chosen: Callable[[Predictions], np.ndarray],
     truth: Callable[[np.ndarray], np.ndarray] = lambda y: y,
+    *,
+    mcnemar: bool = False,
 ) -> Metric:
     """Accuracy of the answers ``chosen(preds)`` (n,) against ``truth(y)``: scikit-learn's
-    accuracy_score, and vectorized replicates (the weighted share of right answers)."""
+    accuracy_score, and vectorized replicates (the weighted share of right answers).
+    ``mcnemar``: these answers are the ones the task's outcome counts right (see
+    :attr:`Metric.mcnemar`)."""
 
     def score(y: np.ndarray, p: Predictions, w: np.ndarray | None) -> float:
         from sklearn.metrics import accuracy_score
@@ -75,7 +79,7 @@ def accuracy_metric(
         right = (_labels(chosen(p)) == _labels(truth(y))).astype(np.float64)  # (n,)
         return np.asarray((weights @ right) / weights.sum(axis=1))
 
-    return Metric(name, True, score, replicates)
+    return Metric(name, True, score, replicates, mcnemar=mcnemar)
 
 
 def _labels(values: np.ndarray) -> np.ndarray:
