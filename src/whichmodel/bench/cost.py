@@ -95,33 +95,48 @@ def measure_cost(
     Raises:
         ModelLoadError: no variant could be measured (each one's reason is in the message).
     """
+    options = options or LoadOptions()
+    settings = ProbeRequest(  # the input files and workdir are filled in by _measure
+        ref=ref.raw or str(ref), variant="", inputs=None, kind="array", columns=(),
+        batch_sizes=tuple(sorted(set(batch_sizes))), threads=threads or default_threads(),
+        input_shape=input_shape, budget_s=budget_s, target_rel=target_rel,
+        allow_pickle=options.allow_pickle, trust_remote_code=options.trust_remote_code,
+        generation=generation, activations=activations, capability=capability,
+    )
+    return _measure(
+        ref, settings, sample, variants, quality, in_process=in_process, progress=progress
+    )
+
+
+def _measure(
+    ref: ModelRef,
+    settings: ProbeRequest,
+    sample: Inputs | None,
+    variants: Sequence[str],
+    quality: QualityData | None,
+    *,
+    in_process: bool,
+    progress: Callable[[str], None] | None,
+) -> CostProfile:
+    """:func:`measure_cost` once its arguments are ``settings``: write the inputs to a
+    temporary folder, probe each variant, add the quality deltas."""
     from whichmodel.errors import ModelLoadError
 
-    options = options or LoadOptions()
     with tempfile.TemporaryDirectory(prefix="whichmodel-probe-") as tmp:
         folder = Path(tmp)
-        base = ProbeRequest(
-            ref=ref.raw or str(ref),
-            variant="",
-            inputs=str(write_inputs(folder, sample, max(batch_sizes))) if sample else None,
+        base = replace(
+            settings,
+            inputs=(
+                str(write_inputs(folder, sample, max(settings.batch_sizes))) if sample else None
+            ),
             kind=sample.kind if sample else "array",
             columns=tuple(sample.columns) if sample else (),
-            batch_sizes=tuple(sorted(set(batch_sizes))),
-            threads=threads or default_threads(),
-            input_shape=input_shape,
-            budget_s=budget_s,
-            target_rel=target_rel,
-            allow_pickle=options.allow_pickle,
-            trust_remote_code=options.trust_remote_code,
             quality_inputs=(
                 str(write_inputs(folder, quality.inputs, len(quality.inputs), "quality"))
                 if quality
                 else None
             ),
-            generation=generation,
-            activations=activations,
             workdir=str(folder),
-            capability=capability,
         )
         profiles, skipped, outputs = _probe_variants(
             ref, base, variants, folder, in_process=in_process, progress=progress
@@ -133,7 +148,6 @@ def measure_cost(
             profiles = _with_quality(profiles, outputs, quality)
     first, rest = profiles[0], profiles[1:]
     return replace(first, variants=tuple(rest), skipped_variants=skipped)
-
 
 def _probe_variants(
     ref: ModelRef,

@@ -39,6 +39,7 @@ from whichmodel.sources import load_timed, reference_files
 from whichmodel.sources.base import Inputs, LoadOptions, Model
 
 if TYPE_CHECKING:
+    from whichmodel.bench.variants.base import Applied, Variant
     from whichmodel.sources.detection import Detector
 
 _FRAMEWORK_IMPORTS = {
@@ -87,18 +88,12 @@ def probe(request: ProbeRequest) -> dict[str, Any]:
     if reason is not None:
         return {"skipped": reason}
     calls = _Calls(original, request)
-    start = time.perf_counter()
-    applied = variant.apply(original, calls.example(), Path(request.workdir))
-    variant_time = time.perf_counter() - start
+    applied, variant_time = _apply_timed(variant, original, calls, request)
     calls.model = applied.model
     sync = _sync()
     first_call, latency = _latencies(calls, request, sync)
     module: Any = torch_module(applied.model)
-    activations = (
-        {b: activation_bytes(partial(calls.run, b)) for b in request.batch_sizes}
-        if module is not None and request.activations and request.variant != "compile"
-        else {}
-    )
+    activations = _activations(calls, request, module)
     peak = max(status_bytes("VmHWM"), status_bytes("VmRSS"))
     weights, buffers = _model_bytes(applied.model)
     generation, kv, notes = calls.generation(module, sync)
@@ -129,6 +124,24 @@ def probe(request: ProbeRequest) -> dict[str, Any]:
     )
     limiter.restore_original_limits()
     return profile.to_dict()
+
+
+def _apply_timed(
+    variant: Variant, original: Model, calls: _Calls, request: ProbeRequest
+) -> tuple[Applied, float]:
+    """``variant`` applied to ``original`` with ``calls``' example batch, and the seconds that
+    took (making the example included, as it always was)."""
+    start = time.perf_counter()
+    applied = variant.apply(original, calls.example(), Path(request.workdir))
+    return applied, time.perf_counter() - start
+
+
+def _activations(calls: _Calls, request: ProbeRequest, module: Any) -> dict[int, int]:
+    """Activation bytes per batch size of a torch ``module``, when the request asks for them
+    (never for the ``compile`` variant); empty otherwise."""
+    if module is None or not request.activations or request.variant == "compile":
+        return {}
+    return {b: activation_bytes(partial(calls.run, b)) for b in request.batch_sizes}
 
 
 def _prepare_process(kind: str, threads: int) -> Any:

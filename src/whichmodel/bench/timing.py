@@ -169,6 +169,44 @@ def time_calls(
         warmup_runs, settled = warm_up(fn, sync=sync, budget_s=budget_s / 4)
     deadline = start + budget_s
     settle_until = time.perf_counter() + (budget_s / 5 if min_time_s is None else min_time_s)
+    samples, reason = _sample_until(
+        fn,
+        sync,
+        deadline=deadline,
+        settle_until=settle_until,
+        target_rel=target_rel,
+        min_runs=min_runs,
+        max_runs=max_runs,
+    )
+    latency = Latency.from_samples(samples)
+    if reason == "max_runs" and latency.ci_half_width_rel <= target_rel:
+        reason = "converged"  # a call so fast that max_runs came before the minimum time
+    return replace(
+        latency,
+        stop_reason=reason,
+        target_rel=target_rel,
+        warmup_runs=warmup_runs,
+        warmup_settled=settled,
+    )
+
+
+def _sample_until(
+    fn: Callable[[], object],
+    sync: Callable[[], object],
+    *,
+    deadline: float,
+    settle_until: float,
+    target_rel: float,
+    min_runs: int,
+    max_runs: int,
+) -> tuple[list[float], StopReason]:
+    """The sampling loop of :func:`time_calls` (its step 2), after warm-up: timed calls until
+    the median's CI is within ``target_rel`` (checked from ``settle_until`` on, a
+    ``time.perf_counter`` instant), ``deadline`` passes or ``max_runs`` is reached.
+
+    Returns:
+        (the samples in seconds, in order; why sampling stopped).
+    """
     samples: list[float] = []
     check_at = min_runs
     reason: StopReason = "max_runs"
@@ -186,16 +224,7 @@ def time_calls(
         if time.perf_counter() > deadline:
             reason = "budget"
             break
-    latency = Latency.from_samples(samples)
-    if reason == "max_runs" and latency.ci_half_width_rel <= target_rel:
-        reason = "converged"  # a call so fast that max_runs came before the minimum time
-    return replace(
-        latency,
-        stop_reason=reason,
-        target_rel=target_rel,
-        warmup_runs=warmup_runs,
-        warmup_settled=settled,
-    )
+    return samples, reason
 
 
 def timer_overhead_s(*, sync: Callable[[], object] = _no_sync, runs: int = 2000) -> float:

@@ -74,8 +74,24 @@ def train_torch(
         ValueError: unknown ``factory_name`` or ``X``/``y`` of the wrong shape.
     """
     import torch
-    from torch.nn import functional as F
 
+    from whichmodel.demo import zoo
+
+    _check_train_args(factory_name, X, y)
+    n_epochs = DEFAULT_EPOCHS[factory_name] if epochs is None else epochs
+
+    torch.manual_seed(seed)
+    model: torch.nn.Module = getattr(zoo, factory_name)(**factory_kwargs)
+    opt = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE[factory_name])
+    Xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))  # (n, 8, 8)
+    yt = torch.from_numpy(np.asarray(y, dtype=np.int64))  # (n,)
+    gen = torch.Generator().manual_seed(seed)
+    _fit(model, opt, Xt, yt, epochs=n_epochs, generator=gen)
+    return model.eval()
+
+
+def _check_train_args(factory_name: str, X: np.ndarray, y: np.ndarray) -> None:
+    """Raise the ValueError :func:`train_torch` documents for a bad name or shape."""
     from whichmodel.demo import zoo
 
     if factory_name not in zoo.FACTORIES:
@@ -88,25 +104,31 @@ def train_torch(
             f"train_torch needs X of shape (n, 8, 8) and y of shape (n,). "
             f"Got {X.shape} and {y.shape} instead."
         )
-    n_epochs = DEFAULT_EPOCHS[factory_name] if epochs is None else epochs
 
-    torch.manual_seed(seed)
-    model: torch.nn.Module = getattr(zoo, factory_name)(**factory_kwargs)
-    opt = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE[factory_name])
-    Xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))  # (n, 8, 8)
-    yt = torch.from_numpy(np.asarray(y, dtype=np.int64))  # (n,)
-    gen = torch.Generator().manual_seed(seed)
+
+def _fit(
+    model: torch.nn.Module,
+    opt: torch.optim.Optimizer,
+    Xt: torch.Tensor,
+    yt: torch.Tensor,
+    *,
+    epochs: int,
+    generator: torch.Generator,
+) -> None:
+    """Train ``model`` in place: ``epochs`` passes over ``Xt`` (n, 8, 8) / ``yt`` (n,) in
+    shuffled minibatches of ``BATCH_SIZE``, the order drawn from ``generator``."""
+    import torch
+    from torch.nn import functional as F
 
     model.train()
-    for _ in range(n_epochs):
-        order = torch.randperm(len(Xt), generator=gen)
+    for _ in range(epochs):
+        order = torch.randperm(len(Xt), generator=generator)
         for start in range(0, len(order), BATCH_SIZE):
             idx = order[start : start + BATCH_SIZE]
             loss = F.cross_entropy(model(Xt[idx]), yt[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()  # type: ignore[no-untyped-call]
             opt.step()
-    return model.eval()
 
 
 def train_sklearn(name: str, X: np.ndarray, y: np.ndarray, *, seed: int = 0) -> Any:

@@ -2,13 +2,13 @@
 
 from whichmodel.errors import StoreError
 from whichmodel.store.fingerprint import file_sha256, key_of
-from whichmodel.store.sqlite import (
+from whichmodel.store.predictions import (
     CorruptPredictionsError,
     PredictionRows,
-    Store,
     StoredBatch,
     joined_batches,
 )
+from whichmodel.store.sqlite import Store
 
 __all__ = [
     "CorruptPredictionsError",

@@ -71,6 +71,21 @@ def windows_frame(
     """
     import pandas as pd
 
+    data = _long_series(frame, series_col=series_col, time_col=time_col, value_col=value_col)
+    parts = [
+        _series_windows(key, group, history, horizon, step or horizon, last)
+        for key, group in data.sort_values(["s", "t"], kind="stable").groupby("s", sort=False)
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _long_series(
+    frame: pd.DataFrame, *, series_col: str, time_col: str, value_col: str
+) -> pd.DataFrame:
+    """``frame`` checked and reduced to columns ``s`` (series), ``t`` (time), ``v`` (numeric
+    value), in its row order; raises DataError as :func:`windows_frame` documents."""
+    import pandas as pd
+
     missing = [c for c in (series_col, time_col, value_col) if c not in frame.columns]
     if missing:
         raise DataError(
@@ -93,11 +108,7 @@ def windows_frame(
         raise DataError(
             f"Series {data['s'].iloc[row]!r} has time {data['t'].iloc[row]!r} twice (row {row})."
         )
-    parts = [
-        _series_windows(key, group, history, horizon, step or horizon, last)
-        for key, group in data.sort_values(["s", "t"], kind="stable").groupby("s", sort=False)
-    ]
-    return pd.concat(parts, ignore_index=True)
+    return data
 
 
 def _series_windows(
