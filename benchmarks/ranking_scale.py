@@ -50,15 +50,15 @@ def measure(n_queries: int, resamples: int, repeats: int) -> None:
     relevance[np.cumsum(sizes) - 1] = 3.0  # every query has a relevant item
     task = get_task("ranking?k=5,10")
     y = task.read_labels(relevance)
-    task.read_units(queries)
+    units = np.unique(queries, return_inverse=True)[1]
     rows = np.arange(len(y))
     preds = {
         name: Predictions(rows, relevance + rng.normal(0, noise, len(y)))
         for name, noise in (("a", 1.0), ("b", 1.5))
     }
     for label, fn in (
-        ("stats", partial(compute_statistics, task, y, preds, n_resamples=resamples)),
-        ("tests", partial(paired_metric_tests, task, y, preds, n_resamples=resamples)),
+        ("stats", partial(compute_statistics, task, y, preds, units=units, n_resamples=resamples)),
+        ("tests", partial(paired_metric_tests, task, y, preds, units=units, n_resamples=resamples)),
     ):
         fn()  # warm-up
         times = []

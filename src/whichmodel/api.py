@@ -263,6 +263,7 @@ Tables = dict[str, list[dict[str, object]]]
 def _statistics(run_: _Run, results: list[ModelResult]) -> tuple[Statistics, dict[str, Tables]]:
     """Bootstrap CIs, paired tests and per-model tables, cached by everything they depend on."""
     from whichmodel.analysis.stats import (
+        align,
         common_rows,
         compute_statistics,
         statistics_from_dict,
@@ -274,14 +275,12 @@ def _statistics(run_: _Run, results: list[ModelResult]) -> tuple[Statistics, dic
 
     def compute() -> tuple[Statistics, dict[str, Tables]]:
         stats = compute_statistics(
-            task, y_true, preds,
+            task, y_true, preds, units=run_.dataset.units,
             n_resamples=config.n_resamples, confidence=config.confidence, seed=config.seed,
         )
         rows = common_rows(preds)  # tables use the examples the metrics use
-        tables = {
-            name: task.tables(y_true[rows], p.take(np.searchsorted(p.rows, rows)))
-            for name, p in preds.items()
-        }
+        aligned = align(preds, rows, run_.dataset.units)
+        tables = {name: task.tables(y_true[rows], p) for name, p in aligned.items()}
         return stats, tables
 
     codec: Codec[tuple[Statistics, dict[str, Tables]]] = Codec(
@@ -309,7 +308,7 @@ def _findings(
     def compute() -> Findings:
         return compute_findings(
             run_.task, run_.y_true, {r.name: r.predictions for r in results},
-            run_.dataset.inputs, run_.slice_columns,
+            run_.dataset.inputs, run_.slice_columns, units=run_.dataset.units,
             n_resamples=config.n_resamples, confidence=config.confidence, seed=config.seed,
             scores=scores,
         )

@@ -48,7 +48,7 @@ def test_unit_sums_give_the_replicates_of_example_weights():
     rng = np.random.default_rng(0)
     n, horizon = 40, 3
     task = get_task(f"forecasting?horizon={horizon}&series=s")
-    task.read_units(rng.integers(0, 7, n).astype(str))
+    units = rng.integers(0, 7, n)
     y = rng.normal(10, 2, (n, horizon))
     names = (*(f"forecast_{h + 1}" for h in range(horizon)), "scale")
 
@@ -58,7 +58,6 @@ def test_unit_sums_give_the_replicates_of_example_weights():
 
     preds = {"a": model(1.0), "b": model(1.5)}
     metrics = {name: task.metrics(y, p) for name, p in preds.items()}
-    units = task.units(np.arange(n))
     fast = _replicates(y, preds, metrics, 30, 5, units)
     for name, p in preds.items():
         for metric in metrics[name]:

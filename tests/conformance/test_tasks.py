@@ -153,9 +153,11 @@ def test_metric_direction_agrees_with_its_name_and_with_behaviour(built: Built) 
 
 
 def test_replicates_are_the_metric_under_each_resample_weights(built: Built) -> None:
-    task, _, y = built.read()
+    task, dataset, y = built.read()
     preds = built.first.models[0].predictions
-    units = task.units(preds.rows)  # ranking's queries, forecasting's series: drawn whole
+    # ranking's queries, forecasting's series: drawn whole (and ranking's metrics score them)
+    units = None if dataset.units is None else dataset.units[preds.rows]
+    preds = preds.with_units(units)
     weights = np.concatenate(list(iter_resample_weights(len(y), 6, seed=5, units=units)))  # (6, n)
     for metric in task.metrics(y, preds):
         expected = [metric.score(y, preds, w) for w in weights]
@@ -184,10 +186,9 @@ def test_the_order_of_the_rows_changes_no_metric(built: Built) -> None:
     assert _values(shuffled).keys() == first.keys()
     for key, value in _values(shuffled).items():
         np.testing.assert_allclose(value, first[key], rtol=1e-12, atol=1e-12, err_msg=str(key))
-    task, _, _ = built.read()
-    units = task.units(np.arange(len(dataset)))
+    units = dataset.units
     if units is not None:  # resampling units (queries, series): the same groups of rows
-        moved = built.read(copy)[0].units(np.arange(len(dataset)))
+        moved = built.read(copy)[1].units
         assert moved is not None
         pairs = np.unique(np.column_stack([units[order], moved]), axis=0)
         assert len(pairs) == len(np.unique(units)) == len(np.unique(moved))

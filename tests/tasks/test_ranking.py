@@ -113,9 +113,10 @@ def test_query_bootstrap_equals_metrics_on_resampled_queries(setup, comparison):
     resample b (a query drawn twice appears twice)."""
     task = get_task(TASK)
     y = task.read_labels(setup.test["label"].to_numpy())
-    task.read_units(setup.test["query_id"].to_numpy())
+    queries = np.unique(setup.test["query_id"].to_numpy(), return_inverse=True)[1]
     preds = comparison.model("lgbm").predictions
-    units = task.units(preds.rows)
+    units = queries[preds.rows]
+    preds = preds.with_units(units)
     weights = next(iter_resample_weights(len(y), 4, seed=7, units=units))  # (4, n)
     assert all(len(set(w[units == q])) == 1 for w in weights for q in np.unique(units))
     for w in weights:
@@ -123,11 +124,11 @@ def test_query_bootstrap_equals_metrics_on_resampled_queries(setup, comparison):
         rows = np.repeat(np.arange(len(y)), counts)  # a row drawn c times appears c times
         # Each row of a query drawn c times is in copies 0..c-1 of it: one query per copy.
         copies = np.concatenate([np.arange(c) for c in counts])
-        drawn = get_task(TASK)
-        drawn.read_labels(y[rows])
-        drawn.read_units(np.array([f"{q}#{c}" for q, c in zip(units[rows], copies, strict=True)]))
-        resampled = Predictions(np.arange(len(rows)), preds.pred[rows])
-        pairs = zip(task.metrics(y, preds), drawn.metrics(y[rows], resampled), strict=True)
+        drawn = np.unique(
+            [f"{q}#{c}" for q, c in zip(units[rows], copies, strict=True)], return_inverse=True
+        )[1]
+        resampled = Predictions(np.arange(len(rows)), preds.pred[rows], units=drawn)
+        pairs = zip(task.metrics(y, preds), task.metrics(y[rows], resampled), strict=True)
         for metric, again in pairs:
             expected = again.score(y[rows], resampled, None)
             assert metric.replicate(y, preds, w[None, :])[0] == pytest.approx(expected, abs=1e-12)

@@ -98,6 +98,7 @@ def find_disagreements(
     preds: Mapping[str, Predictions],
     inputs: Inputs,
     *,
+    units: np.ndarray | None = None,
     top: int = TOP_EXAMPLES,
 ) -> tuple[PairDisagreements, ...]:
     """Disagreements of every pair of models.
@@ -107,8 +108,11 @@ def find_disagreements(
         y: (n,) true labels of the examples every model predicted.
         preds: model name -> predictions aligned with ``y`` (their ``rows`` index ``inputs``).
         inputs: the whole dataset's inputs, indexed by example id.
+        units: (n,) resampling unit of each example, aligned with ``y`` (``Dataset.units`` of
+            its rows), or None when each example is its own unit.
         top: examples kept per side.
     """
+    preds = {name: p.with_units(units) for name, p in preds.items()}
     out = []
     rendered: dict[int, ExampleInput] = {}  # a hard example is among the top of many pairs
 
@@ -117,7 +121,7 @@ def find_disagreements(
             rendered[row] = render_input(inputs, row)
         return rendered[row]
 
-    counted = _counted(task, preds, len(y))
+    counted = _counted(task, units, len(y))
     for a, b in itertools.combinations(preds, 2):
         pa, pb = preds[a], preds[b]
         sides = _sides(task, y, pa, pb, counted)
@@ -139,12 +143,11 @@ def find_disagreements(
     return tuple(out)
 
 
-def _counted(task: Task, preds: Mapping[str, Predictions], n: int) -> np.ndarray:
+def _counted(task: Task, units: np.ndarray | None, n: int) -> np.ndarray:
     """(n,) bool: the examples that count. Examples whose unit's outcome is theirs (a ranking
     query's rows) count and are listed once per unit, by its first row."""
-    units = task.units(next(iter(preds.values())).rows) if preds and task.outcome_per_unit else None
     counted = np.ones(n, dtype=bool)
-    if units is not None:
+    if units is not None and task.outcome_per_unit:
         counted[:] = False
         counted[np.unique(units, return_index=True)[1]] = True
     return counted

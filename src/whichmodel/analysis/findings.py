@@ -25,7 +25,7 @@ from whichmodel.analysis.clusters import ModelErrorClusters, error_clusters
 from whichmodel.analysis.disagreements import PairDisagreements, find_disagreements
 from whichmodel.analysis.paired import MetricTest, paired_metric_tests
 from whichmodel.analysis.slices import SliceReport, analyze_slices
-from whichmodel.analysis.stats import common_rows
+from whichmodel.analysis.stats import align, common_rows
 from whichmodel.sources.base import Inputs
 from whichmodel.tasks.base import Predictions, Task
 
@@ -49,6 +49,7 @@ def compute_findings(
     inputs: Inputs,
     slice_columns: pd.DataFrame,
     *,
+    units: np.ndarray | None = None,
     n_resamples: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
@@ -62,21 +63,24 @@ def compute_findings(
         preds: model name -> predictions (each over the examples it succeeded on).
         inputs: the whole dataset's inputs.
         slice_columns: (N, k) the columns to slice by (k may be 0).
-        n_resamples / confidence / seed: permutations and bootstrap resamples, interval
-            coverage, and the seed of every random step.
+        units: (N,) resampling unit of every example (``Dataset.units``), or None.
+        n_resamples / confidence / seed: permutations and resamples, coverage, and the seed.
         scores: (model, metric) -> value on the common examples, if already computed.
     """
     rows = common_rows(preds)
-    aligned = {name: p.take(np.searchsorted(p.rows, rows)) for name, p in preds.items()}
-    y = y_true[rows]
+    aligned, y = align(preds, rows, units), y_true[rows]
+    units = None if units is None else units[rows]
     return Findings(
-        paired_metric_tests(task, y, aligned, n_resamples=n_resamples, seed=seed, scores=scores),
-        find_disagreements(task, y, aligned, inputs),
+        paired_metric_tests(
+            task, y, aligned, units=units, n_resamples=n_resamples, seed=seed, scores=scores
+        ),
+        find_disagreements(task, y, aligned, inputs, units=units),
         analyze_slices(
             task,
             y,
             aligned,
             slice_columns,
+            units=units,
             n_resamples=n_resamples,
             confidence=confidence,
             seed=seed,

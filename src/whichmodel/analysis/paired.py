@@ -39,6 +39,7 @@ from whichmodel.analysis.stats import (
     iter_bootstrap_weights,
     iter_resample_weights,
     mcnemar_exact,
+    with_units,
 )
 from whichmodel.tasks.base import Metric, Predictions, Task, WeightedSums, weighted_sums
 from whichmodel.tasks.statistics import PermutationStatistic, labels_as_codes
@@ -79,6 +80,7 @@ def paired_metric_tests(
     y: np.ndarray,
     preds: Mapping[str, Predictions],
     *,
+    units: np.ndarray | None = None,
     n_resamples: int = 1000,
     seed: int = 0,
     scores: Mapping[tuple[str, str], float] | None = None,
@@ -89,13 +91,15 @@ def paired_metric_tests(
         task: defines the metrics and the per-example outcome.
         y: (n,) true labels of the examples every model predicted.
         preds: model name -> predictions aligned with ``y``.
+        units: (n,) resampling unit of each example, aligned with ``y`` (``Dataset.units`` of
+            its rows), or None when each example is its own unit.
         n_resamples: permutations (or bootstrap resamples) per test.
         seed: seeds the permutations; the same seed gives the same p-values.
         scores: (model, metric) -> its value on these examples, when the caller has them
             (``compute_statistics`` does); missing ones are computed.
     """
+    preds = with_units(preds, units)
     metrics = {name: {m.name: m for m in task.metrics(y, p)} for name, p in preds.items()}
-    units = task.units(next(iter(preds.values())).rows) if preds else None
     # Each model's point values once, not once per pair (scikit-learn on 20k string labels
     # takes tens of ms per call).
     known = scores or {}

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from whichmodel.analysis.stats import iter_resample_weights
+from whichmodel.analysis.stats import iter_resample_weights, with_units
 from whichmodel.errors import DataError
 from whichmodel.tasks.base import Predictions, Task
 
@@ -178,6 +178,7 @@ def analyze_slices(
     preds: Mapping[str, Predictions],
     columns: pd.DataFrame,
     *,
+    units: np.ndarray | None = None,
     n_resamples: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
@@ -188,13 +189,16 @@ def analyze_slices(
         y: (n,) labels of the examples every model predicted.
         preds: model name -> predictions aligned with ``y``; their ``rows`` index ``columns``.
         columns: the slice columns for every example of the dataset (from read_slice_columns).
+        units: (n,) resampling unit of each example, aligned with ``y`` (``Dataset.units`` of
+            its rows), or None when each example is its own unit.
     """
+    preds = with_units(preds, units)
     reports = []
     rows = next(iter(preds.values())).rows
     for column in columns.columns:
         labels, binning = slice_labels(columns[column].iloc[rows].reset_index(drop=True))
         slices = tuple(
-            _slice(task, y, preds, labels == value, value, n_resamples, confidence, seed)
+            _slice(task, y, preds, labels == value, value, n_resamples, confidence, seed, units)
             for value in _ordered(labels)
         )
         fairness: tuple[FairnessGap, ...] = ()
@@ -229,6 +233,7 @@ def _slice(
     n_resamples: int,
     confidence: float,
     seed: int,
+    units: np.ndarray | None,
 ) -> Slice:
     positions = np.flatnonzero(mask)
     ys = y[positions]
@@ -240,7 +245,7 @@ def _slice(
         for metric in task.metrics(ys, ps)
     ]
     reps: list[list[np.ndarray]] = [[] for _ in scored]
-    units = task.units(next(iter(preds.values())).rows[positions]) if preds else None
+    units = None if units is None else units[positions]
     with warnings.catch_warnings():
         # A one-example slice has no R² (scikit-learn warns and returns nan): None.
         warnings.simplefilter("ignore")

@@ -198,11 +198,32 @@ def common_rows(preds: Mapping[str, Predictions]) -> np.ndarray:
     return common.astype(np.int64)
 
 
+def align(
+    preds: Mapping[str, Predictions], rows: np.ndarray, units: np.ndarray | None
+) -> dict[str, Predictions]:
+    """Each model's predictions on ``rows`` (example ids, ascending, every model has them),
+    with the (N,) ``units`` of those rows attached (see :attr:`Predictions.units`)."""
+    unit_of = None if units is None else units[rows]
+    return {
+        name: p.take(np.searchsorted(p.rows, rows)).with_units(unit_of)
+        for name, p in preds.items()
+    }
+
+
+def with_units(
+    preds: Mapping[str, Predictions], units: np.ndarray | None
+) -> dict[str, Predictions]:
+    """``preds`` (aligned, n each) with the (n,) ``units`` attached; the same objects where
+    they have them already."""
+    return {name: p.with_units(units) for name, p in preds.items()}
+
+
 def compute_statistics(
     task: Task,
     y_true: np.ndarray,
     preds: Mapping[str, Predictions],
     *,
+    units: np.ndarray | None = None,
     n_resamples: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
@@ -213,6 +234,7 @@ def compute_statistics(
         task: the task that defines the metrics and per-example outcomes.
         y_true: (N,) labels of the whole dataset, indexed by example id.
         preds: model name -> its predictions. Only examples every model predicted are used.
+        units: (N,) resampling unit of each example (``Dataset.units``) or None; drawn whole.
         n_resamples: bootstrap resamples B.
         confidence: the interval's coverage.
         seed: seeds the resampling; the same seed gives the same numbers.
@@ -220,11 +242,9 @@ def compute_statistics(
     rows = common_rows(preds)
     if len(rows) == 0:
         raise TaskError("No example was predicted by every model, so there is nothing to compare.")
-    aligned = {name: p.take(np.searchsorted(p.rows, rows)) for name, p in preds.items()}
-    y = y_true[rows]
-    alpha = (1.0 - confidence) / 2.0
+    aligned, y, alpha = align(preds, rows, units), y_true[rows], (1.0 - confidence) / 2.0
+    units = None if units is None else units[rows]
     metrics = {name: task.metrics(y, p) for name, p in aligned.items()}
-    units = task.units(rows)
     replicates = _replicates(y, aligned, metrics, n_resamples, seed, units)
     results = [
         _metric_result(name, metric, metric.score(y, p, None), replicates, alpha)

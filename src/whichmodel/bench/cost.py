@@ -42,11 +42,14 @@ class QualityData:
             tokens are the labels).
         task: the task whose metrics are compared (any object with ``interpret`` and
             ``metrics``, see :class:`whichmodel.tasks.Task`), or None for a language model.
+        units: (n,) resampling unit of each example (``Dataset.units``: ranking's queries,
+            which its metrics score), or None.
     """
 
     inputs: Inputs
     y_true: np.ndarray | None = None
     task: Any = None
+    units: np.ndarray | None = None
 
 
 def default_threads() -> int:
@@ -246,7 +249,7 @@ def _predictions(out: dict[str, np.ndarray], quality: QualityData) -> Any:
     classes = tuple(str(c) for c in out["classes"]) if "classes" in out else None
     raw = RawOutput(str(out["kind"]), out["array"])  # type: ignore[arg-type]
     pred, proba, classes = quality.task.interpret(raw, classes or None)
-    return Predictions(np.arange(len(pred)), pred, proba, classes)
+    return Predictions(np.arange(len(pred)), pred, proba, classes, units=quality.units)
 
 
 def _scores(out: dict[str, np.ndarray], quality: QualityData) -> dict[str, float]:

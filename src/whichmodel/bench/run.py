@@ -195,7 +195,6 @@ def _read_data(config: BenchConfig) -> tuple[Inputs | None, QualityData | None, 
         data = frame[str(texts[0])].astype(str).to_numpy(dtype=object)
         inputs = Inputs("text", data, (str(texts[0]),))
         return inputs, QualityData(inputs.take(slice(0, n))), digest
-    from whichmodel.data.dataset import read_unit_column
     from whichmodel.tasks import get_task
 
     task = get_task(config.task)
@@ -204,15 +203,14 @@ def _read_data(config: BenchConfig) -> tuple[Inputs | None, QualityData | None, 
         config.data, input_cols=config.input_cols, label_col=config.label_col
     )
     inputs = dataset.inputs
-    unit_column = task.unit_column()
-    if not unit_column:
+    units = dataset.units
+    if units is None:
         return inputs, QualityData(inputs.take(slice(0, n)), y_all[:n], task), digest
     # A ranking's quality is per query, as compare's: score whole queries, the first ones in
     # the file up to n rows (at least one), never part of one.
-    units = read_unit_column(dataset.path, unit_column)
     names, first_row, sizes = np.unique(units, return_index=True, return_counts=True)
     order = np.argsort(first_row)  # queries in file order
     kept = names[order][: max(1, int(np.searchsorted(np.cumsum(sizes[order]), n, side="right")))]
     rows = np.flatnonzero(np.isin(units, kept))
-    task.read_units(units[rows])
-    return dataset.inputs, QualityData(dataset.inputs.take(rows), y_all[rows], task), digest
+    quality = QualityData(dataset.inputs.take(rows), y_all[rows], task, units[rows])
+    return dataset.inputs, quality, digest

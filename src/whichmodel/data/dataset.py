@@ -30,6 +30,10 @@ class Dataset:
         labels: (n,) the label column as read (all None when the task needs no labels).
         input_cols: the input column names.
         label_col: the label column name, None when the task needs no labels.
+        units: (n,) int64 resampling unit of each example (an index into ``unit_names``), from
+            the task's unit column (``Task.unit_column``: ranking's query id, forecasting's
+            series id), or None when each example is its own unit.
+        unit_names: the units' ids as read (for messages), or None.
     """
 
     path: str
@@ -37,6 +41,8 @@ class Dataset:
     labels: np.ndarray
     input_cols: tuple[str, ...]
     label_col: str | None
+    units: np.ndarray | None = None
+    unit_names: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.inputs)

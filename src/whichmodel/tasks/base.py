@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,6 +35,10 @@ class Predictions:
             text's summed NLL in nats, its token and byte counts), or None. Not probabilities:
             tasks with ``keeps_scores`` store them where others store ``proba``.
         score_names: the names of ``scores``' columns.
+        units: (n,) int64 resampling unit of each example in ``rows`` (ranking: its query; see
+            :attr:`Dataset.units`), or None when each example is its own unit. Metrics that
+            score per unit (nDCG per query) read them here; the analysis attaches them from
+            the dataset, so a task never keeps them.
     """
 
     rows: np.ndarray
@@ -43,6 +48,7 @@ class Predictions:
     failed_rows: tuple[tuple[int, str], ...] = ()
     scores: np.ndarray | None = None
     score_names: tuple[str, ...] | None = None
+    units: np.ndarray | None = None
 
     def take(self, positions: np.ndarray) -> Predictions:
         """The predictions at ``positions`` (indices into ``rows``, not example ids)."""
@@ -55,7 +61,15 @@ class Predictions:
             self.classes,
             scores=scores,
             score_names=self.score_names,
+            units=None if self.units is None else self.units[positions],
         )
+
+    def with_units(self, units: np.ndarray | None) -> Predictions:
+        """These predictions with ``units`` ((n,), aligned with :attr:`rows`); the same object
+        when it has them already (a metric's work on it may be memoized by identity)."""
+        if units is self.units:
+            return self
+        return dataclasses.replace(self, units=units)
 
     def score(self, name: str) -> np.ndarray:
         """The (n,) column ``name`` of :attr:`scores`."""
@@ -172,7 +186,8 @@ class Task(ABC):
             text: transcripts, scored by word errors); binary tasks' predictions are text anyway.
         audio: True when the task reads audio (an audio folder or column; inputs of kind
             ``audio``).
-        outcome_per_unit: True when every example of a resampling unit (see :meth:`units`)
+        outcome_per_unit: True when every example of a resampling unit (see
+            :meth:`unit_column`)
             has its unit's outcome (ranking: each row of a query, the query's nDCG), so the
             analyses that list examples list units; False when units only group resampling
             (forecasting: a series' windows, each with its own error).
@@ -233,7 +248,11 @@ class Task(ABC):
         y_true = self.read_labels(dataset.labels)
         self.check_inputs(dataset.inputs)
         if unit_column:
-            self.read_units(read_unit_column(dataset.path, unit_column))
+            values = read_unit_column(dataset.path, unit_column)
+            names, inverse = np.unique(values, return_inverse=True)
+            units = inverse.astype(np.int64)
+            self.check_units(y_true, units, names)
+            dataset = dataclasses.replace(dataset, units=units, unit_names=names)
         return dataset, y_true
 
     def run(self, model: Model, inputs: Inputs) -> RawOutput:
@@ -273,14 +292,13 @@ class Task(ABC):
 
     def unit_column(self) -> str | None:
         """The data column that groups examples into resampling units (ranking: the query id of
-        each row), or None when each example is its own unit. It is read with
-        :meth:`read_units` and is not a model input."""
+        each row), or None when each example is its own unit. :meth:`read` reads it into
+        :attr:`Dataset.units` (checked by :meth:`check_units`); it is not a model input.
+        Bootstrap resamples and paired tests draw units, not examples."""
         return None
 
-    def read_units(self, values: np.ndarray) -> None:  # noqa: B027
-        """Validate and keep the (N,) values of :meth:`unit_column`, one per example."""
-
-    def units(self, rows: np.ndarray) -> np.ndarray | None:
-        """(n,) int64 resampling unit of each example id in ``rows``, or None when each example
-        is its own unit. Bootstrap resamples and paired tests draw units, not examples."""
-        return None
+    def check_units(  # noqa: B027
+        self, y_true: np.ndarray, units: np.ndarray, names: np.ndarray
+    ) -> None:
+        """Raise DataError when the (N,) labels and (N,) unit index (into ``names``, the
+        units' ids) cannot be scored together (ranking: a query without a relevant item)."""

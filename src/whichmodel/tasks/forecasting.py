@@ -61,16 +61,9 @@ class ForecastingTask(Task):
         self.horizon = options.integer("horizon", None)
         self.series_column = options.text("series", "")
         self.name = options.finish()
-        self._units: np.ndarray | None = None
 
     def unit_column(self) -> str | None:
         return self.series_column or None
-
-    def read_units(self, values: np.ndarray) -> None:
-        self._units = np.unique(values, return_inverse=True)[1].astype(np.int64)
-
-    def units(self, rows: np.ndarray) -> np.ndarray | None:
-        return None if self._units is None else self._units[rows]
 
     def read_labels(self, labels: np.ndarray) -> np.ndarray:
         """(n,) lists of H numbers -> (n, H) float64."""

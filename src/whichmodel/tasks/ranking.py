@@ -42,6 +42,12 @@ from whichmodel.tasks.options import TaskOptions
 from whichmodel.tasks.scoring import sums_metric
 
 _CACHED_MATRICES = 8  # (y, preds) pairs whose query matrix is kept: a few models' worth
+# A memo of the pure function QueryMatrix.build(preds.units, y, preds.pred), the last few
+# (y, preds, matrix), keyed by identity: every metric of a model reads the same matrix, and
+# building it sorts all rows. Entries hold y and preds, so their ids stay theirs; y and
+# Predictions are never changed in place. Not task state: tasks keep only their options.
+# (Replaced whole, never appended to, so a reader in another thread sees a finished list.)
+_matrices: list[tuple[np.ndarray, Predictions, QueryMatrix]] = []
 PerQuery = Callable[["QueryMatrix", int], np.ndarray]  # (matrix, k) -> (Q,) value per query
 Columns = Callable[[np.ndarray, Predictions], np.ndarray]  # (y, preds) -> (n, S) row terms
 
@@ -56,12 +62,6 @@ class RankingTask(Task):
         self.query_column = options.text("query", "query_id")
         self.cutoffs = options.integers("k", (5, 10))
         self.name = options.finish()
-        self._queries: np.ndarray | None = None  # (N,) int64 query index of every row
-        self._query_names: np.ndarray | None = None  # (Q,) the ids, for messages
-        self._relevance: np.ndarray | None = None  # (N,) labels, to check every query
-        # The last few (y, preds, matrix): every metric of a model reads the same matrix, and
-        # building it sorts all rows. Entries hold y and preds, so their ids stay theirs.
-        self._matrices: list[tuple[np.ndarray, Predictions, QueryMatrix]] = []
 
     def unit_column(self) -> str | None:
         return self.query_column
@@ -82,30 +82,18 @@ class RankingTask(Task):
                 f"The relevance at row {first} is {labels[first]!r}; relevance must be a number "
                 ">= 0 (0 = not relevant)."
             )
-        self._relevance = relevance
         return relevance
 
-    def read_units(self, values: np.ndarray) -> None:
-        """Keep each row's query; raise DataError for a query without a relevant item."""
-        names, queries = np.unique(values, return_inverse=True)
-        self._queries, self._query_names = queries.astype(np.int64), names
-        if self._relevance is not None and len(self._relevance) == len(queries):
-            best = np.zeros(len(names))
-            np.maximum.at(best, queries, self._relevance)
-            if (best == 0).any():
-                raise DataError(
-                    f"Query {names[int(np.argmin(best))]!r} has no relevant item (every "
-                    f"relevance is 0), so its nDCG and recall are undefined; "
-                    f"{int((best == 0).sum())} of {len(names)} queries are like this. Drop them."
-                )
-
-    def units(self, rows: np.ndarray) -> np.ndarray | None:
-        if self._queries is None:
-            raise TaskError(
-                f"The ranking task needs each row's query id (the '{self.query_column}' "
-                "column); whichmodel compare reads it, this command does not."
+    def check_units(self, y_true: np.ndarray, units: np.ndarray, names: np.ndarray) -> None:
+        """Raise DataError for a query without a relevant item."""
+        best = np.zeros(len(names))
+        np.maximum.at(best, units, y_true)
+        if (best == 0).any():
+            raise DataError(
+                f"Query {names[int(np.argmin(best))]!r} has no relevant item (every "
+                f"relevance is 0), so its nDCG and recall are undefined; "
+                f"{int((best == 0).sum())} of {len(names)} queries are like this. Drop them."
             )
-        return np.asarray(self._queries[rows])
 
     def interpret(
         self, raw: RawOutput, classes: tuple[str, ...] | None
@@ -135,14 +123,19 @@ class RankingTask(Task):
         return np.asarray(1.0 - per_query[matrix.query_of_row])
 
     def matrix(self, y: np.ndarray, preds: Predictions) -> QueryMatrix:
-        """The rows of ``preds`` as one padded row per query (see :class:`QueryMatrix`)."""
-        for seen_y, seen_preds, matrix in self._matrices:
+        """The rows of ``preds`` as one padded row per query (see :class:`QueryMatrix`), the
+        queries being ``preds.units`` (the dataset's, attached by the analysis)."""
+        global _matrices
+        for seen_y, seen_preds, matrix in _matrices:
             if seen_y is y and seen_preds is preds:
                 return matrix
-        queries = self.units(preds.rows)
-        assert queries is not None
-        matrix = QueryMatrix.build(queries, y, preds.pred.astype(np.float64))
-        self._matrices = [*self._matrices[-(_CACHED_MATRICES - 1) :], (y, preds, matrix)]
+        if preds.units is None:
+            raise TaskError(
+                f"The ranking task needs each row's query id (the '{self.query_column}' "
+                "column); whichmodel compare reads it, this command does not."
+            )
+        matrix = QueryMatrix.build(preds.units, y, preds.pred.astype(np.float64))
+        _matrices = [*_matrices[-(_CACHED_MATRICES - 1) :], (y, preds, matrix)]
         return matrix
 
 
