@@ -136,8 +136,8 @@ def test_metrics_are_finite(built: Built) -> None:
 
 
 def test_metric_direction_agrees_with_its_name_and_with_behaviour(built: Built) -> None:
-    task, _, y = built.read()
-    preds = built.first.models[0].predictions
+    task, dataset, y = built.read()
+    preds = built.first.models[0].predictions.with_units(dataset.units)  # ranking scores them
     assert preds.rows.tolist() == list(range(len(y)))  # no example failed
     perfect, corrupted = built.case.oracle(task, y, preds)
     metrics = task.metrics(y, perfect)
