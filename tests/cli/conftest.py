@@ -34,9 +34,13 @@ Invoke = Callable[..., Ran]
 def invoke(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Invoke:
     """Run ``whichmodel ARGS`` in this process, in ``tmp_path`` (the default store lands
     there); sys.argv and sys.path are restored afterwards."""
-    from whichmodel.cli import main
+    from whichmodel.cli import main, render
 
     monkeypatch.chdir(tmp_path)
+    # The consoles read COLUMNS once, when whichmodel.cli.render is first imported: under
+    # pytest-xdist that is the worker's COLUMNS=80, whatever the isolation below sets.
+    for console in (render.out, render.err):
+        monkeypatch.setattr(console, "width", 200)
     monkeypatch.setattr(sys, "path", list(sys.path))  # main() puts the current folder first
 
     def run(*args: str) -> Ran:
