@@ -80,7 +80,9 @@ def test_compare_from_a_yaml_file_with_flags_over_it(invoke: Invoke, iris: Path)
         # click names the program after __main__: pytest here, so only the end is fixed
         (("comapre",), "error: No such command 'comapre'. Did you mean 'compare'? (see: "),
         (("comapre",), "whichmodel --help)"),
-        (("compare", "sklearn:m.skops", "--bogus"), "error: No such option: --bogus"),
+        # click words it "No such option: --bogus" or "No such option '--bogus'." by version
+        (("compare", "sklearn:m.skops", "--bogus"), "error: No such option"),
+        (("compare", "sklearn:m.skops", "--bogus"), "--bogus"),
         (("compare", "sklearn:m.skops", "--bogus"), "whichmodel compare --help)"),
     ],
 )  # fmt: skip
@@ -156,9 +158,9 @@ def test_windows_writes_the_windows_and_says_how_to_compare(invoke: Invoke) -> N
     bad = invoke("windows", "long.csv", "--out", "w.jsonl", "--history", "0", "--horizon", "2")
     assert bad.exit_code == 2
     line = one_line(bad.stderr)
-    assert line.startswith(
-        "error: Invalid value for '--history': Input should be greater than or equal to 1 (see: "
-    )
+    # the reason is click's, worded by version ("0 is not in the range x>=1.", "Input should be
+    # greater than or equal to 1")
+    assert line.startswith("error: Invalid value for '--history': ")
     assert line.endswith("whichmodel windows --help)")
 
 
@@ -215,4 +217,5 @@ def test_gate_fails_with_exit_3_and_passes_with_0(invoke: Invoke, iris: Path) ->
         "Got 'lots'."
     )
     no_prefer = invoke(*gate("tree", "--prefer", "memory"))
-    assert no_prefer.exit_code == 2 and "No such option: --prefer" in no_prefer.stderr
+    assert no_prefer.exit_code == 2
+    assert "No such option" in no_prefer.stderr and "--prefer" in no_prefer.stderr
