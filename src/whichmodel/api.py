@@ -206,6 +206,7 @@ class _Run:
         preds, reused, computed, store_note = self._predictions(ref, key, options)
         self.task.check(self.y_true, preds, ref.name)
         spec, spec_error = _spec(self, ref, model_fp, options)
+        self.worker.release()  # done with it here: not held through the cost subprocess
         cost, cost_error = None, None
         if config.measure_cost:
             cost, cost_error = _cost(self, ref, model_fp, options)

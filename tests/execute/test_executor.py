@@ -103,3 +103,58 @@ def test_predict_job_equals_predict_batch_and_records_failures_per_example():
     assert np.isnan(proba[1]).all()
     expected = predict_batch(model, task, inputs.take(np.array(ok)))
     assert list(pred[ok]) == list(expected[0])
+
+
+class _Reversed(LocalExecutor):
+    """An executor that finishes the jobs in reverse order, as a pool or a cluster may."""
+
+    def map(self, jobs):
+        done = [(job.id, job.run(self.worker)) for job in jobs]
+        yield from reversed(done)
+
+
+def test_results_do_not_depend_on_the_order_jobs_finish_in(tmp_path):
+    import whichmodel
+    from helpers.iris import save_iris_models
+
+    iris = save_iris_models(tmp_path)
+    refs = [f"sklearn:{iris}/lr.skops", f"sklearn:{iris}/tree.skops"]
+    options = {"label_col": "target", "measure_cost": False, "n_resamples": 100, "batch_size": 16}
+    in_order = whichmodel.compare(refs, iris / "iris.csv", store=str(tmp_path / "a.db"), **options)
+    reversed_ = whichmodel.compare(
+        refs, iris / "iris.csv", store=str(tmp_path / "b.db"), executor=_Reversed(), **options
+    )
+    assert in_order.statistics == reversed_.statistics
+    for a, b in zip(in_order.models, reversed_.models, strict=True):
+        np.testing.assert_array_equal(a.predictions.rows, b.predictions.rows)
+        np.testing.assert_array_equal(a.predictions.proba, b.predictions.proba)
+
+
+def test_the_worker_lets_a_model_go_once_its_part_of_the_run_is_done(tmp_path):
+    import whichmodel
+    from helpers.iris import save_iris_models
+
+    iris = save_iris_models(tmp_path)
+    executor = LocalExecutor()
+    whichmodel.compare([f"sklearn:{iris}/lr.skops"], iris / "iris.csv", label_col="target",
+                       measure_cost=False, n_resamples=20, store=str(tmp_path / "s.db"),
+                       executor=executor)  # fmt: skip
+    assert executor.worker._loaded is None
+
+
+def test_every_task_pickles_for_a_job_sent_to_another_process():
+    import pickle
+    import weakref
+    from pathlib import Path
+
+    from whichmodel.tasks import TASKS, get_task
+
+    corpus = Path(__file__).parents[2] / "examples" / "retrieval" / "docs.jsonl"
+    for name in (*TASKS.names(), "fake"):
+        task = get_task(f"retrieval?corpus={corpus}" if name == "retrieval" else name)
+        if name == "retrieval":  # after a batch: the corpus read and embedded for one model
+            task.corpus()
+            model = Softmax()
+            task._embedded = (weakref.ref(model), np.eye(2))
+        copy = pickle.loads(pickle.dumps(task))
+        assert type(copy) is type(task) and copy.name == task.name

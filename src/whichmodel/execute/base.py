@@ -37,6 +37,10 @@ class Worker:
             self._loaded = (ref, options, self._load(ref, options))
         return self._loaded[2]
 
+    def release(self) -> None:
+        """Let the loaded model go (its memory, a GPU's too) before other work runs."""
+        self._loaded = None
+
     def _load(self, ref: ModelRef, options: LoadOptions) -> Model:
         if self._loader is not None:
             return self._loader(ref, options)

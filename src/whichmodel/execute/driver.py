@@ -152,7 +152,9 @@ class _BatchWriter:
 
     def own(self) -> PredictionRows | None:
         """The whole set as this run computed it, or None when it is not the whole set."""
-        own = joined_batches(self.computed, self.classes) if self.whole else None
+        # In batch order: an executor may finish the batches in any order.
+        batches = sorted(self.computed, key=lambda batch: batch[0])
+        own = joined_batches(batches, self.classes) if self.whole else None
         self.computed.clear()  # joined: at most two copies of the set in memory at once
         return own
 

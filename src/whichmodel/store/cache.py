@@ -23,7 +23,9 @@ T = TypeVar("T")
 FORMATS: dict[str, int] = {
     "predictions": 2,  # the stored per-example layout (store/sqlite.py)
     "analysis": 1,  # statistics and per-model tables (analysis/stats.py, Task.tables)
-    "findings": 2,  # the paired analysis (analysis/findings.py); 2: the permutation draws
+    # the paired analysis (analysis/findings.py); 2: the permutation draws; 3: tests chosen by
+    # what each metric declares (multilabel macro-F1), fairness gaps for classification?options
+    "findings": 3,
     "spec": 1,  # the compact spec sheet a comparison keeps (spec/compact.py)
     "cost": 2,  # a CostProfile's meaning (bench/cost.py); 2: the bench harness
 }

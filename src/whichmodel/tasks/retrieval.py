@@ -97,21 +97,28 @@ class RetrievalTask(Task):
             out.append(SEPARATOR.join(ids))
         return np.asarray(out, dtype=str)
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled (a predict job sent to another process) without its memos: the corpus is
+        read, and embedded, again where the job runs."""
+        return {**self.__dict__, "_corpus": None, "_embedded": None}
+
     def run(self, model: Model, inputs: Inputs) -> RawOutput:
         embedder = as_embedder(model, "retrieval")
         if inputs.kind != "text":
             raise DataError(
                 "Retrieval reads one text column of queries; name it with --input-cols."
             )
-        if self._embedded is None or self._embedded[0]() is not model:
+        embedded = self._embedded  # read once: another thread may embed another model's
+        if embedded is None or embedded[0]() is not model:
             texts = self.corpus()[1]
             chunks = [
                 embedder.embed(texts[i : i + _EMBED_BATCH])
                 for i in range(0, len(texts), _EMBED_BATCH)
             ]
-            self._embedded = (weakref.ref(model), _unit(np.concatenate(chunks)))
+            embedded = (weakref.ref(model), _unit(np.concatenate(chunks)))
+            self._embedded = embedded
         queries = _unit(embedder.embed([str(q) for q in inputs.data]))  # (n, d)
-        similarity = queries @ self._embedded[1].T  # (n, D) cosine
+        similarity = queries @ embedded[1].T  # (n, D) cosine
         top = np.argsort(-similarity, axis=1, kind="stable")[:, : self.depth]  # (n, K)
         sims = np.take_along_axis(similarity, top, axis=1)
         return RawOutput("scores", np.hstack([top, sims]).astype(np.float64))
