@@ -9,7 +9,7 @@ Each step is a plain function over typed values, cached in the store by content 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,7 @@ from whichmodel.comparison import CompareConfig, Comparison, ModelResult
 from whichmodel.data.dataset import Dataset
 from whichmodel.errors import ConfigError, WhichModelError
 from whichmodel.execute import Executor, LocalExecutor, Worker
-from whichmodel.execute.driver import predict_all
+from whichmodel.execute.driver import Progress, predict_all
 from whichmodel.provenance import hardware, provenance, result_library_versions
 from whichmodel.refs import ModelRef, parse_ref
 from whichmodel.sources import fingerprint_files
@@ -37,8 +37,6 @@ if TYPE_CHECKING:
     from whichmodel.bench.cost import CostProfile
     from whichmodel.choose.constraints import Constraints, Objective
 
-# (what is happening, units done, units in all); units are batches while predicting.
-Progress = Callable[[str, int, int], None]
 
 
 def compare(
@@ -404,9 +402,8 @@ def _recorded_and_decided(
     from whichmodel.choose.decide import decide
     from whichmodel.report.json import comparison_to_dict
 
-    run_id = store.record_run("compare", comparison_to_dict(comparison))
-    comparison = replace(comparison, run_id=run_id)
-    decision = decide(
-        comparison_to_dict(comparison), constraints or Constraints(), objective or Objective()
-    )
-    return replace(comparison, decision=decision)
+    results = comparison_to_dict(comparison)
+    run_id = store.record_run("compare", results)
+    results["run_id"] = run_id  # what comparison_to_dict gives once the id is set
+    decision = decide(results, constraints or Constraints(), objective or Objective())
+    return replace(comparison, run_id=run_id, decision=decision)

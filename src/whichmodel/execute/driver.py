@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -71,11 +71,7 @@ def predict_all(
 
     writer = _BatchWriter(store, key, whole=not done)
     failures = _Failures(ref.name, n)
-    jobs = (  # built as the executor asks for them: streamed data stays unread until then
-        PredictJob(i, ref, options, task, rows, dataset.inputs.take(rows))
-        for i in todo
-        for rows in [_rows(i, batch_size, n)]
-    )
+    jobs = _jobs(todo, ref, options, task, dataset, batch_size)
     try:
         for count, (i, batch) in enumerate(executor.map(jobs), start=1):
             writer.check_classes(i, batch[3], ref.name)
@@ -86,6 +82,21 @@ def predict_all(
     finally:  # Ctrl-C or a failing model: what finished is stored, so a rerun resumes after it
         writer.flush()
     return _finished(store, key, writer.own(), task, n), len(done), len(todo)
+
+
+def _jobs(
+    todo: list[int],
+    ref: ModelRef,
+    options: LoadOptions,
+    task: Task,
+    dataset: Dataset,
+    batch_size: int,
+) -> Iterator[PredictJob]:
+    """The jobs of batches ``todo``, each built when the executor asks for it: a streamed
+    dataset's rows stay unread until then."""
+    for i in todo:
+        rows = _rows(i, batch_size, len(dataset))
+        yield PredictJob(i, ref, options, task, rows, dataset.inputs.take(rows))
 
 
 def _rows(i: int, batch_size: int, n: int) -> np.ndarray:

@@ -91,6 +91,11 @@ FinishFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 _SUM_CELLS_PER_CHUNK = 1 << 22  # weighted sums of sparse terms held at once (32 MiB of float64)
 
 
+def weighted_mean(sums: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """The weighted mean of a single per-example term: (B, 1) sums, (B,) weights -> (B,)."""
+    return np.asarray(sums[:, 0] / total)
+
+
 @dataclass(frozen=True)
 class WeightedSums:
     """A metric that is a function of weighted sums of per-example terms.

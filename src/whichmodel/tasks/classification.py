@@ -14,7 +14,7 @@ import numpy as np
 
 from whichmodel.errors import DataError, TaskError
 from whichmodel.sources.base import RawOutput, label_text
-from whichmodel.tasks.base import Metric, Predictions, Task, WeightedSums
+from whichmodel.tasks.base import Metric, Predictions, Task, WeightedSums, weighted_mean
 from whichmodel.tasks.options import TaskOptions
 from whichmodel.tasks.statistics import PermutationStatistic, sum_statistic
 from whichmodel.tasks.top_k import top_k_metric
@@ -186,11 +186,6 @@ def _correct(y: np.ndarray, p: Predictions) -> np.ndarray:
     return np.asarray(p.pred == y, dtype=np.float64)[:, None]  # (n, 1)
 
 
-def _mean(sums: np.ndarray, total: np.ndarray) -> np.ndarray:
-    """The weighted mean of a single per-example term: (B, 1), (B,) -> (B,)."""
-    return np.asarray(sums[:, 0] / total)
-
-
 def _macro_f1(
     y: np.ndarray, p: Predictions, w: np.ndarray | None, labels: tuple[str, ...]
 ) -> float:
@@ -323,11 +318,13 @@ MACRO_F1_PERMUTATION = PermutationStatistic(
     _macro_f1_terms, _confusion_counts, _macro_f1_finish, codes=True, trade=_confusion_trade
 )
 # Accuracy is the share of right answers, the task's outcome: the exact McNemar test.
-ACCURACY = Metric("accuracy", True, _accuracy, sums=WeightedSums(_correct, _mean), mcnemar=True)
+ACCURACY = Metric(
+    "accuracy", True, _accuracy, sums=WeightedSums(_correct, weighted_mean), mcnemar=True
+)
 LOG_LOSS = Metric(
     "log_loss",
     False,
     _log_loss,
-    sums=WeightedSums(nll_terms, _mean),
+    sums=WeightedSums(nll_terms, weighted_mean),
     permutation=sum_statistic(_nll),
 )

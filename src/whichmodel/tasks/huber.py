@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from whichmodel.errors import TaskError
-from whichmodel.tasks.base import Metric, Predictions, WeightedSums
+from whichmodel.tasks.base import Metric, Predictions, WeightedSums, weighted_mean
 from whichmodel.tasks.options import TaskOptions
 from whichmodel.tasks.regression import RegressionTask
 from whichmodel.tasks.statistics import sum_statistic
@@ -33,16 +33,22 @@ class HuberRegressionTask(RegressionTask):
         self.name = options.finish()
 
     def metrics(self, y_true: np.ndarray, preds: Predictions) -> list[Metric]:
-        huber = WeightedSums(self._terms, lambda sums, total: np.asarray(sums[:, 0] / total))
-        # A mean of per-example terms: the paired permutation test (or paired t-test) on them.
-        permutation = sum_statistic(lambda y, p: np.asarray(self._terms(y, p)[:, 0]))
-        huber_loss = Metric("huber_loss", False, self._score, sums=huber, permutation=permutation)
+        # A mean of per-example losses: the bootstrap's weighted sums, and the paired
+        # permutation (or paired t) test on the same losses.
+        huber_loss = Metric(
+            "huber_loss", False, self._score,
+            sums=WeightedSums(self._terms, weighted_mean), permutation=sum_statistic(self._losses),
+        )  # fmt: skip
         return [*super().metrics(y_true, preds), huber_loss]
 
-    def _terms(self, y: np.ndarray, p: Predictions) -> np.ndarray:
+    def _losses(self, y: np.ndarray, p: Predictions) -> np.ndarray:
+        """(n,) Huber loss of each example."""
         r = np.abs(y - p.pred.astype(np.float64))
-        terms = np.where(r <= self.delta, 0.5 * r**2, self.delta * (r - 0.5 * self.delta))
-        return np.asarray(terms[:, None])  # (n, 1)
+        linear = self.delta * (r - 0.5 * self.delta)  # beyond delta: grows linearly
+        return np.asarray(np.where(r <= self.delta, 0.5 * r**2, linear))
+
+    def _terms(self, y: np.ndarray, p: Predictions) -> np.ndarray:
+        return self._losses(y, p)[:, None]  # (n, 1)
 
     def _score(self, y: np.ndarray, p: Predictions, w: np.ndarray | None) -> float:
-        return float(np.average(self._terms(y, p)[:, 0], weights=w))
+        return float(np.average(self._losses(y, p), weights=w))

@@ -6,7 +6,7 @@ import numpy as np
 
 from whichmodel.errors import DataError, TaskError
 from whichmodel.sources.base import RawOutput
-from whichmodel.tasks.base import Metric, Predictions, Task, WeightedSums
+from whichmodel.tasks.base import Metric, Predictions, Task, WeightedSums, weighted_mean
 from whichmodel.tasks.statistics import mean_of_sum, sum_statistic
 
 
@@ -73,9 +73,6 @@ def _squared_error(y: np.ndarray, p: Predictions) -> np.ndarray:
     return ((y - p.pred.astype(np.float64)) ** 2)[:, None]  # (n, 1)
 
 
-def _mean(sums: np.ndarray, total: np.ndarray) -> np.ndarray:
-    return np.asarray(sums[:, 0] / total)  # (B,)
-
 
 def _root_mean(sums: np.ndarray, total: np.ndarray) -> np.ndarray:
     return np.asarray(np.sqrt(sums[:, 0] / total))
@@ -122,7 +119,7 @@ MAE = Metric(
     "mae",
     False,
     _mae,
-    sums=WeightedSums(_absolute_error, _mean),
+    sums=WeightedSums(_absolute_error, weighted_mean),
     permutation=sum_statistic(_absolute_errors),
 )
 RMSE = Metric(
