@@ -65,10 +65,13 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bench", ("whichmodel.bench",)),
     ("execute", ("whichmodel.execute",)),  # runs predict and bench jobs: after both
     ("analysis", ("whichmodel.analysis",)),  # several models' predictions -> findings
+    # The typed results every later stage reads (CompareConfig, Results: what results.json
+    # holds, with no per-example rows): choose decides from them, report renders them.
+    ("results", ("whichmodel.results",)),
     ("choose", ("whichmodel.choose.",)),  # the submodules; the package is a face (FACES)
-    # The typed result of a comparison (CompareConfig, ModelResult, Comparison): it carries its
-    # decision, so it sits right of choose; reports render it, so left of report.
-    ("results", ("whichmodel.comparison",)),
+    # The whole comparison (ModelResult, Comparison with its predictions and decision) and its
+    # Outcome (results, decision, gate verdict): right of choose; reports render an Outcome.
+    ("comparison", ("whichmodel.comparison",)),
     ("report", ("whichmodel.report",)),
     ("api", ("whichmodel.api",)),  # the top-level flow and the public API
     ("demo", ("whichmodel.demo",)),  # the bundled example runs compare

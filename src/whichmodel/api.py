@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from whichmodel.analysis.stats import Statistics
     from whichmodel.bench.cost import CostProfile
     from whichmodel.choose.constraints import Constraints, Objective
+    from whichmodel.spec.compact import CompactSpec
 
 
 
@@ -324,20 +325,20 @@ def _findings(
 
 def _spec(
     run_: _Run, ref: ModelRef, model_fp: str, options: LoadOptions
-) -> tuple[dict[str, Any] | None, str | None]:
+) -> tuple[CompactSpec | None, str | None]:
     """The model's compact spec sheet, cached by its fingerprint and the example shape (the
     FLOPs of a PyTorch module are counted per example). A sheet that cannot be made is recorded
     as its error; the comparison goes on."""
     from whichmodel.sources import inspect_model
     from whichmodel.spec import InspectOptions
-    from whichmodel.spec.compact import compact
+    from whichmodel.spec.compact import CompactSpec, compact
 
     inputs = run_.dataset.inputs
     # text and audio examples have no fixed shape: the sheet counts FLOPs its own way
     first = inputs.take(slice(0, 1)).data
     shape = None if inputs.kind in ("text", "audio") else tuple(first.shape[1:])
 
-    def compute() -> tuple[dict[str, Any] | None, str | None]:
+    def compute() -> tuple[CompactSpec | None, str | None]:
         def get_model() -> Model:  # loaded only if the sheet needs the model itself
             return run_.worker.model(ref, options)
 
@@ -349,9 +350,15 @@ def _spec(
         except Exception as exc:  # a sheet is a bonus: its failure must not cost the comparison
             return None, f"the spec sheet failed: {type(exc).__name__}: {exc}"[:500]
 
-    codec: Codec[tuple[dict[str, Any] | None, str | None]] = Codec(
-        lambda v: {"spec": v[0], "error": v[1]}, lambda d: (d["spec"], d["error"])
-    )
+    def encode(value: tuple[CompactSpec | None, str | None]) -> dict[str, Any]:
+        spec, error = value
+        return {"spec": None if spec is None else spec.to_dict(), "error": error}
+
+    def decode(data: dict[str, Any]) -> tuple[CompactSpec | None, str | None]:
+        spec = data["spec"]
+        return None if spec is None else CompactSpec.from_dict(spec), data["error"]
+
+    codec = Codec(encode, decode)
     label = f"spec {ref.name}"
     return cached(
         run_.store, "spec", (model_fp, shape), compute, codec, progress=run_.progress, label=label
@@ -400,10 +407,10 @@ def _recorded_and_decided(
     """The comparison with its run id (it is recorded in the store) and its decision."""
     from whichmodel.choose.constraints import Constraints, Objective
     from whichmodel.choose.decide import decide
-    from whichmodel.report.json import comparison_to_dict
 
-    results = comparison_to_dict(comparison)
-    run_id = store.record_run("compare", results)
-    results["run_id"] = run_id  # what comparison_to_dict gives once the id is set
-    decision = decide(results, constraints or Constraints(), objective or Objective())
+    results = comparison.results()
+    run_id = store.record_run("compare", results.to_dict())
+    decision = decide(
+        replace(results, run_id=run_id), constraints or Constraints(), objective or Objective()
+    )
     return replace(comparison, run_id=run_id, decision=decision)

@@ -1,6 +1,7 @@
-"""What a comparison is made of and what it gives: :class:`CompareConfig` (the inputs),
-:class:`ModelResult` (one model's part) and :class:`Comparison` (the whole result, decision
-included). The flow that makes them is :mod:`whichmodel.api`.
+"""What a comparison gives: :class:`ModelResult` (one model's part, predictions included),
+:class:`Comparison` (the whole result, decision included) and :class:`Outcome` (its results with
+the decision and the gate's verdict: what results.json holds). The flow that makes them is
+:mod:`whichmodel.api`; :class:`~whichmodel.results.CompareConfig` is what it is made of.
 """
 
 from __future__ import annotations
@@ -8,90 +9,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from whichmodel.errors import ConfigError, brief
+from whichmodel.results import (
+    FAILURES_KEPT,
+    CompareConfig,
+    DataSummary,
+    Failure,
+    ModelSummary,
+    Results,
+)
 
 if TYPE_CHECKING:
     from whichmodel.analysis.findings import Findings
     from whichmodel.analysis.stats import Statistics
-    from whichmodel.bench.cost import CostProfile
+    from whichmodel.bench.base import CostProfile
     from whichmodel.choose.decision import Decision
+    from whichmodel.choose.gate import GateResult
+    from whichmodel.spec.compact import CompactSpec
     from whichmodel.tasks import Predictions
 
-
-@dataclass(frozen=True)
-class CompareConfig:
-    """Everything that defines a comparison. Stores values; nothing is read until
-    :func:`whichmodel.api.run`."""
-
-    refs: tuple[str, ...]
-    data: str
-    task: str = "classification"
-    input_cols: tuple[str, ...] | None = None
-    label_col: str = "label"
-    batch_size: int = 64
-    seed: int = 0
-    n_resamples: int = 1000
-    confidence: float = 0.95
-    measure_cost: bool = True
-    store: str = ".whichmodel/store.db"
-    allow_pickle: bool = False
-    trust_remote_code: bool = False
-    slice_by: tuple[str, ...] = ()  # data columns to slice the metrics by (need not be inputs)
-
-    def validate(self) -> CompareConfig:
-        """Raise ConfigError for values no comparison can use; returns self."""
-        for name, expected in _FIELD_TYPES.items():
-            value = getattr(self, name)
-            if not isinstance(value, expected) or (
-                isinstance(value, bool) and bool not in expected
-            ):
-                kinds = " or ".join("None" if t is type(None) else t.__name__ for t in expected)
-                raise ConfigError(
-                    f"The '{name}' option must be {kinds}. Got {brief(value)} "
-                    f"({type(value).__name__}) instead."
-                )
-        if not all(isinstance(r, str) for r in self.refs) or not all(
-            isinstance(c, str) for c in (*(self.input_cols or ()), *self.slice_by)
-        ):
-            raise ConfigError("Model references, input and slice columns must be strings.")
-        if not self.refs:
-            raise ConfigError("No models to compare; name at least one model reference.")
-        inputs = self.input_cols or ()
-        twice = sorted({c for c in inputs if inputs.count(c) > 1})
-        if twice:
-            raise ConfigError(f"The input columns name {brief(twice[0])} twice; name it once.")
-        if self.label_col in inputs:
-            raise ConfigError(
-                f"The label column {brief(self.label_col)} is also an input column: the models "
-                "would see the answer. Leave it out of the input columns."
-            )
-        if self.batch_size < 1:
-            raise ConfigError(f"The batch size must be at least 1. Got {self.batch_size} instead.")
-        if not 0 <= self.seed < 2**32:  # what NumPy and scikit-learn seeds take
-            raise ConfigError(f"The seed must be an integer in [0, 2**32). Got {self.seed}.")
-        if self.n_resamples < 10:
-            raise ConfigError(f"Bootstrap resamples must be at least 10. Got {self.n_resamples}.")
-        if not 0.5 <= self.confidence < 1:
-            raise ConfigError(f"Confidence must be in [0.5, 1). Got {self.confidence} instead.")
-        return self
-
-
-_FIELD_TYPES: dict[str, tuple[type, ...]] = {
-    "refs": (tuple,),
-    "data": (str,),
-    "task": (str,),
-    "input_cols": (tuple, type(None)),
-    "label_col": (str,),
-    "batch_size": (int,),
-    "seed": (int,),
-    "n_resamples": (int,),
-    "confidence": (float, int),
-    "measure_cost": (bool,),
-    "store": (str,),
-    "allow_pickle": (bool,),
-    "trust_remote_code": (bool,),
-    "slice_by": (tuple,),
-}
+__all__ = ["CompareConfig", "Comparison", "ModelResult", "Outcome"]
 
 
 @dataclass(frozen=True)
@@ -119,7 +55,7 @@ class ModelResult:
     computed_batches: int
     tables: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     cost_error: str | None = None
-    spec: dict[str, Any] | None = None
+    spec: CompactSpec | None = None
     spec_error: str | None = None
     store_note: str | None = None
 
@@ -153,3 +89,78 @@ class Comparison:
             if m.model == model and m.name == name:
                 return m.value
         raise KeyError((model, name))
+
+    def results(self) -> Results:
+        """What the later stages read: everything but the per-example predictions."""
+        return Results(
+            run_id=self.run_id,
+            task=self.task,
+            config=self.config,
+            data=DataSummary(
+                path=self.config.data,
+                fingerprint=self.data_fingerprint,
+                n_examples=self.n_examples,
+                n_scored=self.statistics.n_examples,
+                input_kind=self.input_kind,
+            ),
+            models=tuple(_summary(m) for m in self.models),
+            statistics=self.statistics,
+            provenance=self.provenance,
+            findings=self.findings,
+        )
+
+
+def _summary(m: ModelResult) -> ModelSummary:
+    failed = m.predictions.failed_rows
+    return ModelSummary(
+        name=m.name,
+        ref=m.ref,
+        fingerprint=m.fingerprint,
+        n_predicted=len(m.predictions.rows),
+        n_failed=len(failed),
+        failures=tuple(Failure(row, error) for row, error in failed[:FAILURES_KEPT]),
+        reused_batches=m.reused_batches,
+        computed_batches=m.computed_batches,
+        cost=m.cost,
+        cost_error=m.cost_error,
+        spec=m.spec,
+        spec_error=m.spec_error,
+        store_note=m.store_note,
+        tables=m.tables,
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run ended with, as results.json holds it: the results, the decision (with the
+    ``command`` that asked for it) and, for ``gate``, the verdict."""
+
+    results: Results
+    decision: Decision | None = None
+    command: str | None = None  # results.json lists it with the decision when it is known
+    gate: GateResult | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Outcome:
+        """A results.json's data, which the results schema accepts
+        (:func:`whichmodel.report.schema.check_results`)."""
+        from whichmodel.choose.decision import Decision
+        from whichmodel.choose.gate import GateResult
+
+        decision, verdict = data.get("decision"), data.get("gate")
+        return cls(
+            Results.from_dict(data),
+            None if decision is None else Decision.from_dict(decision),
+            None if decision is None else decision.get("command"),
+            None if verdict is None else GateResult.from_dict(verdict),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """results.json (the gate's verdict is listed before the decision)."""
+        out = self.results.to_dict()
+        if self.gate is not None:
+            out["gate"] = self.gate.to_dict()
+        if self.decision is not None:
+            command = {} if self.command is None else {"command": self.command}
+            out["decision"] = {**self.decision.to_dict(), **command}
+        return out

@@ -280,7 +280,6 @@ def test_bad_input_is_one_line(case: FileCase, iris, bad_models, tmp_path) -> No
 def results(iris, tmp_path_factory) -> dict[str, Any]:
     """A real results.json of lr and tree on iris, as a dictionary."""
     import whichmodel
-    from whichmodel.report.json import comparison_to_dict
 
     store = tmp_path_factory.mktemp("results") / "store.db"
     comparison = whichmodel.compare(
@@ -290,7 +289,7 @@ def results(iris, tmp_path_factory) -> dict[str, Any]:
         measure_cost=False,
         store=str(store),
     )
-    return comparison_to_dict(comparison)
+    return comparison.results().to_dict()
 
 
 def _set(path: tuple[Any, ...], value: Any) -> Callable[[dict[str, Any]], None]:

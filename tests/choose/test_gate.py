@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.results import cost, results
+from helpers.results import cost, outcome, results
 from whichmodel.choose.constraints import Constraints
 from whichmodel.choose.gate import GATE_FAILED_EXIT_CODE, gate
 from whichmodel.errors import ConfigError
+from whichmodel.results import Results
 
 
-def _pair(ci: tuple[float, float]) -> dict:
+def _pair(ci: tuple[float, float]) -> Results:
+    return outcome(_pair_data(ci)).results
+
+
+def _pair_data(ci: tuple[float, float]) -> dict:
     # candidate − baseline on accuracy is -0.03 with the given CI.
     return results(
         [("cand", {"accuracy": 0.90}, cost(1.0, 10)), ("base", {"accuracy": 0.93}, cost(2.0, 20))],
@@ -38,20 +43,23 @@ def test_a_loss_within_the_tolerance_or_not_significant_passes() -> None:
 
 
 def test_a_broken_or_unknown_constraint_fails() -> None:
-    r = _pair((-0.05, 0.01))
-    g = gate(r, baseline="base", candidate="cand", constraints=Constraints(max_latency_ms=0.5))
+    r = _pair_data((-0.05, 0.01))
+    limit = Constraints(max_latency_ms=0.5)
+    g = gate(outcome(r).results, baseline="base", candidate="cand", constraints=limit)
     assert not g.passed and "breaks the limit 0.5 ms" in g.failures[0]
     r["models"][0]["cost"] = None
-    g = gate(r, baseline="base", candidate="cand", constraints=Constraints(max_memory_mb=100))
+    limit = Constraints(max_memory_mb=100)
+    g = gate(outcome(r).results, baseline="base", candidate="cand", constraints=limit)
     assert not g.passed and "memory: unknown" in g.failures[0]
 
 
 def test_lower_is_better_metric_direction() -> None:
-    r = results(
+    data = results(
         [("cand", {"rmse": 2.0}, None), ("base", {"rmse": 1.5}, None)],
         higher={"rmse": False},
         diff_ci={("rmse", "cand", "base"): (0.3, 0.7)},
     )
+    r = outcome(data).results
     assert not gate(r, baseline="base", candidate="cand").passed
     assert gate(r, baseline="base", candidate="cand", min_delta=0.4).passed  # 0.3 < 0.4
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 import whichmodel
+from helpers.results import outcome
 from helpers.tiny_hf import build_tiny_llama
 from helpers.tiny_lm import WORDS, sentences
 from whichmodel.choose.spec_clauses import count
-from whichmodel.report.json import comparison_to_dict
 
 NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)*")
 OPTIONS = {"task": "language-modeling", "measure_cost": False, "n_resamples": 50}
@@ -34,7 +34,7 @@ def llamas(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     data.write_text("\n".join(json.dumps({"text": t}) for t in sentences(24, seed=3)))
     refs = [f"hf:{root / 'mha'}", f"hf:{root / 'gqa'}"]
     comparison = whichmodel.compare(refs, data, store=str(root / "s.db"), **OPTIONS)
-    results = comparison_to_dict(comparison)
+    results = comparison.results().to_dict()
     results["decision"] = whichmodel.choose(results).to_dict()
     return {"root": root, "refs": refs, "data": data, "results": json.loads(json.dumps(results))}
 
@@ -126,7 +126,7 @@ def test_an_unchanged_rerun_reads_the_specs_from_the_store(
         llamas["refs"], llamas["data"], store=str(llamas["root"] / "s.db"), **OPTIONS
     )
     assert [m.spec_error for m in again.models] == [None, None]
-    assert {m.name: m.spec for m in again.models} == _specs(llamas["results"])
+    assert {m.name: m.spec and m.spec.to_dict() for m in again.models} == _specs(llamas["results"])
 
 
 def test_markdown_and_html_show_the_spec_diff(llamas: dict[str, Any]) -> None:
@@ -135,12 +135,12 @@ def test_markdown_and_html_show_the_spec_diff(llamas: dict[str, Any]) -> None:
 
     results = llamas["results"]
     names = [m["name"] for m in results["models"]]
-    md = render_markdown(results)
+    md = render_markdown(outcome(results))
     assert "**Spec diff**" in md
     assert "| K/V heads | 4 | 1 |" in md and "| layers | 4 | 2 |" in md
     kv_row = next(line for line in md.splitlines() if line.startswith("| KV cache per token"))
     assert "KV cache 8.0× larger than gqa" in kv_row  # mha against the pick, gqa
-    page = render_html(results)
+    page = render_html(outcome(results))
     section = page[page.index('<section id="spec-diff">') :]
     section = section[: section.index("</section>")]
     assert [f"<th>{n}</th>" in section for n in names] == [True, True]

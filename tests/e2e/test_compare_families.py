@@ -162,11 +162,12 @@ def test_tfidf_pipeline_metrics_equal_sklearn(text_data, text_pipeline, text_com
 def test_text_models_have_spec_sheets(tiny_bert, text_comparison):
     specs = {m.name: m.spec for m in text_comparison.models}
     assert [m.spec_error for m in text_comparison.models] == [None, None]
-    bert = specs["bert"]["facts"]
-    assert bert["identity.family"]["value"] == "encoder-only transformer"
-    assert bert["design.layers"]["value"] == tiny_bert.model.config.num_hidden_layers
-    assert bert["tokenizer.algorithm"]["value"] == "WordPiece"
-    assert specs["tfidf"]["facts"]["identity.family"]["value"] == "linear"  # the pipeline's end
+    bert, tfidf = specs["bert"], specs["tfidf"]
+    assert bert is not None and tfidf is not None
+    assert bert.facts["identity.family"].value == "encoder-only transformer"
+    assert bert.facts["design.layers"].value == tiny_bert.model.config.num_hidden_layers
+    assert bert.facts["tokenizer.algorithm"].value == "WordPiece"
+    assert tfidf.facts["identity.family"].value == "linear"  # the pipeline's end
 
 
 def test_bert_with_unsorted_id2label_metrics_equal_sklearn(text_data, tiny_bert, text_comparison):
@@ -257,7 +258,9 @@ def test_hf_image_classifier_on_parquet_arrays(digit_images, tiny_vit, tmp_path)
     assert len(np.unique(pred)) > 1  # the model looks at the pixels
     assert result.input_kind == "array"
     assert result.models[0].spec_error is None
-    family = result.models[0].spec["facts"]["identity.family"]["value"]
+    spec = result.models[0].spec
+    assert spec is not None
+    family = spec.facts["identity.family"].value
     assert family == "vision transformer (encoder-only)"
     assert result.models[0].predictions.classes == tuple(str(i) for i in range(10))
     assert result.metric("vit", "accuracy") == accuracy_score(y, pred)

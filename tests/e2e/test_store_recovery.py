@@ -14,7 +14,6 @@ import whichmodel
 from conftest import run_cli
 from helpers.iris import save_iris_models
 from whichmodel.errors import StoreError
-from whichmodel.report.json import comparison_to_dict
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +30,7 @@ def _compare(iris: Path, store: Path) -> dict[str, Any]:
         n_resamples=200,
         store=str(store),
     )
-    return comparison_to_dict(comparison)
+    return comparison.results().to_dict()
 
 
 RUN_KEYS = ("store_note", "reused_batches", "computed_batches")  # what the store gave

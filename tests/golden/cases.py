@@ -57,12 +57,11 @@ def _compare(root: Path, refs: list[str], data: Path, **options: Any) -> dict[st
     decision ``whichmodel compare`` adds with no constraint flags (``whichmodel.choose``'s
     defaults are the CLI's)."""
     import whichmodel
-    from whichmodel.report.json import comparison_to_dict
 
     comparison = whichmodel.compare(
         refs, data, store=str(root / "store.db"), **{**COMPARE, **options}
     )
-    results = comparison_to_dict(comparison)
+    results = comparison.results().to_dict()
     results["decision"] = whichmodel.choose(results).to_dict()
     return results
 

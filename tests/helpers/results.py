@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from whichmodel.comparison import Outcome
 
 
 def cost(
@@ -158,3 +161,13 @@ def results(
             "command": "whichmodel compare a b --data d.csv",
         },
     }
+
+
+def outcome(data: dict[str, Any]) -> Outcome:
+    """The typed form the choose and report stages take, of a results.json dictionary as JSON
+    has it (``data`` is left as it is)."""
+    import json
+
+    from whichmodel.comparison import Outcome
+
+    return Outcome.from_dict(json.loads(json.dumps(data)))

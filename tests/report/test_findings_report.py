@@ -5,6 +5,7 @@ import copy
 
 import pytest
 
+from helpers.results import outcome
 from whichmodel.report.findings import finding_lines
 from whichmodel.report.html import render_html
 
@@ -22,7 +23,6 @@ def computed(tmp_path_factory):
     from sklearn.tree import DecisionTreeClassifier
 
     import whichmodel
-    from whichmodel.report.json import comparison_to_dict
 
     tmp_path = tmp_path_factory.mktemp("findings_report")
     data = load_breast_cancer(as_frame=True)
@@ -46,7 +46,7 @@ def computed(tmp_path_factory):
         measure_cost=False,
         n_resamples=100,
     )
-    out = comparison_to_dict(c)
+    out = c.results().to_dict()
     example = out["disagreements"][0]["a_wins"][0]
     example["input"] = {"kind": "image", "text": EVIL, "pixels": [[0, 255], [128, 64]]}
     out["disagreements"][0]["b_wins"][0]["input"] = {"kind": "text", "text": EVIL, "pixels": []}
@@ -59,7 +59,7 @@ def results(computed):
 
 
 def test_blocks_render_escaped_with_svg(results):
-    html = render_html(results)
+    html = render_html(outcome(results))
     assert EVIL not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # slice value, text input, image title
     for section in ("paired-tests", "disagreements", "slices", "calibration", "error-clusters"):
@@ -71,7 +71,7 @@ def test_blocks_render_escaped_with_svg(results):
 
 
 def test_terminal_lines_name_counts_worst_slice_and_ece(results):
-    lines = finding_lines(results)
+    lines = finding_lines(outcome(results).results)
     text = "\n".join(lines)
     d = results["disagreements"][0]
     assert (
@@ -88,6 +88,6 @@ def test_terminal_lines_name_counts_worst_slice_and_ece(results):
 def test_results_without_findings_render_as_before(results):
     for key in ("paired_tests", "disagreements", "slices", "calibration", "error_clusters"):
         results.pop(key)
-    html = render_html(results)
+    html = render_html(outcome(results))
     assert '<section id="paired-tests">' not in html and '<section id="results">' in html
-    assert finding_lines(results) == []
+    assert finding_lines(outcome(results).results) == []

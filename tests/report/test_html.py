@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from helpers.results import outcome
 from whichmodel.report.html import render_html
 
 SECTIONS = [
@@ -203,7 +204,7 @@ def parse(page: str) -> _Page:
 
 
 def test_sample_has_sections_in_order_and_one_chart_per_metric() -> None:
-    page = render_html(sample())
+    page = render_html(outcome(sample()))
     parsed = parse(page)
     ids = [a["id"] for t, a in parsed.tags if t == "section"]
     assert ids == SECTIONS
@@ -215,7 +216,7 @@ def test_sample_has_sections_in_order_and_one_chart_per_metric() -> None:
 
 
 def test_page_is_self_contained() -> None:
-    page = render_html(sample())
+    page = render_html(outcome(sample()))
     for tag, attrs in parse(page).tags:
         assert tag not in {"script", "link", "iframe", "img", "object"}
         for key in ("src", "href", "xlink:href", "action"):
@@ -243,7 +244,7 @@ def _hostile() -> dict[str, Any]:
 
 
 def test_hostile_strings_are_inert_text() -> None:
-    page = render_html(_hostile())
+    page = render_html(outcome(_hostile()))
     parsed = parse(page)
     assert "<script" not in page.lower() and "<img" not in page.lower()
     for tag, attrs in parsed.tags:
@@ -259,7 +260,7 @@ def test_model_without_cost_shows_the_error() -> None:
     results = sample()
     results["models"][1]["cost"] = None
     results["models"][1]["cost_error"] = "timed out after 60 s"
-    page = render_html(results)
+    page = render_html(outcome(results))
     parse(page)
     assert "No cost figures: timed out after 60 s" in page
     assert "gb: no cost figures (timed out after 60 s)." in page  # the note from summarize()
@@ -270,7 +271,7 @@ def test_single_model() -> None:
     results["models"] = results["models"][:1]
     results["metrics"] = [m for m in results["metrics"] if m["model"] == "lr"]
     results["differences"], results["tests"] = [], []
-    page = render_html(results)
+    page = render_html(outcome(results))
     parsed = parse(page)
     assert [t for t, _ in parsed.tags].count("svg") == 3 + LATENCY_PLOT
     assert "★" not in page
@@ -291,7 +292,7 @@ def test_missing_pieces_render(change: str) -> None:
             model["tables"] = {}
     else:
         results["metrics"], results["differences"], results["tests"] = [], [], []
-    page = render_html(results)
+    page = render_html(outcome(results))
     parsed = parse(page)
     assert "None" not in page.replace("input_cols", "")
     charts = 0 if change == "no_metrics" else 3

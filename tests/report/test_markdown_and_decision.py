@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from helpers.results import cost, results
+from helpers.results import cost, outcome, results
 from whichmodel.choose import choose
 from whichmodel.report.html import render_html
 from whichmodel.report.markdown import md, render_markdown
@@ -25,7 +25,7 @@ def _with_decision(**kwargs: object) -> dict:
 
 
 def test_markdown_escapes_names_and_keeps_tables_rectangular() -> None:
-    text = render_markdown(_with_decision(max_latency_ms=1))
+    text = render_markdown(outcome(_with_decision(max_latency_ms=1)))
     assert "<script>" not in text and "&lt;script&gt;" in text
     assert "**Pick: b**" in text
     tables: list[list[str]] = [[]]
@@ -43,7 +43,7 @@ def test_markdown_escapes_names_and_keeps_tables_rectangular() -> None:
 
 
 def test_html_decision_first_with_pareto_plot_and_unknown_cells() -> None:
-    page = render_html(_with_decision(max_latency_ms=1))
+    page = render_html(outcome(_with_decision(max_latency_ms=1)))
     assert page.index('<section id="decision">') < page.index('<section id="summary">')
     assert '<figure id="pareto">' in page and page.count('class="point"') == 2  # nocost unplaced
     assert "&lt;script&gt;x&lt;/script&gt;|*a*" in page and "<script>x" not in page
@@ -53,5 +53,5 @@ def test_html_decision_first_with_pareto_plot_and_unknown_cells() -> None:
 
 def test_html_without_a_decision_has_no_decision_section() -> None:
     r = results([("a", {"accuracy": 0.9}, cost(1.0, 10))])
-    page = render_html(r)
+    page = render_html(outcome(r))
     assert 'id="decision"' not in page and 'id="gate"' not in page

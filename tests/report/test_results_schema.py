@@ -13,7 +13,6 @@ import pytest
 
 import whichmodel
 from helpers.iris import save_iris_models
-from whichmodel.report.json import comparison_to_dict
 from whichmodel.report.schema import results_error, schema_error
 
 
@@ -28,7 +27,7 @@ def results(tmp_path_factory) -> dict[str, Any]:
         n_resamples=100,
         store=str(folder / "store.db"),
     )
-    results = comparison_to_dict(comparison)
+    results = comparison.results().to_dict()
     results["decision"] = whichmodel.choose(results).to_dict()
     results["decision"]["command"] = "whichmodel compare"
     return json.loads(json.dumps(results))  # as read back from results.json

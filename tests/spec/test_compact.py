@@ -9,7 +9,7 @@ import pytest
 
 import whichmodel
 from whichmodel.spec import InspectOptions
-from whichmodel.spec.compact import SPEC_KEYS, compact, compact_diff, facts_of
+from whichmodel.spec.compact import SPEC_KEYS, CompactSpec, compact, compact_diff
 
 
 def _llama(root: Path, name: str, *, kv_heads: int, layers: int = 2, context: int = 128) -> str:
@@ -26,7 +26,8 @@ def _llama(root: Path, name: str, *, kv_heads: int, layers: int = 2, context: in
 
 def test_every_key_is_kept_with_its_source_and_equals_the_sheet(tmp_path: Path) -> None:
     sheet = whichmodel.inspect(_llama(tmp_path, "gqa", kv_heads=2))
-    spec = json.loads(json.dumps(compact(sheet)))  # what results.json stores
+    spec = json.loads(json.dumps(compact(sheet).to_dict()))  # what results.json stores
+    assert CompactSpec.from_dict(spec).to_dict() == spec  # read back as it was written
     assert list(spec["facts"]) == list(SPEC_KEYS)
     facts = sheet.facts()
     for key, fact in spec["facts"].items():
@@ -49,7 +50,8 @@ def test_estimators_and_modules_show_what_they_do_not_have_as_unknown() -> None:
     from whichmodel.demo.zoo import cnn
 
     x, y = load_digits(return_X_y=True)
-    linear = compact(whichmodel.inspect(LogisticRegression(max_iter=200).fit(x[:300], y[:300])))
+    fitted = LogisticRegression(max_iter=200).fit(x[:300], y[:300])
+    linear = compact(whichmodel.inspect(fitted)).to_dict()
     assert linear["facts"]["identity.family"]["value"] == "linear"
     assert linear["facts"]["estimator.n_features"]["value"] == 64
     flops = linear["facts"]["compute.forward_flops"]
@@ -59,7 +61,7 @@ def test_estimators_and_modules_show_what_they_do_not_have_as_unknown() -> None:
 
     module = cnn()
     sheet = whichmodel.inspect(module, InspectOptions(input_shape=(8, 8)))
-    conv = compact(sheet)
+    conv = compact(sheet).to_dict()
     assert conv["facts"]["identity.family"]["value"] == "CNN"
     assert conv["facts"]["size.total"]["value"] == sum(p.numel() for p in module.parameters())
     assert conv["facts"]["compute.forward_flops"]["value"] > 0
@@ -87,7 +89,7 @@ def test_compact_diff_has_consequences_and_compares_flops_only_at_the_same_conte
     found, _ = compact_diff(gqa, longer, ("gqa", "long"))
     flops = next(d for d in found if d.key == "compute.forward_flops")
     assert flops.consequence == ""  # per token at 128 vs 256 tokens: not the same quantity
-    assert facts_of(longer)["design.context_length"].value == 256
+    assert longer.facts["design.context_length"].value == 256
 
 
 def test_a_failing_sheet_is_recorded_and_the_comparison_goes_on(

@@ -268,8 +268,36 @@ class CostProfile:
 
 
 def latency_from_dict(data: dict[str, Any]) -> Latency:
-    """A :class:`Latency` from its ``asdict`` form (tolerates the JSON report's ``n`` key)."""
+    """A :class:`Latency` from its ``asdict`` form, or from results.json's (no samples)."""
     known = {f.name for f in fields(Latency)}
     values = {k: v for k, v in data.items() if k in known}
     values["samples_s"] = tuple(values.get("samples_s", ()))
+    values.setdefault("n", len(values["samples_s"]))  # cached before the count was a field
     return Latency(**values)
+
+
+def _strip(lat: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in lat.items() if k != "samples_s"}
+
+
+def cost_to_dict(cost: CostProfile, *, name: str | None = None) -> dict[str, Any]:
+    """A profile (and its variants) as results.json and ``bench --format json`` write it:
+    without the latency samples (each latency keeps its count ``n``), with throughput and
+    tokens/s added. :meth:`CostProfile.from_dict` reads it back (with no samples)."""
+    data = cost.to_dict()
+    data["latency"] = {b: _strip(lat) for b, lat in data["latency"].items()}
+    data["throughput"] = {str(b): cost.throughput(b) for b in cost.latency}
+    data["tokens_per_s"] = {
+        str(b): v for b in cost.latency if (v := cost.tokens_per_s(b)) is not None
+    }
+    data["generation"] = [
+        {
+            **asdict(g),
+            **{k: _strip(asdict(getattr(g, k))) for k in ("ttft", "inter_token", "total")},
+        }
+        for g in cost.generation
+    ]
+    data["variants"] = [cost_to_dict(v) for v in cost.variants]
+    if name is not None:
+        data["name"] = name
+    return data

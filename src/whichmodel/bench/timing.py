@@ -46,6 +46,7 @@ class Latency:
         target_rel: the relative CI half-width sampling aimed for (0.02 = ±2%).
         warmup_runs: untimed calls before the first sample.
         warmup_settled: whether warm-up ended because timings settled (else: its budget ran out).
+        n: how many calls were timed (results.json keeps it and leaves the samples out).
     """
 
     samples_s: tuple[float, ...]
@@ -59,6 +60,7 @@ class Latency:
     target_rel: float = 0.02
     warmup_runs: int = 0
     warmup_settled: bool = False
+    n: int = 0  # how many calls were timed: len(samples_s) while the samples are kept
 
     @classmethod
     def from_samples(cls, samples_s: list[float] | tuple[float, ...]) -> Latency:
@@ -74,11 +76,8 @@ class Latency:
             float(a.mean()),
             low,
             high,
+            n=len(samples_s),
         )
-
-    @property
-    def n(self) -> int:
-        return len(self.samples_s)
 
     @property
     def ci_half_width_rel(self) -> float:

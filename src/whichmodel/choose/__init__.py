@@ -1,7 +1,8 @@
 """Choose a model: constraints, Pareto front, trade-offs matrix, and the decision in words.
 
-Everything here is a pure function of a ``results.json`` dictionary (schema 1): nothing is
-measured again. ``choose`` is the API face; ``decide`` does the work.
+Everything here is a pure function of a comparison's :class:`~whichmodel.results.Results` (read
+from a results.json, schema 1, or made by ``compare``): nothing is measured again. ``choose`` is
+the API face; ``decide`` does the work.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from whichmodel.choose.decision import Decision
 from whichmodel.errors import ConfigError, brief
 
 if TYPE_CHECKING:
-    from whichmodel.comparison import Comparison
+    from whichmodel.comparison import Comparison, Outcome
+    from whichmodel.results import Results
 
 
 def choose(
-    results: Comparison | dict[str, Any] | str | Path,
+    results: Comparison | Results | dict[str, Any] | str | Path,
     *,
     max_latency_ms: float | None = None,
     max_memory_mb: float | None = None,
@@ -36,7 +38,7 @@ def choose(
     latency_batch_size: int = 1,
     latency_percentile: str = "p50",
 ) -> Decision:
-    """Decide which model to ship from a comparison, its results dictionary or a results.json.
+    """Decide which model to ship from a comparison, its results, a results.json or its data.
 
     Example::
 
@@ -62,20 +64,26 @@ def choose(
     return decide(as_results(results), constraints, objective)
 
 
-def as_results(results: Any) -> dict[str, Any]:
-    """A results dictionary from a Comparison, a dictionary or a results.json path."""
-    if isinstance(results, dict):
+def as_results(results: Any) -> Results:
+    """The results of a Comparison, of a results.json path, or of its parsed data (checked
+    against the schema: ConfigError when it is not one)."""
+    from whichmodel.comparison import Comparison
+    from whichmodel.results import Results
+
+    if isinstance(results, Results):
         return results
+    if isinstance(results, Comparison):
+        return results.results()
+    if isinstance(results, dict):  # as JSON has it (tuples as lists) before the schema reads it
+        return _outcome(json.loads(json.dumps(results)), "The results").results
     if isinstance(results, str | Path):
-        return read_results(Path(results))
-    from whichmodel.report.json import comparison_to_dict
-
-    return comparison_to_dict(results)
+        return read_results(Path(results)).results
+    raise ConfigError(f"Cannot choose from {brief(results)}: give a comparison or a results.json.")
 
 
-def load_results(source: str | None, *, store: str | Path) -> dict[str, Any]:
-    """A results dictionary from a results.json path, or a run id in ``store`` (None: the
-    latest compare run). Raises ConfigError when there is no such file or run."""
+def load_results(source: str | None, *, store: str | Path) -> Outcome:
+    """What a results.json path, or a run id in ``store`` (None: the latest compare run), holds.
+    Raises ConfigError when there is no such file or run."""
     if source is not None and (source.endswith(".json") or Path(source).is_file()):
         return read_results(Path(source))
     from whichmodel.store import Store
@@ -91,17 +99,14 @@ def load_results(source: str | None, *, store: str | Path) -> dict[str, Any]:
     if len(runs) > 1 and source is not None:
         raise ConfigError(f"'{source}' matches {len(runs)} runs in {store}; give more of the id.")
     latest = runs[-1]
-    from whichmodel.report.schema import check_results
-
-    check_results(latest["results"], f"Run {latest['run_id']} in {store}")
-    return {**latest["results"], "run_id": latest["run_id"]}
+    data = {**latest["results"], "run_id": latest["run_id"]}
+    return _outcome(data, f"Run {latest['run_id']} in {store}")
 
 
-def read_results(path: Path) -> dict[str, Any]:
+def read_results(path: Path) -> Outcome:
     """Read a results.json; ConfigError if it is missing or not one (see
     :mod:`whichmodel.report.schema`)."""
-    from whichmodel.report.json import SCHEMA_VERSION
-    from whichmodel.report.schema import check_results
+    from whichmodel.results import SCHEMA_VERSION
 
     if not path.is_file():
         raise ConfigError(f"No results file at {path}; write one with compare --out DIR.")
@@ -118,8 +123,16 @@ def read_results(path: Path) -> dict[str, Any]:
             f"{path} has results schema {brief(data.get('schema'))}; this whichmodel reads schema "
             f"{SCHEMA_VERSION}. Re-run compare to write it again."
         )
-    check_results(data, str(path))
-    return data
+    return _outcome(data, str(path))
+
+
+def _outcome(data: dict[str, Any], where: str) -> Outcome:
+    """``data`` checked against the results schema, then read."""
+    from whichmodel.comparison import Outcome
+    from whichmodel.report.schema import check_results
+
+    check_results(data, where)
+    return Outcome.from_dict(data)
 
 
 class _CallableModule(types.ModuleType):

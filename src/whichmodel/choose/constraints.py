@@ -102,6 +102,20 @@ class Constraints:
             "latency_percentile": self.latency_percentile,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Constraints:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            data["max_latency_ms"],
+            data["max_memory_mb"],
+            tuple(data["min_metrics"].items()),
+            tuple(data["max_metrics"].items()),
+            data["max_cost_per_1k"],
+            data["price_per_hour"],
+            data["latency_batch_size"],
+            data["latency_percentile"],
+        )
+
 
 @dataclass(frozen=True)
 class Objective:

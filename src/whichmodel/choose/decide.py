@@ -3,7 +3,7 @@ pick, the trade-offs matrix, and sentences saying why).
 
 The flow::
 
-    facts <- results.json           (measured / read / unknown; never a silent zero)
+    facts <- Results                (measured / read / unknown; never a silent zero)
     checks = facts × constraints    (meets / breaks by how much / unknown -> not eligible)
     front  = Pareto(quality, latency, memory) over the dimensions every model has
     pick   = first eligible model by the objective
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from whichmodel.choose.checks import check_model
 from whichmodel.choose.constraints import DIMENSIONS, Constraints, Objective
@@ -25,20 +25,23 @@ from whichmodel.choose.pareto import pareto_front
 from whichmodel.choose.tradeoffs import tradeoffs
 from whichmodel.errors import ConfigError
 
+if TYPE_CHECKING:
+    from whichmodel.results import Results
+
 
 def decide(
-    results: dict[str, Any],
+    results: Results,
     constraints: Constraints | None = None,
     objective: Objective | None = None,
 ) -> Decision:
-    """Choose a model from a ``results.json`` dictionary (schema 1). Pure: reads, never measures.
+    """Choose a model from a comparison's results. Pure: reads, never measures.
 
     Raises:
         ConfigError: a limit or the objective names a metric the results do not have.
     """
     c = (constraints or Constraints()).validate()
     obj = (objective or Objective()).validate()
-    directions = {m["name"]: bool(m["higher_is_better"]) for m in results.get("metrics", [])}
+    directions = {m.name: m.higher_is_better for m in results.statistics.metrics}
     metric = obj.metric or next(iter(directions), None)
     if metric is None or metric not in directions:
         known = ", ".join(directions) or "none"

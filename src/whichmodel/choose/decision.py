@@ -77,3 +77,34 @@ class Decision:
             "sentences": list(self.sentences),
             "figures": self.figures,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Decision:
+        """The inverse of :meth:`to_dict` (results.json's ``decision``, its ``command`` aside)."""
+        objective, front = data["objective"], data["front"]
+        return cls(
+            pick=data["pick"],
+            metric=data["metric"],
+            higher_is_better=data["higher_is_better"],
+            constraints=Constraints.from_dict(data["constraints"]),
+            objective=Objective(
+                objective["prefer"], tuple(objective["weights"].items()), data["metric"]
+            ),
+            eligible=tuple(data["eligible"]),
+            checks=tuple(Check(**c) for c in data["checks"]),
+            front=Front(
+                members=tuple(front["members"]),
+                dimensions=tuple(front["dimensions"]),
+                dropped=tuple(front["dropped"]),
+                unplaced={k: tuple(v) for k, v in front["unplaced"].items()},
+                ties=tuple(tuple(t) for t in front["ties"]),
+                dominated_by={k: tuple(v) for k, v in front["dominated_by"].items()},
+            ),
+            ranking=tuple(data["ranking"]),
+            ranked_on=tuple(data["ranked_on"]),
+            ties=tuple(data["ties"]),
+            scores=dict(data["scores"]),
+            tradeoffs=Tradeoffs.from_dict(data["tradeoffs"]),
+            sentences=tuple(data["sentences"]),
+            figures=dict(data["figures"]),
+        )

@@ -7,11 +7,14 @@ can be traced to what it was computed from.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from whichmodel.choose.decision import Decision
 from whichmodel.choose.facts import SAME, ModelFacts
 from whichmodel.choose.tradeoffs import sig
+
+if TYPE_CHECKING:
+    from whichmodel.results import Results
 
 # Metrics on a 0..1 scale that people read in percentage points.
 POINT_METRICS = {
@@ -38,7 +41,7 @@ class Figures:
 
 
 def explain(
-    d: Decision, results: dict[str, Any], facts: dict[str, ModelFacts]
+    d: Decision, results: Results, facts: dict[str, ModelFacts]
 ) -> tuple[list[str], dict[str, str]]:
     """(sentences, figures) for a decision."""
     fig = Figures()
@@ -101,9 +104,7 @@ def _alternatives(d: Decision) -> list[str]:
     return others[:MAX_COMPARISONS]
 
 
-def _versus(
-    d: Decision, results: dict[str, Any], p: ModelFacts, o: ModelFacts, fig: Figures
-) -> str:
+def _versus(d: Decision, results: Results, p: ModelFacts, o: ModelFacts, fig: Figures) -> str:
     """ "P vs O: P is 3.2× faster at batch 1 ... and needs 41% less memory ...; it loses 0.8
     points of accuracy, within the 95% CI of P − O [-1.9, +0.3]." """
     key = f"{p.name} vs {o.name}"
@@ -151,12 +152,12 @@ def _memory(p: ModelFacts, o: ModelFacts, fig: Figures, key: str) -> str | None:
 
 
 def _quality(
-    d: Decision, results: dict[str, Any], p: ModelFacts, o: ModelFacts, fig: Figures, key: str
+    d: Decision, results: Results, p: ModelFacts, o: ModelFacts, fig: Figures, key: str
 ) -> str:
     m = d.metric
     if m not in p.metrics or m not in o.metrics:
         return f"{m} is unknown for one of them"
-    diff, ci = _difference(results, m, p.name, o.name)
+    diff, ci = results.difference(m, p.name, o.name) or (None, None)
     if diff is None:
         diff = p.metrics[m][0] - o.metrics[m][0]
     scale, unit = (100.0, f"points of {m}") if m in POINT_METRICS else (1.0, m)
@@ -173,27 +174,13 @@ def _quality(
             )
     if ci is None:
         return f"{verb}; no paired interval was computed"
-    pct = fig("confidence_pct", f"{round(results['bootstrap']['confidence'] * 100)}")
+    pct = fig("confidence_pct", f"{round(results.statistics.confidence * 100)}")
     lo = fig(f"{key} ci_low", _signed(ci[0] * scale, digits))
     hi = fig(f"{key} ci_high", _signed(ci[1] * scale, digits))
     interval = f"the {pct}% CI of {p.name} − {o.name} [{lo}, {hi}]"
     if ci[0] <= 0 <= ci[1]:
         return f"{verb}, within {interval}, so the data cannot tell them apart on {m}"
     return f"{verb}, and {interval} excludes 0"
-
-
-def _difference(
-    results: dict[str, Any], metric: str, a: str, b: str
-) -> tuple[float | None, tuple[float, float] | None]:
-    """``a − b`` for ``metric`` with its paired CI, from results["differences"] (either order)."""
-    for d in results.get("differences", []):
-        if d["name"] != metric:
-            continue
-        if (d["model_a"], d["model_b"]) == (a, b):
-            return d["diff"], (d["ci_low"], d["ci_high"])
-        if (d["model_a"], d["model_b"]) == (b, a):
-            return -d["diff"], (-d["ci_high"], -d["ci_low"])
-    return None, None
 
 
 def _signed(x: float, digits: int) -> str:

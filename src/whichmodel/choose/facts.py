@@ -1,4 +1,4 @@
-"""The facts a decision rests on, read from a ``results.json`` dictionary (schema 1).
+"""The facts a decision rests on, read from a comparison's :class:`~whichmodel.results.Results`.
 
 Each fact is either measured (metrics, latency, memory, throughput), read from the model
 (parameters, size on disk, framework, architecture) or unknown; an unknown fact is ``None`` with
@@ -8,9 +8,13 @@ the reason in ``ModelFacts.unknown``, never a zero.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from whichmodel.choose.constraints import Constraints
+
+if TYPE_CHECKING:
+    from whichmodel.bench.base import CostProfile
+    from whichmodel.results import ModelSummary, Results
 
 MIB = 2**20
 # Ratios closer to 1 than this are "about the same": timing noise on a shared machine is larger.
@@ -109,55 +113,52 @@ class ModelFacts:
         return None if self.latency_s is None else self.latency_s * 1e3
 
 
-def read_facts(results: dict[str, Any], constraints: Constraints) -> list[ModelFacts]:
-    """Every model's facts, in the order of ``results["models"]``."""
+def read_facts(results: Results, constraints: Constraints) -> list[ModelFacts]:
+    """Every model's facts, in the order of ``results.models``."""
     metrics: dict[str, dict[str, tuple[float, float, float]]] = {}
-    for m in results.get("metrics", []):
-        metrics.setdefault(m["model"], {})[m["name"]] = (m["value"], m["ci_low"], m["ci_high"])
-    return [_facts(m, metrics.get(m["name"], {}), constraints) for m in results["models"]]
+    for m in results.statistics.metrics:
+        metrics.setdefault(m.model, {})[m.name] = (m.value, m.ci_low, m.ci_high)
+    return [_facts(m, metrics.get(m.name, {}), constraints) for m in results.models]
 
 
 def _facts(
-    model: dict[str, Any], metrics: dict[str, tuple[float, float, float]], c: Constraints
+    model: ModelSummary, metrics: dict[str, tuple[float, float, float]], c: Constraints
 ) -> ModelFacts:
-    cost = model.get("cost")
-    if not cost:
+    cost = model.cost
+    if cost is None:
         return _without_cost(model, metrics)
     unknown: dict[str, str] = {}
     latency_s, by_batch, throughput, throughput_batch = _speed(cost, c, unknown)
-    memory = cost.get("model_memory_bytes")
+    memory = cost.model_memory_bytes
     if memory is None:
         unknown["memory"] = "the cost profile has no model memory"
-    if cost.get("parameters") is None:
-        unknown["parameters"] = (
-            f"whichmodel cannot count the parameters of {cost.get('architecture')}"
-        )
-    framework, architecture = cost.get("framework"), cost.get("architecture")
+    if cost.parameters is None:
+        unknown["parameters"] = f"whichmodel cannot count the parameters of {cost.architecture}"
     return ModelFacts(
-        model["name"],
+        model.name,
         metrics,
         latency_s,
         by_batch,
         memory,
         throughput,
         throughput_batch,
-        cost.get("size_on_disk_bytes"),
-        cost.get("parameters"),
-        framework,
-        architecture,
-        interpretability(framework, architecture),
+        cost.size_on_disk_bytes,
+        cost.parameters,
+        cost.framework,
+        cost.architecture,
+        interpretability(cost.framework, cost.architecture),
         unknown,
     )
 
 
 def _without_cost(
-    model: dict[str, Any], metrics: dict[str, tuple[float, float, float]]
+    model: ModelSummary, metrics: dict[str, tuple[float, float, float]]
 ) -> ModelFacts:
     """A model whose cost was not measured: every cost fact unknown, with the reason."""
-    why = model.get("cost_error") or "cost was not measured (--no-cost)"
+    why = model.cost_error or "cost was not measured (--no-cost)"
     unknown = dict.fromkeys(("latency", "memory", "throughput", "size", "parameters"), why)
     return ModelFacts(
-        model["name"],
+        model.name,
         metrics,
         None,
         {},
@@ -174,15 +175,15 @@ def _without_cost(
 
 
 def _speed(
-    cost: dict[str, Any], c: Constraints, unknown: dict[str, str]
+    cost: CostProfile, c: Constraints, unknown: dict[str, str]
 ) -> tuple[float | None, dict[int, float], float | None, int | None]:
     """(latency at the constraints' batch size and percentile, p50 latency by batch size,
     throughput at the largest batch, that batch); what is missing goes into ``unknown``."""
-    latency = {int(b): lat for b, lat in (cost.get("latency") or {}).items()}
-    by_batch = {b: float(lat["p50_s"]) for b, lat in sorted(latency.items())}
+    latency = cost.latency
+    by_batch = {b: float(lat.p50_s) for b, lat in sorted(latency.items())}
     latency_s = None
     if c.latency_batch_size in latency:
-        latency_s = float(latency[c.latency_batch_size][f"{c.latency_percentile}_s"])
+        latency_s = float(getattr(latency[c.latency_batch_size], f"{c.latency_percentile}_s"))
     else:
         measured = ", ".join(str(b) for b in sorted(latency)) or "none"
         unknown["latency"] = (
@@ -191,7 +192,7 @@ def _speed(
     throughput, throughput_batch = None, None
     if latency:
         throughput_batch = max(latency)
-        throughput = throughput_batch / float(latency[throughput_batch]["p50_s"])
+        throughput = throughput_batch / float(latency[throughput_batch].p50_s)
     else:
         unknown["throughput"] = "no latency was measured"
     return latency_s, by_batch, throughput, throughput_batch

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whichmodel.choose.checks import Check, check_model
 from whichmodel.choose.constraints import Constraints
 from whichmodel.choose.facts import read_facts
 from whichmodel.errors import ConfigError
+
+if TYPE_CHECKING:
+    from whichmodel.results import Results
 
 # Exit status of `whichmodel gate` when the candidate fails (2 is reserved for bad input).
 GATE_FAILED_EXIT_CODE = 3
@@ -32,6 +35,7 @@ class GateResult:
     lines: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``gate`` key of results.json."""
         return {
             "baseline": self.baseline,
             "candidate": self.candidate,
@@ -41,9 +45,20 @@ class GateResult:
             "exit_code": 0 if self.passed else GATE_FAILED_EXIT_CODE,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GateResult:
+        """The inverse of :meth:`to_dict` (the exit code follows from ``passed``)."""
+        return cls(
+            data["baseline"],
+            data["candidate"],
+            data["passed"],
+            tuple(data["failures"]),
+            tuple(data["lines"]),
+        )
+
 
 def gate(
-    results: dict[str, Any],
+    results: Results,
     *,
     baseline: str,
     candidate: str,
@@ -51,18 +66,18 @@ def gate(
     min_delta: dict[str, float] | float = 0.0,
     constraints: Constraints | None = None,
 ) -> GateResult:
-    """Check ``candidate`` against ``baseline`` in a results dictionary.
+    """Check ``candidate`` against ``baseline`` in a comparison's results.
 
     Args:
         metrics: the metrics that must not regress (default: every metric of the task).
         min_delta: tolerated loss per metric (or one value for all), in the metric's units.
         constraints: limits the candidate must meet (unknown values fail: they are not shown).
     """
-    directions = {m["name"]: bool(m["higher_is_better"]) for m in results.get("metrics", [])}
+    directions = {m.name: m.higher_is_better for m in results.statistics.metrics}
     _check_names(results, directions, (baseline, candidate), metrics)
     fails: list[str] = []
     lines: list[str] = []
-    confidence = round(results["bootstrap"]["confidence"] * 100)
+    confidence = round(results.statistics.confidence * 100)
     for metric in metrics or tuple(directions):
         tol = min_delta.get(metric, 0.0) if isinstance(min_delta, dict) else float(min_delta)
         if not (math.isfinite(tol) and tol >= 0):  # NaN would compare False: a silent pass
@@ -84,13 +99,13 @@ def gate(
 
 
 def _check_names(
-    results: dict[str, Any],
+    results: Results,
     directions: dict[str, bool],
     models: tuple[str, ...],
     metrics: tuple[str, ...],
 ) -> None:
     """Raise ConfigError for a model or metric the results do not have."""
-    names = {m["name"] for m in results["models"]}
+    names = set(results.model_names)
     for who in models:
         if who not in names:
             raise ConfigError(
@@ -122,7 +137,7 @@ def _check_line(check: Check) -> tuple[str, bool]:
 
 
 def _metric_line(
-    results: dict[str, Any],
+    results: Results,
     metric: str,
     higher: bool,
     baseline: str,
@@ -130,12 +145,11 @@ def _metric_line(
     tol: float,
     confidence: int,
 ) -> tuple[str, bool]:
-    from whichmodel.choose.explain import _difference
-
-    diff, ci = _difference(results, metric, candidate, baseline)
-    if diff is None or ci is None or not all(map(math.isfinite, (diff, *ci))):
+    found = results.difference(metric, candidate, baseline)
+    if found is None or not all(map(math.isfinite, (found[0], *found[1]))):
         # Fail closed: a gate that cannot compare must not pass.
         return f"{metric}: no paired difference of {candidate} and {baseline}; cannot check.", True
+    diff, ci = found
     sign = 1.0 if higher else -1.0
     # Oriented so that positive is better for the candidate.
     gain, hi = sign * diff, max(sign * ci[0], sign * ci[1])

@@ -11,10 +11,14 @@ decision prints.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whichmodel.choose.facts import SAME  # ratios closer to 1 than this are not cited
 from whichmodel.spec.compact import comparable_flops
+
+if TYPE_CHECKING:
+    from whichmodel.results import Results
+    from whichmodel.spec.compact import CompactSpec
 
 Fig = Callable[[str, str], str]
 
@@ -29,12 +33,11 @@ _ATTENTION = {
 }
 
 
-def spec_sentence(results: dict[str, Any], p: str, o: str, fig: Fig) -> str | None:
+def spec_sentence(results: Results, p: str, o: str, fig: Fig) -> str | None:
     """The spec differences of ``p`` against ``o`` as one sentence, or None when the results
     keep no spec for either or the sheets show no difference worth citing."""
-    specs = {m["name"]: m.get("spec") for m in results.get("models", [])}
-    sp, so = specs.get(p), specs.get(o)
-    if not sp or not so:
+    sp, so = results.model(p).spec, results.model(o).spec
+    if sp is None or so is None:
         return None
     a, b = _values(sp), _values(so)
     key = f"{p} vs {o}"
@@ -56,12 +59,10 @@ def spec_sentence(results: dict[str, Any], p: str, o: str, fig: Fig) -> str | No
     return f"{key}, from the spec sheets: {p} {listed}."
 
 
-def _values(spec: dict[str, Any]) -> dict[str, Any]:
+def _values(spec: CompactSpec) -> dict[str, Any]:
     """key -> value for the facts a sheet knows (unknown facts are left out: never compared)."""
     return {
-        k: f["value"]
-        for k, f in (spec.get("facts") or {}).items()
-        if f.get("source") != "unknown" and f.get("value") is not None
+        k: f.value for k, f in spec.facts.items() if f.source != "unknown" and f.value is not None
     }
 
 
@@ -125,9 +126,7 @@ def _parameters(
     return f"has {times}× {word} {what or 'parameters'} ({np_} vs {no})"
 
 
-def _flops(
-    sp: dict[str, Any], so: dict[str, Any], p: str, o: str, fig: Fig, key: str
-) -> str | None:
+def _flops(sp: CompactSpec, so: CompactSpec, p: str, o: str, fig: Fig, key: str) -> str | None:
     """Forward FLOPs, only when both count them per the same unit at the same context/shape."""
     pair = _both(_values(sp), _values(so), "compute.forward_flops")
     if pair is None or not comparable_flops(sp, so):
@@ -137,10 +136,10 @@ def _flops(
         return None
     times, word = cited
     fp, fo = fig(f"flops[{p}]", count(pair[0])), fig(f"flops[{o}]", count(pair[1]))
-    per = "token" if sp["flops_per"] == "token" else "example"
+    per = "token" if sp.flops_per == "token" else "example"
     at = ""
-    if per == "token" and sp.get("context"):
-        context = fig("flops context", f"{sp['context']:,}")
+    if per == "token" and sp.context:
+        context = fig("flops context", f"{sp.context:,}")
         at = f" at {context} tokens of context"
     return f"needs {times}× {word} forward FLOPs per {per}{at} ({fp} vs {fo})"
 

@@ -48,6 +48,15 @@ class Tradeoffs:
             "best": {k: list(v) for k, v in self.best.items()},
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Tradeoffs:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            tuple(Column(**c) for c in data["columns"]),
+            {m: {k: Cell(**c) for k, c in cells.items()} for m, cells in data["rows"].items()},
+            {k: tuple(v) for k, v in data["best"].items()},
+        )
+
 
 def sig(x: float, digits: int = 3) -> str:
     """``digits`` significant digits, never in exponent notation (0.000123, 1230)."""

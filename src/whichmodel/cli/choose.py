@@ -3,7 +3,7 @@ regression gate: exit 3 when a candidate is worse than the baseline or breaks a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -47,15 +47,15 @@ def choose(
 ) -> None:
     """Decide which model to ship from a saved comparison, without measuring anything again."""
     from whichmodel.choose import load_results
-    from whichmodel.choose.record import record_decision
+    from whichmodel.choose.decide import decide
     from whichmodel.report.files import report_guard
 
     fmt = parse_format(output_format)
     constraints, objective = resolve_choice(choice, metric=metric)
     with report_guard(Path(out_dir) if out_dir else None):
-        results = load_results(source, store=store)
-        record_decision(results, constraints, objective, command=command_line())
-        render.emit(results, fmt, out_dir)
+        outcome = load_results(source, store=store)
+        decision = decide(outcome.results, constraints, objective)
+        render.emit(replace(outcome, decision=decision, command=command_line()), fmt, out_dir)
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def gate(
     """CI regression gate: exit 3 when CANDIDATE is significantly worse than BASELINE on a
     metric (beyond --min-delta) or breaks a limit; exit 0 when it passes."""
     from whichmodel.choose.gate import GATE_FAILED_EXIT_CODE
-    from whichmodel.choose.record import record_gate
+    from whichmodel.choose.gate import gate as check_gate
     from whichmodel.report.files import report_guard
 
     fmt = parse_format(output_format)
@@ -116,11 +116,12 @@ def gate(
     tolerance = parse_min_delta(flags.min_delta or [])
     config = flags.config(baseline, candidate)
     with report_guard(Path(out_dir) if out_dir else None):
-        results = compared(config, constraints, objective)
-        decision = results.pop("decision")  # listed after the verdict, as results.json has it
-        verdict = record_gate(results, metrics=tuple(flags.metric or ()), min_delta=tolerance,
-                              constraints=constraints)
-        results["decision"] = decision
-        render.emit(results, fmt, out_dir)
+        outcome = compared(config, constraints, objective)
+        first, second = outcome.results.model_names  # the names the comparison gave them
+        verdict = check_gate(
+            outcome.results, baseline=first, candidate=second,
+            metrics=tuple(flags.metric or ()), min_delta=tolerance, constraints=constraints,
+        )  # fmt: skip
+        render.emit(replace(outcome, gate=verdict), fmt, out_dir)
     if not verdict.passed:
         raise typer.Exit(GATE_FAILED_EXIT_CODE)

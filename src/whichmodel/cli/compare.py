@@ -27,7 +27,7 @@ from whichmodel.cli.options import (
 
 if TYPE_CHECKING:
     from whichmodel.choose.constraints import Constraints, Objective
-    from whichmodel.comparison import CompareConfig
+    from whichmodel.comparison import CompareConfig, Outcome
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,8 @@ def compare(
     overrides = Overrides(tuple(refs), flags.overrides(slice_by=slice_by), flags.out_dir, choice)
     config = resolve(read_file(refs), overrides)  # bad flags fail before any work
     with report_guard(Path(config.out) if config.out else None):
-        results = compared(config.compare, config.constraints, config.objective)
-        render.emit(results, fmt, config.out)
+        outcome = compared(config.compare, config.constraints, config.objective)
+        render.emit(outcome, fmt, config.out)
 
 
 def demo(
@@ -132,29 +132,23 @@ def demo(
     config = render.with_progress(lambda progress: prepare_demo(Path(workdir), progress=progress))
     if no_cost:
         config = replace(config, measure_cost=False)
-    results = compared(config, *resolve_choice())
-    written = write_report(results, Path(workdir) / "report")
-    render.print_demo(results, written[-1], config.refs, config.data)
+    outcome = compared(config, *resolve_choice())
+    written = write_report(outcome, Path(workdir) / "report")
+    render.print_demo(outcome, written[-1], config.refs, config.data)
 
 
-def compared(
-    config: CompareConfig, constraints: Constraints, objective: Objective
-) -> dict[str, Any]:
-    """Run a comparison under a progress bar; its results dictionary (results.json), with the
-    decision the run made under ``constraints`` and ``objective`` and the command that asked."""
+def compared(config: CompareConfig, constraints: Constraints, objective: Objective) -> Outcome:
+    """Run a comparison under a progress bar: its results, with the decision the run made under
+    ``constraints`` and ``objective`` and the command that asked."""
     from whichmodel import api
-    from whichmodel.report.json import comparison_to_dict
+    from whichmodel.comparison import Outcome
 
     result = render.with_progress(
         lambda progress: api.run(
             config, progress=progress, constraints=constraints, objective=objective
         )
     )
-    assert result.decision is not None  # run() always decides
-    return {
-        **comparison_to_dict(result),
-        "decision": {**result.decision.to_dict(), "command": command_line()},
-    }
+    return Outcome(result.results(), result.decision, command_line())
 
 
 def command_line() -> str:

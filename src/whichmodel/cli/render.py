@@ -19,7 +19,9 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from whichmodel.comparison import Outcome
     from whichmodel.report.summary import Summary
+    from whichmodel.results import Results
     from whichmodel.spec.base import SpecSheet
     from whichmodel.spec.diff import SpecDiff
 
@@ -88,30 +90,30 @@ def with_progress(work: Callable[[Progress], T]) -> T:
         return work(progress)
 
 
-def emit(results: dict[str, Any], fmt: str, out_dir: str | None) -> None:
-    """Write the report folder if asked, then print ``results`` in the chosen format
+def emit(outcome: Outcome, fmt: str, out_dir: str | None) -> None:
+    """Write the report folder if asked, then print ``outcome`` in the chosen format
     (text, markdown or json)."""
     if out_dir:
         from whichmodel.report.files import write_report
 
-        written = write_report(results, Path(out_dir))
+        written = write_report(outcome, Path(out_dir))
         err.print(f"Wrote {', '.join(str(p) for p in written)}", markup=False)
     if fmt == "json":
-        print_json(results)
+        print_json(outcome.to_dict())
     elif fmt == "markdown":
         from whichmodel.report.markdown import render_markdown
 
-        sys.stdout.write(printable(render_markdown(results)))
+        sys.stdout.write(printable(render_markdown(outcome)))
     else:
-        print_comparison(results)
-        print_decision(results)
+        print_comparison(outcome.results)
+        print_decision(outcome)
 
 
-def print_demo(results: dict[str, Any], report: Path, refs: Sequence[str], data: str) -> None:
+def print_demo(outcome: Outcome, report: Path, refs: Sequence[str], data: str) -> None:
     """The demo's comparison and decision, where its report is, and the command that does the
     same comparison by hand."""
-    print_comparison(results)
-    print_decision(results)
+    print_comparison(outcome.results)
+    print_decision(outcome)
     out.print(f"\nReport: {report}", markup=False)
     out.print(
         "The same comparison by hand: whichmodel compare "
@@ -121,7 +123,7 @@ def print_demo(results: dict[str, Any], report: Path, refs: Sequence[str], data:
     )
 
 
-def _fmt_metric(m: dict[str, Any], won: bool) -> str:
+def _fmt_metric(m: dict[str, Any], won: bool) -> str:  # TRANSITION: Summary rows
     value = _star(f"{m['value']:.4f}", won)
     return f"{value}\n[dim][{m['ci_low']:.4f}, {m['ci_high']:.4f}][/]"
 
@@ -130,7 +132,7 @@ def _star(text: str, won: bool) -> str:
     return f"[bold green]★{text}[/]" if won else text
 
 
-def print_comparison(results: dict[str, Any]) -> None:
+def print_comparison(results: Results) -> None:
     """The quality table (metrics with their CIs, the best starred), the cost table, the paired
     tests, notes and findings of a results dictionary."""
     from whichmodel.report.findings import finding_lines
@@ -148,11 +150,10 @@ def print_comparison(results: dict[str, Any]) -> None:
         plain(line)
 
 
-def _quality_table(results: dict[str, Any], summary: Summary) -> Table:
+def _quality_table(results: Results, summary: Summary) -> Table:
     table = Table(
         box=box.SIMPLE_HEAD,
-        title=f"{results['task']}, n={results['data']['n_scored']}, "
-        f"{summary.confidence_pct}% bootstrap CI",
+        title=f"{results.task}, n={results.data.n_scored}, {summary.confidence_pct}% bootstrap CI",
     )
     table.add_column("model")
     for name in summary.metric_names:
@@ -189,21 +190,18 @@ def _cost_table(summary: Summary) -> Table:
     return table
 
 
-def print_decision(results: dict[str, Any]) -> None:
+def print_decision(outcome: Outcome) -> None:
     """The gate's verdict (if any) with a mark per check, then the decision's sentences."""
-    gate_result = results.get("gate")
-    if gate_result:
-        word = "[bold green]PASS[/]" if gate_result["passed"] else "[bold red]FAIL[/]"
-        out.print(f"\ngate {escape(gate_result['candidate'])} vs "
-                  f"{escape(gate_result['baseline'])}: {word}")
-        for line in gate_result["lines"]:
-            mark = "✗" if line in gate_result["failures"] else "✓"
-            plain(f"  {mark} {line}")
-    decision = results.get("decision")
-    if not decision:
+    verdict = outcome.gate
+    if verdict is not None:
+        word = "[bold green]PASS[/]" if verdict.passed else "[bold red]FAIL[/]"
+        out.print(f"\ngate {escape(verdict.candidate)} vs {escape(verdict.baseline)}: {word}")
+        for line in verdict.lines:
+            plain(f"  {'✗' if line in verdict.failures else '✓'} {line}")
+    if outcome.decision is None:
         return
     out.print("\n[bold]Decision[/]")
-    for line in decision["sentences"]:
+    for line in outcome.decision.sentences:
         plain(f"  {line}")
 
 

@@ -5,40 +5,12 @@ Raw samples stay in the store: the JSON keeps each latency's run count ``n`` ins
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from whichmodel.bench.base import cost_to_dict
 from whichmodel.units import human_bytes
 
-if TYPE_CHECKING:
-    from whichmodel.bench.base import CostProfile
-
-
-def _strip(lat: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in lat.items() if k != "samples_s"}
-    out["n"] = len(lat.get("samples_s", ()))
-    return out
-
-
-def cost_to_dict(cost: CostProfile, *, name: str | None = None) -> dict[str, Any]:
-    """A profile (and its variants) as JSON-ready data, with throughput and tokens/s added."""
-    data = cost.to_dict()
-    data["latency"] = {b: _strip(lat) for b, lat in data["latency"].items()}
-    data["throughput"] = {str(b): cost.throughput(b) for b in cost.latency}
-    data["tokens_per_s"] = {
-        str(b): v for b in cost.latency if (v := cost.tokens_per_s(b)) is not None
-    }
-    data["generation"] = [
-        {
-            **asdict(g),
-            **{k: _strip(asdict(getattr(g, k))) for k in ("ttft", "inter_token", "total")},
-        }
-        for g in cost.generation
-    ]
-    data["variants"] = [cost_to_dict(v) for v in cost.variants]
-    if name is not None:
-        data["name"] = name
-    return data
+__all__ = ["cost_to_dict", "generation_rows", "latency_rows", "memory_rows", "notes"]
 
 
 def _ms(seconds: float | None) -> str:

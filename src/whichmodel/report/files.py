@@ -11,14 +11,17 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from whichmodel.errors import ConfigError
+
+if TYPE_CHECKING:
+    from whichmodel.comparison import Outcome
 
 REPORT_FILES = ("results.json", "report.html")
 
 
-def write_report(results: dict[str, Any], folder: Path) -> list[Path]:
+def write_report(outcome: Outcome, folder: Path) -> list[Path]:
     """Write ``results.json`` and ``report.html`` into ``folder``; returns their paths.
 
     Both are rendered and written under temporary names first and renamed into place together,
@@ -26,7 +29,7 @@ def write_report(results: dict[str, Any], folder: Path) -> list[Path]:
     """
     from whichmodel.report.html import render_html
 
-    texts = (json.dumps(results, indent=2, default=str), render_html(results))
+    texts = (json.dumps(outcome.to_dict(), indent=2, default=str), render_html(outcome))
     paths = [folder / name for name in REPORT_FILES]
     temps = [p.with_name(f".{p.name}.{os.getpid()}.tmp") for p in paths]
     try:

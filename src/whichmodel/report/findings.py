@@ -6,13 +6,17 @@ slice column's worst slice and fairness gaps, ECE, and each model's biggest erro
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whichmodel.report.summary import ALPHA, signed
 
+if TYPE_CHECKING:
+    from whichmodel.results import Results
 
-def finding_lines(results: dict[str, Any]) -> list[str]:
+
+def finding_lines(typed: Results) -> list[str]:
     """Plain-text lines (no markup); empty when ``results`` holds no findings."""
+    results = typed.to_dict()  # TRANSITION: typed access below
     if "paired_tests" not in results:
         return []
     return [

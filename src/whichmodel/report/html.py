@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from whichmodel.report.summary import Row, Summary, summarize
+from whichmodel.report.summary import Row, Summary, _summarize
 from whichmodel.units import human_bytes, human_count
 
 if TYPE_CHECKING:
+    from whichmodel.comparison import Outcome
     from whichmodel.report.spec_diff import SpecTable
 
 # Chart geometry (px) and colours.
@@ -28,17 +29,11 @@ _WIDTH, _ROW_H, _TOP, _BOTTOM, _VALUE_W = 760, 26, 6, 44, 190
 _INK, _MUTED, _GRID, _STRIPE, _WIN = "#1f2328", "#656d76", "#d8dee4", "#f6f8fa", "#1a7f37"
 
 
-def render_html(results: dict[str, Any]) -> str:
-    """Render a comparison as one HTML page that works offline.
-
-    Args:
-        results: the ``results.json`` dictionary from
-            :func:`whichmodel.report.json.comparison_to_dict`.
-
-    Returns:
-        The page: inline CSS and SVG, no scripts, no external references.
-    """
-    summary = summarize(results)
+def render_html(outcome: Outcome) -> str:
+    """Render a comparison, its decision and gate verdict as one HTML page that works offline:
+    inline CSS and SVG, no scripts, no external references."""
+    results = outcome.to_dict()  # TRANSITION: typed access below
+    summary = _summarize(results)
     return (
         _environment()
         .get_template("report.html")

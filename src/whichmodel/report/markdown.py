@@ -8,9 +8,12 @@ model named ``<img onerror=...>`` or ``a|b`` prints as text and cannot break a t
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from whichmodel.report.summary import Summary, summarize
+from whichmodel.report.summary import Summary, _summarize
+
+if TYPE_CHECKING:
+    from whichmodel.comparison import Outcome
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~!#])")
 
@@ -27,9 +30,10 @@ def md(text: Any) -> str:
     return " ".join(s.split())
 
 
-def render_markdown(results: dict[str, Any]) -> str:
+def render_markdown(outcome: Outcome) -> str:
     """The summary as GitHub-flavoured Markdown, ending in a newline."""
-    summary = summarize(results)
+    results = outcome.to_dict()  # TRANSITION: typed access below
+    summary = _summarize(results)
     lines = [f"### whichmodel: {md(results['task'])} on {md(results['data']['path'])}", ""]
     lines += _gate(results.get("gate"))
     decision = results.get("decision")

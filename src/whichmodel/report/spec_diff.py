@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from whichmodel.report.spec import fmt
-from whichmodel.spec.compact import SPEC_KEYS, compact_diff
+from whichmodel.spec.compact import SPEC_KEYS, CompactSpec, compact_diff
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,9 @@ def _consequences(
     for name, spec in specs.items():
         if name == reference or not spec:
             continue
-        found, _ = compact_diff(ref, spec, (reference, name))
+        found, _ = compact_diff(  # TRANSITION: typed specs
+            CompactSpec.from_dict(ref), CompactSpec.from_dict(spec), (reference, name)
+        )
         for d in found:
             if d.consequence:
                 out.setdefault(d.key, []).append(d.consequence)

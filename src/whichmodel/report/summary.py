@@ -7,9 +7,12 @@ and every number they print is in ``results.json``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whichmodel.units import human_bytes, human_count
+
+if TYPE_CHECKING:
+    from whichmodel.results import Results
 
 ALPHA = 0.05
 
@@ -61,7 +64,12 @@ def _cost_cells(
     return text, values
 
 
-def summarize(results: dict[str, Any]) -> Summary:
+def summarize(results: Results) -> Summary:
+    """What the terminal, Markdown and HTML show of a comparison's results."""
+    return _summarize(results.to_dict())  # TRANSITION: typed access in _summarize
+
+
+def _summarize(results: dict[str, Any]) -> Summary:
     metrics = results["metrics"]
     names: list[str] = []
     higher: dict[str, bool] = {}

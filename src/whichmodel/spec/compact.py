@@ -9,12 +9,13 @@ estimator) is stored as ``unknown`` with a note saying why, so readers see it is
 of missing.
 
     >>> spec = compact(whichmodel.inspect("hf:./tiny-llama"))  # doctest: +SKIP
-    >>> spec["facts"]["design.attention"]                       # doctest: +SKIP
-    {'value': 'GQA', 'source': 'config'}
+    >>> spec.facts["design.attention"]                          # doctest: +SKIP
+    Fact(value='GQA', source='config', note='')
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from whichmodel.spec.base import Fact, SpecSheet
@@ -70,16 +71,59 @@ _ABSENT = {
 }
 
 
-def compact(sheet: SpecSheet) -> dict[str, Any]:
-    """The compact spec of a sheet (the ``spec`` object of a results.json model).
+@dataclass(frozen=True)
+class CompactSpec:
+    """The compact spec of one model.
 
-    Returns:
-        ``{"format", "flops_per": "token"|"example"|None, "context": int|None,
-        "input_shape": list|None, "memory_dtype": str|None, "facts": {key: fact}}`` where each
-        fact is ``{"value", "source"[, "note"]}`` as :meth:`SpecSheet.to_dict` writes it.
+    Args:
+        format: :data:`COMPACT_FORMAT` when it was made.
+        flops_per: what ``compute.forward_flops`` counts per: ``"token"``, ``"example"``, or
+            None when FLOPs are not counted.
+        context / input_shape: the context length or input shape the FLOPs were counted at.
+        memory_dtype: the dtype the memory facts assume.
+        facts: every key of :data:`SPEC_KEYS`, in that order.
     """
+
+    format: int
+    flops_per: str | None
+    context: int | None
+    input_shape: tuple[int, ...] | None
+    memory_dtype: str | None
+    facts: dict[str, Fact[Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``spec`` object of a results.json model; each fact is ``{"value", "source"[,
+        "note"]}`` as :meth:`SpecSheet.to_dict` writes it."""
+        return {
+            "format": self.format,
+            "flops_per": self.flops_per,
+            "context": self.context,
+            "input_shape": None if self.input_shape is None else list(self.input_shape),
+            "memory_dtype": self.memory_dtype,
+            "facts": {key: _fact_dict(fact) for key, fact in self.facts.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CompactSpec:
+        """The inverse of :meth:`to_dict`."""
+        shape = data.get("input_shape")
+        return cls(
+            data["format"],
+            data.get("flops_per"),
+            data.get("context"),
+            None if shape is None else tuple(shape),
+            data.get("memory_dtype"),
+            {
+                key: Fact(f.get("value"), f.get("source", "unknown"), f.get("note", ""))
+                for key, f in (data.get("facts") or {}).items()
+            },
+        )
+
+
+def compact(sheet: SpecSheet) -> CompactSpec:
+    """The compact spec of a sheet (the ``spec`` object of a results.json model)."""
     facts = sheet.facts()
-    out: dict[str, Any] = {}
+    out: dict[str, Fact[Any]] = {}
     for key in SPEC_KEYS:
         fact = facts.get(key)
         if fact is None:
@@ -87,16 +131,16 @@ def compact(sheet: SpecSheet) -> dict[str, Any]:
             fact = Fact(None, "unknown", _ABSENT.get(section, "not on the spec sheet"))
         elif fact.value is None and fact.source != "unknown":
             fact = Fact(None, "unknown", fact.note)
-        out[key] = _fact_dict(fact)
+        out[key] = fact
     c, m = sheet.compute, sheet.memory
-    return {
-        "format": COMPACT_FORMAT,
-        "flops_per": c.unit if c is not None and c.forward_flops.value is not None else None,
-        "context": c.context if c is not None else None,
-        "input_shape": list(c.input_shape) if c is not None and c.input_shape else None,
-        "memory_dtype": m.dtype if m is not None else None,
-        "facts": out,
-    }
+    return CompactSpec(
+        COMPACT_FORMAT,
+        c.unit if c is not None and c.forward_flops.value is not None else None,
+        c.context if c is not None else None,
+        tuple(c.input_shape) if c is not None and c.input_shape else None,
+        m.dtype if m is not None else None,
+        out,
+    )
 
 
 def _fact_dict(fact: Fact[Any]) -> dict[str, Any]:
@@ -105,16 +149,8 @@ def _fact_dict(fact: Fact[Any]) -> dict[str, Any]:
     return {**out, "note": fact.note} if fact.note else out
 
 
-def facts_of(spec: dict[str, Any]) -> dict[str, Fact[Any]]:
-    """The facts of a compact spec (as stored in results.json) as :class:`Fact` values."""
-    return {
-        key: Fact(f.get("value"), f.get("source", "unknown"), f.get("note", ""))
-        for key, f in (spec.get("facts") or {}).items()
-    }
-
-
 def compact_diff(
-    a: dict[str, Any], b: dict[str, Any], names: tuple[str, str]
+    a: CompactSpec, b: CompactSpec, names: tuple[str, str]
 ) -> tuple[tuple[Difference, ...], tuple[str, ...]]:
     """(differences, consequential first; keys equal in both) of two compact specs.
 
@@ -122,7 +158,7 @@ def compact_diff(
     shape; otherwise the difference is listed with no consequence (the numbers measure different
     things).
     """
-    found, same = diff_facts(facts_of(a), facts_of(b), names, b_context=b.get("context"))
+    found, same = diff_facts(a.facts, b.facts, names, b_context=b.context)
     if not comparable_flops(a, b):
         found = tuple(
             Difference(d.key, d.a, d.b, "") if d.key == "compute.forward_flops" else d
@@ -131,8 +167,10 @@ def compact_diff(
     return found, same
 
 
-def comparable_flops(a: dict[str, Any], b: dict[str, Any]) -> bool:
+def comparable_flops(a: CompactSpec, b: CompactSpec) -> bool:
     """Both specs count forward FLOPs per the same unit, context and input shape."""
-    return a.get("flops_per") is not None and all(
-        a.get(k) == b.get(k) for k in ("flops_per", "context", "input_shape")
+    return a.flops_per is not None and (a.flops_per, a.context, a.input_shape) == (
+        b.flops_per,
+        b.context,
+        b.input_shape,
     )
