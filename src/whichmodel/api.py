@@ -71,6 +71,7 @@ def run(
     objective: Objective | None = None,
 ) -> Comparison:
     """Run a comparison (see the module docstring): evaluate each model, analyze, decide."""
+    _check_metrics(get_task(config.validate().task), constraints, objective)  # before any work
     run_ = _Run.start(config, executor, progress)
     results = [run_.model(ref, files) for ref, files in run_.refs]
     stats, tables = _statistics(run_, results)
@@ -88,6 +89,22 @@ def run(
         findings=_findings(run_, results, scores),
     )
     return _recorded_and_decided(comparison, run_.store, constraints, objective)
+
+
+def _check_metrics(
+    task: Task, constraints: Constraints | None, objective: Objective | None
+) -> None:
+    """ConfigError for a limit or objective naming a metric the task never reports: a misspelt
+    ``--min acc=0.9`` costs nothing, not a whole comparison."""
+    from whichmodel.tasks.base import check_metric_names
+
+    named: list[tuple[str, str]] = []
+    if constraints is not None:
+        named += [("--min", m) for m, _ in constraints.min_metrics]
+        named += [("--max", m) for m, _ in constraints.max_metrics]
+    if objective is not None and objective.metric is not None:
+        named.append(("--metric", objective.metric))
+    check_metric_names(task, named)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,10 @@ CASES = [
     Case("batch-size-zero", (*COMPARE, "--batch-size", "0"), "batch size must be at least 1"),
     Case("min-nan", (*COMPARE, "--min", "accuracy=nan"), "--min takes NAME=NUMBER"),
     Case("min-inf", (*COMPARE, "--min", "accuracy=inf"), "--min takes NAME=NUMBER"),
+    # A metric the task never reports fails before any model runs, with the close name.
+    Case("min-unknown-metric", (*COMPARE, "--min", "acc=0.9"), "Did you mean 'accuracy'?"),
+    Case("max-unknown-metric", (*COMPARE, "--max", "rmse=1"), "'rmse', which the classification"),
+    Case("gate-metric-unknown", (*GATE, "--metric", "acuracy"), "Did you mean 'accuracy'?"),
     Case("max-latency-negative", (*COMPARE, "--max-latency-ms", "-5"), "latency"),
     Case("format-unknown", (*COMPARE, "--format", "yaml"), "--format must be text"),
     Case("prefer-unknown", (*COMPARE, "--prefer", "banana"), "--prefer"),

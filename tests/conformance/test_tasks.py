@@ -135,6 +135,18 @@ def test_metrics_are_finite(built: Built) -> None:
         assert recorded == declared
 
 
+def test_the_metrics_reported_are_the_ones_declared_before_any_data(built: Built) -> None:
+    """A limit's metric name is checked against ``metric_names()`` before models run: every
+    metric the task reports must be declared there, in the same order."""
+    task, _, y = built.read()
+    declared = task.metric_names()
+    assert declared, f"{task.name} declares no metric names"
+    for result in built.first.models:
+        reported = [m.name for m in task.metrics(y, result.predictions)]
+        assert set(reported) <= set(declared), (reported, declared)
+        assert reported == [n for n in declared if n in reported]  # the declared order
+
+
 def test_metric_direction_agrees_with_its_name_and_with_behaviour(built: Built) -> None:
     task, dataset, y = built.read()
     preds = built.first.models[0].predictions.with_units(dataset.units)  # ranking scores them

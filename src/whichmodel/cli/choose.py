@@ -110,11 +110,14 @@ def gate(
     from whichmodel.choose.gate import GATE_FAILED_EXIT_CODE
     from whichmodel.choose.gate import gate as check_gate
     from whichmodel.report.files import report_guard
+    from whichmodel.tasks import get_task
+    from whichmodel.tasks.base import check_metric_names
 
     fmt = parse_format(output_format)
     constraints, objective = resolve_choice(limits)
     tolerance = parse_min_delta(flags.min_delta or [])
     config = flags.config(baseline, candidate)
+    check_metric_names(get_task(config.task), [("--metric", m) for m in flags.metric or ()])
     with report_guard(Path(out_dir) if out_dir else None):
         outcome = compared(config, constraints, objective)
         first, second = outcome.results.model_names  # the names the comparison gave them

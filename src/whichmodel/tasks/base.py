@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -280,6 +280,13 @@ class Task(ABC):
     def metrics(self, y_true: np.ndarray, preds: Predictions) -> list[Metric]:
         """The metrics that apply to these predictions (e.g. log loss only with probabilities)."""
 
+    def metric_names(self) -> tuple[str, ...] | None:
+        """Every name :meth:`metrics` may give, in its order, known from the task's options
+        alone (some apply only to some predictions, e.g. log loss with probabilities), so that
+        a limit on a metric the task never reports fails before any model runs; None when only
+        the data can tell."""
+        return None
+
     @abstractmethod
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
         """Per-example outcome for paired tests: correct (bool) or absolute error (float)."""
@@ -307,3 +314,24 @@ class Task(ABC):
     ) -> None:
         """Raise DataError when the (N,) labels and (N,) unit index (into ``names``, the
         units' ids) cannot be scored together (ranking: a query without a relevant item)."""
+
+
+def check_metric_names(task: Task, named: Iterable[tuple[str, str]]) -> None:
+    """Raise ConfigError for the first ``(option, metric)`` pair whose metric ``task`` never
+    reports (nothing when the task cannot tell before reading data), before any model runs."""
+    import difflib
+
+    from whichmodel.errors import ConfigError
+
+    known = task.metric_names()
+    if known is None:
+        return
+    for option, name in named:
+        if name in known:
+            continue
+        close = [k for k in known if k.startswith(name)] or difflib.get_close_matches(name, known)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(
+            f"{option} names the metric '{name}', which the {task.name} task does not "
+            f"compute.{hint} Metrics: {', '.join(known)}."
+        )

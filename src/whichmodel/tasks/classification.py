@@ -130,6 +130,9 @@ class ClassificationTask(Task):
             metrics += [top_k_metric(k) for k in self.top_k if k < len(preds.classes)]
         return metrics
 
+    def metric_names(self) -> tuple[str, ...]:
+        return ("accuracy", "macro_f1", "log_loss", *(f"top_{k}_accuracy" for k in self.top_k))
+
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
         return np.asarray(preds.pred == y_true)
 

@@ -37,6 +37,9 @@ class FakeTask(Task):
     def metrics(self, y_true: np.ndarray, preds: Predictions) -> list[Metric]:
         return [Metric("agreement", True, _agreement, sums=WeightedSums(_matches, _mean))]
 
+    def metric_names(self) -> tuple[str, ...]:
+        return ("agreement",)
+
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
         return np.asarray(preds.pred == y_true)
 

@@ -153,6 +153,9 @@ class ForecastingTask(Task):
             mean_metric("mase", False, window_mase),
         ]
 
+    def metric_names(self) -> tuple[str, ...]:
+        return ("mae", "smape", "mase")
+
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
         return window_mase(y_true, preds)
 

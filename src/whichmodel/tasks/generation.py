@@ -88,6 +88,9 @@ class GenerationTask(Task):
             *[mean_metric(t, True, _rouge(t)) for t in ROUGE_TYPES],
         ]
 
+    def metric_names(self) -> tuple[str, ...]:
+        return ("exact_match", "bleu", "chrf", *ROUGE_TYPES)
+
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
         return np.asarray(_strip(preds.pred) == _strip(y_true))
 

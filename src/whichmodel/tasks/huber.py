@@ -41,6 +41,9 @@ class HuberRegressionTask(RegressionTask):
         )  # fmt: skip
         return [*super().metrics(y_true, preds), huber_loss]
 
+    def metric_names(self) -> tuple[str, ...]:
+        return (*super().metric_names(), "huber_loss")
+
     def _losses(self, y: np.ndarray, p: Predictions) -> np.ndarray:
         """(n,) Huber loss of each example."""
         r = np.abs(y - p.pred.astype(np.float64))

@@ -86,6 +86,9 @@ class LanguageModelingTask(Task):
             sums_metric("token_loss", False, nll_tokens, lambda s: s[:, 0] / s[:, 1]),
         ]
 
+    def metric_names(self) -> tuple[str, ...]:
+        return ("perplexity", "bits_per_byte", "token_loss")
+
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
         return np.asarray(preds.pred, dtype=np.float64)
 

@@ -86,6 +86,9 @@ class MultilabelTask(Task):
             _metric("hamming_loss", False, labels, _hamming, _hamming_from_sums),
         ]
 
+    def metric_names(self) -> tuple[str, ...]:
+        return ("micro_f1", "macro_f1", "subset_accuracy", "hamming_loss")
+
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
         return np.asarray(preds.pred == y_true)
 

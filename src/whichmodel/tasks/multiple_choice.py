@@ -87,6 +87,9 @@ class MultipleChoiceTask(Task):
             accuracy_metric("accuracy_norm", lambda p: p.score("choice_norm")),
         ]
 
+    def metric_names(self) -> tuple[str, ...]:
+        return ("accuracy", "accuracy_norm")
+
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
         return _correct(y_true, preds.score("choice")).astype(bool)
 

@@ -114,6 +114,9 @@ class RankingTask(Task):
         metrics += [_query_mean(self, f"hit_rate@{k}", _hit, k) for k in self.cutoffs]
         return metrics
 
+    def metric_names(self) -> tuple[str, ...]:
+        return tuple(f"{m}@{k}" for m in ("ndcg", "recall", "hit_rate") for k in self.cutoffs)
+
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
         """(n,) per row: 1 - nDCG@(largest k) of its query (paired tests take one per query)."""
         matrix = self.matrix(y_true, preds)

@@ -43,6 +43,9 @@ class RegressionTask(Task):
     def metrics(self, y_true: np.ndarray, preds: Predictions) -> list[Metric]:
         return [MAE, RMSE, R2]
 
+    def metric_names(self) -> tuple[str, ...]:
+        return ("mae", "rmse", "r2")
+
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
         return np.asarray(np.abs(preds.pred.astype(np.float64) - y_true))
 

@@ -137,6 +137,9 @@ class RetrievalTask(Task):
         metrics += [_ndcg_metric(self, k) for k in self.cutoffs]
         return metrics
 
+    def metric_names(self) -> tuple[str, ...]:
+        return (*(f"recall@{k}" for k in self.cutoffs), "mrr", *(f"ndcg@{k}" for k in self.cutoffs))
+
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
         return 1.0 - self.reciprocal_rank(y_true, preds)
 

@@ -102,6 +102,9 @@ class SpeechToTextTask(Task):
             _error_rate("cer", "cer", "process_characters", self.normalize),
         ]
 
+    def metric_names(self) -> tuple[str, ...]:
+        return ("wer", "cer")
+
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
         terms = error_terms(y_true, preds.pred, "process_words", self.normalize)
         return terms[:, 0]

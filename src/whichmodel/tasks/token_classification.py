@@ -75,6 +75,9 @@ class TokenClassificationTask(Task):
             _entity_metric("token_accuracy", "accuracy_score", lambda s: _ratio(s[:, 4], s[:, 3])),
         ]
 
+    def metric_names(self) -> tuple[str, ...]:
+        return ("entity_f1", "entity_precision", "entity_recall", "token_accuracy")
+
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
         return np.asarray(preds.pred == y_true)
 

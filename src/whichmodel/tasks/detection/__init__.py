@@ -183,6 +183,9 @@ class DetectionTask(Task):
 
         return Metric(name, True, score, replicates)
 
+    def metric_names(self) -> tuple[str, ...]:
+        return METRIC_NAMES
+
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
         """(n,) float64 errors per image: missed objects + false detections scoring at least
         ``score_threshold``, averaged over the IoU thresholds .50:.05:.95 as mAP is (pycocotools'
