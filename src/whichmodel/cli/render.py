@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from whichmodel.analysis.stats import MetricResult
     from whichmodel.comparison import Outcome
     from whichmodel.report.summary import Summary
     from whichmodel.results import Results
@@ -123,9 +124,9 @@ def print_demo(outcome: Outcome, report: Path, refs: Sequence[str], data: str) -
     )
 
 
-def _fmt_metric(m: dict[str, Any], won: bool) -> str:  # TRANSITION: Summary rows
-    value = _star(f"{m['value']:.4f}", won)
-    return f"{value}\n[dim][{m['ci_low']:.4f}, {m['ci_high']:.4f}][/]"
+def _fmt_metric(m: MetricResult, won: bool) -> str:
+    value = _star(f"{m.value:.4f}", won)
+    return f"{value}\n[dim][{m.ci_low:.4f}, {m.ci_high:.4f}][/]"
 
 
 def _star(text: str, won: bool) -> str:

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from whichmodel.report.summary import Row, Summary, _summarize
+from whichmodel.report.summary import Row, Summary, summarize
 from whichmodel.units import human_bytes, human_count
 
 if TYPE_CHECKING:
+    from whichmodel.analysis.stats import MetricResult
     from whichmodel.comparison import Outcome
     from whichmodel.report.spec_diff import SpecTable
 
@@ -33,7 +34,7 @@ def render_html(outcome: Outcome) -> str:
     """Render a comparison, its decision and gate verdict as one HTML page that works offline:
     inline CSS and SVG, no scripts, no external references."""
     results = outcome.to_dict()  # TRANSITION: typed access below
-    summary = _summarize(results)
+    summary = summarize(outcome.results)
     return (
         _environment()
         .get_template("report.html")
@@ -129,9 +130,9 @@ def _bytes(n: float | None) -> str:
     return "—" if n is None else human_bytes(n)
 
 
-def _metric_text(m: dict[str, Any]) -> str:
+def _metric_text(m: MetricResult) -> str:
     """``value [ci_low, ci_high]``, as the terminal table prints it."""
-    return f"{_num(m['value'])} [{_num(m['ci_low'])}, {_num(m['ci_high'])}]"
+    return f"{_num(m.value)} [{_num(m.ci_low)}, {_num(m.ci_high)}]"
 
 
 # ---- page sections ---------------------------------------------------------------------------
@@ -287,11 +288,11 @@ def _chart(metric: str, summary: Summary) -> Markup:
     cells = [r.metrics.get(metric) for r in summary.rows]
     ticks = _ticks(
         [
-            float(c[k])
+            float(v)
             for c in cells
             if c
-            for k in ("value", "ci_low", "ci_high")
-            if isinstance(c[k], int | float)
+            for v in (c.value, c.ci_low, c.ci_high)
+            if isinstance(v, int | float)
         ]
     )
     label_w = min(200, max(72, 16 + 7 * max(len(r.model) for r in summary.rows)))
@@ -348,7 +349,7 @@ def _row_marks(
     value_x = _WIDTH - _VALUE_W + 14
     if m is None:
         return [*out, f'<text x="{value_x}" y="{y + 4:.1f}" fill="{_MUTED}">no value</text>']
-    lo, hi, v = m["ci_low"], m["ci_high"], m["value"]
+    lo, hi, v = m.ci_low, m.ci_high, m.value
     if all(isinstance(b, int | float) and math.isfinite(b) for b in (lo, hi)):
         out.append(
             f'<path d="M{x(lo):.1f} {y:.1f}H{x(hi):.1f}M{x(lo):.1f} {y - 5:.1f}v10'

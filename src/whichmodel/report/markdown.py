@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from whichmodel.report.summary import Summary, _summarize
+from whichmodel.report.summary import Summary, summarize
 
 if TYPE_CHECKING:
+    from whichmodel.analysis.stats import MetricResult
     from whichmodel.comparison import Outcome
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~!#])")
@@ -33,7 +34,7 @@ def md(text: Any) -> str:
 def render_markdown(outcome: Outcome) -> str:
     """The summary as GitHub-flavoured Markdown, ending in a newline."""
     results = outcome.to_dict()  # TRANSITION: typed access below
-    summary = _summarize(results)
+    summary = summarize(outcome.results)
     lines = [f"### whichmodel: {md(results['task'])} on {md(results['data']['path'])}", ""]
     lines += _gate(results.get("gate"))
     decision = results.get("decision")
@@ -103,10 +104,10 @@ def _gate(gate: dict[str, Any] | None) -> list[str]:
     return [*out, ""]
 
 
-def _metric(m: dict[str, Any] | None, won: bool) -> str:
+def _metric(m: MetricResult | None, won: bool) -> str:
     if m is None:
         return "—"
-    text = f"{m['value']:.4f} [{m['ci_low']:.4f}, {m['ci_high']:.4f}]"
+    text = f"{m.value:.4f} [{m.ci_low:.4f}, {m.ci_high:.4f}]"
     return f"**{text}**" if won else text
 
 
