@@ -49,16 +49,17 @@ def render_html(outcome: Outcome) -> str:
             decision=results.get("decision"),
             gate=results.get("gate"),
             plots=_plots(results),
-            spec=_spec_table(results),
+            spec=_spec_table(outcome),
         )
     )
 
 
-def _spec_table(results: dict[str, Any]) -> SpecTable | None:
+def _spec_table(outcome: Outcome) -> SpecTable | None:
     """The spec-diff section's table (report/spec_diff.py), or None without spec sheets."""
     from whichmodel.report.spec_diff import spec_table
 
-    return spec_table(results)
+    pick = None if outcome.decision is None else outcome.decision.pick
+    return spec_table(outcome.results, pick=pick)
 
 
 def _plots(results: dict[str, Any]) -> dict[str, Markup | None]:

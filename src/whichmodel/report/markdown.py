@@ -50,7 +50,7 @@ def render_markdown(outcome: Outcome) -> str:
     lines += _quality(summary)
     if decision:
         lines += ["", "**Trade-offs**", "", *_tradeoffs(decision["tradeoffs"])]
-    lines += _spec_diff(results)
+    lines += _spec_diff(outcome)
     if summary.significance:
         lines += ["", *(f"- {md(s)}" for s in summary.significance)]
     if summary.notes:
@@ -125,11 +125,12 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 SPEC_ROWS = 10  # a pull-request comment shows the first differences; the HTML report has all
 
 
-def _spec_diff(results: dict[str, Any]) -> list[str]:
+def _spec_diff(outcome: Outcome) -> list[str]:
     """A short table of the facts that differ between the models' spec sheets."""
     from whichmodel.report.spec_diff import spec_table
 
-    table = spec_table(results)
+    pick = None if outcome.decision is None else outcome.decision.pick
+    table = spec_table(outcome.results, pick=pick)
     if table is None or not table.differing:
         return []
     rows = [
