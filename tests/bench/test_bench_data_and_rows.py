@@ -54,15 +54,15 @@ def test_rows_show_every_variant_and_the_quality_change() -> None:
                           skipped_variants={"fp16": "no kernel"}, timer_overhead_s=1e-7)
     data = cost_to_dict(profile, name="cnn")
     assert "samples_s" not in data["variants"][0]["latency"]["8"]
-    rows = latency_rows(data)
+    rows = latency_rows(profile)
     assert [(r["variant"], r["batch"]) for r in rows] == [
         ("fp32", "1"), ("fp32", "8"), ("int8", "1"), ("int8", "8")
     ]
     assert rows[1]["items/s"] == f"{8 / lat.p50_s:,.0f}"
-    memory = memory_rows(data)
+    memory = memory_rows(profile)
     assert memory[1]["agreement"] == "0.9800" and memory[1]["metric deltas"] == "accuracy -0.0100"
     assert memory[0]["weights"] == "40 B"
-    text = notes(data)
+    text = notes(profile)
     assert "int8: x" in text and "fp16: not measured (no kernel)" in text
     assert any("0.10 µs per sample" in line for line in text)
     assert np.isfinite(data["throughput"]["8"])

@@ -120,10 +120,9 @@ def bench_command(refs: RefsArg, flags: BenchFlags = NO_BENCH_FLAGS) -> None:
 
     config = flags.config(refs)
     profiles = render.with_progress(lambda progress: run(config, progress=progress))
-    names = [parse_ref(r).name for r in config.refs]
-    results = [cost_to_dict(p, name=n) for p, n in zip(profiles, names, strict=True)]
+    named = list(zip([parse_ref(r).name for r in config.refs], profiles, strict=True))
     if flags.as_json:
-        render.print_json(results)
+        render.print_json([cost_to_dict(p, name=n) for n, p in named])
         return
-    for result in results:
-        render.print_bench(result)
+    for name, profile in named:
+        render.print_bench(profile, name=name)

@@ -19,6 +19,8 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from whichmodel.analysis.stats import MetricResult
+    from whichmodel.bench.base import CostProfile
     from whichmodel.comparison import Outcome
     from whichmodel.report.summary import Summary
     from whichmodel.results import Results
@@ -123,9 +125,9 @@ def print_demo(outcome: Outcome, report: Path, refs: Sequence[str], data: str) -
     )
 
 
-def _fmt_metric(m: dict[str, Any], won: bool) -> str:  # TRANSITION: Summary rows
-    value = _star(f"{m['value']:.4f}", won)
-    return f"{value}\n[dim][{m['ci_low']:.4f}, {m['ci_high']:.4f}][/]"
+def _fmt_metric(m: MetricResult, won: bool) -> str:
+    value = _star(f"{m.value:.4f}", won)
+    return f"{value}\n[dim][{m.ci_low:.4f}, {m.ci_high:.4f}][/]"
 
 
 def _star(text: str, won: bool) -> str:
@@ -134,7 +136,7 @@ def _star(text: str, won: bool) -> str:
 
 def print_comparison(results: Results) -> None:
     """The quality table (metrics with their CIs, the best starred), the cost table, the paired
-    tests, notes and findings of a results dictionary."""
+    tests, notes and findings of a comparison's results."""
     from whichmodel.report.findings import finding_lines
     from whichmodel.report.summary import summarize
 
@@ -241,15 +243,15 @@ def print_diff(result: SpecDiff) -> None:
     out.print(table)
 
 
-def print_bench(result: dict[str, Any]) -> None:
-    """One model's benchmark: latency, memory and generation tables, then its notes."""
+def print_bench(cost: CostProfile, *, name: str) -> None:
+    """Model ``name``'s benchmark: latency, memory and generation tables, then its notes."""
     from whichmodel.report.bench import generation_rows, latency_rows, memory_rows, notes
 
-    title = f"{result['name']} ({result['architecture']}) on {result['hardware'].get('cpu', '?')}"
+    title = f"{name} ({cost.architecture}) on {cost.hardware.get('cpu', '?')}"
     for rows, caption in (
-        (latency_rows(result), title + ": latency of one call on b examples"),
-        (memory_rows(result), "memory and cold start"),
-        (generation_rows(result), "generation (greedy)"),
+        (latency_rows(cost), title + ": latency of one call on b examples"),
+        (memory_rows(cost), "memory and cold start"),
+        (generation_rows(cost), "generation (greedy)"),
     ):
         if not rows:
             continue
@@ -259,5 +261,5 @@ def print_bench(result: dict[str, Any]) -> None:
         for row in rows:
             table.add_row(*[escape(v) for v in row.values()])
         out.print(table)
-    for line in notes(result):
+    for line in notes(cost):
         plain(line)

@@ -1,15 +1,16 @@
 """``report.html``: one self-contained page (inline CSS and SVG, no scripts, no network).
 
-The page is built from the ``results.json`` dictionary and :func:`summarize`, so it says what the
-terminal says. Every string from data or models is escaped: the Jinja2 template autoescapes, and
-the SVG charts built here pass every interpolated string through :func:`html.escape`; only that
-generated markup is marked safe.
+The page is built from the typed :class:`~whichmodel.comparison.Outcome` and :func:`summarize`,
+so it says what the terminal says. Every string from data or models is escaped: the Jinja2
+template autoescapes, and the SVG charts built here pass every interpolated string through
+:func:`html.escape`; only that generated markup is marked safe.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -17,12 +18,15 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from whichmodel.report.summary import Row, Summary, _summarize
+from whichmodel.report.summary import Row, Summary, summarize
 from whichmodel.units import human_bytes, human_count
 
 if TYPE_CHECKING:
+    from whichmodel.analysis.stats import MetricResult
+    from whichmodel.bench.base import CostProfile
     from whichmodel.comparison import Outcome
     from whichmodel.report.spec_diff import SpecTable
+    from whichmodel.results import CompareConfig, DataSummary, Failure, ModelSummary, Results
 
 # Chart geometry (px) and colours.
 _WIDTH, _ROW_H, _TOP, _BOTTOM, _VALUE_W = 760, 26, 6, 44, 190
@@ -32,42 +36,44 @@ _INK, _MUTED, _GRID, _STRIPE, _WIN = "#1f2328", "#656d76", "#d8dee4", "#f6f8fa",
 def render_html(outcome: Outcome) -> str:
     """Render a comparison, its decision and gate verdict as one HTML page that works offline:
     inline CSS and SVG, no scripts, no external references."""
-    results = outcome.to_dict()  # TRANSITION: typed access below
-    summary = _summarize(results)
+    results = outcome.results
+    summary = summarize(results)
     return (
         _environment()
         .get_template("report.html")
         .render(
             r=results,
             s=summary,
+            findings=results.findings,
             lead=_lead(summary),
             charts={name: _chart(name, summary) for name in summary.metric_names},
-            models=[_model_view(m) for m in results["models"]],
+            models=[_model_view(m) for m in results.models],
             provenance=_provenance(results),
-            command=(results.get("provenance") or {}).get("command"),
-            decision=results.get("decision"),
-            gate=results.get("gate"),
-            plots=_plots(results),
-            spec=_spec_table(results),
+            command=results.provenance.get("command"),
+            decision=outcome.decision,
+            gate=outcome.gate,
+            plots=_plots(outcome),
+            spec=_spec_table(outcome),
         )
     )
 
 
-def _spec_table(results: dict[str, Any]) -> SpecTable | None:
+def _spec_table(outcome: Outcome) -> SpecTable | None:
     """The spec-diff section's table (report/spec_diff.py), or None without spec sheets."""
     from whichmodel.report.spec_diff import spec_table
 
-    return spec_table(results)
+    pick = None if outcome.decision is None else outcome.decision.pick
+    return spec_table(outcome.results, pick=pick)
 
 
-def _plots(results: dict[str, Any]) -> dict[str, Markup | None]:
+def _plots(outcome: Outcome) -> dict[str, Markup | None]:
     """The decision's Pareto plot and latency against batch size (None when there is no data)."""
     from whichmodel.report.plots import latency_plot, pareto_plot
 
-    decision = results.get("decision")
+    decision = outcome.decision
     return {
-        "pareto": pareto_plot(decision) if decision else None,
-        "latency": latency_plot(results),
+        "pareto": None if decision is None else pareto_plot(decision),
+        "latency": latency_plot(outcome.results),
     }
 
 
@@ -129,9 +135,9 @@ def _bytes(n: float | None) -> str:
     return "—" if n is None else human_bytes(n)
 
 
-def _metric_text(m: dict[str, Any]) -> str:
+def _metric_text(m: MetricResult) -> str:
     """``value [ci_low, ci_high]``, as the terminal table prints it."""
-    return f"{_num(m['value'])} [{_num(m['ci_low'])}, {_num(m['ci_high'])}]"
+    return f"{_num(m.value)} [{_num(m.ci_low)}, {_num(m.ci_high)}]"
 
 
 # ---- page sections ---------------------------------------------------------------------------
@@ -154,61 +160,68 @@ def _lead(summary: Summary) -> dict[str, Any] | None:
     }
 
 
-def _model_view(model: dict[str, Any]) -> dict[str, Any]:
-    """What the cost and per-model sections show for one model, with numbers as text."""
-    cost = model.get("cost")
-    return {
-        "name": model["name"],
-        "cost_error": model.get("cost_error"),
-        "cost_note": cost.get("error") if cost else None,
-        "facts": _cost_facts(cost) if cost else [],
-        "latency": _latency_rows(cost) if cost else [],
-        "tables": _tables(model.get("tables") or {}),
-        "failures": model.get("failures") or [],
-        "n_failed": model.get("n_failed") or 0,
-    }
+@dataclass(frozen=True)
+class _ModelView:
+    """What the cost and per-model sections show of one model, numbers as text."""
+
+    name: str
+    cost_error: str | None
+    facts: list[tuple[str, str]]  # (label, text) of the single-number cost figures
+    latency: list[dict[str, str]]  # per batch size: column -> text
+    tables: list[dict[str, Any]]  # see _tables
+    failures: tuple[Failure, ...]
+    n_failed: int
 
 
-def _cost_facts(cost: dict[str, Any]) -> list[tuple[str, str]]:
+def _model_view(model: ModelSummary) -> _ModelView:
+    cost = model.cost
+    return _ModelView(
+        name=model.name,
+        cost_error=model.cost_error,
+        facts=[] if cost is None else _cost_facts(cost),
+        latency=[] if cost is None else _latency_rows(cost),
+        tables=_tables(model.tables),
+        failures=model.failures,
+        n_failed=model.n_failed,
+    )
+
+
+def _cost_facts(cost: CostProfile) -> list[tuple[str, str]]:
     """The single-number cost figures of one model, as (label, text) pairs."""
-    params = cost.get("parameters")
+    params = cost.parameters
     params_text = "—" if params is None else human_count(params)
     if params is not None and params >= 1000:
         params_text += f" ({params:,})"
     return [
-        ("framework", _num(cost.get("framework"))),
-        ("architecture", _num(cost.get("architecture"))),
+        ("framework", _num(cost.framework)),
+        ("architecture", _num(cost.architecture)),
         ("parameters", params_text),
-        ("load time", _duration(cost.get("load_time_s"))),
-        ("first call", _duration(cost.get("first_call_s"))),
-        ("size on disk", _bytes(cost.get("size_on_disk_bytes"))),
-        ("model memory", _bytes(cost.get("model_memory_bytes"))),
-        ("peak RSS", _bytes(cost.get("peak_rss_bytes"))),
-        ("threads", _num(cost.get("threads"))),
+        ("load time", _duration(cost.load_time_s)),
+        ("first call", _duration(cost.first_call_s)),
+        ("size on disk", _bytes(cost.size_on_disk_bytes)),
+        ("model memory", _bytes(cost.model_memory_bytes)),
+        ("peak RSS", _bytes(cost.peak_rss_bytes)),
+        ("threads", _num(cost.threads)),
     ]
 
 
-def _latency_rows(cost: dict[str, Any]) -> list[dict[str, str]]:
+def _latency_rows(cost: CostProfile) -> list[dict[str, str]]:
     """One row per batch size: latency percentiles per call, sample count, throughput."""
-    rows = []
-    throughput = cost.get("throughput") or {}
-    for batch, lat in sorted((cost.get("latency") or {}).items(), key=lambda kv: int(kv[0])):
-        per_s = throughput.get(batch)
-        rows.append(
-            {
-                "batch": str(batch),
-                "p50": _ms(lat.get("p50_s")),
-                "p90": _ms(lat.get("p90_s")),
-                "p99": _ms(lat.get("p99_s")),
-                "mean": _ms(lat.get("mean_s")),
-                "n": _num(lat.get("n")),
-                "throughput": "—" if per_s is None else f"{per_s:,.0f}/s",
-            }
-        )
-    return rows
+    return [
+        {
+            "batch": str(batch),
+            "p50": _ms(lat.p50_s),
+            "p90": _ms(lat.p90_s),
+            "p99": _ms(lat.p99_s),
+            "mean": _ms(lat.mean_s),
+            "n": _num(lat.n),
+            "throughput": f"{cost.throughput(batch):,.0f}/s",
+        }
+        for batch, lat in sorted(cost.latency.items())
+    ]
 
 
-def _tables(tables: dict[str, Any]) -> list[dict[str, Any]]:
+def _tables(tables: dict[str, list[dict[str, object]]]) -> list[dict[str, Any]]:
     """Each list-of-records table as a title, its columns and rows of cell texts."""
     out = []
     for key, records in tables.items():
@@ -232,28 +245,37 @@ def _plain(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
-def _provenance(results: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+def _provenance(results: Results) -> list[tuple[str, list[tuple[str, str]]]]:
     """Titled groups of (key, text) pairs: run, data, bootstrap, config, versions, hardware."""
-    prov = results.get("provenance") or {}
+    from whichmodel.results import BOOTSTRAP_METHOD, SCHEMA_VERSION
+
+    prov = results.provenance
     hardware = dict(prov.get("hardware") or {})
     if isinstance(hardware.get("memory_bytes"), int | float):
         hardware["memory"] = human_bytes(hardware.pop("memory_bytes"))
     hardware["torch threads"] = prov.get("threads")
-    groups = {
-        "run": {
-            "run id": results.get("run_id"),
-            "task": results.get("task"),
-            "schema": results.get("schema"),
+    stats = results.statistics
+    groups: dict[str, dict[str, Any]] = {
+        "run": {"run id": results.run_id, "task": results.task, "schema": SCHEMA_VERSION},
+        "data": _fields(results.data),
+        "bootstrap": {
+            "n_resamples": stats.n_resamples,
+            "confidence": stats.confidence,
+            "seed": stats.seed,
+            "method": BOOTSTRAP_METHOD,
         },
-        "data": results.get("data") or {},
-        "bootstrap": results.get("bootstrap") or {},
-        "configuration": results.get("config") or {},
+        "configuration": _fields(results.config),
         "library versions": prov.get("versions") or {},
         "hardware": hardware,
     }
     return [
         (title, [(str(k), _plain(v)) for k, v in pairs.items()]) for title, pairs in groups.items()
     ]
+
+
+def _fields(value: DataSummary | CompareConfig) -> dict[str, Any]:
+    """A dataclass's fields by name, in order (not ``asdict``: its values are shown as they are)."""
+    return {f.name: getattr(value, f.name) for f in fields(value)}
 
 
 # ---- SVG charts ------------------------------------------------------------------------------
@@ -287,11 +309,11 @@ def _chart(metric: str, summary: Summary) -> Markup:
     cells = [r.metrics.get(metric) for r in summary.rows]
     ticks = _ticks(
         [
-            float(c[k])
+            float(v)
             for c in cells
             if c
-            for k in ("value", "ci_low", "ci_high")
-            if isinstance(c[k], int | float)
+            for v in (c.value, c.ci_low, c.ci_high)
+            if isinstance(v, int | float)
         ]
     )
     label_w = min(200, max(72, 16 + 7 * max(len(r.model) for r in summary.rows)))
@@ -348,7 +370,7 @@ def _row_marks(
     value_x = _WIDTH - _VALUE_W + 14
     if m is None:
         return [*out, f'<text x="{value_x}" y="{y + 4:.1f}" fill="{_MUTED}">no value</text>']
-    lo, hi, v = m["ci_low"], m["ci_high"], m["value"]
+    lo, hi, v = m.ci_low, m.ci_high, m.value
     if all(isinstance(b, int | float) and math.isfinite(b) for b in (lo, hi)):
         out.append(
             f'<path d="M{x(lo):.1f} {y:.1f}H{x(hi):.1f}M{x(lo):.1f} {y - 5:.1f}v10'

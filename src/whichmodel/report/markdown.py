@@ -1,4 +1,5 @@
-"""A Markdown summary of ``results.json`` for pull-request comments (``--format markdown``).
+"""A Markdown summary of an :class:`~whichmodel.comparison.Outcome` for pull-request comments
+(``--format markdown``).
 
 The gate verdict and the decision come first, then quality with CIs, the trade-offs matrix and
 the significance lines the terminal prints. Every string from data or models is escaped, so a
@@ -10,9 +11,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from whichmodel.report.summary import Summary, _summarize
+from whichmodel.report.summary import Summary, summarize
 
 if TYPE_CHECKING:
+    from whichmodel.analysis.stats import MetricResult
+    from whichmodel.choose.gate import GateResult
+    from whichmodel.choose.tradeoffs import Cell, Tradeoffs
     from whichmodel.comparison import Outcome
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~!#])")
@@ -32,29 +36,28 @@ def md(text: Any) -> str:
 
 def render_markdown(outcome: Outcome) -> str:
     """The summary as GitHub-flavoured Markdown, ending in a newline."""
-    results = outcome.to_dict()  # TRANSITION: typed access below
-    summary = _summarize(results)
-    lines = [f"### whichmodel: {md(results['task'])} on {md(results['data']['path'])}", ""]
-    lines += _gate(results.get("gate"))
-    decision = results.get("decision")
-    if decision:
-        pick = decision["pick"]
+    results, decision = outcome.results, outcome.decision
+    summary = summarize(results)
+    lines = [f"### whichmodel: {md(results.task)} on {md(results.data.path)}", ""]
+    lines += _gate(outcome.gate)
+    if decision is not None:
+        pick = decision.pick
         lines.append(f"**Pick: {md(pick)}**" if pick else "**No model meets every constraint.**")
         lines.append("")
-        lines += [f"- {md(s)}" for s in decision["sentences"]]
+        lines += [f"- {md(s)}" for s in decision.sentences]
         lines.append("")
     pct = summary.confidence_pct
-    lines.append(f"**Quality** ({results['data']['n_scored']} examples, {pct}% bootstrap CI)")
+    lines.append(f"**Quality** ({results.data.n_scored} examples, {pct}% bootstrap CI)")
     lines.append("")
     lines += _quality(summary)
-    if decision:
-        lines += ["", "**Trade-offs**", "", *_tradeoffs(decision["tradeoffs"])]
-    lines += _spec_diff(results)
+    if decision is not None:
+        lines += ["", "**Trade-offs**", "", *_tradeoffs(decision.tradeoffs)]
+    lines += _spec_diff(outcome)
     if summary.significance:
         lines += ["", *(f"- {md(s)}" for s in summary.significance)]
     if summary.notes:
         lines += ["", *(f"> {md(s)}" for s in summary.notes)]
-    lines += ["", f"<sub>run {md(results.get('run_id') or '—')} · whichmodel</sub>"]
+    lines += ["", f"<sub>run {md(results.run_id or '—')} · whichmodel</sub>"]
     return "\n".join(lines) + "\n"
 
 
@@ -79,39 +82,38 @@ def _quality(summary: Summary) -> list[str]:
     )
 
 
-def _tradeoffs(tr: dict[str, Any]) -> list[str]:
+def _tradeoffs(tr: Tradeoffs) -> list[str]:
     """The decision's trade-offs matrix as a table, the best cell of each column in bold."""
-    cols = tr["columns"]
     return _table(
-        ["model", *(md(c["label"]) for c in cols)],
+        ["model", *(md(c.label) for c in tr.columns)],
         [
             [
                 md(model),
-                *(_cell(cells[c["key"]], model in tr["best"].get(c["key"], [])) for c in cols),
+                *(_cell(cells[c.key], model in tr.best.get(c.key, ())) for c in tr.columns),
             ]
-            for model, cells in tr["rows"].items()
+            for model, cells in tr.rows.items()
         ],
     )
 
 
-def _gate(gate: dict[str, Any] | None) -> list[str]:
-    if not gate:
+def _gate(gate: GateResult | None) -> list[str]:
+    if gate is None:
         return []
-    word = "✅ PASS" if gate["passed"] else "❌ FAIL"
-    out = [f"**Gate: {word}** ({md(gate['candidate'])} vs baseline {md(gate['baseline'])})", ""]
-    out += [f"- {'❌' if line in gate['failures'] else '✅'} {md(line)}" for line in gate["lines"]]
+    word = "✅ PASS" if gate.passed else "❌ FAIL"
+    out = [f"**Gate: {word}** ({md(gate.candidate)} vs baseline {md(gate.baseline)})", ""]
+    out += [f"- {'❌' if line in gate.failures else '✅'} {md(line)}" for line in gate.lines]
     return [*out, ""]
 
 
-def _metric(m: dict[str, Any] | None, won: bool) -> str:
+def _metric(m: MetricResult | None, won: bool) -> str:
     if m is None:
         return "—"
-    text = f"{m['value']:.4f} [{m['ci_low']:.4f}, {m['ci_high']:.4f}]"
+    text = f"{m.value:.4f} [{m.ci_low:.4f}, {m.ci_high:.4f}]"
     return f"**{text}**" if won else text
 
 
-def _cell(cell: dict[str, Any], best: bool) -> str:
-    text = md(cell["text"])
+def _cell(cell: Cell, best: bool) -> str:
+    text = md(cell.text)
     return f"**{text}**" if best else text
 
 
@@ -124,11 +126,12 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 SPEC_ROWS = 10  # a pull-request comment shows the first differences; the HTML report has all
 
 
-def _spec_diff(results: dict[str, Any]) -> list[str]:
+def _spec_diff(outcome: Outcome) -> list[str]:
     """A short table of the facts that differ between the models' spec sheets."""
     from whichmodel.report.spec_diff import spec_table
 
-    table = spec_table(results)
+    pick = None if outcome.decision is None else outcome.decision.pick
+    table = spec_table(outcome.results, pick=pick)
     if table is None or not table.differing:
         return []
     rows = [

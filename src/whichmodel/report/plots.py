@@ -10,9 +10,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from whichmodel.choose.decision import Decision
+    from whichmodel.results import Results
+
+#: One model of the Pareto plot: (name, quality, latency in ms, memory in MB, else its cell's
+#: value: None or a reason text).
+_Point = tuple[str, float, float, float | str | None]
 
 _W, _H = 760, 380
 _LEFT, _RIGHT, _TOP, _BOTTOM = 70, 190, 16, 48
@@ -92,17 +100,14 @@ def _axes(
     return out
 
 
-def pareto_plot(decision: dict[str, Any]) -> Markup | None:
+def pareto_plot(decision: Decision) -> Markup | None:
     """Quality (y) against latency (x, log scale); bubble area ∝ memory; the front filled,
     dominated models hollow, the pick in green. None when fewer than one model has both."""
-    rows = decision["tradeoffs"]["rows"]
-    pts = [
-        (name, c["quality"]["value"], c["latency"]["value"], c["memory"]["value"])
-        for name, c in rows.items()
-        if isinstance(c["quality"]["value"], int | float)
-        and isinstance(c["latency"]["value"], int | float)
-        and c["latency"]["value"] > 0
-    ]
+    pts: list[_Point] = []
+    for name, cells in decision.tradeoffs.rows.items():
+        q, latency, mem = (cells[k].value for k in ("quality", "latency", "memory"))
+        if isinstance(q, int | float) and isinstance(latency, int | float) and latency > 0:
+            pts.append((name, q, latency, mem))
     if not pts:
         return None
     lat = [p[2] for p in pts]
@@ -118,14 +123,14 @@ def pareto_plot(decision: dict[str, Any]) -> Markup | None:
     def y(v: float) -> float:
         return bottom - (v - qy0) / (qy1 - qy0) * (bottom - _TOP)
 
-    mems = [p[3] for p in pts if isinstance(p[3], int | float) and p[3] > 0]
+    mems = [mem for *_, mem in pts if isinstance(mem, int | float) and mem > 0]
     biggest = max(mems) if mems else 1.0
-    cols = decision["tradeoffs"]["columns"]
-    metric = cols[0]["label"]
+    cols = decision.tradeoffs.columns
+    metric = cols[0].label
     parts = _frame(
         f"{metric} against latency; bubble area is memory",
-        f"{cols[1]['label']} (ms, log scale)",
-        f"{metric} ({'higher' if decision['higher_is_better'] else 'lower'} is better)",
+        f"{cols[1].label} (ms, log scale)",
+        f"{metric} ({'higher' if decision.higher_is_better else 'lower'} is better)",
     )
     parts += _axes(_log_ticks(10**lx0, 10**lx1), _lin_ticks(qy0, qy1), x, y)
     for i, point in enumerate(pts):
@@ -141,9 +146,9 @@ def pareto_plot(decision: dict[str, Any]) -> Markup | None:
 
 
 def _bubble(
-    point: tuple[str, float, float, Any],
+    point: _Point,
     colour: str,
-    decision: dict[str, Any],
+    decision: Decision,
     metric: str,
     biggest: float,
     x: Callable[[float], float],
@@ -152,10 +157,10 @@ def _bubble(
     """One model of the Pareto plot: (name, quality, latency ms, memory MB or None) as a circle
     whose area is its memory, filled when on the front, green and starred when the pick."""
     name, q, latency, mem = point
-    known = isinstance(mem, int | float) and mem > 0
-    r = 4 + 16 * math.sqrt(mem / biggest) if known else 4.0
-    colour = _WIN if name == decision["pick"] else colour
-    on_front = name in set(decision["front"]["members"])
+    known = mem if isinstance(mem, int | float) and mem > 0 else None
+    r = 4 + 16 * math.sqrt(known / biggest) if known is not None else 4.0
+    colour = _WIN if name == decision.pick else colour
+    on_front = name in set(decision.front.members)
     fill = colour if on_front else "none"
     mem_text = "memory unknown" if not isinstance(mem, int | float) else f"{mem:.1f} MB"
     tip = f"{name}: {metric} {q:.4f}, {latency:.3g} ms, {mem_text}" + (
@@ -166,19 +171,19 @@ def _bubble(
         f'<circle cx="{x(latency):.1f}" cy="{y(q):.1f}" r="{r:.1f}" fill="{fill}" '
         f'fill-opacity="0.35" stroke="{colour}" stroke-width="2"/>'
         f'<text x="{x(latency) + r + 4:.1f}" y="{y(q) + 4:.1f}" fill="{colour}">'
-        f"{escape(_short(name))}{' ★' if name == decision['pick'] else ''}</text></g>"
+        f"{escape(_short(name))}{' ★' if name == decision.pick else ''}</text></g>"
     )
 
 
-def latency_plot(results: dict[str, Any]) -> Markup | None:
+def latency_plot(results: Results) -> Markup | None:
     """Median latency of one call (y, log) against batch size (x, log2), one line per model.
     None when no model has latency at two or more batch sizes."""
     series = []
-    for m in results["models"]:
-        lat = (m.get("cost") or {}).get("latency") or {}
-        pts = sorted((int(b), float(v["p50_s"]) * 1e3) for b, v in lat.items() if v.get("p50_s"))
+    for m in results.models:
+        lat = {} if m.cost is None else m.cost.latency
+        pts = sorted((b, float(v.p50_s) * 1e3) for b, v in lat.items() if v.p50_s)
         if pts:
-            series.append((m["name"], pts))
+            series.append((m.name, pts))
     if not any(len(p) > 1 for _, p in series):
         return None
     bs = [b for _, p in series for b, _ in p]

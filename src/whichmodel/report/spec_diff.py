@@ -1,6 +1,6 @@
 """The spec diff of a comparison's models, for the HTML and Markdown reports.
 
-Built from ``models[].spec`` in results.json: one row per fact of
+Built from each model's compact spec (``models[].spec`` in results.json): one row per fact of
 :data:`whichmodel.spec.compact.SPEC_KEYS`, the facts that differ first (those whose difference
 has a computed consequence, such as "B: parameters 1.6× smaller than A", before the rest), then
 the facts all models share. A fact unknown for some models shows "unknown" with the reason;
@@ -10,10 +10,15 @@ facts unknown for every model are listed by name, not dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whichmodel.report.spec import fmt
-from whichmodel.spec.compact import SPEC_KEYS, CompactSpec, compact_diff
+from whichmodel.spec.compact import SPEC_KEYS, compact_diff
+
+if TYPE_CHECKING:
+    from whichmodel.results import Results
+    from whichmodel.spec.base import Fact
+    from whichmodel.spec.compact import CompactSpec
 
 
 @dataclass(frozen=True)
@@ -59,23 +64,22 @@ class SpecTable:
         return tuple(r for r in self.rows if not (r.differs or r.partial))
 
 
-def spec_table(results: dict[str, Any]) -> SpecTable | None:
-    """The spec diff of ``results``, or None when no model has a spec (older results, or
-    every sheet failed and no error was recorded)."""
-    models = results.get("models", [])
-    specs = {m["name"]: m.get("spec") for m in models}
-    errors = tuple((m["name"], str(m["spec_error"])) for m in models if m.get("spec_error"))
-    if not any(specs.values()) and not errors:
+def spec_table(results: Results, *, pick: str | None = None) -> SpecTable | None:
+    """The spec diff of ``results`` against ``pick`` (the decision's pick; else the first model
+    with a spec), or None when no model has a spec (older results, or every sheet failed and no
+    error was recorded)."""
+    specs = {m.name: m.spec for m in results.models}
+    errors = tuple((m.name, str(m.spec_error)) for m in results.models if m.spec_error)
+    if all(spec is None for spec in specs.values()) and not errors:
         return None
     names = tuple(specs)
-    pick = (results.get("decision") or {}).get("pick")
-    with_spec = [n for n in names if specs[n]]
-    reference = str(pick) if pick in with_spec else (with_spec[0] if with_spec else names[0])
+    with_spec = [n for n in names if specs[n] is not None]
+    reference = pick if pick in with_spec else (with_spec[0] if with_spec else names[0])
     consequences = _consequences(specs, reference)
     rows, unknown_for_all = [], []
     for key, label in SPEC_KEYS.items():
-        facts = [(specs[n] or {}).get("facts", {}).get(key) for n in names]
-        known = [f["value"] for f in facts if f is not None and f.get("source") != "unknown"]
+        facts = [None if spec is None else spec.facts.get(key) for spec in specs.values()]
+        known = [f.value for f in facts if f is not None and f.source != "unknown"]
         if not known:
             unknown_for_all.append(label)
             continue
@@ -91,43 +95,41 @@ def spec_table(results: dict[str, Any]) -> SpecTable | None:
     )
 
 
-def _cell(key: str, fact: dict[str, Any] | None) -> SpecCell:
+def _cell(key: str, fact: Fact[Any] | None) -> SpecCell:
     if fact is None:
         return SpecCell("—", "unknown", "no spec sheet")
-    if fact.get("source") == "unknown":
-        return SpecCell("unknown", "unknown", str(fact.get("note") or ""))
-    return SpecCell(fmt(key, fact.get("value")), str(fact["source"]), str(fact.get("note") or ""))
+    if fact.source == "unknown":
+        return SpecCell("unknown", "unknown", str(fact.note or ""))
+    return SpecCell(fmt(key, fact.value), str(fact.source), str(fact.note or ""))
 
 
 def _consequences(
-    specs: dict[str, dict[str, Any] | None], reference: str
+    specs: dict[str, CompactSpec | None], reference: str
 ) -> dict[str, tuple[str, ...]]:
     """key -> each other model's consequence line against ``reference``."""
     out: dict[str, list[str]] = {}
     ref = specs.get(reference)
-    if not ref:
+    if ref is None:
         return {}
     for name, spec in specs.items():
-        if name == reference or not spec:
+        if name == reference or spec is None:
             continue
-        found, _ = compact_diff(  # TRANSITION: typed specs
-            CompactSpec.from_dict(ref), CompactSpec.from_dict(spec), (reference, name)
-        )
+        found, _ = compact_diff(ref, spec, (reference, name))
         for d in found:
             if d.consequence:
                 out.setdefault(d.key, []).append(d.consequence)
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _flops_note(specs: dict[str, dict[str, Any] | None]) -> str:
+def _flops_note(specs: dict[str, CompactSpec | None]) -> str:
     """What the FLOPs row counts: per token at N tokens of context, or per example."""
     parts = []
     for name, spec in specs.items():
-        if not spec or spec.get("flops_per") is None:
+        if spec is None or spec.flops_per is None:
             continue
-        if spec["flops_per"] == "token":
-            parts.append(f"{name}: per token at {spec.get('context') or '?'} tokens of context")
+        if spec.flops_per == "token":
+            parts.append(f"{name}: per token at {spec.context or '?'} tokens of context")
         else:
-            shape = "×".join(str(s) for s in spec.get("input_shape") or []) or "?"
+            shape = "×".join(str(s) for s in spec.input_shape or ()) or "?"
             parts.append(f"{name}: per example of shape {shape}")
     return "; ".join(parts)

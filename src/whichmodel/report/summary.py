@@ -1,17 +1,19 @@
 """What every rendering of a comparison shows: columns, winners, significance sentences.
 
-Works on the ``results.json`` dictionary, so the terminal, Markdown and HTML say the same thing
-and every number they print is in ``results.json``.
+Works on the typed :class:`~whichmodel.results.Results`, so the terminal, Markdown and HTML say
+the same thing and every number they print is in ``results.json``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from whichmodel.units import human_bytes, human_count
 
 if TYPE_CHECKING:
+    from whichmodel.analysis.stats import MetricResult
+    from whichmodel.bench.base import CostProfile
     from whichmodel.results import Results
 
 ALPHA = 0.05
@@ -19,8 +21,11 @@ ALPHA = 0.05
 
 @dataclass(frozen=True)
 class Row:
+    """One model's row: its metrics by name, its cost cells as text and as numbers (the numbers
+    pick each cost column's winner)."""
+
     model: str
-    metrics: dict[str, dict[str, Any]]
+    metrics: dict[str, MetricResult]
     cost: dict[str, str]
     cost_values: dict[str, float]
 
@@ -39,55 +44,48 @@ class Summary:
 
 
 def _cost_cells(
-    cost: dict[str, Any] | None, batch_size: int
+    cost: CostProfile | None, batch_size: int
 ) -> tuple[dict[str, str], dict[str, float]]:
-    if not cost:
+    if cost is None:
         return {}, {}
-    lat = cost["latency"]
     values: dict[str, float] = {}
     text: dict[str, str] = {}
-    for b in sorted(lat, key=int):
+    for b in sorted(cost.latency):
         col = f"p50 b={b}"
-        values[col] = lat[b]["p50_s"]
-        text[col] = f"{lat[b]['p50_s'] * 1e3:.2f} ms"
-    big = str(batch_size)
-    if big in cost.get("throughput", {}):
-        values["items/s"] = cost["throughput"][big]
-        text["items/s"] = f"{cost['throughput'][big]:,.0f}"
-    if cost.get("parameters") is not None:
-        values["params"] = cost["parameters"]
-        text["params"] = human_count(cost["parameters"])
-    values["size"] = cost["size_on_disk_bytes"]
-    text["size"] = human_bytes(cost["size_on_disk_bytes"])
-    values["memory"] = cost["model_memory_bytes"]
-    text["memory"] = human_bytes(cost["model_memory_bytes"])
+        values[col] = cost.latency[b].p50_s
+        text[col] = f"{cost.latency[b].p50_s * 1e3:.2f} ms"
+    if batch_size in cost.latency:
+        values["items/s"] = cost.throughput(batch_size)
+        text["items/s"] = f"{cost.throughput(batch_size):,.0f}"
+    if cost.parameters is not None:
+        values["params"] = cost.parameters
+        text["params"] = human_count(cost.parameters)
+    values["size"] = cost.size_on_disk_bytes
+    text["size"] = human_bytes(cost.size_on_disk_bytes)
+    values["memory"] = cost.model_memory_bytes
+    text["memory"] = human_bytes(cost.model_memory_bytes)
     return text, values
 
 
 def summarize(results: Results) -> Summary:
     """What the terminal, Markdown and HTML show of a comparison's results."""
-    return _summarize(results.to_dict())  # TRANSITION: typed access in _summarize
-
-
-def _summarize(results: dict[str, Any]) -> Summary:
-    metrics = results["metrics"]
+    metrics = results.statistics.metrics
     names: list[str] = []
     higher: dict[str, bool] = {}
     for m in metrics:
-        if m["name"] not in higher:
-            names.append(m["name"])
-            higher[m["name"]] = m["higher_is_better"]
-    batch_size = results["config"]["batch_size"]
+        if m.name not in higher:
+            names.append(m.name)
+            higher[m.name] = m.higher_is_better
     rows: list[Row] = []
     cost_columns: list[str] = []
-    for model in results["models"]:
-        text, values = _cost_cells(model["cost"], batch_size)
+    for model in results.models:
+        text, values = _cost_cells(model.cost, results.config.batch_size)
         cost_columns += [c for c in text if c not in cost_columns]
-        by_name = {m["name"]: m for m in metrics if m["model"] == model["name"]}
-        rows.append(Row(model["name"], by_name, text, values))
+        by_name = {m.name: m for m in metrics if m.model == model.name}
+        rows.append(Row(model.name, by_name, text, values))
     winners: dict[str, str] = {}
     for name in names:
-        scored = [(r.metrics[name]["value"], r.model) for r in rows if name in r.metrics]
+        scored = [(r.metrics[name].value, r.model) for r in rows if name in r.metrics]
         if len(scored) > 1:
             winners[name] = (max if higher[name] else min)(scored)[1]
     for col in cost_columns:
@@ -103,7 +101,7 @@ def _summarize(results: dict[str, Any]) -> Summary:
         winners=winners,
         significance=_significance(results, names[0], best) if names and best else [],
         notes=_notes(results),
-        confidence_pct=round(results["bootstrap"]["confidence"] * 100),
+        confidence_pct=round(results.statistics.confidence * 100),
         best=best,
     )
 
@@ -114,28 +112,28 @@ def signed(x: float, digits: int = 4) -> str:
     return f"{rounded if rounded != 0 else 0.0:+.{digits}f}"
 
 
-def _significance(results: dict[str, Any], metric: str, best: str) -> list[str]:
+def _significance(results: Results, metric: str, best: str) -> list[str]:
     lines = []
-    tests = {(t["model_a"], t["model_b"]): t for t in results["tests"]}
-    for d in results["differences"]:
-        if d["name"] != metric or best not in (d["model_a"], d["model_b"]):
+    tests = {(t.model_a, t.model_b): t for t in results.statistics.tests}
+    for d in results.statistics.differences:
+        if d.name != metric or best not in (d.model_a, d.model_b):
             continue
-        sign = 1 if d["model_a"] == best else -1
-        other = d["model_b"] if sign == 1 else d["model_a"]
-        low, high = sorted((sign * d["ci_low"], sign * d["ci_high"]))
-        test = tests.get((d["model_a"], d["model_b"]))
+        sign = 1 if d.model_a == best else -1
+        other = d.model_b if sign == 1 else d.model_a
+        low, high = sorted((sign * d.ci_low, sign * d.ci_high))
+        test = tests.get((d.model_a, d.model_b))
         verdict = ""
         if test:
-            a_only, b_only = (test["a_only"], test["b_only"])[::sign]
-            word = "significant" if test["p_value"] < ALPHA else "not significant"
+            a_only, b_only = (test.a_only, test.b_only)[::sign]
+            word = "significant" if test.p_value < ALPHA else "not significant"
             counts = (
                 f"right where the other is wrong: {a_only} vs {b_only}"
-                if test["test"] == "mcnemar_exact"
+                if test.test == "mcnemar_exact"
                 else f"smaller error: {a_only} vs {b_only} examples"
             )
-            verdict = f"; {test['test']} p={test['p_value']:.3g} ({word} at {ALPHA:.0%}; {counts})"
+            verdict = f"; {test.test} p={test.p_value:.3g} ({word} at {ALPHA:.0%}; {counts})"
         lines.append(
-            f"{best} − {other}: {metric} {signed(sign * d['diff'])} "
+            f"{best} − {other}: {metric} {signed(sign * d.diff)} "
             f"[{signed(low)}, {signed(high)}]{verdict}"
         )
     return lines
@@ -144,19 +142,19 @@ def _significance(results: dict[str, Any], metric: str, best: str) -> list[str]:
 SMALL_N = 30
 
 
-def _notes(results: dict[str, Any]) -> list[str]:
+def _notes(results: Results) -> list[str]:
     notes = []
-    n = results["data"]["n_scored"]
+    n = results.data.n_scored
     if n < SMALL_N:
         notes.append(f"Only {n} examples were scored: the intervals and tests say little.")
-    for m in results["models"]:
-        if m["n_failed"]:
+    for m in results.models:
+        if m.n_failed:
             notes.append(
-                f"{m['name']} failed on {m['n_failed']} examples; all models are scored "
+                f"{m.name} failed on {m.n_failed} examples; all models are scored "
                 "on the examples every model predicted."
             )
-        if m["cost_error"]:
-            notes.append(f"{m['name']}: no cost figures ({m['cost_error']}).")
-        if m.get("store_note"):
-            notes.append(f"{m['name']}: {m['store_note']}.")
+        if m.cost_error:
+            notes.append(f"{m.name}: no cost figures ({m.cost_error}).")
+        if m.store_note:
+            notes.append(f"{m.name}: {m.store_note}.")
     return notes
