@@ -385,8 +385,9 @@ def _spec(
 def _cost(
     run_: _Run, ref: ModelRef, model_fp: str, options: LoadOptions
 ) -> tuple[CostProfile | None, str | None]:
-    """The model's latency and memory at batch size 1 and the run's, measured in a subprocess;
-    cached by its fingerprint and the machine. A model that cannot be measured is its error."""
+    """The model's latency and memory at batch size 1 and the run's, measured in a subprocess
+    at the run's thread count; cached by its fingerprint and the machine, unless the measurement
+    is unreliable (the next run measures again). A model that cannot be measured is its error."""
     from whichmodel.bench.cost import CostProfile, measure_cost
 
     inputs: Inputs = run_.dataset.inputs
@@ -400,15 +401,16 @@ def _cost(
     def compute() -> CostProfile:
         return measure_cost(
             ref, inputs.take(slice(0, max(batch_sizes))), batch_sizes=batch_sizes,
-            options=options, capability=capability,
+            options=options, capability=capability, threads=run_.config.threads,
         )
 
-    parts = (model_fp, batch_sizes, hardware(), inputs.kind, shape, *detect)
+    parts = (model_fp, batch_sizes, hardware(), inputs.kind, shape, run_.config.threads, *detect)
     codec = Codec(CostProfile.to_dict, CostProfile.from_dict)
     try:
         label = f"cost {ref.name}"
         cost = cached(
-            run_.store, "cost", parts, compute, codec, progress=run_.progress, label=label
+            run_.store, "cost", parts, compute, codec, progress=run_.progress, label=label,
+            final=lambda c: c.reliable, refresh=run_.config.refresh_cost,
         )
     except WhichModelError as exc:
         return None, str(exc)

@@ -47,6 +47,8 @@ class CompareConfig:
     allow_pickle: bool = False
     trust_remote_code: bool = False
     slice_by: tuple[str, ...] = ()  # data columns to slice the metrics by (need not be inputs)
+    threads: int = 1  # intra-op threads every model's cost is measured with (the same for all)
+    refresh_cost: bool = False  # measure the cost again instead of reading it from the store
 
     def validate(self) -> CompareConfig:
         """Raise ConfigError for values no comparison can use; returns self."""
@@ -75,6 +77,8 @@ class CompareConfig:
                 f"The label column {brief(self.label_col)} is also an input column: the models "
                 "would see the answer. Leave it out of the input columns."
             )
+        if self.threads < 1:
+            raise ConfigError(f"Threads must be at least 1. Got {self.threads} instead.")
         if self.batch_size < 1:
             raise ConfigError(f"The batch size must be at least 1. Got {self.batch_size} instead.")
         if not 0 <= self.seed < 2**32:  # what NumPy and scikit-learn seeds take
@@ -109,6 +113,8 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "allow_pickle": (bool,),
     "trust_remote_code": (bool,),
     "slice_by": (tuple,),
+    "threads": (int,),
+    "refresh_cost": (bool,),
 }
 
 

@@ -210,3 +210,24 @@ def test_a_single_model_is_picked_and_said_to_be_alone() -> None:
     d = choose(results([("only", {"accuracy": 0.9}, cost(1.0, 10))]))
     assert d.pick == "only" and d.front.members == ("only",)
     assert d.sentences == ("Pick only: it is the only model compared.",)
+
+
+def test_an_unreliable_latency_decides_nothing_and_the_decision_says_how_to_fix_it() -> None:
+    """b's 4× speed-up was measured while the machine was busy: no limit is met on it, no
+    sentence calls b faster, and the decision names the fix. Its memory still counts."""
+    zoo = _zoo()
+    disturbed = "batch 1: stopped on its time budget with the median known to ±23%"
+    zoo["models"][1]["cost"]["unreliable"] = [disturbed]
+    d = choose(zoo, max_latency_ms=1)
+    assert d.pick is None and d.eligible == ()  # b was the only model under 1 ms
+    b_latency = next(c for c in d.checks if (c.model, c.kind) == ("b", "latency"))
+    assert b_latency.status == "unknown" and disturbed in (b_latency.reason or "")
+    text = "\n".join(d.sentences)
+    assert "The latency of b was measured unreliably, so nothing here rests on it" in text
+    assert "--refresh-cost" in text and "--threads" in text
+    free = choose(zoo)
+    assert free.pick == "a"
+    assert not any("slower" in s or "faster" in s for s in free.sentences if "b" in s)
+    memory = free.tradeoffs.rows["b"]["memory"]
+    assert memory.source == "measured" and memory.value is not None
+    assert free.tradeoffs.rows["b"]["latency"].source == "unknown"

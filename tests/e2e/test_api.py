@@ -51,3 +51,42 @@ def test_evaluate_is_one_models_part_of_a_comparison(iris, tmp_path):
     assert one.model.prediction_key == both.model("lr").prediction_key
     (acc,) = [m for m in one.statistics.metrics if m.name == "accuracy"]
     assert acc.ci_low <= acc.value <= acc.ci_high
+
+
+def test_an_unreliable_cost_is_measured_again_and_a_reliable_one_is_read_back(
+    iris, tmp_path, monkeypatch
+):
+    """The cost step, end to end with real probe subprocesses: every model is measured at one
+    thread; a measurement judged unreliable is used by its run but not stored, and a reliable
+    one is stored and read back (--refresh-cost measures it again)."""
+    import whichmodel.bench.cost as cost_module
+
+    probes: list[str] = []
+    real_measure, real_judge = cost_module.measure_cost, cost_module.unreliable_reasons
+
+    def counted(ref, *args, **kwargs):
+        probes.append(ref.name)
+        return real_measure(ref, *args, **kwargs)
+
+    monkeypatch.setattr(cost_module, "measure_cost", counted)
+    lr = [f"sklearn:{iris}/lr.skops"]
+    options = {"label_col": "target", "n_resamples": 50, "store": str(tmp_path / "s.db")}
+    monkeypatch.setattr(cost_module, "unreliable_reasons", lambda *a: ["forced for the test"])
+    first = whichmodel.compare(lr, iris / "iris.csv", **options)
+    cost = first.models[0].cost
+    assert cost is not None and cost.unreliable == ("forced for the test",)
+    assert cost.threads == 1 and cost.conditions is not None and cost.conditions.threads == 1
+    assert first.decision is not None
+    assert any("measured unreliably" in s for s in first.decision.sentences)
+
+    monkeypatch.setattr(cost_module, "unreliable_reasons", real_judge)
+    second = whichmodel.compare(lr, iris / "iris.csv", **options)
+    assert len(probes) == 2  # the unreliable one was not kept
+    third = whichmodel.compare(lr, iris / "iris.csv", **options)
+    kept = second.models[0].cost is not None and second.models[0].cost.reliable
+    assert len(probes) == (2 if kept else 3)  # on a busy machine the second is unreliable too
+    if kept:
+        assert third.models[0].cost == second.models[0].cost  # read back from the store
+    before = len(probes)
+    whichmodel.compare(lr, iris / "iris.csv", refresh_cost=True, **options)
+    assert len(probes) == before + 1

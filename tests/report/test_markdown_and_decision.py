@@ -55,3 +55,24 @@ def test_html_without_a_decision_has_no_decision_section() -> None:
     r = results([("a", {"accuracy": 0.9}, cost(1.0, 10))])
     page = render_html(outcome(r))
     assert 'id="decision"' not in page and 'id="gate"' not in page
+
+
+def test_an_unreliable_latency_is_marked_everywhere_and_wins_no_column() -> None:
+    from whichmodel.report.summary import summarize
+
+    data = results([("a", {"accuracy": 0.95}, cost(2.0, 100)), ("b", {"accuracy": 0.94},
+                                                                 cost(0.5, 40))])  # fmt: skip
+    data["models"][1]["cost"]["unreliable"] = ["batch 1: the warm-up never settled"]
+    data["decision"] = choose(data).to_dict()
+    typed = outcome(data)
+    summary = summarize(typed.results)
+    b = next(row for row in summary.rows if row.model == "b")
+    assert b.cost["p50 b=1"] == "0.50 ms (unreliable)"
+    assert "p50 b=1" not in summary.winners  # b's faster figure wins nothing: no star
+    note = next(n for n in summary.notes if n.startswith("b: "))
+    assert "unreliable (batch 1: the warm-up never settled)" in note and "--refresh-cost" in note
+    text = render_markdown(typed)
+    assert "| b | 0.9400 \\[0.9200, 0.9600\\] | unknown | unknown |" in text  # latency, throughput
+    assert "The latency of b was measured unreliably" in text
+    page = render_html(typed)
+    assert "0.50 ms (unreliable)" in page and "the warm-up never settled" in page

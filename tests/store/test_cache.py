@@ -46,3 +46,33 @@ def test_keys_carry_the_kind_and_its_format_version(tmp_path, monkeypatch):
     cached(store, "spec", ("fp",), lambda: {"value": 1}, AS_IS)
     monkeypatch.setitem(FORMATS, "spec", FORMATS["spec"] + 1)
     assert cached(store, "spec", ("fp",), lambda: {"value": 2}, AS_IS) == {"value": 2}
+
+
+def test_a_value_that_is_not_final_is_returned_but_not_kept(tmp_path):
+    """An unreliable measurement: this run uses it, the next measures again."""
+    store, calls = Store.open(tmp_path / "s.db"), []
+
+    def measure():
+        calls.append(1)
+        return {"value": len(calls), "final": len(calls) >= 2}
+
+    final = lambda v: v["final"]  # noqa: E731
+    assert cached(store, "cost", ("m",), measure, AS_IS, final=final)["value"] == 1
+    assert cached(store, "cost", ("m",), measure, AS_IS, final=final)["value"] == 2
+    assert cached(store, "cost", ("m",), measure, AS_IS, final=final)["value"] == 2  # kept now
+    assert len(calls) == 2
+
+
+def test_refresh_computes_again_and_replaces_only_with_a_final_value(tmp_path):
+    store = Store.open(tmp_path / "s.db")
+    final = lambda v: v["final"]  # noqa: E731
+    cached(store, "cost", ("m",), lambda: {"value": 1, "final": True}, AS_IS, final=final)
+    fresh = cached(store, "cost", ("m",), lambda: {"value": 2, "final": False}, AS_IS,
+                   final=final, refresh=True)  # fmt: skip
+    assert fresh["value"] == 2
+    kept = cached(store, "cost", ("m",), lambda: {"value": 3, "final": True}, AS_IS, final=final)
+    assert kept["value"] == 1  # the unreliable refresh did not replace the final value
+    again = cached(store, "cost", ("m",), lambda: {"value": 4, "final": True}, AS_IS,
+                   final=final, refresh=True)  # fmt: skip
+    assert again["value"] == 4
+    assert cached(store, "cost", ("m",), lambda: {"value": 5, "final": True}, AS_IS)["value"] == 4

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from whichmodel.bench.conditions import Conditions
 from whichmodel.bench.timing import Latency
 
 
@@ -196,6 +197,9 @@ class CostProfile:
         variants: the other variants measured, each in its own process.
         skipped_variants: variant -> why it could not be measured here.
         hardware: the machine (``whichmodel.provenance.hardware``).
+        conditions: what the machine was doing while it was measured (threads, CPUs, load).
+        unreliable: why its latencies cannot be trusted, one sentence each; empty when they
+            can (:func:`whichmodel.bench.conditions.unreliable_reasons`).
     """
 
     framework: str
@@ -222,6 +226,13 @@ class CostProfile:
     variants: tuple[CostProfile, ...] = ()
     skipped_variants: dict[str, str] = field(default_factory=dict)
     hardware: dict[str, Any] = field(default_factory=dict)
+    conditions: Conditions | None = None
+    unreliable: tuple[str, ...] = ()
+
+    @property
+    def reliable(self) -> bool:
+        """Whether the latencies can be trusted (see :mod:`whichmodel.bench.conditions`)."""
+        return not self.unreliable
 
     def throughput(self, batch_size: int) -> float:
         """Examples per second at ``batch_size`` (batch size over median latency)."""
@@ -263,6 +274,9 @@ class CostProfile:
         if data.get("quality"):
             values["quality"] = QualityDelta(**data["quality"])
         values["notes"] = tuple(data.get("notes", ()))
+        values["unreliable"] = tuple(data.get("unreliable", ()))
+        if data.get("conditions"):
+            values["conditions"] = Conditions.from_dict(data["conditions"])
         values["variants"] = tuple(cls.from_dict(v) for v in data.get("variants", ()))
         return cls(**values)
 

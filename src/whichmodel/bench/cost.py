@@ -16,12 +16,14 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from whichmodel.bench.base import CostProfile, GenerationConfig, ProbeRequest, QualityDelta
+from whichmodel.bench.conditions import measured, unreliable_reasons
 from whichmodel.bench.inputs import write_inputs
 from whichmodel.refs import ModelRef
 from whichmodel.sources.base import Inputs, LoadOptions, RawOutput
@@ -29,7 +31,7 @@ from whichmodel.sources.base import Inputs, LoadOptions, RawOutput
 PROBE_TIMEOUT_S = 900
 _THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
-__all__ = ["CostProfile", "QualityData", "default_threads", "measure_cost"]
+__all__ = ["CostProfile", "QualityData", "measure_cost"]
 
 
 @dataclass(frozen=True)
@@ -52,14 +54,6 @@ class QualityData:
     units: np.ndarray | None = None
 
 
-def default_threads() -> int:
-    """The CPUs this process may use (its affinity mask), the default thread count."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 def measure_cost(
     ref: ModelRef,
     sample: Inputs | None,
@@ -69,7 +63,7 @@ def measure_cost(
     budget_s: float = 1.0,
     target_rel: float = 0.02,
     variants: Sequence[str] = ("original",),
-    threads: int | None = None,
+    threads: int = 1,
     input_shape: tuple[int, ...] | None = None,
     generation: GenerationConfig | None = None,
     quality: QualityData | None = None,
@@ -85,7 +79,8 @@ def measure_cost(
             to synthesize inputs from the model and ``input_shape``.
         variants: names from :mod:`whichmodel.bench.variants`; the first that runs is the
             reference the others' quality is compared with.
-        threads: intra-op threads for every runtime (default: the CPUs this process may use).
+        threads: intra-op threads for every runtime (default 1: see
+            :mod:`whichmodel.bench.conditions`).
         generation: the LLM generation grid (used for causal language models).
         activations: also count the bytes of activations per batch size (one more call per
             batch size; ``bench`` does, ``compare`` keeps its cost step short).
@@ -101,7 +96,7 @@ def measure_cost(
     options = options or LoadOptions()
     settings = ProbeRequest(  # the input files and workdir are filled in by _measure
         ref=ref.raw or str(ref), variant="", inputs=None, kind="array", columns=(),
-        batch_sizes=tuple(sorted(set(batch_sizes))), threads=threads or default_threads(),
+        batch_sizes=tuple(sorted(set(batch_sizes))), threads=threads,
         input_shape=input_shape, budget_s=budget_s, target_rel=target_rel,
         allow_pickle=options.allow_pickle, trust_remote_code=options.trust_remote_code,
         generation=generation, activations=activations, capability=capability,
@@ -171,15 +166,15 @@ def _probe_variants(
             progress(name)
         out = folder / f"quality-{name}.npz"
         request = replace(base, variant=name, quality_out=str(out) if base.quality_inputs else None)
-        result = (
-            _probe_here(request)
-            if in_process
-            else _run_probe(request, folder / f"request-{name}.json", ref)
-        )
+        path = folder / f"request-{name}.json"
+        here, there = partial(_probe_here, request), partial(_run_probe, request, path, ref)
+        result, conditions = measured(request.threads, here if in_process else there)
         if "skipped" in result or "error" in result:
             skipped[name] = result.get("skipped") or f"failed: {result['error']}"
             continue
-        profiles.append(CostProfile.from_dict(result))
+        profile = CostProfile.from_dict(result)
+        reasons = unreliable_reasons(profile.latency, conditions)
+        profiles.append(replace(profile, conditions=conditions, unreliable=tuple(reasons)))
         if base.quality_inputs:
             outputs[name] = out
     return profiles, skipped, outputs

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from whichmodel.bench.base import CostProfile, GenerationConfig
-from whichmodel.bench.cost import QualityData, default_threads, measure_cost
+from whichmodel.bench.cost import QualityData, measure_cost
 from whichmodel.bench.variants import check_names
 from whichmodel.errors import ConfigError, DataError
 from whichmodel.provenance import hardware, result_library_versions
@@ -38,7 +38,8 @@ class BenchConfig:
         batch_sizes: batch sizes to time (examples per call).
         variants: variant names (:mod:`whichmodel.bench.variants`); the first is the reference
             for quality deltas.
-        threads: intra-op threads for every runtime (None: the CPUs this process may use).
+        threads: intra-op threads for every runtime, the same for every model and variant
+            (default 1: the figure least disturbed by the rest of the machine).
         data: a data file whose examples are timed (real lengths) and, when it has labels,
             scored for each variant's quality change.
         task: the compare task whose metrics score the quality change (``classification``,
@@ -54,7 +55,7 @@ class BenchConfig:
     refs: tuple[str, ...]
     batch_sizes: tuple[int, ...] = (1, 8, 32)
     variants: tuple[str, ...] = ("original",)
-    threads: int | None = None
+    threads: int = 1
     data: str | None = None
     task: str = "classification"
     input_cols: tuple[str, ...] | None = None
@@ -81,7 +82,7 @@ class BenchConfig:
         ):
             if not values or any(v < 1 for v in values):
                 raise ConfigError(f"Every {name} must be at least 1. Got {list(values)} instead.")
-        if self.threads is not None and self.threads < 1:
+        if self.threads < 1:
             raise ConfigError(f"Threads must be at least 1. Got {self.threads} instead.")
         if self.budget_s <= 0 or not 0 < self.target_rel < 1:
             raise ConfigError("The time budget must be positive and the CI target in (0, 1).")
@@ -116,7 +117,7 @@ def run(config: BenchConfig, *, progress: Progress | None = None) -> list[CostPr
     files = [reference_files(ref) for ref in refs]  # fail on a missing file before any work
     sample, quality, data_key = _read_data(config)
     store = Store.open(config.store)
-    threads = config.threads or default_threads()
+    threads = config.threads
     out = []
     for ref, model_files in zip(refs, files, strict=True):
         fingerprint = model_fingerprint(ref, model_files, store)

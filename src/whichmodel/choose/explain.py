@@ -63,7 +63,22 @@ def explain(
         )
     out += _check_sentences(d, fig)
     out += _front_sentences(d)
+    out += _unreliable_sentence(results)
     return out, fig.values
+
+
+def _unreliable_sentence(results: Results) -> list[str]:
+    """One sentence naming the models whose latency no figure above rests on, and the fix."""
+    from whichmodel.bench.conditions import FIX
+
+    names = [m.name for m in results.models if m.cost is not None and not m.cost.reliable]
+    if not names:
+        return []
+    which = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    verb = "was" if len(names) == 1 else "were"
+    return [
+        f"The latency of {which} {verb} measured unreliably, so nothing here rests on it: {FIX}."
+    ]
 
 
 def _headline(d: Decision, fig: Figures) -> str:

@@ -129,6 +129,9 @@ def _facts(
         return _without_cost(model, metrics)
     unknown: dict[str, str] = {}
     latency_s, by_batch, throughput, throughput_batch = _speed(cost, c, unknown)
+    if not cost.reliable:  # a disturbed timing decides nothing: no limit met, no "faster"
+        latency_s, by_batch, throughput, throughput_batch = None, {}, None, None
+        unknown["latency"] = unknown["throughput"] = unreliable_reason(cost)
     memory = cost.model_memory_bytes
     if memory is None:
         unknown["memory"] = "the cost profile has no model memory"
@@ -196,6 +199,14 @@ def _speed(
     else:
         unknown["throughput"] = "no latency was measured"
     return latency_s, by_batch, throughput, throughput_batch
+
+
+def unreliable_reason(cost: CostProfile) -> str:
+    """Why a cost's latency is unknown to the decision (the decision's last sentence says what
+    to do about it)."""
+    more = len(cost.unreliable) - 1
+    extra = f", and {more} more reason{'s' if more > 1 else ''}" if more else ""
+    return f"its latency was measured unreliably: {cost.unreliable[0]}{extra}"
 
 
 def interpretability(framework: str | None, architecture: str | None) -> Interpretability:

@@ -60,8 +60,8 @@ class BenchFlags(OptionGroup):
         ),
     ] = "original"
     threads: Annotated[
-        int | None, typer.Option(help="Intra-op threads (default: all usable CPUs).")
-    ] = None
+        int, typer.Option(help="Intra-op threads, the same for every model and variant.")
+    ] = 1
     data: Annotated[
         str | None, typer.Option("--data", "-d", help="Time your examples; score each variant.")
     ] = None

@@ -63,6 +63,14 @@ class CompareFlags(OptionGroup):
         int | None, typer.Option(help="Bootstrap resamples (default: 1000).")
     ] = None
     no_cost: NoCostOpt = False
+    threads: Annotated[
+        int | None,
+        typer.Option(help="Threads every model's cost is measured with (default: 1)."),
+    ] = None
+    refresh_cost: Annotated[
+        bool,
+        typer.Option("--refresh-cost", help="Measure the cost again, not from the store."),
+    ] = False
     store: Annotated[
         str | None, typer.Option(help="Run store (default: ./.whichmodel/store.db).")
     ] = None
@@ -85,6 +93,8 @@ class CompareFlags(OptionGroup):
             if self.input_cols
             else None,
             "measure_cost": False if self.no_cost else None,
+            "threads": self.threads,
+            "refresh_cost": True if self.refresh_cost else None,
             "allow_pickle": True if self.allow_pickle else None,
             "trust_remote_code": True if self.trust_remote_code else None,
             "slice_by": tuple(slice_by) if slice_by else None,

@@ -99,10 +99,13 @@ def generation_rows(cost: CostProfile) -> list[dict[str, str]]:
 
 
 def notes(cost: CostProfile) -> list[str]:
-    """Notes, skipped variants and KV-cache growth, as sentences."""
+    """Notes, unreliable timings, skipped variants and KV-cache growth, as sentences."""
+    from whichmodel.bench.conditions import FIX
+
     out: list[str] = []
     for p in (cost, *cost.variants):
         out += list(p.notes)
+        out += [f"{p.variant}: UNRELIABLE: {why}." for why in p.unreliable]
         kv = p.kv_cache
         if kv is not None:
             out.append(
@@ -116,4 +119,16 @@ def notes(cost: CostProfile) -> list[str]:
             f"Timer overhead: {cost.timer_overhead_s * 1e6:.2f} µs per sample (not subtracted); "
             f"threads: {cost.threads}."
         )
+    c = cost.conditions
+    if c is not None:
+        other = (
+            "" if c.other_busy_cpus is None
+            else f"; other processes kept {c.other_busy_cpus:.1f} CPUs busy"
+        )  # fmt: skip
+        out.append(
+            f"Machine while measured: {c.cpus} usable CPUs, load {c.load_before:.1f} before and "
+            f"{c.load_after:.1f} after{other}."
+        )
+    if any(p.unreliable for p in (cost, *cost.variants)):
+        out.append(f"Unreliable timings decide nothing: {FIX}.")
     return out

@@ -178,12 +178,15 @@ def _bubble(
 def latency_plot(results: Results) -> Markup | None:
     """Median latency of one call (y, log) against batch size (x, log2), one line per model.
     None when no model has latency at two or more batch sizes."""
-    series = []
+    series: list[tuple[str, list[tuple[int, float]]]] = []
+    dashed: set[int] = set()  # the series of unreliable timings
     for m in results.models:
         lat = {} if m.cost is None else m.cost.latency
         pts = sorted((b, float(v.p50_s) * 1e3) for b, v in lat.items() if v.p50_s)
-        if pts:
-            series.append((m.name, pts))
+        if pts:  # an unreliable timing stays on the plot, named as such (dashed)
+            if m.cost is not None and not m.cost.reliable:
+                dashed.add(len(series))
+            series.append((m.name + (" (unreliable)" if len(series) in dashed else ""), pts))
     if not any(len(p) > 1 for _, p in series):
         return None
     bs = [b for _, p in series for b, _ in p]
@@ -209,7 +212,9 @@ def latency_plot(results: Results) -> Markup | None:
         path = "M" + "L".join(f"{x(b):.1f} {y(v):.1f}" for b, v in pts)
         parts.append(
             f'<g class="series"><title>{escape(name)}</title>'
-            f'<path d="{path}" stroke="{colour}" stroke-width="2" fill="none"/>'
+            f'<path d="{path}" stroke="{colour}" stroke-width="2" fill="none"'
+            + (' stroke-dasharray="5 4"' if i in dashed else "")
+            + "/>"
         )
         for b, v in pts:
             parts.append(

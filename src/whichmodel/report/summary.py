@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from whichmodel.bench.conditions import FIX
 from whichmodel.units import human_bytes, human_count
 
 if TYPE_CHECKING:
@@ -50,13 +51,17 @@ def _cost_cells(
         return {}, {}
     values: dict[str, float] = {}
     text: dict[str, str] = {}
+    # An unreliable timing is shown as such and wins no column (see bench/conditions.py).
+    mark = "" if cost.reliable else " (unreliable)"
     for b in sorted(cost.latency):
         col = f"p50 b={b}"
-        values[col] = cost.latency[b].p50_s
-        text[col] = f"{cost.latency[b].p50_s * 1e3:.2f} ms"
+        if cost.reliable:
+            values[col] = cost.latency[b].p50_s
+        text[col] = f"{cost.latency[b].p50_s * 1e3:.2f} ms{mark}"
     if batch_size in cost.latency:
-        values["items/s"] = cost.throughput(batch_size)
-        text["items/s"] = f"{cost.throughput(batch_size):,.0f}"
+        if cost.reliable:
+            values["items/s"] = cost.throughput(batch_size)
+        text["items/s"] = f"{cost.throughput(batch_size):,.0f}{mark}"
     if cost.parameters is not None:
         values["params"] = cost.parameters
         text["params"] = human_count(cost.parameters)
@@ -155,6 +160,11 @@ def _notes(results: Results) -> list[str]:
             )
         if m.cost_error:
             notes.append(f"{m.name}: no cost figures ({m.cost_error}).")
+        if m.cost is not None and not m.cost.reliable:
+            notes.append(
+                f"{m.name}: the latency measurement is unreliable ({'; '.join(m.cost.unreliable)})"
+                f": {FIX}."
+            )
         if m.store_note:
             notes.append(f"{m.name}: {m.store_note}.")
     return notes

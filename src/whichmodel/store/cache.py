@@ -27,7 +27,9 @@ FORMATS: dict[str, int] = {
     # what each metric declares (multilabel macro-F1), fairness gaps for classification?options
     "findings": 3,
     "spec": 1,  # the compact spec sheet a comparison keeps (spec/compact.py)
-    "cost": 2,  # a CostProfile's meaning (bench/cost.py); 2: the bench harness
+    # a CostProfile's meaning (bench/cost.py); 2: the bench harness; 3: its conditions and
+    # reliability (bench/conditions.py): costs stored before may be unreliable ones
+    "cost": 3,
 }
 
 
@@ -57,19 +59,24 @@ def cached(
     *,
     progress: Callable[[str, int, int], None] | None = None,
     label: str | None = None,
+    final: Callable[[T], bool] | None = None,
+    refresh: bool = False,
 ) -> T:
     """The ``kind`` value for ``parts``: read from ``store`` when it holds it, else computed by
     ``compute()`` and stored. A ``compute`` that raises stores nothing, so the next run tries
-    again. ``progress(label, 0, 1)`` and ``(label, 1, 1)`` bracket a computation (not a read).
+    again; so does a value that ``final(value)`` says is not final (an unreliable measurement).
+    ``refresh`` computes it again even when stored (and replaces what is stored when the new
+    value is final). ``progress(label, 0, 1)`` and ``(label, 1, 1)`` bracket a computation.
     """
     key = cache_key(kind, *parts)
-    stored = store.get_cached(kind, key)
+    stored = None if refresh else store.get_cached(kind, key)
     if stored is not None:
         return codec.decode(stored)
     if progress:
         progress(label or kind, 0, 1)
     value = compute()
-    store.put_cached(kind, key, codec.encode(value))
+    if final is None or final(value):
+        store.put_cached(kind, key, codec.encode(value))
     if progress:
         progress(label or kind, 1, 1)
     return value
