@@ -46,3 +46,29 @@ def test_keys_carry_the_kind_and_its_format_version(tmp_path, monkeypatch):
     cached(store, "spec", ("fp",), lambda: {"value": 1}, AS_IS)
     monkeypatch.setitem(FORMATS, "spec", FORMATS["spec"] + 1)
     assert cached(store, "spec", ("fp",), lambda: {"value": 2}, AS_IS) == {"value": 2}
+
+
+def test_a_value_not_kept_is_returned_and_computed_again(tmp_path):
+    store, calls = Store.open(tmp_path / "s.db"), []
+
+    def compute():
+        calls.append(1)
+        return {"value": len(calls)}
+
+    def reliable(value):
+        return value["value"] >= 2
+
+    assert cached(store, "machine", ("m",), compute, AS_IS, keep=reliable) == {"value": 1}
+    assert store.get_cached("machine", cache_key("machine", "m")) is None
+    assert cached(store, "machine", ("m",), compute, AS_IS, keep=reliable) == {"value": 2}
+    assert cached(store, "machine", ("m",), compute, AS_IS, keep=reliable) == {"value": 2}
+    assert len(calls) == 2  # the kept value is read back
+
+
+def test_refresh_computes_again_and_replaces_the_stored_value(tmp_path):
+    store = Store.open(tmp_path / "s.db")
+    cached(store, "machine", ("m",), lambda: {"value": 1}, AS_IS)
+    assert cached(store, "machine", ("m",), lambda: {"value": 2}, AS_IS, refresh=True) == {
+        "value": 2
+    }
+    assert cached(store, "machine", ("m",), lambda: {"value": 3}, AS_IS) == {"value": 2}

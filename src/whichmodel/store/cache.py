@@ -28,6 +28,7 @@ FORMATS: dict[str, int] = {
     "findings": 3,
     "spec": 1,  # the compact spec sheet a comparison keeps (spec/compact.py)
     "cost": 2,  # a CostProfile's meaning (bench/cost.py); 2: the bench harness
+    "machine": 1,  # the machine's peak FLOP/s and memory bandwidth (bench/machine.py)
 }
 
 
@@ -57,19 +58,25 @@ def cached(
     *,
     progress: Callable[[str, int, int], None] | None = None,
     label: str | None = None,
+    keep: Callable[[T], bool] | None = None,
+    refresh: bool = False,
 ) -> T:
     """The ``kind`` value for ``parts``: read from ``store`` when it holds it, else computed by
     ``compute()`` and stored. A ``compute`` that raises stores nothing, so the next run tries
-    again. ``progress(label, 0, 1)`` and ``(label, 1, 1)`` bracket a computation (not a read).
+    again; so does a value for which ``keep(value)`` is False (a measurement the machine
+    disturbed is returned, never stored as final). ``refresh=True`` computes again whatever the
+    store holds, and replaces it. ``progress(label, 0, 1)`` and ``(label, 1, 1)`` bracket a
+    computation (not a read).
     """
     key = cache_key(kind, *parts)
-    stored = store.get_cached(kind, key)
+    stored = None if refresh else store.get_cached(kind, key)
     if stored is not None:
         return codec.decode(stored)
     if progress:
         progress(label or kind, 0, 1)
     value = compute()
-    store.put_cached(kind, key, codec.encode(value))
+    if keep is None or keep(value):
+        store.put_cached(kind, key, codec.encode(value))
     if progress:
         progress(label or kind, 1, 1)
     return value
