@@ -198,6 +198,7 @@ def machine(
     store: str | Path = ".whichmodel/store.db",
     refresh: bool = False,
     sizes: MachineSizes | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> MachineLimits:
     """This machine's limits at ``threads`` intra-op threads, from the run store when a reliable
     measurement of the same hardware, threads and sizes is there, else measured (seconds).
@@ -228,6 +229,8 @@ def machine(
         codec,
         keep=lambda limits: limits.reliable,
         refresh=refresh,
+        progress=progress,
+        label="measuring this machine",
     )
 
 
