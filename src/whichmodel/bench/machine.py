@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,9 @@ class MachineSizes:
     budget_s: float = 2.0
     target_rel: float = 0.02
     dtypes: tuple[str, ...] = DTYPES
+
+
+DEFAULT_SIZES = MachineSizes()
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,7 @@ class MachineLimits:
     hardware: dict[str, Any]
     measured_at: str
     load_average: tuple[float, float]
-    sizes: MachineSizes = field(default_factory=MachineSizes)
+    sizes: MachineSizes = DEFAULT_SIZES
 
     @property
     def unreliable(self) -> tuple[str, ...]:
@@ -212,19 +215,17 @@ def machine(
         limits.peak_flops["fp32"].flops_per_s, limits.triad.bytes_per_s, limits.reliable
     """
     from whichmodel.errors import ConfigError
-    from whichmodel.provenance import hardware, library_versions
     from whichmodel.store import Store
     from whichmodel.store.cache import Codec, cached
 
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ConfigError(f"Threads must be at least 1. Got {threads} instead.")
-    sizes = sizes or MachineSizes()
-    versions = {k: v for k, v in library_versions().items() if k in ("torch", "numpy")}
+    sizes = sizes or DEFAULT_SIZES
     codec: Codec[MachineLimits] = Codec(MachineLimits.to_dict, MachineLimits.from_dict)
     return cached(
         Store.open(store),
         "machine",
-        (hardware(), threads, asdict(sizes), versions),
+        cache_parts(threads, sizes),
         lambda: measure(threads=threads, sizes=sizes),
         codec,
         keep=lambda limits: limits.reliable,
@@ -234,6 +235,15 @@ def machine(
     )
 
 
+def cache_parts(threads: int, sizes: MachineSizes) -> tuple[Any, ...]:
+    """What a stored measurement depends on: the hardware, the threads, the sizes, and the torch
+    and NumPy versions (another release can bring other kernels)."""
+    from whichmodel.provenance import hardware, library_versions
+
+    versions = {k: v for k, v in library_versions().items() if k in ("torch", "numpy")}
+    return hardware(), threads, asdict(sizes), versions
+
+
 def measure(*, threads: int = 1, sizes: MachineSizes | None = None) -> MachineLimits:
     """Measure (never read the store): every dtype's matmul, then copy and triad."""
     import torch
@@ -241,7 +251,7 @@ def measure(*, threads: int = 1, sizes: MachineSizes | None = None) -> MachineLi
     from whichmodel.bench.threads import threads_set
     from whichmodel.provenance import hardware
 
-    sizes = sizes or MachineSizes()
+    sizes = sizes or DEFAULT_SIZES
     load_before = os.getloadavg()[0]
     with threads_set(threads), torch.inference_mode():
         peaks: dict[str, PeakFlops] = {}
