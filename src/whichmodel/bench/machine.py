@@ -118,7 +118,7 @@ class MachineLimits:
         copy, triad: memory bandwidth, STREAM's kernels.
         threads: intra-op threads the figures were measured at.
         hardware: ``whichmodel.provenance.hardware()`` when measured.
-        measured_at: ISO 8601 UTC time of the measurement.
+        measured_at: ISO 8601 UTC time the measurement started.
         load_average: the 1-minute load average before and after measuring.
         sizes: what was asked for (:class:`MachineSizes`).
     """
@@ -189,7 +189,7 @@ def unsettled(latency: Latency) -> str | None:
     """Why the harness did not pin ``latency`` down (see :mod:`.timing`), or None when it did."""
     if latency.stop_reason != "converged":
         return (f"stopped on {latency.stop_reason} after {latency.n} calls with the median known "
-                f"to ±{latency.ci_half_width_rel:.0%}, not ±{latency.target_rel:.0%}")
+                f"to ±{latency.ci_half_width_rel:.1%}, not ±{latency.target_rel:.1%}")
     if not latency.warmup_settled:
         return "warm-up did not settle"
     return None
@@ -252,6 +252,7 @@ def measure(*, threads: int = 1, sizes: MachineSizes | None = None) -> MachineLi
     from whichmodel.provenance import hardware
 
     sizes = sizes or DEFAULT_SIZES
+    started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     load_before = os.getloadavg()[0]
     with threads_set(threads), torch.inference_mode():
         peaks: dict[str, PeakFlops] = {}
@@ -264,7 +265,7 @@ def measure(*, threads: int = 1, sizes: MachineSizes | None = None) -> MachineLi
         triad=triad,
         threads=threads,
         hardware=hardware(),
-        measured_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        measured_at=started,
         load_average=(load_before, os.getloadavg()[0]),
         sizes=sizes,
     )
