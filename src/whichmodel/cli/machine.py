@@ -12,7 +12,9 @@ from whichmodel.cli.options import parse_format
 
 def machine_command(
     threads: Annotated[int, typer.Option(help="Intra-op threads to measure at.")] = 1,
-    refresh: Annotated[bool, typer.Option(help="Measure again, whatever the store holds.")] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Measure again, whatever the store holds.")
+    ] = False,
     store: Annotated[str, typer.Option(help="Run store.")] = ".whichmodel/store.db",
     output_format: Annotated[str | None, typer.Option("--format", help="text or json.")] = None,
 ) -> None:
