@@ -79,6 +79,7 @@ lock: test-latest
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/compare_overhead.py
 	$(BIN)/python benchmarks/bench_harness.py
+	$(BIN)/python benchmarks/machine_check.py
 
 clean:
 	rm -rf $(VENV) $(LATEST) $(OLDEST) .whichmodel .pytest_cache

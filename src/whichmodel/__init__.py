@@ -8,6 +8,7 @@ The public API (imported lazily, so ``import whichmodel`` stays cheap)::
     whichmodel.inspect(ref)                     -> SpecSheet
     whichmodel.choose(results, max_latency_ms=...) -> Decision
     whichmodel.bench(ref, variants=..., ...)    -> CostProfile
+    whichmodel.machine(threads=1)               -> MachineLimits (peak FLOP/s, bandwidth)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from whichmodel.api import Evaluation, compare, evaluate
     from whichmodel.bench.base import CostProfile
+    from whichmodel.bench.machine import MachineLimits, machine
     from whichmodel.choose import Decision, choose
     from whichmodel.comparison import CompareConfig, Comparison
     from whichmodel.sources import inspect, load
@@ -36,6 +38,8 @@ _EXPORTS = {
     "choose": "whichmodel.choose",
     "Decision": "whichmodel.choose",
     "CostProfile": "whichmodel.bench.base",
+    "machine": "whichmodel.bench.machine",
+    "MachineLimits": "whichmodel.bench.machine",
 }
 
 
@@ -57,6 +61,7 @@ __all__ = [
     "CostProfile",
     "Decision",
     "Evaluation",
+    "MachineLimits",
     "SpecSheet",
     "bench",
     "choose",
@@ -64,4 +69,5 @@ __all__ = [
     "evaluate",
     "inspect",
     "load",
+    "machine",
 ]

@@ -47,6 +47,11 @@ CASES = [
     # choose reads saved results: a missing or broken one is one line.
     Case("choose-missing-results", ("choose", "{tmp}/nothing.json"), "nothing.json"),
     Case("choose-no-store", ("choose",), "store"),
+    # machine measures at a thread count it can set, and prints text or JSON only.
+    Case("machine-threads-zero", ("machine", "--threads", "0"), "Threads must be at least 1"),
+    Case("machine-threads-negative", ("machine", "--threads", "-2"), "Got -2 instead"),
+    Case("machine-format-markdown", ("machine", "--format", "markdown"),
+         "--format must be text or json"),
 ]
 
 

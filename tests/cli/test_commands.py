@@ -97,7 +97,9 @@ def test_bad_input_is_one_line_and_exit_2(invoke: Invoke, args: tuple[str, ...],
 def test_no_arguments_prints_the_help(invoke: Invoke) -> None:
     ran = invoke()
     assert ran.exit_code == 2 and ran.stderr == ""
-    for command in ("compare", "demo", "inspect", "diff", "windows", "bench", "choose", "gate"):
+    for command in (
+        "compare", "demo", "inspect", "diff", "windows", "bench", "machine", "choose", "gate"
+    ):
         assert f"│ {command} " in ran.stdout
 
 

@@ -31,6 +31,7 @@ from whichmodel.bench.memory import (
     status_bytes,
     weight_and_buffer_bytes,
 )
+from whichmodel.bench.threads import set_threads
 from whichmodel.bench.timing import Latency, time_calls, timer_overhead_s
 from whichmodel.bench.variants import get_variant, torch_module
 from whichmodel.provenance import hardware
@@ -47,16 +48,6 @@ _FRAMEWORK_IMPORTS = {
     "torch": ("torch", "safetensors.torch"),
     "hf": ("torch", "safetensors.torch", "transformers"),
 }
-
-
-def _set_threads(n: int) -> Any:
-    """Set every runtime's intra-op threads to ``n``; returns the threadpoolctl limiter."""
-    from threadpoolctl import threadpool_limits
-
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(n)
-    return threadpool_limits(limits=n)
 
 
 def _sync() -> Any:
@@ -150,7 +141,7 @@ def _prepare_process(kind: str, threads: int) -> Any:
     for name in _FRAMEWORK_IMPORTS.get(kind, ()):
         importlib.import_module(name)
     importlib.import_module("scipy.stats")  # the harness's CI
-    limiter = _set_threads(threads)
+    limiter = set_threads(threads)
     _warm_up_runtime()
     return limiter
 

@@ -1,10 +1,11 @@
 """The command line: parse, call the API, render; no logic of its own.
 
 One module per command group (:mod:`~whichmodel.cli.compare`, :mod:`~whichmodel.cli.spec`,
-:mod:`~whichmodel.cli.bench`, :mod:`~whichmodel.cli.choose`), the options they share
-(:mod:`~whichmodel.cli.options`), where each setting comes from (:mod:`~whichmodel.cli.config`)
-and everything printed (:mod:`~whichmodel.cli.render`). :func:`main` is the ``whichmodel``
-command: whatever happens, the terminal gets one line, never a traceback.
+:mod:`~whichmodel.cli.bench`, :mod:`~whichmodel.cli.machine`, :mod:`~whichmodel.cli.choose`), the
+options they share (:mod:`~whichmodel.cli.options`), where each setting comes from
+(:mod:`~whichmodel.cli.config`) and everything printed (:mod:`~whichmodel.cli.render`).
+:func:`main` is the ``whichmodel`` command: whatever happens, the terminal gets one line, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from whichmodel.cli import bench, choose, compare, spec
+from whichmodel.cli import bench, choose, compare, machine, spec
 from whichmodel.cli.render import fail
 from whichmodel.errors import WhichModelError
 
@@ -32,6 +33,7 @@ app.command("inspect")(spec.inspect_command)
 app.command("diff")(spec.diff_command)
 app.command("windows")(bench.windows_command)
 app.command("bench")(bench.bench_command)
+app.command("machine")(machine.machine_command)
 app.command()(choose.choose)
 app.command()(choose.gate)
 

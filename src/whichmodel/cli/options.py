@@ -156,11 +156,12 @@ NO_CHOICE = ChoiceFlags()
 NO_LIMITS = LimitFlags()
 
 
-def parse_format(name: str | None) -> str:
-    """``--format``: text (the default), markdown or json, in any case."""
+def parse_format(name: str | None, choices: tuple[str, ...] = ("text", "markdown", "json")) -> str:
+    """``--format``: text (the default) or another of ``choices``, in any case."""
     fmt = (name or "text").lower()
-    if fmt not in ("text", "markdown", "json"):
-        raise ConfigError(f"--format must be text, markdown or json. Got {name!r}.")
+    if fmt not in choices:
+        listed = f"{', '.join(choices[:-1])} or {choices[-1]}"
+        raise ConfigError(f"--format must be {listed}. Got {name!r}.")
     return fmt
 
 

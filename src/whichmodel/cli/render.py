@@ -21,6 +21,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from whichmodel.analysis.stats import MetricResult
     from whichmodel.bench.base import CostProfile
+    from whichmodel.bench.machine import MachineLimits
     from whichmodel.comparison import Outcome
     from whichmodel.report.summary import Summary
     from whichmodel.results import Results
@@ -263,3 +264,37 @@ def print_bench(cost: CostProfile, *, name: str) -> None:
         out.print(table)
     for line in notes(cost):
         plain(line)
+
+
+def print_machine(limits: MachineLimits) -> None:
+    """The machine's limits: peak matmul rate per dtype, copy and triad bandwidth, then why a
+    dtype has no figure and, where so, why the measurement is unreliable."""
+    hw = limits.hardware
+    plain(f"{hw.get('cpu', '?')} ({hw.get('cpus', '?')} CPUs usable), {limits.threads} "
+          f"thread{'s' if limits.threads != 1 else ''}; measured {limits.measured_at}, load "
+          f"average {limits.load_average[0]:.2f} before, {limits.load_average[1]:.2f} after")
+    peaks = Table(box=box.SIMPLE_HEAD, title="peak matmul (n × n, 2·n³ FLOPs per call)")
+    for col in ("dtype", "n", "peak GFLOP/s", "95% CI", "runs"):
+        peaks.add_column(col, justify="left" if col == "dtype" else "right")
+    for p in limits.peak_flops.values():
+        ci = p.ci_flops_per_s
+        peaks.add_row(p.dtype, str(p.matmul_n or "-"),
+                      f"{p.flops_per_s / 1e9:.1f}" if p.flops_per_s else "unknown",
+                      f"[{ci[0] / 1e9:.1f}, {ci[1] / 1e9:.1f}]" if ci else "-",
+                      str(p.latency.n) if p.latency else "-")
+    out.print(peaks)
+    bands = Table(box=box.SIMPLE_HEAD, title="memory bandwidth (STREAM's byte counts)")
+    for col in ("kernel", "GB/s", "95% CI", "runs", "array"):
+        bands.add_column(col, justify="left" if col == "kernel" else "right")
+    for b in (limits.copy, limits.triad):
+        lat = b.latency
+        bands.add_row(b.kernel, f"{b.bytes_per_s / 1e9:.1f}",
+                      f"[{b.bytes_per_call / lat.ci_high_s / 1e9:.1f}, "
+                      f"{b.bytes_per_call / lat.ci_low_s / 1e9:.1f}]",
+                      str(lat.n), f"{b.array_bytes / 2**20:.0f} MiB")
+    out.print(bands)
+    for p in limits.peak_flops.values():
+        if p.unknown:
+            plain(f"{p.dtype}: unknown, {p.unknown}")
+    for why in limits.unreliable:
+        plain(f"unreliable: {why} (not cached; run again on a quieter machine)")

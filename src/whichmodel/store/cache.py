@@ -30,6 +30,7 @@ FORMATS: dict[str, int] = {
     # a CostProfile's meaning (bench/cost.py); 2: the bench harness; 3: its conditions and
     # reliability (bench/conditions.py): costs stored before may be unreliable ones
     "cost": 3,
+    "machine": 1,  # the machine's peak FLOP/s and memory bandwidth (bench/machine.py)
 }
 
 
