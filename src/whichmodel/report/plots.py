@@ -175,10 +175,13 @@ def _bubble(
     )
 
 
-def latency_plot(results: Results) -> Markup | None:
-    """Median latency of one call (y, log) against batch size (x, log2), one line per model.
-    None when no model has latency at two or more batch sizes."""
-    series: list[tuple[str, list[tuple[int, float]]]] = []
+Series = list[tuple[str, list[tuple[int, float]]]]
+
+
+def _latency_series(results: Results) -> tuple[Series, set[int]]:
+    """(model name -> sorted (batch size, p50 ms) points; the indexes of unreliable timings,
+    which stay on the plot, named as such and dashed)."""
+    series: Series = []
     dashed: set[int] = set()  # the series of unreliable timings
     for m in results.models:
         lat = {} if m.cost is None else m.cost.latency
@@ -187,6 +190,13 @@ def latency_plot(results: Results) -> Markup | None:
             if m.cost is not None and not m.cost.reliable:
                 dashed.add(len(series))
             series.append((m.name + (" (unreliable)" if len(series) in dashed else ""), pts))
+    return series, dashed
+
+
+def latency_plot(results: Results) -> Markup | None:
+    """Median latency of one call (y, log) against batch size (x, log2), one line per model.
+    None when no model has latency at two or more batch sizes."""
+    series, dashed = _latency_series(results)
     if not any(len(p) > 1 for _, p in series):
         return None
     bs = [b for _, p in series for b, _ in p]
