@@ -186,6 +186,9 @@ class CostProfile:
             compiling): a one-off cost, not part of ``load_time_s``.
         weight_bytes, buffer_bytes: bytes of the model's parameters and buffers, each storage
             counted once (None when the framework exposes no tensors, e.g. scikit-learn).
+        energy_j_per_example: batch size -> joules per example, where RAPL counters are readable
+            (:mod:`whichmodel.bench.energy`); empty otherwise, with ``energy_note`` saying why.
+        energy_note: what the energy covers, or why it is unknown.
         activation_bytes: batch size -> bytes of the tensors the model's operators create in
             one call (every intermediate result, an upper bound on what is live at once).
         tokens: batch size -> input tokens in the timed batch (text models), for tokens/s.
@@ -217,6 +220,8 @@ class CostProfile:
     weight_bytes: int | None = None
     buffer_bytes: int | None = None
     activation_bytes: dict[int, int] = field(default_factory=dict)
+    energy_j_per_example: dict[int, float] = field(default_factory=dict)
+    energy_note: str = ""
     tokens: dict[int, int] = field(default_factory=dict)
     timer_overhead_s: float | None = None
     generation: tuple[GenerationCost, ...] = ()
@@ -256,6 +261,7 @@ class CostProfile:
         data["latency"] = {str(b): asdict(lat) for b, lat in self.latency.items()}
         data["activation_bytes"] = {str(b): v for b, v in self.activation_bytes.items()}
         data["tokens"] = {str(b): v for b, v in self.tokens.items()}
+        data["energy_j_per_example"] = {str(b): v for b, v in self.energy_j_per_example.items()}
         data["variants"] = [v.to_dict() for v in self.variants]
         return data
 
@@ -264,6 +270,9 @@ class CostProfile:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["latency"] = {int(b): latency_from_dict(lat) for b, lat in data["latency"].items()}
+        values["energy_j_per_example"] = {
+            int(b): float(v) for b, v in data.get("energy_j_per_example", {}).items()
+        }
         for key in ("activation_bytes", "tokens"):
             values[key] = {int(b): int(v) for b, v in data.get(key, {}).items()}
         values["generation"] = tuple(

@@ -82,7 +82,7 @@ def probe(request: ProbeRequest) -> dict[str, Any]:
     applied, variant_time = _apply_timed(variant, original, calls, request)
     calls.model = applied.model
     sync = _sync()
-    first_call, latency = _latencies(calls, request, sync)
+    first_call, latency, energy, energy_note = _latencies(calls, request, sync)
     module: Any = torch_module(applied.model)
     activations = _activations(calls, request, module)
     peak = max(status_bytes("VmHWM"), status_bytes("VmRSS"))
@@ -98,6 +98,8 @@ def probe(request: ProbeRequest) -> dict[str, Any]:
         load_time_s=loaded.load_time_s,
         first_call_s=first_call,
         latency=latency,
+        energy_j_per_example=energy,
+        energy_note=energy_note,
         peak_rss_bytes=peak,
         model_memory_bytes=max(peak - baseline, 0),
         threads=request.threads,
@@ -148,22 +150,35 @@ def _prepare_process(kind: str, threads: int) -> Any:
 
 def _latencies(
     calls: _Calls, request: ProbeRequest, sync: Callable[[], object]
-) -> tuple[float, dict[int, Latency]]:
-    """(seconds of the first call at batch 1, the timed latency per batch size)."""
+) -> tuple[float, dict[int, Latency], dict[int, float], str]:
+    """(seconds of the first call at batch 1, the timed latency per batch size, joules per
+    example per batch size where RAPL counts them, what the energy covers or why it is
+    unknown)."""
+    from whichmodel.bench.energy import domains, joules
+
     start = time.perf_counter()
     calls.run(1)
     sync()
     first_call = time.perf_counter() - start
-    latency = {
-        b: time_calls(
-            partial(calls.run, b),
-            sync=sync,
-            budget_s=request.budget_s,
+    found, why = domains()
+    latency: dict[int, Latency] = {}
+    energy: dict[int, float] = {}
+    for b in request.batch_sizes:
+        timed = partial(
+            time_calls, partial(calls.run, b), sync=sync, budget_s=request.budget_s,
             target_rel=request.target_rel,
-        )
-        for b in request.batch_sizes
-    }
-    return first_call, latency
+        )  # fmt: skip
+        if not found:
+            latency[b] = timed()
+            continue
+        latency[b], used_j = joules(timed, found)
+        energy[b] = used_j / (latency[b].warmup_runs + latency[b].n) / b
+    names = ", ".join(d.name for d in found)
+    note = why or (
+        f"RAPL counters ({names}): everything the CPU package ran while the calls were timed, "
+        "warm-up included, over the calls and their examples"
+    )
+    return first_call, latency, energy, note
 
 
 def _model_bytes(model: Model) -> tuple[int | None, int | None]:

@@ -119,6 +119,13 @@ def notes(cost: CostProfile) -> list[str]:
             f"Timer overhead: {cost.timer_overhead_s * 1e6:.2f} µs per sample (not subtracted); "
             f"threads: {cost.threads}."
         )
+    if cost.energy_j_per_example:
+        per = ", ".join(
+            f"batch {b}: {j:.3g} J" for b, j in sorted(cost.energy_j_per_example.items())
+        )
+        out.append(f"Energy per example: {per} ({cost.energy_note}).")
+    elif cost.energy_note:
+        out.append(f"Energy: unknown ({cost.energy_note}).")
     c = cost.conditions
     if c is not None:
         other = (

@@ -62,6 +62,9 @@ def _cost_cells(
         if cost.reliable:
             values["items/s"] = cost.throughput(batch_size)
         text["items/s"] = f"{cost.throughput(batch_size):,.0f}{mark}"
+    if batch_size in cost.energy_j_per_example:  # only where RAPL counted it
+        values["J/example"] = cost.energy_j_per_example[batch_size]
+        text["J/example"] = f"{cost.energy_j_per_example[batch_size]:.3g}"
     if cost.parameters is not None:
         values["params"] = cost.parameters
         text["params"] = human_count(cost.parameters)
