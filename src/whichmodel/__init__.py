@@ -4,7 +4,9 @@ The public API (imported lazily, so ``import whichmodel`` stays cheap)::
 
     whichmodel.load(ref)                        -> Model
     whichmodel.evaluate(ref, data, task=...)    -> Evaluation
-    whichmodel.compare(refs, data, task=...)    -> Comparison (its .decision: which to ship)
+    whichmodel.compare(refs, data, task=...)    -> Comparison (its .decision: which to ship;
+                                                   .results(): what results.json holds)
+    whichmodel.Results.from_dict(json)          -> Results (a saved results.json, typed)
     whichmodel.inspect(ref)                     -> SpecSheet
     whichmodel.choose(results, max_latency_ms=...) -> Decision
     whichmodel.bench(ref, variants=..., ...)    -> CostProfile
@@ -22,7 +24,8 @@ if TYPE_CHECKING:
     from whichmodel.bench.base import CostProfile
     from whichmodel.bench.machine import MachineLimits, machine
     from whichmodel.choose import Decision, choose
-    from whichmodel.comparison import CompareConfig, Comparison
+    from whichmodel.comparison import CompareConfig, Comparison, Outcome
+    from whichmodel.results import Results
     from whichmodel.sources import inspect, load
     from whichmodel.spec.base import SpecSheet
 
@@ -32,6 +35,8 @@ _EXPORTS = {
     "Evaluation": "whichmodel.api",
     "Comparison": "whichmodel.comparison",
     "CompareConfig": "whichmodel.comparison",
+    "Outcome": "whichmodel.comparison",
+    "Results": "whichmodel.results",
     "load": "whichmodel.sources",
     "inspect": "whichmodel.sources",
     "SpecSheet": "whichmodel.spec.base",
@@ -62,6 +67,8 @@ __all__ = [
     "Decision",
     "Evaluation",
     "MachineLimits",
+    "Outcome",
+    "Results",
     "SpecSheet",
     "bench",
     "choose",
