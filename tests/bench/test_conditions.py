@@ -47,6 +47,15 @@ def test_a_budget_stop_an_unsettled_warm_up_and_a_wide_spread_each_say_why() -> 
     assert reason.startswith("batch 8: runs vary by ")
 
 
+def test_a_slow_spell_over_half_the_runs_makes_it_unreliable() -> None:
+    steady = [1e-3 * (1 + (i % 7) / 200) for i in range(60)]
+    slowed = steady[:30] + [2 * t for t in steady[30:]]  # the second half twice as slow
+    (reason,) = unreliable_reasons({1: _converged(slowed)}, QUIET)
+    assert reason.startswith("batch 1: its first and second half of runs disagree (median 1.01")
+    nudged = steady[:30] + [1.03 * t for t in steady[30:]]  # apart, but within 10%: the same
+    assert unreliable_reasons({1: _converged(nudged)}, QUIET) == []
+
+
 def test_rare_slow_calls_do_not_make_a_measurement_unreliable() -> None:
     """The plain CV of these runs is above 100%; the median is pinned down all the same."""
     samples = [1e-4] * 990 + [5e-3] * 10

@@ -13,6 +13,9 @@ kernel's CPU counters, ``/proc/stat``, minus the CPU time of this process and it
   (1.4826 · median absolute deviation / median: the standard deviation over the mean for normal
   runs, but blind to the rare slow call; a logistic regression's 2,315 runs at 77 µs, median
   known to ±2%, had a plain CV of 95% from a handful of millisecond pauses);
+- its first and second half of runs disagree: their medians' 95% intervals do not overlap and
+  the medians differ by more than :data:`MAX_DRIFT` (the machine changed while it ran: a slow
+  spell hit part of the runs);
 - other processes kept more CPUs busy than the ones the probe left free
   (``cpus - threads``), so the probe's threads competed for a core.
 
@@ -38,6 +41,9 @@ T = TypeVar("T")
 
 #: Runs that vary more than this (robust coefficient of variation) say the machine interfered.
 MAX_CV = 0.5
+
+#: The two halves of a latency's runs may differ by this much (relative) before they disagree.
+MAX_DRIFT = 0.10
 
 #: Other processes' CPU use above the free CPUs that still counts as quiet (kernel threads, the
 #: parent process waiting on its probe, the counters' own granularity of 1/100 s).
@@ -107,6 +113,9 @@ def unreliable_reasons(latency: dict[int, Latency], conditions: Conditions | Non
             )
         if not lat.warmup_settled:
             reasons.append(f"batch {batch}: the warm-up never settled")
+        drift = _halves_disagree(lat.samples_s)
+        if drift is not None:
+            reasons.append(f"batch {batch}: {drift}")
         cv = robust_cv(lat.samples_s)
         if cv is not None and cv > MAX_CV:
             reasons.append(f"batch {batch}: runs vary by {cv:.0%} (robust CV, 1.4826·MAD/median)")
@@ -118,6 +127,26 @@ def unreliable_reasons(latency: dict[int, Latency], conditions: Conditions | Non
             f"{conditions.load_after:.1f} after)"
         )
     return reasons
+
+
+def _halves_disagree(samples: tuple[float, ...]) -> str | None:
+    """Why the first and second half of the runs disagree, or None (also for too few runs to
+    tell: each half needs the 6 runs a 95% interval of its median takes)."""
+    from whichmodel.bench.timing import median_ci
+
+    half = len(samples) // 2
+    if half < 6:
+        return None
+    first, second = (np.asarray(s, dtype=np.float64) for s in (samples[:half], samples[half:]))
+    (lo1, hi1), (lo2, hi2) = median_ci(first), median_ci(second)
+    m1, m2 = float(np.median(first)), float(np.median(second))
+    apart = hi1 < lo2 or hi2 < lo1
+    if not apart or abs(m2 - m1) <= MAX_DRIFT * min(m1, m2):
+        return None
+    return (
+        f"its first and second half of runs disagree (median {m1 * 1e3:.3g} vs {m2 * 1e3:.3g} "
+        "ms, 95% intervals apart): the machine changed while it ran"
+    )
 
 
 def robust_cv(samples: tuple[float, ...]) -> float | None:
