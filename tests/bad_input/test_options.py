@@ -26,6 +26,8 @@ CASES = [
     Case("seed-huge", (*COMPARE, "--seed", str(2**70)), "The seed must be an integer"),
     Case("bootstrap-zero", (*COMPARE, "--bootstrap", "0"), "Bootstrap resamples must be at least"),
     Case("batch-size-zero", (*COMPARE, "--batch-size", "0"), "batch size must be at least 1"),
+    Case("threads-zero", (*COMPARE, "--threads", "0"), "Threads must be at least 1. Got 0"),
+    Case("bench-threads-zero", ("bench", LR, "--threads", "0"), "Threads must be at least 1"),
     Case("min-nan", (*COMPARE, "--min", "accuracy=nan"), "--min takes NAME=NUMBER"),
     Case("min-inf", (*COMPARE, "--min", "accuracy=inf"), "--min takes NAME=NUMBER"),
     # A metric the task never reports fails before any model runs, with the close name.
