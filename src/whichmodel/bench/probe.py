@@ -82,7 +82,7 @@ def probe(request: ProbeRequest) -> dict[str, Any]:
     applied, variant_time = _apply_timed(variant, original, calls, request)
     calls.model = applied.model
     sync = _sync()
-    first_call, latency, energy, energy_note = _latencies(calls, request, sync)
+    first_call, latency, energy = _latencies(calls, request, sync)
     module: Any = torch_module(applied.model)
     activations = _activations(calls, request, module)
     peak = max(status_bytes("VmHWM"), status_bytes("VmRSS"))
@@ -98,8 +98,7 @@ def probe(request: ProbeRequest) -> dict[str, Any]:
         load_time_s=loaded.load_time_s,
         first_call_s=first_call,
         latency=latency,
-        energy_j_per_example=energy,
-        energy_note=energy_note,
+        **energy,
         peak_rss_bytes=peak,
         model_memory_bytes=max(peak - baseline, 0),
         threads=request.threads,
@@ -150,10 +149,10 @@ def _prepare_process(kind: str, threads: int) -> Any:
 
 def _latencies(
     calls: _Calls, request: ProbeRequest, sync: Callable[[], object]
-) -> tuple[float, dict[int, Latency], dict[int, float], str]:
-    """(seconds of the first call at batch 1, the timed latency per batch size, joules per
-    example per batch size where RAPL counts them, what the energy covers or why it is
-    unknown)."""
+) -> tuple[float, dict[int, Latency], dict[str, Any]]:
+    """(seconds of the first call at batch 1, the timed latency per batch size, the profile's
+    energy fields: joules per example per batch size where RAPL counts them, and what the
+    energy covers or why it is unknown)."""
     from whichmodel.bench.energy import domains, joules
 
     start = time.perf_counter()
@@ -178,7 +177,7 @@ def _latencies(
         f"RAPL counters ({names}): everything the CPU package ran while the calls were timed, "
         "warm-up included, over the calls and their examples"
     )
-    return first_call, latency, energy, note
+    return first_call, latency, {"energy_j_per_example": energy, "energy_note": note}
 
 
 def _model_bytes(model: Model) -> tuple[int | None, int | None]:
