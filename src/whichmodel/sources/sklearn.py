@@ -57,13 +57,18 @@ class SklearnModel(Model):
         )
 
     def predict(self, inputs: Inputs) -> RawOutput:
+        """A classifier's labels come from its own ``predict``, and its probabilities, when it
+        has them, ride along: users ship ``predict``, which need not be the most probable class
+        (``SVC(probability=True)``'s Platt scaling is fitted apart from its decision)."""
         x = self._features(inputs)
-        if self.has_proba:
-            return RawOutput("proba", np.asarray(self.estimator.predict_proba(x), dtype=np.float64))
         prediction = np.asarray(self.estimator.predict(x))
-        if self.is_classifier:
-            return RawOutput("labels", np.array([label_text(v) for v in prediction.tolist()]))
-        return RawOutput("values", prediction.astype(np.float64))
+        if not self.is_classifier:
+            return RawOutput("values", prediction.astype(np.float64))
+        labels = np.array([label_text(v) for v in prediction.tolist()], dtype=str)
+        if self.has_proba:
+            proba = np.asarray(self.estimator.predict_proba(x), dtype=np.float64)
+            return RawOutput("proba", proba, labels=labels)
+        return RawOutput("labels", labels)
 
     def _features(self, inputs: Inputs) -> Any:
         if inputs.kind == "text":
