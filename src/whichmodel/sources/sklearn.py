@@ -10,6 +10,7 @@ refused unless ``allow_pickle`` is set.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +85,9 @@ class SklearnModel(Model):
 
 class SklearnSource:
     """``sklearn:`` references: one estimator file (skops; pickles with ``allow_pickle``)."""
+
+    def options(self, ref: ModelRef) -> Mapping[str, str]:
+        return {}  # the estimator knows its classes and features
 
     def files(self, ref: ModelRef, *, code: bool = True) -> tuple[str, ...]:
         return existing_files((ref.target,), ref)
