@@ -28,6 +28,7 @@ from whichmodel.sources.base import Inputs, LoadOptions, Model
 from whichmodel.store import CorruptPredictionsError, Store, key_of
 from whichmodel.store.cache import Codec, cache_key, cached
 from whichmodel.tasks import Predictions, Task, get_task
+from whichmodel.tasks.classification import disagreements
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -229,6 +230,7 @@ class _Run:
         return ModelResult(
             ref.name, str(ref), model_fp, key, preds, cost, reused, computed,
             cost_error=cost_error, spec=spec, spec_error=spec_error, store_note=store_note,
+            n_not_most_probable=disagreements(preds) if self.task.class_predictions else None,
         )
 
     def _predictions(

@@ -43,6 +43,9 @@ class ModelResult:
         spec_error: why the spec sheet could not be made, when it could not.
         store_note: what went wrong with the stored predictions, when they had to be computed
             again (a damaged Parquet file), else None.
+        n_not_most_probable: on how many examples the model's own predicted label is not its
+            most probable class (scikit-learn's ``predict`` against ``predict_proba``); None
+            where the task predicts no classes or the model gives no probabilities.
     """
 
     name: str
@@ -58,6 +61,7 @@ class ModelResult:
     spec: CompactSpec | None = None
     spec_error: str | None = None
     store_note: str | None = None
+    n_not_most_probable: int | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,7 @@ def _summary(m: ModelResult) -> ModelSummary:
         spec_error=m.spec_error,
         store_note=m.store_note,
         tables=m.tables,
+        n_not_most_probable=m.n_not_most_probable,
     )
 
 

@@ -8,7 +8,9 @@
     onnx:model.onnx                              an ONNX graph (spec sheets: inspect and diff)
 
 Any reference takes ``?name=...`` to set the name shown in tables, and a bare path is accepted when
-its kind is clear from it (``.skops``, ``.pt``, ``.pt2``, a folder with ``config.json``).
+its kind is clear from it (``.skops``, ``.pt``, ``.pt2``, a folder with ``config.json``). Parsing
+keeps every option; the source of the kind declares the others it reads, and
+``whichmodel.sources.checked_source`` refuses the rest before a model runs.
 
 The kinds are the names of :data:`SOURCES`, the registry of model sources (see
 ``whichmodel.sources.contract.Source``): a kind is accepted, listed and suggested only when a

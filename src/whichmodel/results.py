@@ -155,6 +155,10 @@ class ModelSummary:
         spec: the compact spec sheet, or None with ``spec_error`` saying why.
         store_note: what went wrong with the stored predictions, when they were computed again.
         tables: task-specific tables by title (per-class figures...), rows of named cells.
+        n_not_most_probable: on how many examples the model's own predicted label (which
+            decides accuracy) is not its most probable class (which feeds log loss and
+            calibration); None where the task predicts no classes or the model gives no
+            probabilities. In results.json only when above 0.
     """
 
     name: str
@@ -171,8 +175,12 @@ class ModelSummary:
     spec_error: str | None
     store_note: str | None
     tables: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+    n_not_most_probable: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        # Only where predict and predict_proba disagree: every other model's part reads as
+        # before (the golden results pin it).
+        disagreeing = self.n_not_most_probable or 0
         return {
             "name": self.name,
             "ref": self.ref,
@@ -187,6 +195,7 @@ class ModelSummary:
             "spec": None if self.spec is None else self.spec.to_dict(),
             "spec_error": self.spec_error,
             "store_note": self.store_note,
+            **({"n_not_most_probable": disagreeing} if disagreeing else {}),
             "tables": self.tables,
         }
 
@@ -208,6 +217,7 @@ class ModelSummary:
             spec_error=data.get("spec_error"),
             store_note=data.get("store_note"),
             tables=data.get("tables") or {},
+            n_not_most_probable=data.get("n_not_most_probable"),
         )
 
 

@@ -33,6 +33,20 @@ def test_counts_and_ranking_by_the_wrong_models_confidence():
     assert [e.row for e in d.b_wins] == [3, 4]  # ranked by A's confidence: all 0.7, row order
 
 
+def test_a_classifier_is_ranked_by_its_confidence_in_the_label_it_gave():
+    """A model whose own predict chose "b" while giving "a" 0.8 was 0.2 sure of its answer,
+    not 0.8: the disagreement it lost most confidently is the other one."""
+    classes = ("a", "b")
+    y = np.array(["a", "a"])
+    a = Predictions(np.arange(2), np.array(["a", "a"]), np.full((2, 2), 0.5), classes)
+    b_proba = np.array([[0.8, 0.2], [0.4, 0.6]])
+    b = Predictions(np.arange(2), np.array(["b", "b"]), b_proba, classes)
+    inputs = Inputs("text", np.array(["x", "y"], dtype=object), ("t",))
+    (d,) = find_disagreements(get_task("classification"), y, {"A": a, "B": b}, inputs)
+    assert [e.row for e in d.a_wins] == [1, 0]
+    assert [e.confidence_b for e in d.a_wins] == pytest.approx([0.6, 0.2])
+
+
 def test_regression_ranks_by_the_error_difference():
     y = np.zeros(5)
     a = Predictions(np.arange(5), np.array([0.1, 2.0, 0.0, 0.5, 3.0]))

@@ -54,6 +54,19 @@ CASES = [
     Case("machine-threads-negative", ("machine", "--threads", "-2"), "Got -2 instead"),
     Case("machine-format-markdown", ("machine", "--format", "markdown"),
          "--format must be text or json"),
+    # Reference options a kind does not read fail before any model runs, never ignored.
+    Case("ref-option-unknown", ("compare", f"{LR}?foo=bar", TREE, "--data", DATA,
+                                "--label-col", "target", "--no-cost"),
+         ("The option 'foo' of sklearn:", "lr.skops is not one whichmodel knows for sklearn "
+          "models.", "Options: name.")),
+    Case("ref-option-classes-on-sklearn", (*COMPARE[:2], f"{TREE}?classes=no,yes",
+                                           *COMPARE[3:]),
+         ("The option 'classes' of sklearn:", "Options: name.")),
+    Case("ref-option-typo", ("inspect", f"{LR}?nmae=lr"), "Did you mean 'name'?"),
+    Case("ref-option-bench", ("bench", f"{LR}?foo=1"), "The option 'foo' of sklearn:"),
+    Case("ref-option-torch-file", ("inspect", "torch:{tmp}/m.pt?wieghts=w.safetensors"),
+         ("The option 'wieghts' of torch:", "Did you mean 'weights'?",
+          "Options: classes, name, output, weights.")),
 ]
 
 

@@ -11,7 +11,7 @@ called on a tiny batch (``capability_probes.py``). A kind registered without a c
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ from conformance.capability_probes import CAPABILITIES, PROBES, assert_same
 from conformance.source_cases import CASES, SourceCase, Spec
 from whichmodel.errors import ModelReferenceError, WhichModelError
 from whichmodel.refs import SOURCES, parse_ref
-from whichmodel.sources import Model, fingerprint_files, load, reference_files
+from whichmodel.sources import Model, fingerprint_files, load, reference_files, source
 
 USES_TORCH = True
 KINDS = (*SOURCES.names(), "fake")  # the listed kinds, and the hidden one the tests use
@@ -159,6 +159,32 @@ def test_a_missing_file_is_one_line(case: SourceCase) -> None:
     with pytest.raises(WhichModelError) as uninspectable:
         whichmodel.inspect(bad, load=case.options)
     _assert_one_line(uninspectable.value)
+
+
+@pytest.mark.parametrize("case", ALL, indirect=True)
+def test_the_source_declares_its_options_and_refuses_any_other(case: SourceCase) -> None:
+    """Every source says which ``?key=`` options it reads (None: a torch factory passes the
+    rest to the user's code); the case's own options pass, an unknown one is one line that
+    names it, before any file is read or model loaded."""
+    ref = parse_ref(case.ref)
+    declared = source(ref.kind).options(ref)
+    if declared is None:
+        assert ref.kind == "torch" and ":" in ref.target  # a factory's keyword arguments
+        return
+    assert isinstance(declared, Mapping)
+    assert all(isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in declared.items())
+    fingerprint_files(ref)  # the case's own options are all known
+    sep = "&" if "?" in case.ref else "?"
+    bad = parse_ref(f"{case.ref}{sep}zzz_unknown=1")
+    for use in (fingerprint_files, lambda r: load(r, case.options),
+                lambda r: whichmodel.inspect(r, load=case.options)):
+        with pytest.raises(ModelReferenceError) as refused:
+            use(bad)
+        _assert_one_line(refused.value)
+        assert f"The option 'zzz_unknown' of {ref.kind}:{ref.target} is not one" in str(
+            refused.value
+        )
+        assert "Options: " in str(refused.value) and "name" in str(refused.value)
 
 
 @pytest.mark.parametrize("case", INSPECT_ONLY, indirect=True)

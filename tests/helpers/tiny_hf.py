@@ -61,20 +61,9 @@ def build_tiny_llama(
     returns (model in eval mode, tokenizer). ``overrides`` set LlamaConfig fields, e.g.
     ``num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=1``."""
     import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from transformers import LlamaConfig, LlamaForCausalLM
 
-    vocab = {w: i for i, w in enumerate([*LM_SPECIAL, *words])}
-    core = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    core.decoder = decoders.WordPiece(prefix="##")  # joins words with single spaces
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=core,
-        bos_token="<s>",
-        eos_token="</s>",
-        pad_token="<pad>",
-        unk_token="<unk>",
-    )
+    vocab, tokenizer = word_tokenizer(words)
     fields: dict[str, Any] = {
         "vocab_size": len(vocab),
         "hidden_size": 32,
@@ -91,6 +80,46 @@ def build_tiny_llama(
     cfg = LlamaConfig(**{**fields, **overrides})
     torch.manual_seed(seed)
     model = LlamaForCausalLM(cfg).eval()
+    model.save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
+    return model, tokenizer
+
+
+def word_tokenizer(words: Sequence[str]) -> tuple[dict[str, int], Any]:
+    """A word-level tokenizer over :data:`LM_SPECIAL` then ``words`` (split on spaces; BOS
+    ``<s>``, EOS ``</s>``, pad ``<pad>``): (its vocabulary, the tokenizer)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {w: i for i, w in enumerate([*LM_SPECIAL, *words])}
+    core = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    core.decoder = decoders.WordPiece(prefix="##")  # joins words with single spaces
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=core,
+        bos_token="<s>",
+        eos_token="</s>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+    )
+    return vocab, tokenizer
+
+
+def build_tiny_gpt2(folder: Path, words: Sequence[str], *, seed: int = 0) -> tuple[Any, Any]:
+    """Save a GPT2LMHeadModel (2 layers, width 32, 2 heads, 64 positions) and the word-level
+    tokenizer of :func:`word_tokenizer` into ``folder``; returns (model in eval mode,
+    tokenizer). Its config names the architecture ``GPT2LMHeadModel``, not ``*ForCausalLM``."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    vocab, tokenizer = word_tokenizer(words)
+    config = GPT2Config(
+        vocab_size=len(vocab), n_positions=64, n_embd=32, n_layer=2, n_head=2,
+        bos_token_id=vocab["<s>"], eos_token_id=vocab["</s>"], pad_token_id=vocab["<pad>"],
+        initializer_range=0.5,  # random weights with an opinion: texts score differently
+    )  # fmt: skip
+    torch.manual_seed(seed)
+    model = GPT2LMHeadModel(config).eval()
     model.save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
     return model, tokenizer

@@ -3,8 +3,10 @@ like.
 
 For tasks with a right/wrong outcome (``outcome_kind == "binary"``), each pair of models gets the
 counts of examples A gets right and B wrong and the reverse, and the top examples of each side
-ranked by how confident the *wrong* model was in its wrong answer (its top probability; models
-without probabilities rank by the right model's confidence, else by row order). For continuous
+ranked by how confident the *wrong* model was in its wrong answer (its top probability, or for
+a classifier the probability of the label it gave, which its own ``predict`` may have chosen over
+the most probable class; models without probabilities rank by the right model's confidence, else
+by row order). For continuous
 outcomes (regression), "A right, B wrong" becomes "A's error is smaller", ranked by the error
 difference |err_B| - |err_A|, largest first.
 """
@@ -172,7 +174,8 @@ def _sides(
 ) -> _Sides:
     oa, ob = task.outcome(y, pa), task.outcome(y, pb)
     if task.outcome_kind == "binary":
-        conf_a, conf_b = _confidence(pa), _confidence(pb)
+        own = task.class_predictions
+        conf_a, conf_b = _confidence(pa, own_label=own), _confidence(pb, own_label=own)
         # A's wins ranked by B's confidence in its wrong answer, then A's (and vice versa).
         return _Sides(
             oa & ~ob & counted,
@@ -202,8 +205,22 @@ def _sides(
     )
 
 
-def _confidence(p: Predictions) -> np.ndarray | None:
-    return None if p.proba is None else np.asarray(p.proba.max(axis=1), dtype=np.float64)
+def _confidence(p: Predictions, *, own_label: bool) -> np.ndarray | None:
+    """Each example's top probability; with ``own_label`` (one class label per prediction),
+    that of the label the model gave, which its own ``predict`` may have chosen over the most
+    probable class: the confidence in its answer."""
+    if p.proba is None:
+        return None
+    top = np.asarray(p.proba.max(axis=1), dtype=np.float64)
+    if not own_label or p.classes is None or not len(p.classes):
+        return top
+    order = np.argsort(np.asarray(p.classes, dtype=str))
+    names = np.asarray(p.classes, dtype=str)[order]
+    pred = p.pred.astype(str)
+    at = np.searchsorted(names, pred).clip(max=len(names) - 1)
+    known = names[at] == pred  # a label among the model's classes
+    top[known] = p.proba[np.flatnonzero(known), order[at[known]]]
+    return top
 
 
 def _first_available(first: np.ndarray | None, second: np.ndarray | None, n: int) -> np.ndarray:

@@ -242,7 +242,8 @@ def _predictions(out: dict[str, np.ndarray], quality: QualityData) -> Any:
     from whichmodel.tasks import Predictions
 
     classes = tuple(str(c) for c in out["classes"]) if "classes" in out else None
-    raw = RawOutput(str(out["kind"]), out["array"])  # type: ignore[arg-type]
+    labels = out.get("labels")  # a classifier's own predict (sources/sklearn.py)
+    raw = RawOutput(str(out["kind"]), out["array"], labels=labels)  # type: ignore[arg-type]
     pred, proba, classes = quality.task.interpret(raw, classes or None)
     return Predictions(np.arange(len(pred)), pred, proba, classes, units=quality.units)
 

@@ -301,12 +301,15 @@ class _Calls:
         batches = [
             self.model.predict(inputs.take(slice(i, i + 64))) for i in range(0, len(inputs), 64)
         ]
-        np.savez(
-            out,
-            kind=np.asarray(batches[0].kind),
-            array=np.concatenate([b.array for b in batches]),
-            classes=np.asarray(self.model.classes or (), dtype=str),
-        )
+        arrays = {
+            "kind": np.asarray(batches[0].kind),
+            "array": np.concatenate([b.array for b in batches]),
+            "classes": np.asarray(self.model.classes or (), dtype=str),
+        }
+        labels = [b.labels for b in batches if b.labels is not None]
+        if len(labels) == len(batches):  # a classifier's own predict (sources/sklearn.py)
+            arrays["labels"] = np.concatenate(labels)
+        np.savez(out, **arrays)  # type: ignore[arg-type]
 
 
 def main() -> None:

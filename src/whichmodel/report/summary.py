@@ -170,4 +170,10 @@ def _notes(results: Results) -> list[str]:
             )
         if m.store_note:
             notes.append(f"{m.name}: {m.store_note}.")
+        if m.n_not_most_probable:
+            notes.append(
+                f"{m.name}: its own predictions (which accuracy scores) are not its most "
+                f"probable class on {m.n_not_most_probable} of {m.n_predicted} examples; "
+                "log loss and calibration read its probabilities."
+            )
     return notes

@@ -12,11 +12,13 @@ imports spec.
 
 from __future__ import annotations
 
+import difflib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from whichmodel.errors import ModelReferenceError
 from whichmodel.refs import SOURCES, ModelRef, parse_ref
 from whichmodel.sources.base import Inputs, LoadOptions, Model, ModelInfo, RawOutput
 from whichmodel.sources.contract import Source
@@ -45,6 +47,34 @@ def source(kind: str) -> Source:
     return cast("Source", SOURCES.get(kind))
 
 
+#: The option every kind reads (``ModelRef.name``), on top of those its source declares.
+COMMON_OPTIONS = {"name": "the name shown in tables"}
+
+
+def checked_source(ref: ModelRef) -> Source:
+    """The source of ``ref``, once every ``?key=`` option of ``ref`` is one it reads
+    (:meth:`Source.options`): an option no source reads would otherwise be ignored silently.
+
+    Raises:
+        ModelReferenceError: ``The option 'foo' of sklearn:m.skops is not one whichmodel knows
+            for sklearn models. Did you mean ...? Options: name.``
+    """
+    reader = source(ref.kind)
+    declared = reader.options(ref)
+    if declared is None:  # the rest goes to the user's code, which judges it
+        return reader
+    known = sorted({*COMMON_OPTIONS, *declared})
+    for key, _ in ref.params:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise ModelReferenceError(
+                f"The option '{key}' of {ref.kind}:{ref.target} is not one whichmodel knows "
+                f"for {ref.kind} models.{hint} Options: {', '.join(known)}."
+            )
+    return reader
+
+
 def load(ref: ModelRef | str, options: LoadOptions | None = None) -> Model:
     """Load the model a reference names.
 
@@ -58,7 +88,7 @@ def load(ref: ModelRef | str, options: LoadOptions | None = None) -> Model:
 def load_timed(ref: ModelRef | str, options: LoadOptions | None = None) -> Loaded:
     """Like :func:`load`, also returning the load time."""
     parsed = parse_ref(ref) if isinstance(ref, str) else ref
-    reader = source(parsed.kind)
+    reader = checked_source(parsed)
     start = time.perf_counter()
     model = reader.load(parsed, options or LoadOptions())
     return Loaded(model, time.perf_counter() - start)
@@ -81,7 +111,7 @@ def inspect(ref: ModelRef | str | Any, options: InspectOptions | None = None, **
     if not isinstance(ref, ModelRef | str):
         return inspect_object(ref, opts)
     parsed = parse_ref(ref) if isinstance(ref, str) else ref
-    return source(parsed.kind).inspect(parsed, opts)
+    return checked_source(parsed).inspect(parsed, opts)
 
 
 def inspect_model(ref: ModelRef, loaded: Callable[[], Model], options: InspectOptions
@@ -114,19 +144,20 @@ def fingerprint_files(ref: ModelRef) -> tuple[str, ...]:
     :func:`code_files` (see :meth:`Source.files`).
 
     Raises:
-        ModelReferenceError: a file the reference names does not exist.
+        ModelReferenceError: a file the reference names does not exist, or the reference has
+            an option its kind does not read.
     """
-    return source(ref.kind).files(ref)
+    return checked_source(ref).files(ref)
 
 
 def reference_files(ref: ModelRef) -> tuple[str, ...]:
     """The files a reference reads (weights, config, the factory's module), without loading.
 
     Raises:
-        ModelReferenceError: a file the reference names does not exist, or its factory module
-            cannot be found.
+        ModelReferenceError: a file the reference names does not exist, its factory module
+            cannot be found, or the reference has an option its kind does not read.
     """
-    return source(ref.kind).files(ref, code=False)
+    return checked_source(ref).files(ref, code=False)
 
 
 def code_files(ref: ModelRef) -> tuple[str, ...]:
@@ -139,6 +170,7 @@ def code_files(ref: ModelRef) -> tuple[str, ...]:
 
 
 __all__ = [
+    "COMMON_OPTIONS",
     "Inputs",
     "LoadOptions",
     "Loaded",
@@ -146,6 +178,7 @@ __all__ = [
     "ModelInfo",
     "RawOutput",
     "Source",
+    "checked_source",
     "code_files",
     "fingerprint_files",
     "inspect",

@@ -72,10 +72,17 @@ class RawOutput:
             ``scores`` (n, S) float64 per-example numbers a task asked a capability for (e.g.
             summed NLL, token count); ``texts`` (n,) str, e.g. generated text.
         array: the values, first axis = examples.
+        labels: (n,) str, the model's own predicted labels next to ``proba`` when it has a
+            decision of its own (scikit-learn's ``predict`` beside ``predict_proba``, which an
+            ``SVC`` or a calibrated model can contradict); a task then takes the label from
+            here, and the probabilities only for what needs probabilities (log loss,
+            calibration). None when the label is the most probable class (PyTorch and Hugging
+            Face classifiers: their decision is the argmax of their logits).
     """
 
     kind: OutputKind
     array: np.ndarray
+    labels: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

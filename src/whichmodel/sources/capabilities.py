@@ -118,11 +118,13 @@ class Transcriber(Protocol):
 _WHAT = {
     "loglikelihood": (
         "score text (log-likelihoods)",
-        "use a causal language model (a Hugging Face folder of a *ForCausalLM architecture).",
+        "use a causal language model (a Hugging Face folder of a *ForCausalLM or *LMHeadModel "
+        "architecture).",
     ),
     "generate": (
         "generate text",
-        "use a causal language model (a Hugging Face folder of a *ForCausalLM architecture).",
+        "use a causal language model (a Hugging Face folder of a *ForCausalLM or *LMHeadModel "
+        "architecture).",
     ),
     "tag": (
         "label each word",

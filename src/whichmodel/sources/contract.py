@@ -7,6 +7,7 @@ the values it passes (:mod:`whichmodel.sources.base`) sit left of data and spec.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from whichmodel.refs import ModelRef
@@ -25,6 +26,14 @@ class Source(Protocol):
 
     ``whichmodel.sources.fake`` is the smallest implementation.
     """
+
+    def options(self, ref: ModelRef) -> Mapping[str, str] | None:
+        """The ``?key=value`` options a reference like ``ref`` reads, each with what it does
+        (``name``, which every kind reads, aside), so that any other is refused before a model
+        runs (:func:`whichmodel.sources.check_options`); None when ``ref`` hands its other
+        options to code of the user's (a torch factory's keyword arguments), which judges them.
+        """
+        ...
 
     def files(self, ref: ModelRef, *, code: bool = True) -> tuple[str, ...]:
         """The files the model is read from (weights, config, a factory's module), then, with

@@ -12,6 +12,7 @@ source is registered under the hidden kind ``fake``: tests name it, users are ne
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -58,6 +59,12 @@ class FakeModel(Model):
 
 class FakeSource:
     """The ``fake:`` kind: no files, a model built from the reference alone."""
+
+    def options(self, ref: ModelRef) -> Mapping[str, str]:
+        return {
+            "classes": "a count of classes, or comma-separated labels (classifier)",
+            "seed": "the integer the outputs are drawn from",
+        }
 
     def files(self, ref: ModelRef, *, code: bool = True) -> tuple[str, ...]:
         return ()

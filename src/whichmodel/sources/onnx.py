@@ -6,6 +6,7 @@ Running them is the ``onnx`` bench variant's job (ONNX Runtime on an exported Py
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from whichmodel.errors import ModelReferenceError
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
 
 class OnnxSource:
     """One ``.onnx`` file (tensors stored as external data are read by the spec sheet)."""
+
+    def options(self, ref: ModelRef) -> Mapping[str, str]:
+        return {}
 
     def files(self, ref: ModelRef, *, code: bool = True) -> tuple[str, ...]:
         return existing_files((ref.target,), ref)

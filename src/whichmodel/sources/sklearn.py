@@ -10,6 +10,7 @@ refused unless ``allow_pickle`` is set.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,13 +58,18 @@ class SklearnModel(Model):
         )
 
     def predict(self, inputs: Inputs) -> RawOutput:
+        """A classifier's labels come from its own ``predict``, and its probabilities, when it
+        has them, ride along: users ship ``predict``, which need not be the most probable class
+        (``SVC(probability=True)``'s Platt scaling is fitted apart from its decision)."""
         x = self._features(inputs)
-        if self.has_proba:
-            return RawOutput("proba", np.asarray(self.estimator.predict_proba(x), dtype=np.float64))
         prediction = np.asarray(self.estimator.predict(x))
-        if self.is_classifier:
-            return RawOutput("labels", np.array([label_text(v) for v in prediction.tolist()]))
-        return RawOutput("values", prediction.astype(np.float64))
+        if not self.is_classifier:
+            return RawOutput("values", prediction.astype(np.float64))
+        labels = np.array([label_text(v) for v in prediction.tolist()], dtype=str)
+        if self.has_proba:
+            proba = np.asarray(self.estimator.predict_proba(x), dtype=np.float64)
+            return RawOutput("proba", proba, labels=labels)
+        return RawOutput("labels", labels)
 
     def _features(self, inputs: Inputs) -> Any:
         if inputs.kind == "text":
@@ -79,6 +85,9 @@ class SklearnModel(Model):
 
 class SklearnSource:
     """``sklearn:`` references: one estimator file (skops; pickles with ``allow_pickle``)."""
+
+    def options(self, ref: ModelRef) -> Mapping[str, str]:
+        return {}  # the estimator knows its classes and features
 
     def files(self, ref: ModelRef, *, code: bool = True) -> tuple[str, ...]:
         return existing_files((ref.target,), ref)

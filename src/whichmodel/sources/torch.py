@@ -51,8 +51,14 @@ if TYPE_CHECKING:
     from whichmodel.spec import InspectOptions
     from whichmodel.spec.base import SpecSheet
 
-RESERVED = frozenset({"weights", "classes", "output", "name"})
 _OUTPUT_MODES = ("logits", "proba", "logit", "values")
+#: The options a torch reference reads itself; a factory reference passes the others on.
+OPTIONS = {
+    "weights": "a .safetensors (or .pt/.pth state dict) file loaded into the factory's module",
+    "classes": "comma-separated labels of the output columns",
+    "output": "what the outputs are: logits (default), proba, logit (one binary logit), values",
+}
+RESERVED = frozenset({*OPTIONS, "name"})
 
 
 class TorchModel(Model):
@@ -108,6 +114,10 @@ MAX_CODE_FILES = 1000
 
 class TorchSource:
     """``torch:`` references (see the module docstring)."""
+
+    def options(self, ref: ModelRef) -> Mapping[str, str] | None:
+        # A factory's keyword arguments are the rest; a TypeError of its own names a wrong one.
+        return None if _is_factory(ref) else OPTIONS
 
     def files(self, ref: ModelRef, *, code: bool = True) -> tuple[str, ...]:
         if not _is_factory(ref):

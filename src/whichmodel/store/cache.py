@@ -21,7 +21,9 @@ T = TypeVar("T")
 
 # kind -> format version. Bump one when its stored layout or meaning changes for the same inputs.
 FORMATS: dict[str, int] = {
-    "predictions": 2,  # the stored per-example layout (store/sqlite.py)
+    # the stored per-example layout (store/sqlite.py); 3: a classifier's label is its own
+    # predict, no longer the argmax of predict_proba (sources/sklearn.py)
+    "predictions": 3,
     "analysis": 1,  # statistics and per-model tables (analysis/stats.py, Task.tables)
     # the paired analysis (analysis/findings.py); 2: the permutation draws; 3: tests chosen by
     # what each metric declares (multilabel macro-F1), fairness gaps for classification?options

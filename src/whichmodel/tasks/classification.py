@@ -85,6 +85,8 @@ class ClassificationTask(Task):
             raise TaskError(
                 f"The model outputs {array.shape[1]} class scores but names {len(names)} classes."
             )
+        if raw.labels is not None:  # the model's own decision, not its most probable class
+            return _own_labels(raw.labels, len(array)), array, names
         pred = np.asarray(names, dtype=str)[np.argmax(array, axis=1)]
         return pred, array, names
 
@@ -154,6 +156,27 @@ class ClassificationTask(Task):
             for c, pi, ri, fi, si in zip(labels, p, r, f, s, strict=True)
         ]
         return {"per_class": rows}
+
+
+def _own_labels(labels: np.ndarray, n: int) -> np.ndarray:
+    """The labels a model gave beside its probabilities, as text, one per example."""
+    labels = np.asarray(labels)
+    if labels.shape != (n,):
+        raise TaskError(
+            f"The model returned labels of shape {labels.shape} beside {n} rows of "
+            f"probabilities; classification needs one label per example, shape ({n},)."
+        )
+    return labels.astype(str)
+
+
+def disagreements(preds: Predictions) -> int | None:
+    """On how many examples the predicted label is not the most probable class of ``proba``
+    (a model whose own ``predict`` decides otherwise); None without probabilities. Ties go to
+    the first class, as ``argmax`` breaks them."""
+    if preds.proba is None or preds.classes is None or not len(preds.pred):
+        return None
+    most_probable = np.asarray(preds.classes, dtype=str)[np.argmax(preds.proba, axis=1)]
+    return int((most_probable != preds.pred.astype(str)).sum())
 
 
 def _renormalized(proba: np.ndarray) -> np.ndarray:

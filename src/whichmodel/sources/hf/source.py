@@ -10,7 +10,7 @@ safetensors header is checked against its file's size before transformers reads 
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 class HFSource:
     """``hf:DIR`` references: every file in the folder is the model's."""
+
+    def options(self, ref: ModelRef) -> Mapping[str, str]:
+        return {}  # the config names the head, its labels and the tokenizer
 
     def files(self, ref: ModelRef, *, code: bool = True) -> tuple[str, ...]:
         folder = Path(ref.target)

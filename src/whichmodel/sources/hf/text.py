@@ -1,6 +1,7 @@
 """Hugging Face text models with capabilities beyond a task head: causal LMs and encoders.
 
-- :class:`HFCausalLM` (``*ForCausalLM``): ``loglikelihood``, ``loglikelihood_rolling``,
+- :class:`HFCausalLM` (``*ForCausalLM``, ``*LMHeadModel``, any causal LM transformers' auto-mapping
+  lists; :func:`is_causal_lm`): ``loglikelihood``, ``loglikelihood_rolling``,
   ``generate_until`` (see :mod:`whichmodel.sources.capabilities`).
 - :class:`HFTokenTagger` (``*ForTokenClassification``): ``tag``, one label per word.
 - :class:`HFEncoder` (a base encoder such as ``BertModel``, or a sentence-transformers folder):
@@ -257,9 +258,23 @@ class HFTokenTagger(HFModel):
         return self.tokenizer
 
 
+def is_causal_lm(architecture: str) -> bool:
+    """Whether ``architecture`` is a causal language model: named so (``*ForCausalLM``,
+    ``*LMHeadModel`` such as GPT-2's), or one transformers' auto-mapping lists for causal LM
+    (``ReformerModelWithLMHead``, ``BertGenerationDecoder``...)."""
+    if architecture.endswith(("ForCausalLM", "LMHeadModel")):
+        return True
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+    for names in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.values():
+        if architecture in ((names,) if isinstance(names, str) else tuple(names)):
+            return True
+    return False
+
+
 def text_model_class(architecture: str) -> type[HFModel] | None:
     """The capability class for an architecture, or None for a task-head model."""
-    if architecture.endswith("ForCausalLM"):
+    if is_causal_lm(architecture):  # before encoders: GPT2LMHeadModel ends in "Model"
         return HFCausalLM
     if architecture.endswith("ForTokenClassification"):
         return HFTokenTagger
