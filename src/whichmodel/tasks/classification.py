@@ -98,8 +98,9 @@ class ClassificationTask(Task):
             sample = ", ".join(sorted(labels)[:5])
             raise TaskError(
                 f"None of the labels in the data ({sample}, ...) is a class of {model_name} "
-                f"({', '.join(preds.classes[:5])}, ...); give the model's class names with "
-                "'?classes=a,b,c' on its reference or check --label-col."
+                f"({', '.join(preds.classes[:5])}, ...). Check --label-col; a torch model's class "
+                "names go on its reference as '?classes=a,b,c' (scikit-learn and Hugging Face "
+                "models carry their own)."
             )
         c = len(preds.classes)
         beyond = sorted(int(v) for v in labels - known if v.isdigit())
@@ -107,8 +108,8 @@ class ClassificationTask(Task):
             raise TaskError(
                 f"{model_name} returns {c} class scores (classes 0 to {c - 1}), but the data has "
                 f"labels up to {beyond[-1]} ({len(labels)} labels): its output does not fit this "
-                "data. Check the model's number of outputs and --label-col, or name its classes "
-                "with '?classes=a,b,c'."
+                "data. Check the model's number of outputs and --label-col, or name a torch "
+                "model's classes with '?classes=a,b,c' on its reference."
             )
 
     def metrics(self, y_true: np.ndarray, preds: Predictions) -> list[Metric]:
