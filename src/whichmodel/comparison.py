@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from whichmodel.analysis.findings import Findings
     from whichmodel.analysis.stats import Statistics
     from whichmodel.bench.base import CostProfile
+    from whichmodel.bench.roofline import ModelRoofline
     from whichmodel.choose.decision import Decision
     from whichmodel.choose.gate import GateResult
     from whichmodel.spec.compact import CompactSpec
@@ -58,6 +59,7 @@ class ModelResult:
     spec: CompactSpec | None = None
     spec_error: str | None = None
     store_note: str | None = None
+    roofline: ModelRoofline | None = None  # against the machine's limits, with a cost
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ def _summary(m: ModelResult) -> ModelSummary:
         spec_error=m.spec_error,
         store_note=m.store_note,
         tables=m.tables,
+        roofline=m.roofline,
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from whichmodel.analysis.findings import Findings, findings_from_dict, findings_to_dict
 from whichmodel.analysis.stats import Difference, MetricResult, PairedTest, Statistics
 from whichmodel.bench.base import CostProfile, cost_to_dict
+from whichmodel.bench.roofline import ModelRoofline
 from whichmodel.errors import ConfigError, brief
 from whichmodel.spec.compact import CompactSpec
 
@@ -155,6 +156,9 @@ class ModelSummary:
         spec: the compact spec sheet, or None with ``spec_error`` saying why.
         store_note: what went wrong with the stored predictions, when they were computed again.
         tables: task-specific tables by title (per-class figures...), rows of named cells.
+        roofline: how close the cost runs to this machine's limits
+            (:mod:`whichmodel.bench.roofline`); None when the cost was not measured (then
+            results.json has no ``roofline`` key).
     """
 
     name: str
@@ -171,9 +175,10 @@ class ModelSummary:
     spec_error: str | None
     store_note: str | None
     tables: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+    roofline: ModelRoofline | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "name": self.name,
             "ref": self.ref,
             "fingerprint": self.fingerprint,
@@ -189,10 +194,13 @@ class ModelSummary:
             "store_note": self.store_note,
             "tables": self.tables,
         }
+        if self.roofline is not None:
+            out["roofline"] = self.roofline.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelSummary:
-        cost, spec = data.get("cost"), data.get("spec")
+        cost, spec, roof = data.get("cost"), data.get("spec"), data.get("roofline")
         return cls(
             name=data["name"],
             ref=data["ref"],
@@ -208,6 +216,7 @@ class ModelSummary:
             spec_error=data.get("spec_error"),
             store_note=data.get("store_note"),
             tables=data.get("tables") or {},
+            roofline=None if roof is None else ModelRoofline.from_dict(roof),
         )
 
 
