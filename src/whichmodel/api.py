@@ -428,7 +428,8 @@ def _with_rooflines(run_: _Run, results: list[ModelResult]) -> list[ModelResult]
     config = run_.config
     pairs = [(r.cost, r.spec) for r in measured if r.cost is not None]
     roofs = dict(zip([r.name for r in measured], rooflines_for(
-        pairs, threads=config.threads, store=config.store, progress=run_.progress), strict=True))
+        pairs, threads=config.threads, store=config.store, progress=run_.progress,
+        spec_errors=[r.spec_error for r in measured]), strict=True))
     return [replace(r, roofline=roofs.get(r.name)) for r in results]
 
 

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 REFERENCE_KERNEL = "copy"  # the bandwidth a % of bandwidth is of: STREAM's copy
 KV_CONTEXTS = (128, 1024, 8192, 32768)  # contexts the KV cache's share is given at
+QUICK_BUDGET_S = 1.0  # seconds per machine figure when a comparison or bench measures it
 _FLOAT = {"float32": "fp32", "float64": "fp64", "bfloat16": "bf16", "float16": "fp16"}
 
 
@@ -138,7 +139,11 @@ class ModelRoofline:
                      if (r.variant, r.batch_size) == (variant, batch_size)), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """results.json's ``roofline``: JSON's own types (tuples as lists), so a dict written
+        and one read back compare equal."""
+        import json
+
+        return json.loads(json.dumps(asdict(self)))  # type: ignore[no-any-return]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelRoofline:
@@ -159,10 +164,11 @@ class ModelRoofline:
 
 def model_roofline(
     cost: CostProfile, *, spec: CompactSpec | None, limits: MachineLimits,
-    cache_bytes: int | None = None,
+    cache_bytes: int | None = None, spec_error: str | None = None,
 ) -> ModelRoofline:
     """``cost`` (every variant and batch size) against ``limits``; ``spec`` gives the FLOPs
-    (None: FLOPs unknown); ``cache_bytes``: the last-level cache, for the cache-reuse note.
+    (None: FLOPs unknown, ``spec_error`` says why); ``cache_bytes``: the last-level cache, for
+    the cache-reuse note.
 
     Raises nothing: a figure that cannot be made is None with its reason in ``unknown``.
     """
@@ -174,7 +180,7 @@ def model_roofline(
         why = no_pct or _cost_reason(profile, limits)
         for b in sorted(profile.latency):
             calls.append(roofline_at(profile, b, spec=spec, limits=limits, no_pct=why,
-                                     cache_bytes=cache_bytes))
+                                     cache_bytes=cache_bytes, spec_error=spec_error))
         for g in profile.generation:
             if g.kv_cache:
                 decode.append(decode_roofline(profile, g, spec=spec, bandwidth=band, no_pct=why))
@@ -214,17 +220,21 @@ def compute_dtype(profile: CostProfile, spec: CompactSpec | None) -> tuple[str |
         raw = (value.value if value is not None else None) or spec.memory_dtype
         stored = _FLOAT.get(str(raw), str(raw)) if raw else None
     params, weights = profile.parameters, profile.weight_bytes
-    if stored in ("bf16", "fp16") and params and weights and round(weights / params) == 2:
-        return stored, f"weights stored and run as {stored} (2 bytes per parameter)"
-    return "fp32", "fp32: the weights are not a 2-byte float (or their bytes are unknown)"
+    per = round(weights / params) if params and weights else None
+    if stored in ("bf16", "fp16") and per == 2:
+        return stored, f"{stored}: stored and run as it (2 bytes per parameter)"
+    if per is None:
+        return "fp32", "fp32: assumed (the weights' bytes per parameter are unknown)"
+    return "fp32", f"fp32 (the weights take {per} bytes per parameter)"
 
 
 def flops_per_call(
-    profile: CostProfile, batch_size: int, spec: CompactSpec | None
+    profile: CostProfile, batch_size: int, spec: CompactSpec | None, *,
+    spec_error: str | None = None,
 ) -> tuple[float | None, str]:
     """(FLOPs of one call at ``batch_size``, how they were counted or why unknown)."""
     if spec is None:
-        return None, "no spec sheet, so no FLOPs"
+        return None, "no spec sheet, so no FLOPs" + (f" ({spec_error})" if spec_error else "")
     fact = spec.facts.get("compute.forward_flops")
     if fact is None or fact.value is None or spec.flops_per is None:
         note = fact.note if fact is not None and fact.note else "not counted"
@@ -265,14 +275,14 @@ def bytes_per_call(
 
 def roofline_at(
     profile: CostProfile, batch_size: int, *, spec: CompactSpec | None, limits: MachineLimits,
-    no_pct: str | None = None, cache_bytes: int | None = None,
+    no_pct: str | None = None, cache_bytes: int | None = None, spec_error: str | None = None,
 ) -> Roofline:
     """One variant at ``batch_size`` (see the module docstring); ``no_pct``: why no % is
     claimed (an unreliable latency or machine), or None."""
     unknown: dict[str, str] = {}
     p50 = profile.latency[batch_size].p50_s
     dtype, dtype_note = compute_dtype(profile, spec)
-    flops, flops_note = flops_per_call(profile, batch_size, spec)
+    flops, flops_note = flops_per_call(profile, batch_size, spec, spec_error=spec_error)
     notes = [f"compute dtype {dtype_note}"]
     if flops is None:
         unknown["flops_per_call"] = flops_note
@@ -419,13 +429,20 @@ def needed_dtypes(pairs: Sequence[tuple[CostProfile, CompactSpec | None]]) -> tu
 def rooflines_for(
     pairs: Sequence[tuple[CostProfile, CompactSpec | None]], *, threads: int, store: str,
     progress: Callable[[str, int, int], None] | None = None,
+    spec_errors: Sequence[str | None] | None = None,
 ) -> list[ModelRoofline]:
-    """Each (cost, spec)'s roofline against this machine at ``threads``: the machine is read
-    from the store, or measured once (seconds) at just the dtypes these models need."""
-    from whichmodel.bench.machine import MachineSizes, l3_cache_bytes, machine
+    """Each (cost, spec)'s roofline against this machine at ``threads`` (``spec_errors``: why
+    a spec is None). The machine's limits are ``whichmodel machine``'s when the store holds them
+    for every dtype needed; else measured once at just those dtypes, on a shorter budget
+    (:data:`QUICK_BUDGET_S` per figure, a few seconds in all) and cached when reliable."""
+    from whichmodel.bench.machine import MachineSizes, l3_cache_bytes, machine, stored
 
-    sizes = MachineSizes(dtypes=needed_dtypes(pairs))
-    limits = machine(threads=threads, store=store, sizes=sizes, progress=progress)
+    dtypes = needed_dtypes(pairs)
+    limits = stored(threads=threads, store=store)
+    if limits is None or any(d not in limits.peak_flops for d in dtypes):
+        sizes = MachineSizes(dtypes=dtypes, budget_s=QUICK_BUDGET_S)
+        limits = machine(threads=threads, store=store, sizes=sizes, progress=progress)
     cache = l3_cache_bytes()
-    return [model_roofline(cost, spec=spec, limits=limits, cache_bytes=cache)
-            for cost, spec in pairs]
+    errors = spec_errors or [None] * len(pairs)
+    return [model_roofline(cost, spec=spec, limits=limits, cache_bytes=cache, spec_error=error)
+            for (cost, spec), error in zip(pairs, errors, strict=True)]

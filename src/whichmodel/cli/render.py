@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from whichmodel.analysis.stats import MetricResult
     from whichmodel.bench.base import CostProfile
     from whichmodel.bench.machine import MachineLimits
+    from whichmodel.bench.roofline import ModelRoofline
     from whichmodel.comparison import Outcome
     from whichmodel.report.summary import Summary
     from whichmodel.results import Results
@@ -244,13 +245,14 @@ def print_diff(result: SpecDiff) -> None:
     out.print(table)
 
 
-def print_bench(cost: CostProfile, *, name: str) -> None:
-    """Model ``name``'s benchmark: latency, memory and generation tables, then its notes."""
+def print_bench(cost: CostProfile, *, name: str, roofline: ModelRoofline | None = None) -> None:
+    """Model ``name``'s benchmark: latency (with the roofline's columns when given), memory and
+    generation tables, then its notes."""
     from whichmodel.report.bench import generation_rows, latency_rows, memory_rows, notes
 
     title = f"{name} ({cost.architecture}) on {cost.hardware.get('cpu', '?')}"
     for rows, caption in (
-        (latency_rows(cost), title + ": latency of one call on b examples"),
+        (latency_rows(cost, roofline), title + ": latency of one call on b examples"),
         (memory_rows(cost), "memory and cold start"),
         (generation_rows(cost), "generation (greedy)"),
     ):
@@ -262,7 +264,7 @@ def print_bench(cost: CostProfile, *, name: str) -> None:
         for row in rows:
             table.add_row(*[escape(v) for v in row.values()])
         out.print(table)
-    for line in notes(cost):
+    for line in notes(cost, roofline):
         plain(line)
 
 
