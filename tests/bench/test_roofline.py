@@ -141,3 +141,33 @@ def test_a_roofline_round_trips_through_json() -> None:
     again = ModelRoofline.from_dict(json.loads(json.dumps(roof.to_dict())))
     assert again == roof
     assert any("cache" in n for n in roof.calls[0].notes)  # 4 MB fit in a 32 MiB cache
+
+
+@pytest.mark.slow
+def test_the_demo_cnn_benchmarked_in_process_has_a_roofline_with_every_figure_or_a_reason(
+    tmp_path,
+) -> None:
+    from whichmodel.bench.machine import stored
+    from whichmodel.bench.run import BenchConfig, rooflines, run
+
+    config = BenchConfig(refs=("torch:whichmodel.demo.zoo:cnn",), input_shape=(8, 8),
+                         batch_sizes=(1, 4), budget_s=0.2, store=str(tmp_path / "s.db"))
+    (profile,) = run(config)
+    (roof,) = rooflines(config, [profile])
+    assert [(c.variant, c.batch_size) for c in roof.calls] == [("original", 1), ("original", 4)]
+    one, four = roof.calls
+    # FLOPs from the spec sheet (FlopCounterMode), per example × the batch
+    assert one.flops_per_call and four.flops_per_call == pytest.approx(4 * one.flops_per_call)
+    assert four.bytes_counted == ("weights and buffers", "activations")
+    assert four.bytes_per_call == profile.weight_bytes + profile.buffer_bytes + \
+        profile.activation_bytes[4]
+    assert four.dtype == "fp32" and four.ridge and four.bound in ("compute", "memory")
+    for call in roof.calls:  # a figure, or why not: never a silent zero
+        for name in ("flops_pct", "bandwidth_pct"):
+            value = getattr(call, name)
+            assert (value is not None and value > 0) or call.unknown[name]
+        if not profile.reliable:
+            assert call.flops_pct is None and "unreliable" in call.unknown["flops_pct"]
+    # The machine was measured once at the model's threads, and kept only when reliable.
+    assert roof.threads == 1 and roof.peak_flops_per_s["fp32"]
+    assert stored(threads=1, store=config.store) is None  # whichmodel machine's sizes: not run

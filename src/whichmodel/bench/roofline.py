@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 REFERENCE_KERNEL = "copy"  # the bandwidth a % of bandwidth is of: STREAM's copy
 KV_CONTEXTS = (128, 1024, 8192, 32768)  # contexts the KV cache's share is given at
-QUICK_BUDGET_S = 1.0  # seconds per machine figure when a comparison or bench measures it
+QUICK_BUDGET_S = 0.5  # seconds per machine figure when a comparison or bench measures it
 _FLOAT = {"float32": "fp32", "float64": "fp64", "bfloat16": "bf16", "float16": "fp16"}
 
 
