@@ -46,7 +46,7 @@ def test_bench_json_then_the_store_answers_the_rerun(cli, tmp_path: Path) -> Non
     assert calls["original", 4]["flops_per_call"] == pytest.approx(4 * flops, rel=0.05)
     for call in calls.values():
         for name in ("flops_pct", "bandwidth_pct"):
-            assert call[name] is None and call["unknown"][name] or call[name] > 0
+            assert (call[name] is None and call["unknown"][name]) or call[name] > 0
     assert set(roof["peak_flops_per_s"]) == {"fp32", "fp16"}  # just the dtypes needed
     # The same request again: read from the store, not measured again (identical figures).
     again = whichmodel.bench(

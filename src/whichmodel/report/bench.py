@@ -145,14 +145,12 @@ def notes(cost: CostProfile, roofline: ModelRoofline | None = None) -> list[str]
 
 
 def roofline_notes(roofline: ModelRoofline) -> list[str]:
-    """Why a roofline figure is unknown (once per reason), each decode point against its
+    """Why a roofline figure is unknown (each reason once), each decode point against its
     bound, and the machine's roof the percentages are of."""
     from whichmodel.report.roofline import call_notes, decode_line
 
-    out: list[str] = []
-    for roof in roofline.calls:
-        out += call_notes(f"{roof.variant} b={roof.batch_size}", roof)
-    out += [decode_line("decode", d) for d in roofline.decode]
+    out = call_notes((f"{r.variant} b={r.batch_size}", r) for r in roofline.calls)
+    out += [decode_line(None, d) for d in roofline.decode]
     peaks = ", ".join(f"{d} {p / 1e9:.1f}" if p else f"{d} unknown"
                       for d, p in roofline.peak_flops_per_s.items())
     out.append(f"Roofline against this machine at {roofline.threads} thread(s): peak GFLOP/s "

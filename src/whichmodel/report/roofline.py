@@ -24,7 +24,7 @@ from whichmodel.report.plots import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from whichmodel.bench.roofline import DecodeRoofline, Roofline
     from whichmodel.results import Results
@@ -53,35 +53,44 @@ def cells(roof: Roofline | None) -> dict[str, str]:
     }
 
 
-def call_notes(name: str, roof: Roofline) -> list[str]:
-    """Why a column has no value (the root cause, once), and when a % of bandwidth above 100
-    is cache reuse."""
+def call_notes(calls: Iterable[tuple[str, Roofline]]) -> list[str]:
+    """Why a column has no value (the root cause) and when a % of bandwidth above 100 is cache
+    reuse, for (name, roofline) pairs: each sentence once, after every name it applies to."""
+    names: dict[str, list[str]] = {}
+    for name, roof in calls:
+        for sentence in _reasons(roof):
+            names.setdefault(sentence, []).append(name)
+    return [f"{', '.join(who)}: {sentence}" for sentence, who in names.items()]
+
+
+def _reasons(roof: Roofline) -> list[str]:
     out = []
     flops = roof.unknown.get("flops_pct")
     if flops is not None and flops.startswith("not claimed"):
-        out.append(f"{name}: no % claimed: {flops.removeprefix('not claimed: ')}.")
+        out.append(f"no % claimed: {flops.removeprefix('not claimed: ')}.")
     else:
         if flops is not None:
             why = roof.unknown.get("flops_per_call") or roof.unknown.get("peak_flops_per_s")
-            out.append(f"{name}: % of peak FLOP/s unknown: {why or flops}.")
+            out.append(f"% of peak FLOP/s unknown: {why or flops}.")
         if "bandwidth_pct" in roof.unknown:
             why = roof.unknown.get("bytes_per_call") or roof.unknown["bandwidth_pct"]
-            out.append(f"{name}: % of bandwidth unknown: {why}.")
+            out.append(f"% of bandwidth unknown: {why}.")
     if roof.bandwidth_pct is not None and roof.bandwidth_pct > 100:
         cache = next((n for n in roof.notes if "cache" in n), "the bytes are read from cache")
-        out.append(f"{name}: {pct(roof.bandwidth_pct)} of the copy bandwidth: {cache}.")
+        out.append(f"{pct(roof.bandwidth_pct)} of the copy bandwidth: {cache}.")
     return out
 
 
-def decode_line(name: str, d: DecodeRoofline) -> str:
+def decode_line(name: str | None, d: DecodeRoofline) -> str:
     """One decode point as a sentence: measured tokens/s against the bandwidth bound."""
-    head = (f"{name} ({d.variant}) decode at {d.context} tokens of context, batch "
-            f"{d.batch_size}: {d.tokens_per_s:,.1f} tokens/s")
+    who = f"{name} ({d.variant})" if name else d.variant
+    head = (f"{who} decode at {d.context} tokens of context, batch {d.batch_size}: "
+            f"{d.tokens_per_s:,.1f} tokens/s")
     if d.bound_tokens_per_s is None:
         return f"{head}; bandwidth bound unknown: {d.unknown['bound_tokens_per_s']}."
     share = ", ".join(f"{s.share:.1%} at {s.context:,}" for s in d.kv_share)
     claim = (f" = {pct(d.pct_of_bound)} of" if d.pct_of_bound is not None
-             else f" against ({d.unknown.get('pct_of_bound', 'no %')})")
+             else " (no % claimed) against")
     return (f"{head}{claim} the bound {d.bound_tokens_per_s:,.1f} tokens/s (copy bandwidth / "
             f"{d.bytes_per_step:,.0f} bytes per step: weights {d.weight_bytes:,} + KV "
             f"{d.kv_bytes_per_token:,.0f} B/token × context, {d.kv_source}); KV share of the "
@@ -90,18 +99,12 @@ def decode_line(name: str, d: DecodeRoofline) -> str:
 
 def results_notes(results: Results) -> list[str]:
     """The roofline notes of a comparison, at its batch size."""
-    out: list[str] = []
-    for m in results.models:
-        roof = None if m.roofline is None else m.roofline.call("original",
-                                                               results.config.batch_size)
-        if roof is not None:
-            out += call_notes(m.name, roof)
-        if m.roofline is not None:
-            out += [decode_line(m.name, d) for d in m.roofline.decode]
-            if m.roofline.machine_unreliable:
-                out.append(f"{m.name}: the machine's limits are unreliable: "
-                           f"{'; '.join(m.roofline.machine_unreliable)}.")
-    return list(dict.fromkeys(out))
+    b = results.config.batch_size
+    calls = [(m.name, r) for m in results.models if m.roofline is not None
+             and (r := m.roofline.call("original", b)) is not None]
+    decode = [decode_line(m.name, d) for m in results.models if m.roofline is not None
+              for d in m.roofline.decode]
+    return call_notes(calls) + decode
 
 
 def markdown_lines(results: Results, md: Callable[[object], str]) -> list[str]:
