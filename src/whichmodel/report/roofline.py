@@ -20,6 +20,7 @@ from whichmodel.report.plots import (
     PALETTE,
     _axes,
     _frame,
+    _log_ticks,
     _short,
 )
 
@@ -97,6 +98,26 @@ def decode_line(name: str | None, d: DecodeRoofline) -> str:
             f"bytes per token: {share}.")
 
 
+def summary_lines(results: Results) -> list[str]:
+    """One short line per model with a roofline at the comparison's batch size (the terminal's
+    form of the cost table's roofline columns)."""
+    b = results.config.batch_size
+    out = []
+    for m in results.models:
+        r = None if m.roofline is None else m.roofline.call("original", b)
+        if r is None:
+            continue
+        c = cells(r)
+        bound = ""
+        if r.bound is not None:
+            only = "" if "activations" in r.bytes_counted else " (bytes: weights only)"
+            bound = (f", {r.bound}-bound: {_f(r.intensity)} FLOPs/byte{only}, ridge "
+                     f"{_f(r.ridge)}")
+        out.append(f"{m.name} at b={b}: {c[COLUMNS[0]]} of peak FLOP/s, {c[COLUMNS[1]]} of "
+                   f"bandwidth{bound}")
+    return out
+
+
 def results_notes(results: Results) -> list[str]:
     """The roofline notes of a comparison, at its batch size."""
     b = results.config.batch_size
@@ -126,6 +147,9 @@ def markdown_lines(results: Results, md: Callable[[object], str]) -> list[str]:
         lines.append(f"| {md(name)} | {r.dtype or '—'} | {_g(r.flops_per_s)} | "
                      f"{pct(r.flops_pct)} | {c[COLUMNS[1]]} | {c[COLUMNS[2]]} | "
                      f"{_f(r.intensity)} | {_f(r.ridge)} |")
+    lines += ["", "Bytes per call: the weights (and buffers) read once, plus the activations "
+              "written once where measured (`whichmodel bench` measures them, `compare` does "
+              "not); a % of bandwidth above 100 means the bytes stay in cache."]
     return lines
 
 
@@ -138,8 +162,10 @@ def _f(value: float | None) -> str:
 
 
 def _decades(lo: float, hi: float) -> list[float]:
-    return [10.0**e for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+    """Powers of ten in [lo, hi]; 1-2-5 ticks where fewer than three fit."""
+    tens = [10.0**e for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
             if lo <= 10.0**e <= hi]
+    return tens if len(tens) >= 3 else _log_ticks(lo, hi)
 
 
 def roofline_plot(results: Results) -> Markup | None:
