@@ -127,7 +127,7 @@ def test_decode_reads_only_the_active_weights_of_a_mixture_of_experts() -> None:
                   "memory.kv_cache_bytes_per_token": 1000, "design.context_length": 2048})
     (dec,) = model_roofline(profile, spec=moe, limits=limits()).decode
     assert dec.weight_bytes == 8 * 10**7 and dec.kv_source == "spec sheet"
-    assert max(s.context for s in dec.kv_share) == 1024  # none beyond the context length
+    assert [s.context for s in dec.kv_share] == [12, 128, 1024, 2048]  # up to the context length
     unknown_kv = model_roofline(profile, spec=spec(), limits=limits()).decode[0]
     assert unknown_kv.bound_tokens_per_s is None and unknown_kv.pct_of_bound is None
     assert "KV" in unknown_kv.unknown["bound_tokens_per_s"]
@@ -141,6 +141,7 @@ def test_a_roofline_round_trips_through_json() -> None:
     again = ModelRoofline.from_dict(json.loads(json.dumps(roof.to_dict())))
     assert again == roof
     assert any("cache" in n for n in roof.calls[0].notes)  # 4 MB fit in a 32 MiB cache
+    assert any("cache" in n for n in roof.decode[0].notes)
 
 
 @pytest.mark.slow

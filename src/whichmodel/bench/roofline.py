@@ -183,7 +183,8 @@ def model_roofline(
                                      cache_bytes=cache_bytes, spec_error=spec_error))
         for g in profile.generation:
             if g.kv_cache:
-                decode.append(decode_roofline(profile, g, spec=spec, bandwidth=band, no_pct=why))
+                decode.append(decode_roofline(profile, g, spec=spec, bandwidth=band, no_pct=why,
+                                              cache_bytes=cache_bytes))
     return ModelRoofline(peaks, REFERENCE_KERNEL, band, limits.threads, limits.unreliable,
                          tuple(calls), tuple(decode))
 
@@ -354,9 +355,10 @@ def decode_bound(
 
 def decode_roofline(
     profile: CostProfile, g: GenerationCost, *, spec: CompactSpec | None, bandwidth: float,
-    no_pct: str | None,
+    no_pct: str | None, cache_bytes: int | None = None,
 ) -> DecodeRoofline:
-    """Measured decode tokens/s at ``g`` against :func:`decode_bound`."""
+    """Measured decode tokens/s at ``g`` against :func:`decode_bound`; ``cache_bytes``: the
+    last-level cache, for the note that a step's bytes fit in it."""
     notes = ["all weights counted per step (an untied embedding is read one row a token: "
              "an over-count)"]
     unknown: dict[str, str] = {}
@@ -379,6 +381,10 @@ def decode_roofline(
         bound = decode_bound(weights, kv, context, bandwidth, b)
         shares = tuple(KVShare(c, kv * c, kv * c / (weights + kv * c))
                        for c in _kv_contexts(spec, context))
+        if cache_bytes and step <= cache_bytes:
+            notes.append(f"the {step:,.0f} bytes per step fit in the {cache_bytes >> 20} MiB "
+                         "last-level cache: the memory-bandwidth bound understates what the "
+                         "cache allows")
     measured = b / g.inter_token.p50_s
     if no_pct is not None:
         unknown["pct_of_bound"] = no_pct
@@ -406,9 +412,11 @@ def _decode_weights(
 
 
 def _kv_contexts(spec: CompactSpec | None, context: int) -> tuple[int, ...]:
-    """The measured context and :data:`KV_CONTEXTS` up to the model's context length."""
+    """The measured context, :data:`KV_CONTEXTS` up to the model's context length, and that
+    length."""
     limit = _spec_int(spec, "design.context_length")
-    return tuple(sorted({context, *(c for c in KV_CONTEXTS if limit is None or c <= limit)}))
+    kept = {c for c in KV_CONTEXTS if limit is None or c <= limit}
+    return tuple(sorted({context, *kept, *([limit] if limit else [])}))
 
 
 def _spec_int(spec: CompactSpec | None, key: str) -> int | None:

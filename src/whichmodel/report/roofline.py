@@ -92,10 +92,11 @@ def decode_line(name: str | None, d: DecodeRoofline) -> str:
     share = ", ".join(f"{s.share:.1%} at {s.context:,}" for s in d.kv_share)
     claim = (f" = {pct(d.pct_of_bound)} of" if d.pct_of_bound is not None
              else " (no % claimed) against")
+    cache = next((f" ({n})" for n in d.notes if "cache" in n), "")
     return (f"{head}{claim} the bound {d.bound_tokens_per_s:,.1f} tokens/s (copy bandwidth / "
             f"{d.bytes_per_step:,.0f} bytes per step: weights {d.weight_bytes:,} + KV "
-            f"{d.kv_bytes_per_token:,.0f} B/token × context, {d.kv_source}); KV share of the "
-            f"bytes per token: {share}.")
+            f"{d.kv_bytes_per_token:,.0f} B/token × context, {d.kv_source}){cache}; KV share "
+            f"of the bytes per token: {share}.")
 
 
 def summary_lines(results: Results) -> list[str]:
