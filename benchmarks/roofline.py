@@ -6,10 +6,12 @@ there; measured again, up to three times, until reliable), then ``whichmodel ben
 - the demo's four PyTorch models (trained once by :func:`whichmodel.demo.prepare_demo`) at
   batch 1 and 64 on an (8, 8) digit: the figures ``whichmodel demo``'s cost table shows at b=64;
 - a tiny random ``LlamaForCausalLM`` built here from a config (as the tests build theirs: 4
-  layers, hidden 256, 8 heads sharing 2 K/V heads, vocabulary 4096), saved with a word-level
-  tokenizer, original (fp32) and bf16, forward passes at batch 1 and 8 over 32-word prompts, and
-  greedy decode of 32 new tokens after a 32-token prompt at batch 1 and 8 with the KV cache
-  (3 s per timed configuration: its calls are slower).
+  layers, hidden 256, 8 heads sharing 2 K/V heads, vocabulary 4096; 19.5 MB in fp32), saved with
+  a word-level tokenizer, original (fp32) and bf16, forward passes at batch 1 and 8 over 32-word
+  prompts, and greedy decode of 32 new tokens after a 32-token prompt at batch 1 and 8 with the
+  KV cache (3 s per timed configuration: its calls are slower);
+- a small one (8 layers, hidden 512, vocabulary 8192; 122 MB in fp32, more than a last-level
+  cache holds), fp32 at batch 1, so that decode reads its weights from memory.
 
 Each model's roofline (:mod:`whichmodel.bench.roofline`) is printed as one row per variant and
 batch size, then the decode points against the bandwidth bound. The 1-minute load average before
@@ -34,16 +36,19 @@ from whichmodel.report.roofline import pct
 LLAMA = {"vocab_size": 4096, "hidden_size": 256, "intermediate_size": 688,
          "num_hidden_layers": 4, "num_attention_heads": 8, "num_key_value_heads": 2,
          "max_position_embeddings": 2048}
+#: Its weights (122 MB in fp32) do not fit a last-level cache: decode reads them from memory.
+SMALL_LLAMA = LLAMA | {"vocab_size": 8192, "hidden_size": 512, "intermediate_size": 1376,
+                       "num_hidden_layers": 8}
 
 
-def build_llama(folder: Path) -> str:
-    """A random tiny Llama (:data:`LLAMA`) and a word-level tokenizer, saved in ``folder``."""
+def build_llama(folder: Path, config: dict[str, int]) -> str:
+    """A random Llama of ``config`` and a word-level tokenizer, saved in ``folder``."""
     if not (folder / "config.json").is_file():
         import torch
         from tokenizers import Tokenizer, models, pre_tokenizers
         from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-        words = [f"w{i}" for i in range(LLAMA["vocab_size"] - 4)]
+        words = [f"w{i}" for i in range(config["vocab_size"] - 4)]
         vocab = {w: i for i, w in enumerate(["<pad>", "<unk>", "<s>", "</s>", *words])}
         core = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
         core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
@@ -51,8 +56,8 @@ def build_llama(folder: Path) -> str:
                                             eos_token="</s>", pad_token="<pad>",
                                             unk_token="<unk>")
         torch.manual_seed(0)
-        config = LlamaConfig(**LLAMA, bos_token_id=2, eos_token_id=3, pad_token_id=0)
-        LlamaForCausalLM(config).eval().save_pretrained(folder, safe_serialization=True)
+        llama = LlamaConfig(**config, bos_token_id=2, eos_token_id=3, pad_token_id=0)
+        LlamaForCausalLM(llama).eval().save_pretrained(folder, safe_serialization=True)
         tokenizer.save_pretrained(folder)
     return f"hf:{folder}"
 
@@ -87,14 +92,20 @@ def main() -> None:
     refs = [r for r in demo.refs if r.startswith("torch:")]
     vision = BenchConfig(refs=tuple(refs), batch_sizes=(1, 64), input_shape=(8, 8),
                          threads=args.threads, store=store)
-    llm = BenchConfig(refs=(build_llama(work / "tiny-llama"),), batch_sizes=(1, 8),
+    llm = BenchConfig(refs=(build_llama(work / "tiny-llama", LLAMA),), batch_sizes=(1, 8),
                       input_shape=(32,), variants=("original", "bf16"), threads=args.threads,
                       budget_s=3.0,  # its calls are slower: more time to settle
                       generation=GenerationConfig(prompt_tokens=(32,), new_tokens=(32,),
                                                   batch_sizes=(1, 8), kv_cache=(True,)),
                       store=store)
+    small = BenchConfig(refs=(build_llama(work / "small-llama", SMALL_LLAMA),),
+                        batch_sizes=(1,), input_shape=(32,), threads=args.threads, budget_s=3.0,
+                        generation=GenerationConfig(prompt_tokens=(32,), new_tokens=(32,),
+                                                    batch_sizes=(1,), kv_cache=(True,)),
+                        store=store)
     named = []
-    for names, config in ((TORCH_MODELS, vision), (("tiny-llama",), llm)):
+    for names, config in ((TORCH_MODELS, vision), (("tiny-llama",), llm),
+                          (("small-llama",), small)):
         profiles = run(config)
         named += list(zip(names, profiles, rooflines(config, profiles), strict=True))
     print(f"machine: {limits.hardware.get('cpu')}, {limits.threads} thread(s), reliable: "
