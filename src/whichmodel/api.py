@@ -74,7 +74,7 @@ def run(
     """Run a comparison (see the module docstring): evaluate each model, analyze, decide."""
     _check_metrics(get_task(config.validate().task), constraints, objective)  # before any work
     run_ = _Run.start(config, executor, progress)
-    results = [run_.model(ref, files) for ref, files in run_.refs]
+    results = _with_rooflines(run_, [run_.model(ref, files) for ref, files in run_.refs])
     stats, tables = _statistics(run_, results)
     results = [replace(r, tables=tables[r.name]) for r in results]
     scores = {(m.model, m.name): m.value for m in stats.metrics}
@@ -144,7 +144,7 @@ def evaluate(
     """
     run_ = _Run.start(_config([model], data, {**options, "task": task}), executor, progress)
     ((ref, files),) = run_.refs
-    result = run_.model(ref, files)
+    (result,) = _with_rooflines(run_, [run_.model(ref, files)])
     stats, tables = _statistics(run_, [result])
     return Evaluation(
         replace(result, tables=tables[result.name]), stats, len(run_.dataset), run_.data_fp
@@ -417,6 +417,22 @@ def _cost(
     except WhichModelError as exc:
         return None, str(exc)
     return cost, None
+
+
+def _with_rooflines(run_: _Run, results: list[ModelResult]) -> list[ModelResult]:
+    """Each measured cost against this machine's limits, measured once per run at the run's
+    threads (cached in the store after), only when some cost was measured."""
+    from whichmodel.bench.roofline import rooflines_for
+
+    measured = [r for r in results if r.cost is not None]
+    if not measured:
+        return results
+    config = run_.config
+    pairs = [(r.cost, r.spec) for r in measured if r.cost is not None]
+    roofs = dict(zip([r.name for r in measured], rooflines_for(
+        pairs, threads=config.threads, store=config.store, progress=run_.progress,
+        spec_errors=[r.spec_error for r in measured]), strict=True))
+    return [replace(r, roofline=roofs.get(r.name)) for r in results]
 
 
 def _recorded_and_decided(

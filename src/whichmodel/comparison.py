@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from whichmodel.analysis.findings import Findings
     from whichmodel.analysis.stats import Statistics
     from whichmodel.bench.base import CostProfile
+    from whichmodel.bench.roofline import ModelRoofline
     from whichmodel.choose.decision import Decision
     from whichmodel.choose.gate import GateResult
     from whichmodel.spec.compact import CompactSpec
@@ -62,6 +63,7 @@ class ModelResult:
     spec_error: str | None = None
     store_note: str | None = None
     n_not_most_probable: int | None = None
+    roofline: ModelRoofline | None = None  # against the machine's limits, with a cost
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ def _summary(m: ModelResult) -> ModelSummary:
         store_note=m.store_note,
         tables=m.tables,
         n_not_most_probable=m.n_not_most_probable,
+        roofline=m.roofline,
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from whichmodel.analysis.findings import Findings, findings_from_dict, findings_to_dict
 from whichmodel.analysis.stats import Difference, MetricResult, PairedTest, Statistics
 from whichmodel.bench.base import CostProfile, cost_to_dict
+from whichmodel.bench.roofline import ModelRoofline
 from whichmodel.errors import ConfigError, brief
 from whichmodel.spec.compact import CompactSpec
 
@@ -159,6 +160,9 @@ class ModelSummary:
             decides accuracy) is not its most probable class (which feeds log loss and
             calibration); None where the task predicts no classes or the model gives no
             probabilities. In results.json only when above 0.
+        roofline: how close the cost runs to this machine's limits
+            (:mod:`whichmodel.bench.roofline`); None when the cost was not measured (then
+            results.json has no ``roofline`` key).
     """
 
     name: str
@@ -176,12 +180,13 @@ class ModelSummary:
     store_note: str | None
     tables: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     n_not_most_probable: int | None = None
+    roofline: ModelRoofline | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # Only where predict and predict_proba disagree: every other model's part reads as
         # before (the golden results pin it).
         disagreeing = self.n_not_most_probable or 0
-        return {
+        out = {
             "name": self.name,
             "ref": self.ref,
             "fingerprint": self.fingerprint,
@@ -198,10 +203,13 @@ class ModelSummary:
             **({"n_not_most_probable": disagreeing} if disagreeing else {}),
             "tables": self.tables,
         }
+        if self.roofline is not None:
+            out["roofline"] = self.roofline.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelSummary:
-        cost, spec = data.get("cost"), data.get("spec")
+        cost, spec, roof = data.get("cost"), data.get("spec"), data.get("roofline")
         return cls(
             name=data["name"],
             ref=data["ref"],
@@ -218,6 +226,7 @@ class ModelSummary:
             store_note=data.get("store_note"),
             tables=data.get("tables") or {},
             n_not_most_probable=data.get("n_not_most_probable"),
+            roofline=None if roof is None else ModelRoofline.from_dict(roof),
         )
 
 

@@ -37,6 +37,17 @@ def test_bench_json_then_the_store_answers_the_rerun(cli, tmp_path: Path) -> Non
     assert fp16["activation_bytes"]["4"] == result["activation_bytes"]["4"] // 2
     # This CPU either computes fp16 natively or the result says it does not.
     assert fp16["notes"] == [] or "fp16" in fp16["notes"][0]
+    # The roofline of every variant and batch size, each % a figure or unknown with a reason.
+    roof = result["roofline"]
+    calls = {(c["variant"], c["batch_size"]): c for c in roof["calls"]}
+    assert set(calls) == {(v, b) for v in ("original", "fp16") for b in (1, 4)}
+    assert calls["original", 4]["dtype"] == "fp32" and calls["fp16", 4]["dtype"] == "fp16"
+    flops = 2 * (64 * 16 + 16 * 10)  # two linear layers, a multiply-add is 2 FLOPs
+    assert calls["original", 4]["flops_per_call"] == pytest.approx(4 * flops, rel=0.05)
+    for call in calls.values():
+        for name in ("flops_pct", "bandwidth_pct"):
+            assert (call[name] is None and call["unknown"][name]) or call[name] > 0
+    assert set(roof["peak_flops_per_s"]) == {"fp32", "fp16"}  # just the dtypes needed
     # The same request again: read from the store, not measured again (identical figures).
     again = whichmodel.bench(
         MLP, input_shape=(8, 8), variants=["original", "fp16"], batch_sizes=[1, 4],
@@ -47,6 +58,7 @@ def test_bench_json_then_the_store_answers_the_rerun(cli, tmp_path: Path) -> Non
     table = cli(*args, *FAST, "--store", store)  # the terminal table, from the store
     assert table.returncode == 0, table.stderr
     assert "latency of one call" in table.stdout and "Timer overhead" in table.stdout
+    assert "Roofline against this machine at 1 thread" in " ".join(table.stdout.split())
 
 
 def test_unknown_variant_is_one_line_with_a_suggestion(cli) -> None:

@@ -235,6 +235,19 @@ def machine(
     )
 
 
+def stored(
+    *, threads: int, store: str | Path, sizes: MachineSizes | None = None
+) -> MachineLimits | None:
+    """The reliable measurement :func:`machine` would read from the store, or None (nothing is
+    measured)."""
+    from whichmodel.store import Store
+    from whichmodel.store.cache import cache_key
+
+    key = cache_key("machine", *cache_parts(threads, sizes or DEFAULT_SIZES))
+    data = Store.open(store).get_cached("machine", key)
+    return None if data is None else MachineLimits.from_dict(data)
+
+
 def cache_parts(threads: int, sizes: MachineSizes) -> tuple[Any, ...]:
     """What a stored measurement depends on: the hardware, the threads, the sizes, and the torch
     and NumPy versions (another release can bring other kernels)."""

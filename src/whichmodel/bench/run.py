@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +24,10 @@ from whichmodel.refs import ModelRef, parse_ref
 from whichmodel.sources import code_files, reference_files
 from whichmodel.sources.base import Inputs, LoadOptions
 from whichmodel.store import Store, key_of
+
+if TYPE_CHECKING:
+    from whichmodel.bench.roofline import ModelRoofline
+    from whichmodel.spec.compact import CompactSpec
 
 BENCH_FORMAT = 1  # bump when what a cached profile means changes for the same inputs
 Progress = Callable[[str, int, int], None]
@@ -215,3 +219,50 @@ def _read_data(config: BenchConfig) -> tuple[Inputs | None, QualityData | None, 
     rows = np.flatnonzero(np.isin(units, kept))
     quality = QualityData(dataset.inputs.take(rows), y_all[rows], task, units[rows])
     return dataset.inputs, quality, digest
+
+
+def rooflines(
+    config: BenchConfig, profiles: Sequence[CostProfile], *, progress: Progress | None = None
+) -> list[ModelRoofline]:
+    """Each profile of :func:`run` (``config``'s models, in order) against this machine's roof
+    (:mod:`whichmodel.bench.roofline`): FLOPs from each model's spec sheet at the timed example
+    shape (a text model's at its timed sequence length); the machine measured once at
+    ``config.threads``, or read from the store."""
+    from whichmodel.bench.roofline import rooflines_for
+
+    shape = example_shape(config)
+    specs = [_compact_spec(parse_ref(r), config, shape, p)
+             for r, p in zip(config.refs, profiles, strict=True)]
+    return rooflines_for(list(zip(profiles, [s for s, _ in specs], strict=True)),
+                         threads=config.threads, store=config.store, progress=progress,
+                         spec_errors=[e for _, e in specs])
+
+
+def example_shape(config: BenchConfig) -> tuple[int, ...] | None:
+    """One timed example's shape: the data's first row (None for text and audio, whose FLOPs
+    are counted per token), else ``config.input_shape``."""
+    if config.data is None:
+        return config.input_shape
+    inputs = _read_data(config)[0]
+    if inputs is None or inputs.kind in ("text", "audio"):
+        return None
+    return tuple(inputs.take(slice(0, 1)).data.shape[1:])
+
+
+def _compact_spec(
+    ref: ModelRef, config: BenchConfig, shape: tuple[int, ...] | None, profile: CostProfile
+) -> tuple[CompactSpec | None, str | None]:
+    """(the model's compact spec sheet, counted at ``shape`` (per-token FLOPs at the timed
+    sequence length), or None; why there is none)."""
+    from whichmodel.sources import inspect
+    from whichmodel.spec import InspectOptions
+    from whichmodel.spec.compact import compact
+
+    tokens = max(profile.tokens.items(), default=None)  # (batch size, tokens in it)
+    context = max(1, tokens[1] // tokens[0]) if tokens else None
+    options = InspectOptions(input_shape=shape, context=context,
+                             load=LoadOptions(config.allow_pickle, config.trust_remote_code))
+    try:
+        return compact(inspect(ref, options)), None
+    except Exception as exc:  # a sheet is a bonus: the benchmark stands without it
+        return None, f"{type(exc).__name__}: {exc}"[:300]

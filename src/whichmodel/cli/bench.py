@@ -114,15 +114,17 @@ NO_BENCH_FLAGS = BenchFlags()
 @with_groups
 def bench_command(refs: RefsArg, flags: BenchFlags = NO_BENCH_FLAGS) -> None:
     """Latency, throughput and memory of models and their variants, on this machine."""
-    from whichmodel.bench.run import run
+    from whichmodel.bench.run import rooflines, run
     from whichmodel.refs import parse_ref
     from whichmodel.report.bench import cost_to_dict
 
     config = flags.config(refs)
     profiles = render.with_progress(lambda progress: run(config, progress=progress))
-    named = list(zip([parse_ref(r).name for r in config.refs], profiles, strict=True))
+    roofs = render.with_progress(lambda progress: rooflines(config, profiles, progress=progress))
+    names = [parse_ref(r).name for r in config.refs]
     if flags.as_json:
-        render.print_json([cost_to_dict(p, name=n) for n, p in named])
+        render.print_json([cost_to_dict(p, name=n) | {"roofline": roof.to_dict()}
+                           for n, p, roof in zip(names, profiles, roofs, strict=True)])
         return
-    for name, profile in named:
-        render.print_bench(profile, name=name)
+    for name, profile, roof in zip(names, profiles, roofs, strict=True):
+        render.print_bench(profile, name=name, roofline=roof)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from whichmodel.analysis.stats import MetricResult
     from whichmodel.bench.base import CostProfile
     from whichmodel.bench.machine import MachineLimits
+    from whichmodel.bench.roofline import ModelRoofline
     from whichmodel.comparison import Outcome
     from whichmodel.report.summary import Summary
     from whichmodel.results import Results
@@ -139,12 +140,15 @@ def print_comparison(results: Results) -> None:
     """The quality table (metrics with their CIs, the best starred), the cost table, the paired
     tests, notes and findings of a comparison's results."""
     from whichmodel.report.findings import finding_lines
+    from whichmodel.report.roofline import summary_lines
     from whichmodel.report.summary import summarize
 
     summary = summarize(results)
     out.print(_quality_table(results, summary))
     if summary.cost_columns:
         out.print(_cost_table(summary))
+    for line in summary_lines(results):
+        plain(f"roofline: {line}")
     for line in summary.significance:
         plain(line)
     for line in summary.notes:
@@ -175,20 +179,22 @@ def _quality_table(results: Results, summary: Summary) -> Table:
 
 
 def _cost_table(summary: Summary) -> Table:
+    """The cost columns but the roofline's (a line per model says those: the table would not
+    fit a terminal's width with them)."""
+    from whichmodel.report.roofline import COLUMNS
+
     table = Table(
         box=box.SIMPLE_HEAD,
         title="cost on this machine (p50: median latency of one call on b examples)",
     )
     table.add_column("model")
-    for col in summary.cost_columns:
+    columns = [c for c in summary.cost_columns if c not in COLUMNS]
+    for col in columns:
         table.add_column(col, justify="right")
     for row in summary.rows:
         table.add_row(
             escape(row.model),
-            *[
-                _star(row.cost.get(c, "—"), summary.winners.get(c) == row.model)
-                for c in summary.cost_columns
-            ],
+            *[_star(row.cost.get(c, "—"), summary.winners.get(c) == row.model) for c in columns],
         )
     return table
 
@@ -244,13 +250,14 @@ def print_diff(result: SpecDiff) -> None:
     out.print(table)
 
 
-def print_bench(cost: CostProfile, *, name: str) -> None:
-    """Model ``name``'s benchmark: latency, memory and generation tables, then its notes."""
+def print_bench(cost: CostProfile, *, name: str, roofline: ModelRoofline | None = None) -> None:
+    """Model ``name``'s benchmark: latency (with the roofline's columns when given), memory and
+    generation tables, then its notes."""
     from whichmodel.report.bench import generation_rows, latency_rows, memory_rows, notes
 
     title = f"{name} ({cost.architecture}) on {cost.hardware.get('cpu', '?')}"
     for rows, caption in (
-        (latency_rows(cost), title + ": latency of one call on b examples"),
+        (latency_rows(cost, roofline), title + ": latency of one call on b examples"),
         (memory_rows(cost), "memory and cold start"),
         (generation_rows(cost), "generation (greedy)"),
     ):
@@ -262,7 +269,7 @@ def print_bench(cost: CostProfile, *, name: str) -> None:
         for row in rows:
             table.add_row(*[escape(v) for v in row.values()])
         out.print(table)
-    for line in notes(cost):
+    for line in notes(cost, roofline):
         plain(line)
 
 

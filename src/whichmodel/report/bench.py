@@ -14,6 +14,7 @@ from whichmodel.units import human_bytes
 
 if TYPE_CHECKING:
     from whichmodel.bench.base import CostProfile
+    from whichmodel.bench.roofline import ModelRoofline
 
 __all__ = ["cost_to_dict", "generation_rows", "latency_rows", "memory_rows", "notes"]
 
@@ -22,8 +23,13 @@ def _ms(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds * 1e3:.3f} ms"
 
 
-def latency_rows(cost: CostProfile) -> list[dict[str, str]]:
-    """One row per variant × batch size."""
+def latency_rows(
+    cost: CostProfile, roofline: ModelRoofline | None = None
+) -> list[dict[str, str]]:
+    """One row per variant × batch size; with ``roofline``, its % of peak FLOP/s, % of
+    bandwidth and bound next to the latency."""
+    from whichmodel.report.roofline import COLUMNS, cells
+
     rows = []
     for profile in (cost, *cost.variants):
         for b, lat in sorted(profile.latency.items()):
@@ -43,6 +49,9 @@ def latency_rows(cost: CostProfile) -> list[dict[str, str]]:
                     "tokens/s": "—" if tokens is None else f"{tokens:,.0f}",
                 }
             )
+            if roofline is not None:
+                roof = cells(roofline.call(profile.variant, b))
+                rows[-1] |= {c: roof.get(c, "—") for c in COLUMNS}
     return rows
 
 
@@ -98,8 +107,9 @@ def generation_rows(cost: CostProfile) -> list[dict[str, str]]:
     return rows
 
 
-def notes(cost: CostProfile) -> list[str]:
-    """Notes, unreliable timings, skipped variants and KV-cache growth, as sentences."""
+def notes(cost: CostProfile, roofline: ModelRoofline | None = None) -> list[str]:
+    """Notes, unreliable timings, skipped variants, KV-cache growth and, with ``roofline``, why
+    a roofline figure is unknown and each decode point against its bound, as sentences."""
     from whichmodel.bench.conditions import FIX
 
     out: list[str] = []
@@ -138,4 +148,19 @@ def notes(cost: CostProfile) -> list[str]:
         )
     if any(p.unreliable for p in (cost, *cost.variants)):
         out.append(f"Unreliable timings decide nothing: {FIX}.")
-    return out
+    return out + ([] if roofline is None else roofline_notes(roofline))
+
+
+def roofline_notes(roofline: ModelRoofline) -> list[str]:
+    """Why a roofline figure is unknown (each reason once), each decode point against its
+    bound, and the machine's roof the percentages are of."""
+    from whichmodel.report.roofline import call_notes, decode_line
+
+    out = call_notes((f"{r.variant} b={r.batch_size}", r) for r in roofline.calls)
+    out += [decode_line(None, d) for d in roofline.decode]
+    peaks = ", ".join(f"{d} {p / 1e9:.1f}" if p else f"{d} unknown"
+                      for d, p in roofline.peak_flops_per_s.items())
+    out.append(f"Roofline against this machine at {roofline.threads} thread(s): peak GFLOP/s "
+               f"{peaks}; {roofline.bandwidth_kernel} bandwidth "
+               f"{roofline.bandwidth_bytes_per_s / 1e9:.1f} GB/s (whichmodel machine).")
+    return list(dict.fromkeys(out))

@@ -67,13 +67,16 @@ def _spec_table(outcome: Outcome) -> SpecTable | None:
 
 
 def _plots(outcome: Outcome) -> dict[str, Markup | None]:
-    """The decision's Pareto plot and latency against batch size (None when there is no data)."""
+    """The decision's Pareto plot, latency against batch size and the roofline (each None when
+    there is no data for it)."""
     from whichmodel.report.plots import latency_plot, pareto_plot
+    from whichmodel.report.roofline import roofline_plot
 
     decision = outcome.decision
     return {
         "pareto": None if decision is None else pareto_plot(decision),
         "latency": latency_plot(outcome.results),
+        "roofline": roofline_plot(outcome.results),
     }
 
 

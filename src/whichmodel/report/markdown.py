@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from whichmodel.report.roofline import markdown_lines
 from whichmodel.report.summary import Summary, summarize
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ def render_markdown(outcome: Outcome) -> str:
     if decision is not None:
         lines += ["", "**Trade-offs**", "", *_tradeoffs(decision.tradeoffs)]
     lines += _spec_diff(outcome)
+    lines += markdown_lines(results, md)
     if summary.significance:
         lines += ["", *(f"- {md(s)}" for s in summary.significance)]
     if summary.notes:

@@ -15,6 +15,7 @@ from whichmodel.units import human_bytes, human_count
 if TYPE_CHECKING:
     from whichmodel.analysis.stats import MetricResult
     from whichmodel.bench.base import CostProfile
+    from whichmodel.bench.roofline import ModelRoofline
     from whichmodel.results import Results
 
 ALPHA = 0.05
@@ -45,8 +46,10 @@ class Summary:
 
 
 def _cost_cells(
-    cost: CostProfile | None, batch_size: int
+    cost: CostProfile | None, batch_size: int, roofline: ModelRoofline | None = None
 ) -> tuple[dict[str, str], dict[str, float]]:
+    from whichmodel.report.roofline import cells
+
     if cost is None:
         return {}, {}
     values: dict[str, float] = {}
@@ -65,6 +68,8 @@ def _cost_cells(
     if batch_size in cost.energy_j_per_example:  # only where RAPL counted it
         values["J/example"] = cost.energy_j_per_example[batch_size]
         text["J/example"] = f"{cost.energy_j_per_example[batch_size]:.3g}"
+    if roofline is not None:  # next to latency; no winner: a higher % is not a better model
+        text |= cells(roofline.call(cost.variant, batch_size))
     if cost.parameters is not None:
         values["params"] = cost.parameters
         text["params"] = human_count(cost.parameters)
@@ -87,7 +92,7 @@ def summarize(results: Results) -> Summary:
     rows: list[Row] = []
     cost_columns: list[str] = []
     for model in results.models:
-        text, values = _cost_cells(model.cost, results.config.batch_size)
+        text, values = _cost_cells(model.cost, results.config.batch_size, model.roofline)
         cost_columns += [c for c in text if c not in cost_columns]
         by_name = {m.name: m for m in metrics if m.model == model.name}
         rows.append(Row(model.name, by_name, text, values))
@@ -176,4 +181,6 @@ def _notes(results: Results) -> list[str]:
                 f"probable class on {m.n_not_most_probable} of {m.n_predicted} examples; "
                 "log loss and calibration read its probabilities."
             )
-    return notes
+    from whichmodel.report.roofline import results_notes
+
+    return notes + results_notes(results)
