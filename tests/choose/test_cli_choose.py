@@ -53,7 +53,12 @@ NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)*")
 def test_compare_stores_a_decision_whose_numbers_are_its_figures(run: dict[str, Any]) -> None:
     validate(run)
     d = run["decision"]
-    assert d["pick"] in ("lr", "tree") and set(d["eligible"]) == {"lr", "tree"}
+    # Both meet the limits, unless the machine was too busy to time one: an unreliable
+    # latency cannot be shown to meet --max-latency-ms (bench/conditions.py).
+    timed = {m["name"] for m in run["models"] if not m["cost"]["unreliable"]}
+    assert set(d["eligible"]) == timed and d["pick"] in (*timed, None)
+    latency = [c for c in d["checks"] if c["kind"] == "latency"]
+    assert {c["model"] for c in latency if c["status"] == "unknown"} == {"lr", "tree"} - timed
     assert d["constraints"]["min_metrics"] == {"accuracy": 0.9}
     assert "--max-latency-ms 1000" in d["command"]
     text = " ".join(d["sentences"])

@@ -26,7 +26,13 @@ def test_demo_trains_compares_and_reuses_everything_the_second_time(cli, tmp_pat
     again = json.loads((report / "results.json").read_text())
     assert [m["computed_batches"] for m in again["models"]] == [0] * 6
     assert again["metrics"] == results["metrics"]
-    assert [m["cost"] for m in again["models"]] == [m["cost"] for m in results["models"]]
+    # A reliable cost is read back as it was; an unreliable one (a busy machine) was not kept
+    # and is measured again (bench/conditions.py).
+    for before, after in zip(results["models"], again["models"], strict=True):
+        if not before["cost"]["unreliable"]:
+            assert after["cost"] == before["cost"], before["name"]
+        else:
+            assert after["cost"]["conditions"] != before["cost"]["conditions"], before["name"]
     assert [m["spec"] for m in again["models"]] == [m["spec"] for m in results["models"]]
 
 
