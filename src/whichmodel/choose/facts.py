@@ -202,11 +202,11 @@ def _speed(
 
 
 def unreliable_reason(cost: CostProfile) -> str:
-    """Why a cost's latency is unknown to the decision (the decision's last sentence says what
-    to do about it)."""
-    more = len(cost.unreliable) - 1
-    extra = f", and {more} more reason{'s' if more > 1 else ''}" if more else ""
-    return f"its latency was measured unreliably: {cost.unreliable[0]}{extra}"
+    """Why a cost's latency is unknown to the decision. Without the reasons' own figures: every
+    number a decision prints is one of its figures, and these are the machine's, not the
+    model's (they stay in the cost profile and the report's notes; the decision's last sentence
+    says what to do)."""
+    return "its latency was measured unreliably (the cost profile says why)"
 
 
 def interpretability(framework: str | None, architecture: str | None) -> Interpretability:
