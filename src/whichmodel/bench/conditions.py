@@ -101,24 +101,7 @@ def measured(threads: int, work: Callable[[], T]) -> tuple[T, Conditions]:
 def unreliable_reasons(latency: dict[int, Latency], conditions: Conditions | None) -> list[str]:
     """Why the latencies of one profile cannot be trusted (empty: they can), one sentence each,
     naming the batch size and the figures."""
-    reasons = []
-    for batch, lat in sorted(latency.items()):
-        if lat.stop_reason != "converged":
-            half = lat.ci_half_width_rel
-            known = "unknown" if not np.isfinite(half) else f"±{half:.0%}"
-            stop = "time budget" if lat.stop_reason == "budget" else "run cap"
-            reasons.append(
-                f"batch {batch}: stopped on its {stop} with the median known to {known} "
-                f"(aimed for ±{lat.target_rel:.0%}, {lat.n} runs)"
-            )
-        if not lat.warmup_settled:
-            reasons.append(f"batch {batch}: the warm-up never settled")
-        drift = _halves_disagree(lat.samples_s)
-        if drift is not None:
-            reasons.append(f"batch {batch}: {drift}")
-        cv = robust_cv(lat.samples_s)
-        if cv is not None and cv > MAX_CV:
-            reasons.append(f"batch {batch}: runs vary by {cv:.0%} (robust CV, 1.4826·MAD/median)")
+    reasons = [r for b, lat in sorted(latency.items()) for r in latency_reasons(f"batch {b}", lat)]
     other = None if conditions is None else conditions.other_busy_cpus
     if conditions is not None and other is not None and other > conditions.free_cpus + NOISE_CPUS:
         reasons.append(
@@ -126,6 +109,29 @@ def unreliable_reasons(latency: dict[int, Latency], conditions: Conditions | Non
             f"{conditions.cpus} were free (load {conditions.load_before:.1f} before, "
             f"{conditions.load_after:.1f} after)"
         )
+    return reasons
+
+
+def latency_reasons(label: str, lat: Latency) -> list[str]:
+    """Why one latency (``label``: what was timed, e.g. ``batch 1``) cannot be trusted: the
+    criteria of the module docstring that one latency carries, one sentence each."""
+    reasons = []
+    if lat.stop_reason != "converged":
+        half = lat.ci_half_width_rel
+        known = "unknown" if not np.isfinite(half) else f"±{half:.1%}"
+        stop = "time budget" if lat.stop_reason == "budget" else "run cap"
+        reasons.append(
+            f"{label}: stopped on its {stop} with the median known to {known} "
+            f"(aimed for ±{lat.target_rel:.0%}, {lat.n} runs)"
+        )
+    if not lat.warmup_settled:
+        reasons.append(f"{label}: the warm-up never settled")
+    drift = _halves_disagree(lat.samples_s)
+    if drift is not None:
+        reasons.append(f"{label}: {drift}")
+    cv = robust_cv(lat.samples_s)
+    if cv is not None and cv > MAX_CV:
+        reasons.append(f"{label}: runs vary by {cv:.0%} (robust CV, 1.4826·MAD/median)")
     return reasons
 
 

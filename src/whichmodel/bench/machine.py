@@ -17,8 +17,10 @@ every probe sets it, :mod:`.threads`):
   its triad is one fused pass (NumPy's ``b + s*c`` makes two, and a temporary) and it runs on the
   threads set, where NumPy's copy always uses one.
 
-A figure whose sampling stopped on the budget, or whose warm-up never settled, makes the result
-``reliable=False`` with the reason; such a result is returned but never cached, so the next call
+A figure that is unreliable by the criteria every cost is held to (sampling stopped on its
+budget, warm-up never settled, runs too spread, halves that disagree:
+:func:`whichmodel.bench.conditions.latency_reasons`) makes the result ``reliable=False`` with
+the reason; such a result is returned but never cached, so the next call
 measures again (``refresh=True`` measures again in any case).
 """
 
@@ -31,6 +33,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from whichmodel.bench.conditions import latency_reasons
 from whichmodel.bench.timing import Latency
 
 DTYPES = ("fp32", "fp64", "bf16", "fp16")
@@ -138,7 +141,7 @@ class MachineLimits:
         timed = [(f"{p.dtype} matmul", p.latency) for p in self.peak_flops.values()
                  if p.unknown is None and p.latency is not None]
         timed += [(self.copy.kernel, self.copy.latency), (self.triad.kernel, self.triad.latency)]
-        return tuple(f"{name}: {why}" for name, lat in timed if (why := unsettled(lat)))
+        return tuple(why for name, lat in timed for why in latency_reasons(name, lat))
 
     @property
     def reliable(self) -> bool:
@@ -183,16 +186,6 @@ class MachineLimits:
             load_average=(data["load_average"][0], data["load_average"][1]),
             sizes=MachineSizes(**sizes),
         )
-
-
-def unsettled(latency: Latency) -> str | None:
-    """Why the harness did not pin ``latency`` down (see :mod:`.timing`), or None when it did."""
-    if latency.stop_reason != "converged":
-        return (f"stopped on {latency.stop_reason} after {latency.n} calls with the median known "
-                f"to ±{latency.ci_half_width_rel:.1%}, not ±{latency.target_rel:.1%}")
-    if not latency.warmup_settled:
-        return "warm-up did not settle"
-    return None
 
 
 def machine(
@@ -309,16 +302,21 @@ def matmul_size(dtype: str, sizes: MachineSizes) -> int:
     """The first n of 128, 192, 256, 384, 512, ... (×1.5 then ×4/3: a call at most ~3.4× the
     one before, so calls stay near ``sizes.min_call_s`` and the harness's warm-up windows fit its
     budget) whose one call takes ``sizes.min_call_s``; at most ``sizes.max_matmul_n``. The
-    second call is timed (the first pays for page faults)."""
+    fastest of three calls after the first is timed (the first pays for page faults; one call
+    that a busy machine delayed would stop the search at too small an n, and a peak measured on
+    a small matmul reads low)."""
     import time
 
     n = 128
     while n < sizes.max_matmul_n:
         call = matmul_call(dtype, n)
         call()
-        start = time.perf_counter()
-        call()
-        if time.perf_counter() - start >= sizes.min_call_s:
+        elapsed = []
+        for _ in range(3):
+            start = time.perf_counter()
+            call()
+            elapsed.append(time.perf_counter() - start)
+        if min(elapsed) >= sizes.min_call_s:
             break
         n = n * 3 // 2 if n & (n - 1) == 0 else n * 4 // 3  # a power of two, or 1.5× one
     return min(n, sizes.max_matmul_n)
