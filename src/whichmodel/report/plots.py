@@ -62,6 +62,19 @@ def _num(t: float) -> str:
     return f"{t:g}"
 
 
+def scale(
+    f: Callable[[float], float], f0: float, f1: float, p0: float, p1: float
+) -> Callable[[float], float]:
+    """The pixel position of a value on an axis drawn from ``p0`` (where ``f(v) == f0``) to
+    ``p1`` (where ``f(v) == f1``): ``f`` is ``math.log10``/``math.log2`` for a log axis, ``float``
+    for a linear one; ``p1 < p0`` for a y axis, which grows upwards.
+
+    >>> scale(math.log10, 0.0, 2.0, 100.0, 300.0)(10.0)
+    200.0
+    """
+    return lambda v: p0 + (f(v) - f0) / (f1 - f0) * (p1 - p0)
+
+
 def _frame(title: str, x_label: str, y_label: str) -> list[str]:
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{_W}" height="{_H}" '
@@ -117,11 +130,8 @@ def pareto_plot(decision: Decision) -> Markup | None:
     qy0, qy1 = min(qual) - pad, max(qual) + pad
     right, bottom = _W - _RIGHT, _H - _BOTTOM
 
-    def x(v: float) -> float:
-        return _LEFT + (math.log10(v) - lx0) / (lx1 - lx0) * (right - _LEFT)
-
-    def y(v: float) -> float:
-        return bottom - (v - qy0) / (qy1 - qy0) * (bottom - _TOP)
+    x = scale(math.log10, lx0, lx1, _LEFT, right)
+    y = scale(float, qy0, qy1, bottom, _TOP)
 
     mems = [mem for *_, mem in pts if isinstance(mem, int | float) and mem > 0]
     biggest = max(mems) if mems else 1.0
@@ -205,11 +215,8 @@ def latency_plot(results: Results) -> Markup | None:
     ly0, ly1 = math.log10(min(ms) / 1.5), math.log10(max(ms) * 1.5)
     right, bottom = _W - _RIGHT, _H - _BOTTOM
 
-    def x(b: float) -> float:
-        return _LEFT + (math.log2(b) - bx0) / (bx1 - bx0) * (right - _LEFT)
-
-    def y(v: float) -> float:
-        return bottom - (math.log10(v) - ly0) / (ly1 - ly0) * (bottom - _TOP)
+    x = scale(math.log2, bx0, bx1, _LEFT, right)
+    y = scale(math.log10, ly0, ly1, bottom, _TOP)
 
     parts = _frame(
         "median latency of one call against batch size",

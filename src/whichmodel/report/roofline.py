@@ -22,6 +22,7 @@ from whichmodel.report.plots import (
     _frame,
     _log_ticks,
     _short,
+    scale,
 )
 
 if TYPE_CHECKING:
@@ -189,11 +190,8 @@ def roofline_plot(results: Results) -> Markup | None:
     ly0, ly1 = math.log10(min(ys) / 3), math.log10(max(ys) * 3)
     right, bottom = _W - _RIGHT, _H - _BOTTOM
 
-    def x(v: float) -> float:
-        return _LEFT + (math.log10(v) - lx0) / (lx1 - lx0) * (right - _LEFT)
-
-    def y(v: float) -> float:
-        return bottom - (math.log10(v) - ly0) / (ly1 - ly0) * (bottom - _TOP)
+    x = scale(math.log10, lx0, lx1, _LEFT, right)
+    y = scale(math.log10, ly0, ly1, bottom, _TOP)
 
     parts = _frame("roofline: achieved FLOP/s against arithmetic intensity",
                    "arithmetic intensity (FLOPs per byte moved, log)",
