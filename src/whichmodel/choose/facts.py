@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from whichmodel.results import ModelSummary, Results
 
 MIB = 2**20
+# Why an unreliable cost's latency is unknown to a decision. Without the reasons' own figures:
+# every number a decision prints is one of its figures, and those are the machine's, not the
+# model's (they stay in the cost profile and the report's notes; the decision's last sentence
+# says what to do).
+UNRELIABLE = "its latency was measured unreliably (the cost profile says why)"
+
 # Ratios closer to 1 than this are "about the same": timing noise on a shared machine is larger.
 # The decision's sentences cite neither a measured nor a spec-sheet ratio inside this band.
 SAME = 1.05
@@ -131,7 +137,7 @@ def _facts(
     latency_s, by_batch, throughput, throughput_batch = _speed(cost, c, unknown)
     if not cost.reliable:  # a disturbed timing decides nothing: no limit met, no "faster"
         latency_s, by_batch, throughput, throughput_batch = None, {}, None, None
-        unknown["latency"] = unknown["throughput"] = unreliable_reason(cost)
+        unknown["latency"] = unknown["throughput"] = UNRELIABLE
     memory = cost.model_memory_bytes
     if memory is None:
         unknown["memory"] = "the cost profile has no model memory"
@@ -199,14 +205,6 @@ def _speed(
     else:
         unknown["throughput"] = "no latency was measured"
     return latency_s, by_batch, throughput, throughput_batch
-
-
-def unreliable_reason(cost: CostProfile) -> str:
-    """Why a cost's latency is unknown to the decision. Without the reasons' own figures: every
-    number a decision prints is one of its figures, and these are the machine's, not the
-    model's (they stay in the cost profile and the report's notes; the decision's last sentence
-    says what to do)."""
-    return "its latency was measured unreliably (the cost profile says why)"
 
 
 def interpretability(framework: str | None, architecture: str | None) -> Interpretability:
