@@ -3,6 +3,7 @@
 Each step is a plain function over typed values, cached in the store by content fingerprints::
 
     read data -> for each model: predictions (jobs on an executor, resumable), spec sheet, cost
+              -> the costs' models in interleaved latency rounds (bench/paired.py)
               -> statistics over the examples every model predicted -> paired analysis
               -> Comparison -> decision under the constraints
 """
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from whichmodel.analysis.findings import Findings
     from whichmodel.analysis.stats import Statistics
     from whichmodel.bench.cost import CostProfile
+    from whichmodel.bench.paired import PairedLatency
     from whichmodel.choose.constraints import Constraints, Objective
     from whichmodel.spec.compact import CompactSpec
 
@@ -88,6 +90,7 @@ def run(
         run_.dataset.inputs.kind,
         provenance(),
         findings=_findings(run_, results, scores),
+        paired_latency=_rounds(run_, results),
     )
     return _recorded_and_decided(comparison, run_.store, constraints, objective)
 
@@ -433,6 +436,34 @@ def _with_rooflines(run_: _Run, results: list[ModelResult]) -> list[ModelResult]
         pairs, threads=config.threads, store=config.store, progress=run_.progress,
         spec_errors=[r.spec_error for r in measured]), strict=True))
     return [replace(r, roofline=roofs.get(r.name)) for r in results]
+
+
+def _rounds(run_: _Run, results: list[ModelResult]) -> PairedLatency | None:
+    """The measured models' latencies at batch 1 in interleaved rounds, when two or more costs
+    were measured; cached by the models and the machine, unless unreliable or skipped."""
+    from whichmodel.bench.paired import PairedLatency, interleaved
+
+    costs = {r.name: (r, r.cost) for r in results if r.cost is not None}
+    if len(costs) < 2:
+        return None
+    config, inputs = run_.config, run_.dataset.inputs
+    capability = "detect" if run_.task.requires == "detect" else "predict"
+    shape = inputs.take(slice(0, 1)).data.shape[1:]
+    parts = (sorted((k, r.fingerprint) for k, (r, _) in costs.items()), hardware(),
+             inputs.kind, shape, config.threads, capability)  # fmt: skip
+
+    def compute() -> PairedLatency:
+        return interleaved(
+            {k: (r.ref, c) for k, (r, c) in costs.items()}, inputs.take(slice(0, 1)),
+            batch_size=1, threads=config.threads, capability=capability,
+            options=LoadOptions(config.allow_pickle, config.trust_remote_code),
+        )  # fmt: skip
+
+    codec = Codec(PairedLatency.to_dict, PairedLatency.from_dict)
+    return cached(
+        run_.store, "rounds", parts, compute, codec, progress=run_.progress,
+        label="interleaved latency", final=lambda p: p.reliable, refresh=config.refresh_cost,
+    )  # fmt: skip
 
 
 def _recorded_and_decided(

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from whichmodel.analysis.findings import Findings
     from whichmodel.analysis.stats import Statistics
     from whichmodel.bench.base import CostProfile
+    from whichmodel.bench.paired import PairedLatency
     from whichmodel.bench.roofline import ModelRoofline
     from whichmodel.choose.decision import Decision
     from whichmodel.choose.gate import GateResult
@@ -82,6 +83,7 @@ class Comparison:
     run_id: str = ""
     findings: Findings | None = None  # paired analysis: tests, disagreements, slices, ...
     decision: Decision | None = None  # which model to ship, under the run's constraints
+    paired_latency: PairedLatency | None = None  # the costs' models in interleaved rounds
 
     def model(self, name: str) -> ModelResult:
         for m in self.models:
@@ -113,6 +115,7 @@ class Comparison:
             statistics=self.statistics,
             provenance=self.provenance,
             findings=self.findings,
+            paired_latency=self.paired_latency,
         )
 
 

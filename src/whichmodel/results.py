@@ -18,6 +18,7 @@ from typing import Any
 from whichmodel.analysis.findings import Findings, findings_from_dict, findings_to_dict
 from whichmodel.analysis.stats import Difference, MetricResult, PairedTest, Statistics
 from whichmodel.bench.base import CostProfile, cost_to_dict
+from whichmodel.bench.paired import PairedLatency
 from whichmodel.bench.roofline import ModelRoofline
 from whichmodel.errors import ConfigError, brief
 from whichmodel.spec.compact import CompactSpec
@@ -243,6 +244,7 @@ class Results:
     statistics: Statistics
     provenance: dict[str, Any]
     findings: Findings | None = None
+    paired_latency: PairedLatency | None = None  # the models timed in interleaved rounds
 
     def model(self, name: str) -> ModelSummary:
         for m in self.models:
@@ -300,6 +302,8 @@ class Results:
             },
             "provenance": self.provenance,
         }
+        if self.paired_latency is not None:  # absent without two costs (the golden results)
+            out["paired_latency"] = self.paired_latency.to_dict()
         if self.findings is not None:
             out.update(findings_to_dict(self.findings))
         return out
@@ -324,6 +328,7 @@ class Results:
         )
         sections = [f.name for f in fields(Findings)]  # written all together, or none
         found = {k: data[k] for k in sections} if sections[0] in data else None
+        paired = data.get("paired_latency")
         return cls(
             run_id=data.get("run_id", ""),
             task=data["task"],
@@ -333,4 +338,5 @@ class Results:
             statistics=statistics,
             provenance=data.get("provenance") or {},
             findings=None if found is None else findings_from_dict(found),
+            paired_latency=None if paired is None else PairedLatency.from_dict(paired),
         )

@@ -102,14 +102,21 @@ def unreliable_reasons(latency: dict[int, Latency], conditions: Conditions | Non
     """Why the latencies of one profile cannot be trusted (empty: they can), one sentence each,
     naming the batch size and the figures."""
     reasons = [r for b, lat in sorted(latency.items()) for r in latency_reasons(f"batch {b}", lat)]
-    other = None if conditions is None else conditions.other_busy_cpus
-    if conditions is not None and other is not None and other > conditions.free_cpus + NOISE_CPUS:
-        reasons.append(
-            f"other processes kept {other:.1f} CPUs busy where {conditions.free_cpus} of "
-            f"{conditions.cpus} were free (load {conditions.load_before:.1f} before, "
-            f"{conditions.load_after:.1f} after)"
-        )
-    return reasons
+    busy = None if conditions is None else busy_reason(conditions)
+    return reasons if busy is None else [*reasons, busy]
+
+
+def busy_reason(conditions: Conditions) -> str | None:
+    """Why the machine was too busy for ``conditions``' measurement, or None: other processes
+    kept more CPUs busy than the measurement left free."""
+    other = conditions.other_busy_cpus
+    if other is None or other <= conditions.free_cpus + NOISE_CPUS:
+        return None
+    return (
+        f"other processes kept {other:.1f} CPUs busy where {conditions.free_cpus} of "
+        f"{conditions.cpus} were free (load {conditions.load_before:.1f} before, "
+        f"{conditions.load_after:.1f} after)"
+    )
 
 
 def latency_reasons(label: str, lat: Latency) -> list[str]:

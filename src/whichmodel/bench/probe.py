@@ -50,8 +50,9 @@ _FRAMEWORK_IMPORTS = {
 }
 
 
-def _sync() -> Any:
-    """The call that waits for queued work: ``torch.cpu.synchronize`` when torch is loaded."""
+def device_sync() -> Any:
+    """The call that waits for queued work: ``torch.cpu.synchronize`` when torch is loaded
+    (a no-op otherwise)."""
     torch = sys.modules.get("torch")
     return torch.cpu.synchronize if torch is not None else (lambda: None)
 
@@ -69,7 +70,7 @@ def _warm_up_runtime() -> None:
 def probe(request: ProbeRequest) -> dict[str, Any]:
     """Measure one model × variant; returns ``CostProfile.to_dict()`` or ``{"skipped": why}``."""
     ref = parse_ref(request.ref)
-    limiter = _prepare_process(ref.kind, request.threads)
+    limiter = prepare_process(ref.kind, request.threads)
     baseline = status_bytes("VmRSS")
     reset_peak_rss()
     loaded = load_timed(ref, LoadOptions(request.allow_pickle, request.trust_remote_code))
@@ -78,10 +79,10 @@ def probe(request: ProbeRequest) -> dict[str, Any]:
     reason = variant.unavailable(original)
     if reason is not None:
         return {"skipped": reason}
-    calls = _Calls(original, request)
+    calls = Calls(original, request)
     applied, variant_time = _apply_timed(variant, original, calls, request)
     calls.model = applied.model
-    sync = _sync()
+    sync = device_sync()
     first_call, latency, energy = _latencies(calls, request, sync)
     module: Any = torch_module(applied.model)
     activations = _activations(calls, request, module)
@@ -119,7 +120,7 @@ def probe(request: ProbeRequest) -> dict[str, Any]:
 
 
 def _apply_timed(
-    variant: Variant, original: Model, calls: _Calls, request: ProbeRequest
+    variant: Variant, original: Model, calls: Calls, request: ProbeRequest
 ) -> tuple[Applied, float]:
     """``variant`` applied to ``original`` with ``calls``' example batch, and the seconds that
     took (making the example included, as it always was)."""
@@ -128,7 +129,7 @@ def _apply_timed(
     return applied, time.perf_counter() - start
 
 
-def _activations(calls: _Calls, request: ProbeRequest, module: Any) -> dict[int, int]:
+def _activations(calls: Calls, request: ProbeRequest, module: Any) -> dict[int, int]:
     """Activation bytes per batch size of a torch ``module``, when the request asks for them
     (never for the ``compile`` variant); empty otherwise."""
     if module is None or not request.activations or request.variant == "compile":
@@ -136,7 +137,7 @@ def _activations(calls: _Calls, request: ProbeRequest, module: Any) -> dict[int,
     return {b: activation_bytes(partial(calls.run, b)) for b in request.batch_sizes}
 
 
-def _prepare_process(kind: str, threads: int) -> Any:
+def prepare_process(kind: str, threads: int) -> Any:
     """Import what the framework and the harness need, set the threads and warm the runtime
     up, so none of it is charged to the model; returns the thread limiter to restore."""
     for name in _FRAMEWORK_IMPORTS.get(kind, ()):
@@ -148,7 +149,7 @@ def _prepare_process(kind: str, threads: int) -> Any:
 
 
 def _latencies(
-    calls: _Calls, request: ProbeRequest, sync: Callable[[], object]
+    calls: Calls, request: ProbeRequest, sync: Callable[[], object]
 ) -> tuple[float, dict[int, Latency], dict[str, Any]]:
     """(seconds of the first call at batch 1, the timed latency per batch size, the profile's
     energy fields: joules per example per batch size where RAPL counts them, and what the
@@ -190,7 +191,7 @@ def _model_bytes(model: Model) -> tuple[int | None, int | None]:
     return None, None
 
 
-class _Calls:
+class Calls:
     """The call that is timed: ``predict`` on the first ``b`` examples, ``detect`` on the first
     ``b`` images (decoded beforehand: the detector is timed, not the image files), or for a
     language model one forward pass over ``b`` random prompts of the first prompt length."""

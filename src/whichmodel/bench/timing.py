@@ -101,7 +101,8 @@ def _no_sync() -> None:
     return None
 
 
-def _sample(fn: Callable[[], object], sync: Callable[[], object]) -> float:
+def timed_call(fn: Callable[[], object], sync: Callable[[], object]) -> float:
+    """Seconds of one ``fn()`` followed by ``sync()``: one sample of the harness."""
     start = time.perf_counter_ns()
     fn()
     sync()
@@ -130,7 +131,7 @@ def warm_up(
     for _ in range(max_windows):
         window = []
         for _ in range(WARMUP_WINDOW):
-            window.append(_sample(fn, sync))
+            window.append(timed_call(fn, sync))
             calls += 1
             if calls >= 2 and time.perf_counter() > deadline:
                 return calls, False
@@ -210,7 +211,7 @@ def _sample_until(
     check_at = min_runs
     reason: StopReason = "max_runs"
     while len(samples) < max_runs:
-        samples.append(_sample(fn, sync))
+        samples.append(timed_call(fn, sync))
         if len(samples) < min_runs:
             continue
         if len(samples) >= check_at and time.perf_counter() >= settle_until:
@@ -233,5 +234,5 @@ def timer_overhead_s(*, sync: Callable[[], object] = _no_sync, runs: int = 2000)
         return None
 
     for _ in range(100):
-        _sample(noop, sync)
-    return float(np.median([_sample(noop, sync) for _ in range(runs)]))
+        timed_call(noop, sync)
+    return float(np.median([timed_call(noop, sync) for _ in range(runs)]))

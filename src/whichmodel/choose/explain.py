@@ -14,6 +14,7 @@ from whichmodel.choose.facts import SAME, ModelFacts
 from whichmodel.choose.tradeoffs import sig
 
 if TYPE_CHECKING:
+    from whichmodel.bench.paired import Ratio
     from whichmodel.results import Results
 
 # Metrics on a 0..1 scale that people read in percentage points.
@@ -123,14 +124,17 @@ def _versus(d: Decision, results: Results, p: ModelFacts, o: ModelFacts, fig: Fi
     """ "P vs O: P is 3.2× faster at batch 1 ... and needs 41% less memory ...; it loses 0.8
     points of accuracy, within the 95% CI of P − O [-1.9, +0.3]." """
     key = f"{p.name} vs {o.name}"
-    parts = [x for x in (_speed(d, p, o, fig, key), _memory(p, o, fig, key)) if x]
+    speed = _speed(d, results, p, o, fig, key)
+    parts = [x for x in (speed, _memory(p, o, fig, key)) if x]
     quality = _quality(d, results, p, o, fig, key)
     if not parts:
         return f"{key}: the cost of {o.name} or {p.name} is unknown; {quality}."
     return f"{key}: {p.name} {' and '.join(parts)}; {quality}."
 
 
-def _speed(d: Decision, p: ModelFacts, o: ModelFacts, fig: Figures, key: str) -> str | None:
+def _speed(
+    d: Decision, results: Results, p: ModelFacts, o: ModelFacts, fig: Figures, key: str
+) -> str | None:
     if p.latency_ms is None or o.latency_ms is None:
         return None
     b = fig("latency_batch_size", str(d.constraints.latency_batch_size))
@@ -138,12 +142,51 @@ def _speed(d: Decision, p: ModelFacts, o: ModelFacts, fig: Figures, key: str) ->
     lp = fig(f"latency_ms[{p.name}]", sig(p.latency_ms))
     lo = fig(f"latency_ms[{o.name}]", sig(o.latency_ms))
     times = f"({lp} vs {lo} ms, {pct})"
+    paired = _paired_ratio(d, results, p.name, o.name)
+    if paired is not None:
+        return _paired_speed(paired, o.name, b, times, fig, key)
     ratio = o.latency_ms / p.latency_ms if p.latency_ms > 0 else float("inf")
     if ratio >= SAME:
         return f"is {fig(f'{key} speedup', f'{ratio:.1f}')}× faster at batch {b} {times}"
     if ratio <= 1 / SAME:
         return f"is {fig(f'{key} slowdown', f'{1 / ratio:.1f}')}× slower at batch {b} {times}"
     return f"is about as fast at batch {b} {times}"
+
+
+def _paired_ratio(d: Decision, results: Results, p: str, o: str) -> Ratio | None:
+    """``p`` against ``o`` from the interleaved rounds, when they are reliable, hold both and
+    timed the batch size the decision reads latency at."""
+    rounds = results.paired_latency
+    batch = d.constraints.latency_batch_size
+    if rounds is None or not rounds.reliable or rounds.batch_size != batch:
+        return None
+    if p not in rounds.medians_s or o not in rounds.medians_s:
+        return None
+    return rounds.ratio(p, o)
+
+
+def _paired_speed(r: Ratio, o: str, b: str, times: str, fig: Figures, key: str) -> str:
+    """ "is 1.9× faster at batch 1 [1.7, 2.1] over 10 interleaved rounds (...)"; "about as
+    fast" when the interval holds 1 or the speedup is under :data:`SAME`."""
+    n = fig("interleaved_rounds", str(r.rounds))
+    value, low, high = r.factor()
+    same = not r.decided or value < SAME
+    if same:  # the latency ratio of p over o, as measured
+        value, low, high = 1 / r.speedup, 1 / r.ci_high, 1 / r.ci_low
+    interval = (
+        f"[{fig(f'{key} ratio ci_low', f'{low:.2f}')}, "
+        f"{fig(f'{key} ratio ci_high', f'{high:.2f}')}]"
+    )
+    if same:
+        ratio = fig(f"{key} latency ratio", f"{value:.2f}")
+        return (
+            f"is about as fast at batch {b} {times}: over {n} interleaved rounds its latency "
+            f"is {ratio}× {o} {interval}"
+        )
+    slower = r.speedup < 1
+    word = "slower" if slower else "faster"
+    shown = fig(f"{key} {'slowdown' if slower else 'speedup'}", f"{value:.1f}")
+    return f"is {shown}× {word} at batch {b} {interval} over {n} interleaved rounds {times}"
 
 
 def _memory(p: ModelFacts, o: ModelFacts, fig: Figures, key: str) -> str | None:

@@ -141,6 +141,7 @@ def print_comparison(results: Results) -> None:
     tests, notes and findings of a comparison's results."""
     from whichmodel.report.findings import finding_lines
     from whichmodel.report.roofline import summary_lines
+    from whichmodel.report.rounds import rounds_lines
     from whichmodel.report.summary import summarize
 
     summary = summarize(results)
@@ -149,6 +150,8 @@ def print_comparison(results: Results) -> None:
         out.print(_cost_table(summary))
     for line in summary_lines(results):
         plain(f"roofline: {line}")
+    for line in rounds_lines(results):
+        plain(line)
     for line in summary.significance:
         plain(line)
     for line in summary.notes:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from whichmodel.report.rounds import rounds_lines
 from whichmodel.report.summary import Row, Summary, summarize
 from whichmodel.units import human_bytes, human_count
 
@@ -54,6 +55,7 @@ def render_html(outcome: Outcome) -> str:
             gate=outcome.gate,
             plots=_plots(outcome),
             spec=_spec_table(outcome),
+            rounds=rounds_lines(results),
         )
     )
 

@@ -12,6 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from whichmodel.report.roofline import markdown_lines
+from whichmodel.report.rounds import rounds_lines
 from whichmodel.report.summary import Summary, summarize
 
 if TYPE_CHECKING:
@@ -55,6 +56,9 @@ def render_markdown(outcome: Outcome) -> str:
         lines += ["", "**Trade-offs**", "", *_tradeoffs(decision.tradeoffs)]
     lines += _spec_diff(outcome)
     lines += markdown_lines(results, md)
+    rounds = rounds_lines(results)
+    if rounds:
+        lines += ["", md(rounds[0]), "", *(f"- {md(s)}" for s in rounds[1:])]
     if summary.significance:
         lines += ["", *(f"- {md(s)}" for s in summary.significance)]
     if summary.notes:

@@ -33,6 +33,7 @@ FORMATS: dict[str, int] = {
     # reliability (bench/conditions.py): costs stored before may be unreliable ones
     "cost": 3,
     "machine": 1,  # the machine's peak FLOP/s and memory bandwidth (bench/machine.py)
+    "rounds": 1,  # the models' latencies in interleaved rounds (bench/paired.py)
 }
 
 

@@ -1,0 +1,52 @@
+"""The interleaved latency rounds (:mod:`whichmodel.bench.paired`) in words, the same lines for
+the terminal, Markdown and HTML: how many rounds, then each pair's latency ratio with its
+interval, then why the rounds are unreliable or were not run."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from whichmodel.bench.conditions import FIX
+from whichmodel.choose.facts import SAME
+
+if TYPE_CHECKING:
+    from whichmodel.bench.paired import PairedLatency, Ratio
+    from whichmodel.results import Results
+
+
+def rounds_lines(results: Results) -> list[str]:
+    """The lines (empty when the comparison ran no rounds: fewer than two costs)."""
+    rounds = results.paired_latency
+    if rounds is None:
+        return []
+    if rounds.skipped is not None:
+        return [f"Latency was not measured in interleaved rounds: {rounds.skipped}."]
+    lines = [_header(rounds), *(f"{pair_text(r)}." for r in rounds.ratios())]
+    if rounds.unreliable:
+        lines.append(
+            f"The rounds are unreliable ({'; '.join(rounds.unreliable)}), so no decision rests "
+            f"on them: {FIX}."
+        )
+    return lines
+
+
+def _header(rounds: PairedLatency) -> str:
+    n = len(next(iter(rounds.medians_s.values()), ()))
+    calls = ", ".join(f"{k} {v}" for k, v in rounds.calls.items())
+    return (
+        f"Latency in {n} interleaved rounds at batch {rounds.batch_size} (calls per turn: "
+        f"{calls}); each ratio is the geometric mean over rounds with its 95% interval:"
+    )
+
+
+def pair_text(r: Ratio) -> str:
+    """ "a is 1.9× faster than b [1.7, 2.1]", "slower", or "about as fast as" when the interval
+    holds 1 or the ratio is under :data:`~whichmodel.choose.facts.SAME`."""
+    value, low, high = r.factor()
+    if not r.decided or value < SAME:
+        return (
+            f"{r.a} is about as fast as {r.b} (ratio {r.speedup:.2f} "
+            f"[{r.ci_low:.2f}, {r.ci_high:.2f}])"
+        )
+    word = "slower" if r.speedup < 1 else "faster"
+    return f"{r.a} is {value:.2f}× {word} than {r.b} [{low:.2f}, {high:.2f}]"
