@@ -70,7 +70,7 @@ def test_hidden_entries_are_found_but_never_offered():
 
 
 def test_kinds_are_the_listed_sources_and_every_source_has_the_contract():
-    assert KINDS == SOURCES.names() == ("sklearn", "torch", "hf", "onnx")
+    assert KINDS == SOURCES.names() == ("sklearn", "torch", "hf", "onnx", "gguf")
     for kind in (*KINDS, "fake"):
         source = SOURCES.get(kind)
         assert all(callable(getattr(source, m, None)) for m in ("files", "load", "inspect"))

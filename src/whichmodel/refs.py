@@ -6,11 +6,12 @@
     torch:model.pt2                              a ``torch.export`` archive
     hf:path/to/folder                            a local Hugging Face folder
     onnx:model.onnx                              an ONNX graph (spec sheets: inspect and diff)
+    gguf:model.gguf                              a GGUF file (spec sheets: inspect and diff)
 
 Any reference takes ``?name=...`` to set the name shown in tables, and a bare path is accepted when
-its kind is clear from it (``.skops``, ``.pt``, ``.pt2``, a folder with ``config.json``). Parsing
-keeps every option; the source of the kind declares the others it reads, and
-``whichmodel.sources.checked_source`` refuses the rest before a model runs.
+its kind is clear from it (``.skops``, ``.pt``, ``.pt2``, ``.onnx``, ``.gguf``, a folder with
+``config.json``). Parsing keeps every option; the source of the kind declares the others it
+reads, and ``whichmodel.sources.checked_source`` refuses the rest before a model runs.
 
 The kinds are the names of :data:`SOURCES`, the registry of model sources (see
 ``whichmodel.sources.contract.Source``): a kind is accepted, listed and suggested only when a
@@ -38,6 +39,7 @@ SOURCES.register(
 )
 SOURCES.register("hf", "whichmodel.sources.hf.source:SOURCE", summary="hf:DIR")
 SOURCES.register("onnx", "whichmodel.sources.onnx:SOURCE", summary="onnx:FILE (spec sheets only)")
+SOURCES.register("gguf", "whichmodel.sources.gguf:SOURCE", summary="gguf:FILE (spec sheets only)")
 # Deterministic models with no files, for tests (``fake:classifier?classes=3&seed=0``).
 SOURCES.register("fake", "whichmodel.sources.fake:SOURCE", hidden=True)
 
@@ -57,6 +59,7 @@ _SUFFIX_KIND = {
     ".pth": "torch",
     ".pt2": "torch",
     ".onnx": "onnx",
+    ".gguf": "gguf",
 }
 
 

@@ -136,6 +136,32 @@ def test_diff_with_one_bad_side_is_one_line(bad_side: str, tmp_path: Path) -> No
     refuse(tmp_path, "diff", *sides, says="num_hidden_layers must be a positive integer")
 
 
+def _gguf_cases(folder: Path) -> list[tuple[str, str]]:
+    """(reference, what its one line says) for a text file named .gguf, an empty one, and a
+    real GGUF file cut short in its metadata and in its tensor data."""
+    from helpers.tiny_gguf import write_gguf
+
+    whole = write_gguf(folder / "whole.gguf", "llama", {"llama.block_count": 2},
+                       {"token_embd.weight": (64, 32)}).read_bytes()
+    (folder / "x.gguf").write_text("I am a text file, not a model\n")
+    (folder / "empty.gguf").write_bytes(b"")
+    (folder / "meta-cut.gguf").write_bytes(whole[:40])
+    (folder / "data-cut.gguf").write_bytes(whole[: len(whole) - 4096])
+    broken = "is not a readable GGUF file (truncated or corrupt?)"
+    return [(f"gguf:{folder}/x.gguf", "x.gguf is not a GGUF file: it starts with b'I am'"),
+            (str(folder / "empty.gguf"), "empty.gguf is not a GGUF file: it starts with b''"),
+            (f"gguf:{folder}/meta-cut.gguf", broken), (f"gguf:{folder}/data-cut.gguf", broken)]
+
+
+def test_a_broken_or_foreign_gguf_file_is_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for ref, says in _gguf_cases(folder):
+        refuse(tmp_path, "inspect", ref, says=says, watch=(folder,))
+    refuse(tmp_path, "diff", f"gguf:{folder}/whole.gguf", f"gguf:{folder}/data-cut.gguf",
+           says="data-cut.gguf is not a readable GGUF file", watch=(folder,))
+
+
 def _billion_laughs(levels: int = 10) -> str:
     """Nine times nine times ... nine "lol"s in a dozen lines of YAML (9**10 strings)."""
     lines = ["---", 'lol0: &lol0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']

@@ -252,6 +252,21 @@ def _onnx_case(fx: Fixture) -> SourceCase:
     )  # fmt: skip
 
 
+def _gguf_case(fx: Fixture) -> SourceCase:
+    """A tiny random Llama written as GGUF (F16 matrices, F32 norms) by the gguf package."""
+    from helpers.tiny_gguf import write_llama_gguf
+    from helpers.tiny_lm import build
+
+    root = fx("tmp_path_factory").mktemp("gguf")
+    lm = build(root / "lm", seed=0)
+    path = write_llama_gguf(lm.model, lm.tokenizer, root / "llama.gguf").path
+    return SourceCase(
+        ref=f"gguf:{path}", path=path, weights=path, inputs=None, kind=None, expected=None,
+        framework="gguf", architecture=None,
+        parameters=sum(p.numel() for p in lm.model.parameters()), classes=None,
+    )  # fmt: skip
+
+
 def _fake_case(fx: Fixture, target: str) -> SourceCase:
     classifier = target == "classifier"
     return SourceCase(
@@ -292,6 +307,7 @@ CASES: dict[str, dict[str, Spec]] = {
         "hf_detr": Spec(_detr_case, frozenset({"detect"})),
     },
     "onnx": {"onnx_mlp": Spec(_onnx_case, frozenset())},
+    "gguf": {"gguf_llama": Spec(_gguf_case, frozenset())},
     "fake": {
         "fake_classifier": Spec(lambda fx: _fake_case(fx, "classifier"), PREDICT),
         "fake_regressor": Spec(lambda fx: _fake_case(fx, "regressor"), PREDICT),

@@ -96,8 +96,8 @@ def load_timed(ref: ModelRef | str, options: LoadOptions | None = None) -> Loade
 
 def inspect(ref: ModelRef | str | Any, options: InspectOptions | None = None, **kwargs: Any
             ) -> SpecSheet:
-    """The spec sheet of a model reference (``hf:``, ``torch:``, ``onnx:``, ``sklearn:``), or of a
-    live ``torch.nn.Module`` / scikit-learn estimator.
+    """The spec sheet of a model reference (``hf:``, ``torch:``, ``onnx:``, ``gguf:``,
+    ``sklearn:``), or of a live ``torch.nn.Module`` / scikit-learn estimator.
 
     Keyword arguments are :class:`~whichmodel.spec.InspectOptions` fields
     (``context=4096, dtype="bf16"``).
@@ -118,17 +118,17 @@ def inspect_model(ref: ModelRef, loaded: Callable[[], Model], options: InspectOp
                   ) -> SpecSheet:
     """The spec sheet of a model a caller may have loaded already (a comparison has).
 
-    Hugging Face folders and ONNX files are read from their config / graph (no weights in
-    memory); PyTorch modules and estimators are read from the loaded model (``loaded`` returns
-    it, loading it only if it is not loaded yet); a model holding neither (the fake source's)
-    gets the sheet its source reads from ``ref``.
+    Hugging Face folders, ONNX and GGUF files are read from their config / graph / header (no
+    weights in memory); PyTorch modules and estimators are read from the loaded model
+    (``loaded`` returns it, loading it only if it is not loaded yet); a model holding neither
+    (the fake source's) gets the sheet its source reads from ``ref``.
 
     Raises:
         WhichModelError: the sheet cannot be made (unreadable config, unsupported kind).
     """
     from whichmodel.spec import inspect_object
 
-    if ref.kind not in ("hf", "onnx"):
+    if ref.kind not in ("hf", "onnx", "gguf"):
         model = loaded()
         # An empty nn.Sequential is falsy: test for None, not truth.
         inner = getattr(model, "module", None)

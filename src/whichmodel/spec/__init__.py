@@ -46,7 +46,8 @@ def inspect_object(obj: Any, options: InspectOptions, *, ref: ModelRef | None = 
         return inspect_estimator(obj, name=name, ref=raw)
     raise ModelReferenceError(
         f"Cannot make a spec sheet of a {type(obj).__name__}; pass a model reference "
-        "(hf:DIR, torch:..., onnx:FILE, sklearn:FILE), a torch.nn.Module or an estimator."
+        "(hf:DIR, torch:..., onnx:FILE, gguf:FILE, sklearn:FILE), a torch.nn.Module or an "
+        "estimator."
     )
 
 

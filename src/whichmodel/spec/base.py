@@ -169,6 +169,9 @@ class Storage:
     dtypes: Fact[dict[str, int]]  # dtype -> parameters stored in it
     quantization: Fact[str]
     sparsity: Fact[float]  # fraction of exactly-zero weights
+    # Bytes of the stored tensors × 8 / parameters; read where the storage mixes types by
+    # design (GGUF: 8.5 for Q8_0, 32 weights in 34 bytes), unknown and not shown elsewhere.
+    bits_per_weight: Fact[float] = Fact(None, "unknown")
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,9 @@ def diff(a: SpecSheet, b: SpecSheet) -> SpecDiff:
     """Compare every fact of two sheets (facts unknown in both are skipped)."""
     names = (a.identity.name, b.identity.name)
     b_context = b.memory.context if b.memory else None
-    found, same = diff_facts(a.facts(), b.facts(), names, b_context=b_context)
+    dtypes = (a.memory.dtype, b.memory.dtype) if a.memory and b.memory else None
+    found, same = diff_facts(a.facts(), b.facts(), names, b_context=b_context,
+                             kv_dtypes=dtypes)
     return SpecDiff(a, b, found, same)
 
 
@@ -56,10 +58,12 @@ def diff_facts(
     names: tuple[str, str],
     *,
     b_context: int | None = None,
+    kv_dtypes: tuple[str, str] | None = None,
 ) -> tuple[tuple[Difference, ...], tuple[str, ...]]:
     """(differences, consequential ones first; keys equal in both) of two ``section.field`` ->
     :class:`Fact` maps. Facts unknown in both are skipped. ``b_context`` is the context the
-    second model's memory figures assume (it names a sliding window's effect)."""
+    second model's memory figures assume (it names a sliding window's effect); ``kv_dtypes``
+    the dtypes each side's KV cache is counted at (it names a different cache dtype)."""
     if names[0] == names[1]:
         names = ("A", "B")
     found: list[Difference] = []
@@ -72,7 +76,8 @@ def diff_facts(
         if va == vb:
             same.append(key)
             continue
-        found.append(Difference(key, va, vb, _consequence(key, va, vb, names, fb, b_context)))
+        found.append(Difference(key, va, vb, _consequence(key, va, vb, names, (fa, fb),
+                                                          (b_context, kv_dtypes))))
     ranked = sorted(found, key=lambda d: (d.key not in _RATIOS, not d.consequence))
     return tuple(ranked), tuple(same)
 
@@ -89,15 +94,19 @@ def _consequence(
     va: Any,
     vb: Any,
     names: tuple[str, str],
-    fb: dict[str, Fact[Any]],
-    b_context: int | None,
+    facts: tuple[dict[str, Fact[Any]], dict[str, Fact[Any]]],
+    memory: tuple[int | None, tuple[str, str] | None],
 ) -> str:
     numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (va, vb))
     if key not in _RATIOS or not numbers or not va or not vb:
         return ""
     a_name, b_name = names
+    fb = facts[1]
+    b_context, kv_dtypes = memory
     r = vb / va
     what = _RATIOS[key]
+    if key == "memory.weights_bytes" and any(_stored_bits(f) for f in facts):
+        return _bits_consequence((va, vb), names, facts)
     if key == "size.active":
         return f"{b_name}: {what} {_ratio(r)} than {a_name} → ~{r:.2f}× the FLOPs per token"
     attention = fb.get("design.attention")
@@ -107,5 +116,31 @@ def _consequence(
         why = f"{attention.value} with {kv_heads} K/V heads"
         if key.endswith("at_context") and window and b_context and window < b_context:
             why += f", {window}-token window"
+        if kv_dtypes and kv_dtypes[0] != kv_dtypes[1]:
+            why += f", {kv_dtypes[1]} cache against {kv_dtypes[0]}"
         return f"{b_name}: {why} → {what} {_ratio(r)} than {a_name} at the same context"
     return f"{b_name}: {what} {_ratio(r)} than {a_name}"
+
+
+def _stored_bits(facts: dict[str, Fact[Any]]) -> float | None:
+    fact = facts.get("storage.bits_per_weight")
+    return None if fact is None or not fact.value else float(fact.value)
+
+
+def _bits_consequence(weights: tuple[float, float], names: tuple[str, str],
+                      facts: tuple[dict[str, Fact[Any]], dict[str, Fact[Any]]]) -> str:
+    """'q4: 4.6 bits per weight, weight memory 3.5× smaller than base (16.0 bits per weight)',
+    said of the smaller side, when one sheet's storage mixes types (a quantized GGUF file); the
+    other side's bits per weight are its weight memory over its parameters."""
+    bits = []
+    for side, fact_map in enumerate(facts):
+        stored, total = _stored_bits(fact_map), fact_map.get("size.total")
+        if stored is None and total is not None and total.value:
+            stored = weights[side] * 8 / total.value
+        bits.append(stored)
+    small = 0 if weights[0] <= weights[1] else 1
+    large = 1 - small
+    ratio = _ratio(weights[small] / weights[large])
+    mine = f"{bits[small]:.1f} bits per weight, " if bits[small] is not None else ""
+    theirs = f" ({bits[large]:.1f} bits per weight)" if bits[large] is not None else ""
+    return f"{names[small]}: {mine}weight memory {ratio} than {names[large]}{theirs}"

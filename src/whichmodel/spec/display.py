@@ -63,8 +63,9 @@ def context_line(sheet: SpecSheet) -> str:
                                                 if c.context else ""))
     if sheet.memory is not None:
         m = sheet.memory
-        parts.append(f"memory at {m.dtype}, batch {m.batch}"
-                     + (f", {m.context:,} tokens" if m.context else ""))
+        stored = sheet.storage is not None and sheet.storage.bits_per_weight.value is not None
+        at = f"weights as stored, KV cache at {m.dtype}" if stored else f"memory at {m.dtype}"
+        parts.append(f"{at}, batch {m.batch}" + (f", {m.context:,} tokens" if m.context else ""))
     return "; ".join(parts)
 
 
