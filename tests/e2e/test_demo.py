@@ -34,6 +34,20 @@ def test_demo_trains_compares_and_reuses_everything_the_second_time(cli, tmp_pat
         else:
             assert after["cost"]["conditions"] != before["cost"]["conditions"], before["name"]
     assert [m["spec"] for m in again["models"]] == [m["spec"] for m in results["models"]]
+    _check_rounds(results, again, names)
+
+
+def _check_rounds(results, again, names):
+    """The six models were timed in interleaved rounds; reliable rounds are read back as they
+    were, unreliable ones measured again (bench/paired.py)."""
+    rounds = results["paired_latency"]
+    assert rounds["skipped"] is None, rounds["skipped"]
+    assert list(rounds["medians_s"]) == names and rounds["rounds"] == 10
+    assert len(rounds["ratios"]) == 15
+    if not rounds["unreliable"]:
+        assert again["paired_latency"] == rounds
+    else:
+        assert again["paired_latency"]["conditions"] != rounds["conditions"]
 
 
 def _check_specs(results, page):

@@ -54,6 +54,7 @@ class ProbeRequest:
         capability: what the timed call asks of the model: ``predict`` (or, for a causal LM, a
             forward pass), or ``detect`` (a detector on the decoded images; see
             :mod:`whichmodel.sources.detection`), as the comparison's task does.
+        device: where to run it (``cpu``, ``cuda``, ``cuda:N``; :mod:`whichmodel.bench.device`).
     """
 
     ref: str
@@ -74,6 +75,7 @@ class ProbeRequest:
     activations: bool = True
     workdir: str = ""
     capability: str = "predict"
+    device: str = "cpu"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -203,6 +205,10 @@ class CostProfile:
         conditions: what the machine was doing while it was measured (threads, CPUs, load).
         unreliable: why its latencies cannot be trusted, one sentence each; empty when they
             can (:func:`whichmodel.bench.conditions.unreliable_reasons`).
+        device: where the model ran: ``cpu``, or ``cuda`` / ``cuda:N``
+            (:mod:`whichmodel.bench.device`).
+        device_memory: on a GPU, the device's ``peak_allocated_bytes`` and
+            ``peak_reserved_bytes`` since before loading; empty on the CPU.
     """
 
     framework: str
@@ -233,6 +239,8 @@ class CostProfile:
     hardware: dict[str, Any] = field(default_factory=dict)
     conditions: Conditions | None = None
     unreliable: tuple[str, ...] = ()
+    device: str = "cpu"
+    device_memory: dict[str, int] = field(default_factory=dict)
 
     @property
     def reliable(self) -> bool:

@@ -71,6 +71,7 @@ def measure_cost(
     activations: bool = False,
     in_process: bool = False,
     capability: str = "predict",
+    device: str = "cpu",
 ) -> CostProfile:
     """Measure ``ref`` for each variant, each in its own fresh subprocess.
 
@@ -89,6 +90,7 @@ def measure_cost(
             the process's thread settings change).
         capability: ``predict``, or ``detect`` to time a detector on the decoded ``sample``
             images (see :class:`~whichmodel.bench.base.ProbeRequest`).
+        device: where the model runs (``cpu``, ``cuda``: :mod:`whichmodel.bench.device`).
 
     Raises:
         ModelLoadError: no variant could be measured (each one's reason is in the message).
@@ -100,6 +102,7 @@ def measure_cost(
         input_shape=input_shape, budget_s=budget_s, target_rel=target_rel,
         allow_pickle=options.allow_pickle, trust_remote_code=options.trust_remote_code,
         generation=generation, activations=activations, capability=capability,
+        device=device,
     )
     return _measure(
         ref, settings, sample, variants, quality, in_process=in_process, progress=progress

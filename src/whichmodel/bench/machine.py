@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from whichmodel.bench.conditions import latency_reasons
+from whichmodel.bench.device import check_device, synchronizer
 from whichmodel.bench.timing import Latency
 
 DTYPES = ("fp32", "fp64", "bf16", "fp16")
@@ -56,6 +57,8 @@ class MachineSizes:
         target_rel: the CI half-width of the median the harness aims for (0.02 = ±2%).
         dtypes: the matmul dtypes to measure (of :data:`DTYPES`; fp32 first: the others are
             checked against it).
+        device: where the kernels run: ``cpu``, or a CUDA device (``cuda``, ``cuda:N``;
+            :func:`device_sizes` gives the sizes a GPU needs).
     """
 
     min_call_s: float = 0.01
@@ -64,9 +67,21 @@ class MachineSizes:
     budget_s: float = 2.0
     target_rel: float = 0.02
     dtypes: tuple[str, ...] = DTYPES
+    device: str = "cpu"
 
 
 DEFAULT_SIZES = MachineSizes()
+
+#: A GPU's triad arrays together: far above any GPU's L2 cache (50 MiB on an H100).
+GPU_STREAM_BYTES = 3 * 2**30
+
+
+def device_sizes(device: str) -> MachineSizes:
+    """The default sizes on ``device``: on a GPU, matmuls up to n = 16384 (a 4096² fp16 matmul
+    takes ~0.2 ms on an H100, far below the time a peak needs) and :data:`GPU_STREAM_BYTES`."""
+    if device == "cpu":
+        return DEFAULT_SIZES
+    return MachineSizes(max_matmul_n=16384, stream_bytes=GPU_STREAM_BYTES, device=device)
 
 
 @dataclass(frozen=True)
@@ -195,12 +210,14 @@ def machine(
     refresh: bool = False,
     sizes: MachineSizes | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    device: str = "cpu",
 ) -> MachineLimits:
-    """This machine's limits at ``threads`` intra-op threads, from the run store when a reliable
-    measurement of the same hardware, threads and sizes is there, else measured (seconds).
+    """This machine's limits at ``threads`` intra-op threads on ``device`` (``cpu``, ``cuda``),
+    from the run store when a reliable measurement of the same hardware, threads and sizes is
+    there, else measured (seconds).
 
     Raises:
-        ConfigError: ``threads`` below 1.
+        ConfigError: ``threads`` below 1, or a device this machine does not have.
 
     Example::
 
@@ -213,7 +230,7 @@ def machine(
 
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ConfigError(f"Threads must be at least 1. Got {threads} instead.")
-    sizes = sizes or DEFAULT_SIZES
+    sizes = sizes or device_sizes(check_device(device))
     codec: Codec[MachineLimits] = Codec(MachineLimits.to_dict, MachineLimits.from_dict)
     return cached(
         Store.open(store),
@@ -247,7 +264,12 @@ def cache_parts(threads: int, sizes: MachineSizes) -> tuple[Any, ...]:
     from whichmodel.provenance import hardware, library_versions
 
     versions = {k: v for k, v in library_versions().items() if k in ("torch", "numpy")}
-    return hardware(), threads, asdict(sizes), versions
+    parts: tuple[Any, ...] = (hardware(), threads, asdict(sizes), versions)
+    if sizes.device != "cpu":  # which GPU: the host's hardware does not say
+        import torch
+
+        parts += (torch.cuda.get_device_name(sizes.device),)
+    return parts
 
 
 def measure(*, threads: int = 1, sizes: MachineSizes | None = None) -> MachineLimits:
@@ -279,22 +301,21 @@ def measure(*, threads: int = 1, sizes: MachineSizes | None = None) -> MachineLi
 
 def _time(fn: Callable[[], object], sizes: MachineSizes) -> Latency:
     """``fn`` through the project's harness, synchronized as the probe does."""
-    import torch
-
     from whichmodel.bench.timing import time_calls
 
-    return time_calls(fn, sync=torch.cpu.synchronize, budget_s=sizes.budget_s,
+    return time_calls(fn, sync=synchronizer(sizes.device), budget_s=sizes.budget_s,
                       target_rel=sizes.target_rel)
 
 
-def matmul_call(dtype: str, n: int) -> Callable[[], object]:
-    """One (n, n) @ (n, n) matmul of ``dtype`` into a preallocated output (no allocation timed)."""
+def matmul_call(dtype: str, n: int, device: str = "cpu") -> Callable[[], object]:
+    """One (n, n) @ (n, n) matmul of ``dtype`` on ``device`` into a preallocated output (no
+    allocation timed)."""
     import torch
 
     torch_dtype = getattr(torch, _TORCH_DTYPES[dtype])
     gen = torch.Generator().manual_seed(0)
-    a, b = (torch.randn(n, n, generator=gen).to(torch_dtype) for _ in range(2))
-    c = torch.empty(n, n, dtype=torch_dtype)
+    a, b = (torch.randn(n, n, generator=gen).to(device, torch_dtype) for _ in range(2))
+    c = torch.empty(n, n, dtype=torch_dtype, device=device)
     return lambda: torch.matmul(a, b, out=c)
 
 
@@ -307,14 +328,17 @@ def matmul_size(dtype: str, sizes: MachineSizes) -> int:
     a small matmul reads low)."""
     import time
 
+    sync = synchronizer(sizes.device)
     n = 128
     while n < sizes.max_matmul_n:
-        call = matmul_call(dtype, n)
+        call = matmul_call(dtype, n, sizes.device)
         call()
+        sync()
         elapsed = []
         for _ in range(3):
             start = time.perf_counter()
             call()
+            sync()
             elapsed.append(time.perf_counter() - start)
         if min(elapsed) >= sizes.min_call_s:
             break
@@ -328,11 +352,11 @@ def _peak(dtype: str, sizes: MachineSizes, *, reference: PeakFlops | None) -> Pe
     if dtype not in _TORCH_DTYPES:
         raise ValueError(f"Unknown dtype {dtype!r}; use one of {', '.join(DTYPES)}.")
     try:
-        matmul_call(dtype, 8)()
+        matmul_call(dtype, 8, sizes.device)()
     except RuntimeError as exc:  # e.g. a dtype with no CPU kernel in this torch build
         return PeakFlops(dtype, 0, 0, None, f"torch cannot multiply {dtype} matrices here: {exc}")
     n = matmul_size(dtype, sizes)
-    peak = PeakFlops(dtype, n, 2 * n**3, _time(matmul_call(dtype, n), sizes))
+    peak = PeakFlops(dtype, n, 2 * n**3, _time(matmul_call(dtype, n, sizes.device), sizes))
     rate, fp32 = peak.flops_per_s, reference.flops_per_s if reference else None
     if dtype in ("bf16", "fp16") and rate and fp32 and rate < EMULATED_BELOW * fp32:
         why = (f"emulated: {rate / 1e9:.1f} GFLOP/s, under {EMULATED_BELOW:.0%} of fp32's "
@@ -371,7 +395,8 @@ def _stream(sizes: MachineSizes) -> tuple[Bandwidth, Bandwidth]:
     import torch
 
     a, b, c = stream_arrays(sizes.stream_bytes)
-    ta, tb, tc = (torch.from_numpy(x) for x in (a, b, c))  # the same memory, torch's kernels
+    # the same memory with torch's kernels on the CPU; on a GPU, copies in its memory
+    ta, tb, tc = (torch.from_numpy(x).to(sizes.device) for x in (a, b, c))
     copy = _time(lambda: ta.copy_(tb), sizes)
     triad = _time(lambda: torch.add(tb, tc, alpha=TRIAD_SCALAR, out=ta), sizes)
     return (

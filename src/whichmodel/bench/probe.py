@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from whichmodel.bench.base import CostProfile, ProbeRequest
+from whichmodel.bench.device import device_memory, device_name, reset_peak, synchronizer
 from whichmodel.bench.inputs import read_inputs, synthesize
 from whichmodel.bench.memory import (
     activation_bytes,
@@ -50,13 +51,6 @@ _FRAMEWORK_IMPORTS = {
 }
 
 
-def device_sync() -> Any:
-    """The call that waits for queued work: ``torch.cpu.synchronize`` when torch is loaded
-    (a no-op otherwise)."""
-    torch = sys.modules.get("torch")
-    return torch.cpu.synchronize if torch is not None else (lambda: None)
-
-
 def _warm_up_runtime() -> None:
     """Start torch's thread pool and allocator before the baseline, so the memory they take on
     first use is not charged to whichever model happens to run first."""
@@ -71,18 +65,22 @@ def probe(request: ProbeRequest) -> dict[str, Any]:
     """Measure one model × variant; returns ``CostProfile.to_dict()`` or ``{"skipped": why}``."""
     ref = parse_ref(request.ref)
     limiter = prepare_process(ref.kind, request.threads)
+    reset_peak(request.device)  # starts CUDA before the baseline: its context is not the model's
     baseline = status_bytes("VmRSS")
     reset_peak_rss()
     loaded = load_timed(ref, LoadOptions(request.allow_pickle, request.trust_remote_code))
     original = loaded.model
     variant = get_variant(request.variant)
     reason = variant.unavailable(original)
+    if reason is None and request.device != "cpu" and not variant.on_device:
+        reason = f"{variant.name} runs on the CPU only here, not on {request.device}"
     if reason is not None:
         return {"skipped": reason}
+    original.to(request.device)
     calls = Calls(original, request)
     applied, variant_time = _apply_timed(variant, original, calls, request)
     calls.model = applied.model
-    sync = device_sync()
+    sync = synchronizer(request.device)
     first_call, latency, energy = _latencies(calls, request, sync)
     module: Any = torch_module(applied.model)
     activations = _activations(calls, request, module)
@@ -113,7 +111,9 @@ def probe(request: ProbeRequest) -> dict[str, Any]:
         generation=generation,
         kv_cache=kv,
         notes=(*applied.notes, *calls.notes, *notes),
-        hardware=hardware(),
+        hardware=hardware() | device_name(request.device),
+        device=request.device,
+        device_memory=device_memory(request.device),
     )
     limiter.restore_original_limits()
     return profile.to_dict()

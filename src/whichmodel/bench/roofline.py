@@ -28,7 +28,7 @@ in the last-level cache can read them faster than memory allows: such a % of ban
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -437,20 +437,22 @@ def needed_dtypes(pairs: Sequence[tuple[CostProfile, CompactSpec | None]]) -> tu
 def rooflines_for(
     pairs: Sequence[tuple[CostProfile, CompactSpec | None]], *, threads: int, store: str,
     progress: Callable[[str, int, int], None] | None = None,
-    spec_errors: Sequence[str | None] | None = None,
+    spec_errors: Sequence[str | None] | None = None, device: str = "cpu",
 ) -> list[ModelRoofline]:
-    """Each (cost, spec)'s roofline against this machine at ``threads`` (``spec_errors``: why
-    a spec is None). The machine's limits are ``whichmodel machine``'s when the store holds them
-    for every dtype needed; else measured once at just those dtypes, on a shorter budget
-    (:data:`QUICK_BUDGET_S` per figure, a few seconds in all) and cached when reliable."""
-    from whichmodel.bench.machine import MachineSizes, l3_cache_bytes, machine, stored
+    """Each (cost, spec)'s roofline against this machine at ``threads`` on ``device``
+    (``spec_errors``: why a spec is None). The machine's limits are ``whichmodel machine``'s
+    when the store holds them for every dtype needed; else measured once at just those dtypes,
+    on a shorter budget (:data:`QUICK_BUDGET_S` per figure, a few seconds in all) and cached
+    when reliable."""
+    from whichmodel.bench.machine import device_sizes, l3_cache_bytes, machine, stored
 
     dtypes = needed_dtypes(pairs)
-    limits = stored(threads=threads, store=store)
+    sizes = device_sizes(device)
+    limits = stored(threads=threads, store=store, sizes=sizes)
     if limits is None or any(d not in limits.peak_flops for d in dtypes):
-        sizes = MachineSizes(dtypes=dtypes, budget_s=QUICK_BUDGET_S)
-        limits = machine(threads=threads, store=store, sizes=sizes, progress=progress)
-    cache = l3_cache_bytes()
+        quick = replace(sizes, dtypes=dtypes, budget_s=QUICK_BUDGET_S)
+        limits = machine(threads=threads, store=store, sizes=quick, progress=progress)
+    cache = l3_cache_bytes() if device == "cpu" else None  # the CPU's cache, not a GPU's
     errors = spec_errors or [None] * len(pairs)
     return [model_roofline(cost, spec=spec, limits=limits, cache_bytes=cache, spec_error=error)
             for (cost, spec), error in zip(pairs, errors, strict=True)]

@@ -17,6 +17,7 @@ import numpy as np
 
 from whichmodel.bench.base import CostProfile, GenerationConfig
 from whichmodel.bench.cost import QualityData, measure_cost
+from whichmodel.bench.device import check_device
 from whichmodel.bench.variants import check_names
 from whichmodel.errors import ConfigError, DataError
 from whichmodel.provenance import hardware, result_library_versions
@@ -54,6 +55,8 @@ class BenchConfig:
         quality_examples: at most this many examples are scored for quality deltas.
         generation: the LLM generation grid (causal language models only).
         budget_s: seconds per timed configuration; target_rel: the CI half-width to stop at.
+        device: where the models run: ``cpu``, or ``cuda`` / ``cuda:N`` (PyTorch modules and
+            transformers classifiers; :mod:`whichmodel.bench.device`).
     """
 
     refs: tuple[str, ...]
@@ -72,6 +75,7 @@ class BenchConfig:
     store: str = ".whichmodel/store.db"
     allow_pickle: bool = False
     trust_remote_code: bool = False
+    device: str = "cpu"
 
     def validate(self) -> BenchConfig:
         """Raise ConfigError for values no benchmark can use; returns self."""
@@ -92,6 +96,7 @@ class BenchConfig:
             raise ConfigError("The time budget must be positive and the CI target in (0, 1).")
         if self.data and self.input_shape:
             raise ConfigError("Give --data or --input-shape, not both: the data sets the shape.")
+        check_device(self.device)
         return self
 
 
@@ -151,6 +156,7 @@ def run(config: BenchConfig, *, progress: Progress | None = None) -> list[CostPr
             generation=config.generation,
             quality=quality,
             activations=True,
+            device=config.device,
             progress=_variant_progress(f"bench {ref.name}", config.variants, progress),
         )
         store.put_cached("bench", key, profile.to_dict())
@@ -235,7 +241,7 @@ def rooflines(
              for r, p in zip(config.refs, profiles, strict=True)]
     return rooflines_for(list(zip(profiles, [s for s, _ in specs], strict=True)),
                          threads=config.threads, store=config.store, progress=progress,
-                         spec_errors=[e for _, e in specs])
+                         spec_errors=[e for _, e in specs], device=config.device)
 
 
 def example_shape(config: BenchConfig) -> tuple[int, ...] | None:

@@ -22,7 +22,8 @@ from functools import partial
 from pathlib import Path
 
 from whichmodel.bench.base import ProbeRequest
-from whichmodel.bench.probe import Calls, device_sync, prepare_process
+from whichmodel.bench.device import synchronizer
+from whichmodel.bench.probe import Calls, prepare_process
 from whichmodel.bench.timing import timed_call, warm_up
 from whichmodel.refs import parse_ref
 from whichmodel.sources import load_timed
@@ -38,8 +39,9 @@ def serve(request: ProbeRequest) -> None:
     ref = parse_ref(request.ref)
     prepare_process(ref.kind, request.threads)
     model = load_timed(ref, LoadOptions(request.allow_pickle, request.trust_remote_code)).model
+    model.to(request.device)
     calls = Calls(model, request)
-    call, sync = partial(calls.run, request.batch_sizes[0]), device_sync()
+    call, sync = partial(calls.run, request.batch_sizes[0]), synchronizer(request.device)
     warm_up(call, sync=sync, budget_s=request.budget_s)
     _say({"ready": True})
     for line in sys.stdin:

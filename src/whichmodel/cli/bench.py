@@ -76,6 +76,9 @@ class BenchFlags(OptionGroup):
     new_tokens: Annotated[str, typer.Option(help="LLMs: tokens to generate.")] = "16"
     gen_batch: Annotated[str, typer.Option(help="LLMs: generation batch sizes.")] = "1"
     budget: Annotated[float, typer.Option(help="Seconds per timed configuration.")] = 1.0
+    device: Annotated[
+        str, typer.Option(help="cpu, or cuda / cuda:N (PyTorch modules, transformers classifiers).")
+    ] = "cpu"
     store: Annotated[str, typer.Option(help="Run store.")] = ".whichmodel/store.db"
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False
     allow_pickle: Annotated[bool, typer.Option(help="Allow pickle/joblib files.")] = False
@@ -105,6 +108,7 @@ class BenchFlags(OptionGroup):
             store=self.store,
             allow_pickle=self.allow_pickle,
             trust_remote_code=self.trust_remote_code,
+            device=self.device,
         )
 
 

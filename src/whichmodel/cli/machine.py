@@ -17,13 +17,16 @@ def machine_command(
     ] = False,
     store: Annotated[str, typer.Option(help="Run store.")] = ".whichmodel/store.db",
     output_format: Annotated[str | None, typer.Option("--format", help="text or json.")] = None,
+    device: Annotated[str, typer.Option(help="cpu, or a GPU: cuda / cuda:N.")] = "cpu",
 ) -> None:
     """Peak matmul FLOP/s per dtype and memory bandwidth (copy, triad) of this machine."""
     from whichmodel.bench.machine import machine
 
     fmt = parse_format(output_format, ("text", "json"))
     limits = render.with_progress(
-        lambda progress: machine(threads=threads, store=store, refresh=refresh, progress=progress)
+        lambda progress: machine(
+            threads=threads, store=store, refresh=refresh, progress=progress, device=device
+        )
     )
     if fmt == "json":
         render.print_json(limits.to_dict(samples=False))

@@ -258,7 +258,8 @@ def print_bench(cost: CostProfile, *, name: str, roofline: ModelRoofline | None 
     generation tables, then its notes."""
     from whichmodel.report.bench import generation_rows, latency_rows, memory_rows, notes
 
-    title = f"{name} ({cost.architecture}) on {cost.hardware.get('cpu', '?')}"
+    where = cost.hardware.get("gpu") or cost.hardware.get("cpu", "?")
+    title = f"{name} ({cost.architecture}) on {where}"
     for rows, caption in (
         (latency_rows(cost, roofline), title + ": latency of one call on b examples"),
         (memory_rows(cost), "memory and cold start"),
@@ -280,6 +281,8 @@ def print_machine(limits: MachineLimits) -> None:
     """The machine's limits: peak matmul rate per dtype, copy and triad bandwidth, then why a
     dtype has no figure and, where so, why the measurement is unreliable."""
     hw = limits.hardware
+    if limits.sizes.device != "cpu":
+        plain(f"on {limits.sizes.device}: the matmuls and copies ran on the GPU")
     plain(f"{hw.get('cpu', '?')} ({hw.get('cpus', '?')} CPUs usable), {limits.threads} "
           f"thread{'s' if limits.threads != 1 else ''}; measured {limits.measured_at}, load "
           f"average {limits.load_average[0]:.2f} before, {limits.load_average[1]:.2f} after")

@@ -80,9 +80,21 @@ def memory_rows(cost: CostProfile) -> list[dict[str, str]]:
                 "metric deltas": "—"
                 if quality is None
                 else ", ".join(f"{k} {v:+.4f}" for k, v in quality.deltas.items()),
+                **_device_cells(p),
             }
         )
     return rows
+
+
+def _device_cells(p: CostProfile) -> dict[str, str]:
+    """On a GPU, the device's peak memory (allocated, and reserved by the caching allocator)."""
+    memory = p.device_memory
+    if not memory:
+        return {}
+    return {
+        f"{p.device} allocated": human_bytes(memory["peak_allocated_bytes"]),
+        f"{p.device} reserved": human_bytes(memory["peak_reserved_bytes"]),
+    }
 
 
 def generation_rows(cost: CostProfile) -> list[dict[str, str]]:

@@ -135,6 +135,23 @@ class Model(ABC):
     def predict(self, inputs: Inputs) -> RawOutput:
         """Run the model on one batch. Must not change the model's state."""
 
+    def to(self, device: str) -> None:
+        """Run on ``device`` (``cuda``, ``cuda:1``) from now on: its weights move there, and
+        :meth:`predict` moves each batch there and its outputs back. Sources whose models can
+        override this; the rest stay on the CPU.
+
+        Raises:
+            ConfigError: this kind of model runs on the CPU only here.
+        """
+        from whichmodel.errors import ConfigError
+
+        if device != "cpu":
+            raise ConfigError(
+                f"{self.ref} ({self.info.framework} {self.info.architecture}) runs on the CPU "
+                f"only here; --device {device} times PyTorch modules and transformers "
+                "classifiers."
+            )
+
 
 def existing_files(files: tuple[str, ...], ref: ModelRef) -> tuple[str, ...]:
     """``files``, once each is known to be a file (for ``Source.files``).

@@ -76,6 +76,7 @@ class TorchModel(Model):
         classes = ref.param("classes")
         self.classes = tuple(c.strip() for c in classes.split(",")) if classes else None
         self.info = ModelInfo("torch", _architecture(module), count_parameters(module), files)
+        self.device = "cpu"
 
     def predict(self, inputs: Inputs) -> RawOutput:
         import torch
@@ -87,9 +88,13 @@ class TorchModel(Model):
             )
         x = torch.from_numpy(np.ascontiguousarray(inputs.data, dtype=np.float32))
         with torch.inference_mode():
-            out = _first_tensor(self.module(x))
-        array = out.detach().float().numpy()
+            out = _first_tensor(self.module(x.to(self.device)))
+        array = out.detach().float().cpu().numpy()
         return self._raw(array)
+
+    def to(self, device: str) -> None:
+        self.module.to(device)
+        self.device = device
 
     def _raw(self, array: np.ndarray) -> RawOutput:
         mode = self.output_mode

@@ -31,6 +31,9 @@ class Variant(ABC):
 
     name: str
     description: str
+    #: Whether it runs on a CUDA device too (casting and compiling do; int8 kernels and ONNX
+    #: Runtime's CPU provider do not).
+    on_device: bool = False
 
     def unavailable(self, model: Model) -> str | None:
         """Why this variant cannot run for ``model`` on this machine, or None when it can."""

@@ -9,6 +9,7 @@ from whichmodel.sources.base import Inputs, Model
 
 
 class Compiled(Variant):
+    on_device = True
     name = "compile"
     description = "torch.compile (inductor), compiled on the first calls"
 

@@ -35,6 +35,7 @@ def cpu_flags() -> frozenset[str]:
 
 
 class _Dtype(Variant):
+    on_device = True
     dtype_name = "float32"
 
     def unavailable(self, model: Model) -> str | None:
@@ -98,6 +99,7 @@ class FP16(_Dtype):
 
 class Original(Variant):
     """The model exactly as loaded: the baseline every other variant is compared with."""
+    on_device = True
 
     name = "original"
     description = "the model as loaded, unchanged"

@@ -35,6 +35,7 @@ class HFModel(Model):
         self.classes = tuple(str(x) for x in labels) if labels and labels != default else None
         arch = (config.architectures or [type(model).__name__])[0]
         self.info = ModelInfo("transformers", arch, count_parameters(model), files)
+        self.device = "cpu"
 
     def predict(self, inputs: Inputs) -> RawOutput:
         import torch
@@ -54,7 +55,15 @@ class HFModel(Model):
             pixels = torch.from_numpy(np.ascontiguousarray(inputs.data, dtype=np.float32))
             batch = {"pixel_values": pixels.unsqueeze(1) if pixels.ndim == 3 else pixels}
         with torch.inference_mode():
-            logits = self.model(**batch).logits.float().numpy()
+            batch = {k: v.to(self.device) for k, v in batch.items()}
+            logits = self.model(**batch).logits.float().cpu().numpy()
         if self.is_regression:
             return RawOutput("values", logits.reshape(len(logits), -1)[:, 0])
         return RawOutput("logits", logits)
+
+    def to(self, device: str) -> None:
+        if type(self).predict is not HFModel.predict:  # a subclass's own predict: CPU only
+            super().to(device)
+            return
+        self.model.to(device)
+        self.device = device
