@@ -80,14 +80,12 @@ def measure_cost(
             to synthesize inputs from the model and ``input_shape``.
         variants: names from :mod:`whichmodel.bench.variants`; the first that runs is the
             reference the others' quality is compared with.
-        threads: intra-op threads for every runtime (default 1: see
-            :mod:`whichmodel.bench.conditions`).
+        threads: intra-op threads for every runtime (1 by default: bench/conditions.py).
         generation: the LLM generation grid (used for causal language models).
         activations: also count the bytes of activations per batch size (one more call per
             batch size; ``bench`` does, ``compare`` keeps its cost step short).
-        in_process: run each probe in this process instead of a fresh one: for tests and
-            debugging only (memory figures then include everything this process holds, and
-            the process's thread settings change).
+        in_process: run each probe in this process, for tests and debugging only (memory
+            figures then include all this process holds; its thread settings change).
         capability: ``predict``, or ``detect`` to time a detector on the decoded ``sample``
             images (see :class:`~whichmodel.bench.base.ProbeRequest`).
         device: where the model runs (``cpu``, ``cuda``: :mod:`whichmodel.bench.device`).
@@ -101,8 +99,7 @@ def measure_cost(
         batch_sizes=tuple(sorted(set(batch_sizes))), threads=threads,
         input_shape=input_shape, budget_s=budget_s, target_rel=target_rel,
         allow_pickle=options.allow_pickle, trust_remote_code=options.trust_remote_code,
-        generation=generation, activations=activations, capability=capability,
-        device=device,
+        generation=generation, activations=activations, capability=capability, device=device,
     )
     return _measure(
         ref, settings, sample, variants, quality, in_process=in_process, progress=progress

@@ -64,16 +64,13 @@ def _warm_up_runtime() -> None:
 def probe(request: ProbeRequest) -> dict[str, Any]:
     """Measure one model × variant; returns ``CostProfile.to_dict()`` or ``{"skipped": why}``."""
     ref = parse_ref(request.ref)
-    limiter = prepare_process(ref.kind, request.threads)
-    reset_peak(request.device)  # starts CUDA before the baseline: its context is not the model's
+    limiter = prepare_process(ref.kind, request.threads, request.device)
     baseline = status_bytes("VmRSS")
     reset_peak_rss()
     loaded = load_timed(ref, LoadOptions(request.allow_pickle, request.trust_remote_code))
     original = loaded.model
     variant = get_variant(request.variant)
-    reason = variant.unavailable(original)
-    if reason is None and request.device != "cpu" and not variant.on_device:
-        reason = f"{variant.name} runs on the CPU only here, not on {request.device}"
+    reason = _why_not(variant, original, request.device)
     if reason is not None:
         return {"skipped": reason}
     original.to(request.device)
@@ -90,8 +87,7 @@ def probe(request: ProbeRequest) -> dict[str, Any]:
     if request.quality_inputs and request.quality_out:
         calls.write_quality_outputs(Path(request.quality_inputs), Path(request.quality_out))
     profile = CostProfile(
-        framework=applied.framework,
-        architecture=original.info.architecture,
+        framework=applied.framework, architecture=original.info.architecture,
         parameters=original.info.parameters,
         size_on_disk_bytes=sum(Path(f).stat().st_size for f in reference_files(ref)),
         load_time_s=loaded.load_time_s,
@@ -111,12 +107,28 @@ def probe(request: ProbeRequest) -> dict[str, Any]:
         generation=generation,
         kv_cache=kv,
         notes=(*applied.notes, *calls.notes, *notes),
-        hardware=hardware() | device_name(request.device),
-        device=request.device,
-        device_memory=device_memory(request.device),
+        **_where(request.device),
     )
     limiter.restore_original_limits()
     return profile.to_dict()
+
+
+def _why_not(variant: Variant, model: Model, device: str) -> str | None:
+    """Why ``variant`` cannot run for ``model`` on ``device``, or None."""
+    reason = variant.unavailable(model)
+    if reason is None and device != "cpu" and not variant.on_device:
+        reason = f"{variant.name} runs on the CPU only here, not on {device}"
+    return reason
+
+
+def _where(device: str) -> dict[str, Any]:
+    """The profile's fields on where it ran: the machine (with its GPU), the device, and the
+    device's peak memory (read now: after every timed call)."""
+    return {
+        "hardware": hardware() | device_name(device),
+        "device": device,
+        "device_memory": device_memory(device),
+    }
 
 
 def _apply_timed(
@@ -137,14 +149,16 @@ def _activations(calls: Calls, request: ProbeRequest, module: Any) -> dict[int, 
     return {b: activation_bytes(partial(calls.run, b)) for b in request.batch_sizes}
 
 
-def prepare_process(kind: str, threads: int) -> Any:
-    """Import what the framework and the harness need, set the threads and warm the runtime
-    up, so none of it is charged to the model; returns the thread limiter to restore."""
+def prepare_process(kind: str, threads: int, device: str = "cpu") -> Any:
+    """Import what the framework and the harness need, set the threads, warm the runtime up
+    and start the device's peak-memory counters (CUDA's context starts then), so none of it is
+    charged to the model; returns the thread limiter to restore."""
     for name in _FRAMEWORK_IMPORTS.get(kind, ()):
         importlib.import_module(name)
     importlib.import_module("scipy.stats")  # the harness's CI
     limiter = set_threads(threads)
     _warm_up_runtime()
+    reset_peak(device)
     return limiter
 
 

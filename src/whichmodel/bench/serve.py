@@ -37,7 +37,7 @@ def _say(message: dict[str, object]) -> None:
 def serve(request: ProbeRequest) -> None:
     """Load, warm up, then answer slice requests on stdin until it closes (see the module)."""
     ref = parse_ref(request.ref)
-    prepare_process(ref.kind, request.threads)
+    prepare_process(ref.kind, request.threads, request.device)
     model = load_timed(ref, LoadOptions(request.allow_pickle, request.trust_remote_code)).model
     model.to(request.device)
     calls = Calls(model, request)
