@@ -44,6 +44,9 @@ def kv_cache_bytes(
 
 def kv_cache(design: Design, family: str, *, tokens: int, dtype: str, batch: int) -> Fact[int]:
     """The KV cache of a decoder at ``tokens`` tokens, or why there is none."""
+    if family.startswith("hybrid"):
+        # Only its attention layers cache K/V; counting every layer would overstate it.
+        return unknown(f"{family}: the KV cache of its attention layers alone is not counted")
     if "decoder" not in family:
         return Fact(0, "formula", f"{family}: no KV cache")
     d = design

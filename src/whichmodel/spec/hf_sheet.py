@@ -13,9 +13,12 @@ from whichmodel.spec.compute import example_compute, llm_compute, memory, traini
 if TYPE_CHECKING:
     from whichmodel.spec.options import InspectOptions
 
-#: Per-token FLOPs of a state-space model do not depend on the context; its meta forward loops
-#: over positions in Python, so it is counted on this many tokens.
+#: Per-token FLOPs of a state-space or recurrent model do not depend on the context; its meta
+#: forward loops over positions in Python, so it is counted on this many tokens (a hybrid's too:
+#: its attention layers' share at a longer context is then not in the count, which says so).
 _SSM_FLOP_TOKENS = 16
+#: Families whose layers hold a recurrent state (see :mod:`whichmodel.spec.hf_family`).
+_RECURRENT = ("state-space", "recurrent", "hybrid")
 
 
 def inspect_hf(ref: ModelRef, opts: InspectOptions) -> SpecSheet:
@@ -35,7 +38,8 @@ def inspect_hf(ref: ModelRef, opts: InspectOptions) -> SpecSheet:
     size = hf.released_head(built, hf.module_size(built.model, built.config, stored_dtype=stored))
     ident = hf.identity(built, ref.name, str(ref))
     family = str(ident.family.value)
-    design = llm.design(built.config, built.model) if "transformer" in family else None
+    design = (llm.design(built.config, built.model)
+              if "transformer" in family or family.startswith("hybrid") else None)
     dtype = canonical_dtype(opts.dtype) or stored or "fp32"
     context = opts.context or _default_context(design)
     compute = _compute(built, size, design, family, context, opts)
@@ -79,7 +83,7 @@ def _compute(built: hf.Built, size: Any, design: Any, family: str, context: int 
         return _count(built, size, design, family, context, opts)
     except Exception as exc:  # a sheet never dies whole
         per_token = built.architecture.endswith(("ForCausalLM", "LMHeadModel")) or (
-            family.startswith("state-space"))
+            family.startswith(_RECURRENT))
         why = " ".join(f"FLOPs not counted: {type(exc).__name__}: {exc}".split())[:300]
         return Compute(unknown(why), "token" if per_token else "example", context, None,
                        training_flops(size, opts.training_tokens), opts.training_tokens)
@@ -87,11 +91,13 @@ def _compute(built: hf.Built, size: Any, design: Any, family: str, context: int 
 
 def _count(built: hf.Built, size: Any, design: Any, family: str, context: int | None,
            opts: InspectOptions) -> Compute:
-    if built.architecture.endswith(("ForCausalLM", "LMHeadModel")) and design is not None:
+    recurrent = family.startswith(_RECURRENT)
+    if (built.architecture.endswith(("ForCausalLM", "LMHeadModel")) and design is not None
+            and not recurrent):
         return llm_compute(built.model, size, design, context=context or 2048,
                            matmul_params=hf.matmul_params(built.model, size),
                            training_tokens=opts.training_tokens)
-    if family.startswith("state-space"):
+    if recurrent:
         return llm_compute(built.model, size, design or llm.design(built.config, built.model),
                            context=_SSM_FLOP_TOKENS,
                            matmul_params=hf.matmul_params(built.model, size),
