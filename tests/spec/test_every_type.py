@@ -128,3 +128,28 @@ def test_fsmt_shares_its_decoder_embeddings(tmp_path: Path) -> None:
         model = transformers.FSMTForConditionalGeneration._from_config(
             transformers.AutoConfig.from_pretrained(ref[3:]))
     assert whichmodel.inspect(ref).size.total.value == sum(p.numel() for p in model.parameters())
+
+
+def test_flop_inputs_from_the_input_contract(tmp_path: Path) -> None:
+    # ResNet's config names no image size (a CNN takes any): the 224 crop, 3 channels; a
+    # wav2vec2 CTC model takes a waveform: 1 s at 16 kHz; both equal a real forward's count.
+    import torch
+    import transformers
+
+    import whichmodel
+    from whichmodel.spec.compute import count_flops
+
+    cases = [("ResNetConfig", "ResNetForImageClassification",
+              dict(embedding_size=8, hidden_sizes=[8, 16], depths=[1, 1]), (1, 3, 224, 224)),
+             ("Wav2Vec2Config", "Wav2Vec2ForCTC",
+              dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                   intermediate_size=64, conv_dim=(8, 8), conv_stride=(5, 2),
+                   conv_kernel=(10, 3), num_conv_pos_embeddings=16, vocab_size=20),
+              (1, 16000))]
+    for cls, arch, kwargs, shape in cases:
+        ref = _tiny(tmp_path, cls, arch, **kwargs)
+        flops = whichmodel.inspect(ref).compute.forward_flops
+        model = getattr(transformers, arch)(getattr(transformers, cls)(**kwargs)).eval()
+        real = count_flops(model, {model.main_input_name: torch.randn(shape)})
+        assert (flops.value, flops.source) == (real, "graph"), arch
+        assert f"one example of shape {shape[1:]}" in flops.note
