@@ -44,6 +44,9 @@ def kv_cache_bytes(
 
 def kv_cache(design: Design, family: str, *, tokens: int, dtype: str, batch: int) -> Fact[int]:
     """The KV cache of a decoder at ``tokens`` tokens, or why there is none."""
+    if family.startswith("hybrid"):
+        # Only its attention layers cache K/V; counting every layer would overstate it.
+        return unknown(f"{family}: the KV cache of its attention layers alone is not counted")
     if "decoder" not in family:
         return Fact(0, "formula", f"{family}: no KV cache")
     d = design
@@ -125,30 +128,35 @@ def count_flops(model: Any, inputs: dict[str, Any]) -> int:
 
 def count_flops_by_depth(model: Any, inputs: dict[str, Any]) -> tuple[int, str]:
     """FLOPs of one forward, counting a stack of L identical blocks from forwards through its
-    first 1 and 2 blocks: F(L) = F(1) + (L - 1)·(F(2) - F(1)). Exact when the blocks have the
-    same parameter shapes (FLOPs add up per block, and each block sees the same shapes); a 70B
-    model's 80 blocks then cost two short forwards instead of one long one. Any other model is
-    counted whole. Returns (FLOPs, a note saying which was done)."""
+    first k+1 and k+2 blocks: F(L) = F(k+1) + (L - k - 1)·(F(k+2) - F(k+1)), k = 0, or 1 when
+    only the first block differs (RWKV's carries the embedding norm). Exact when the blocks from
+    k on have the same parameter shapes (FLOPs add up per block, and each block sees the same
+    shapes); a 70B model's 80 blocks then cost two short forwards instead of one long one. Any
+    other model is counted whole. Returns (FLOPs, a note saying which was done)."""
     found = _identical_blocks(model)
     if found is None:
         return count_flops(model, inputs), ""
-    parent, attr, blocks = found
+    parent, attr, blocks, k = found
     from torch import nn
 
     counts = []
     try:
-        for depth in (1, 2):
+        for depth in (k + 1, k + 2):
             setattr(parent, attr, nn.ModuleList(list(blocks)[:depth]))
             counts.append(count_flops(model, inputs))
     finally:
         setattr(parent, attr, blocks)
-    total = counts[0] + (len(blocks) - 1) * (counts[1] - counts[0])
-    return total, f"; 1- and 2-block forwards extrapolated to {len(blocks)} identical blocks"
+    total = counts[0] + (len(blocks) - k - 1) * (counts[1] - counts[0])
+    if k == 0:
+        return total, f"; 1- and 2-block forwards extrapolated to {len(blocks)} identical blocks"
+    return total, (f"; 2- and 3-block forwards extrapolated to {len(blocks)} blocks "
+                   "(identical after the first)")
 
 
-def _identical_blocks(model: Any) -> tuple[Any, str, Any] | None:
-    """The model's longest ModuleList (> 2 entries) if all its blocks have the same class and
-    parameter shapes, as (parent module, attribute name, list); else None."""
+def _identical_blocks(model: Any) -> tuple[Any, str, Any, int] | None:
+    """The model's longest ModuleList (> 3 entries) if all its blocks, or all but the first,
+    have the same class and parameter shapes, as (parent module, attribute name, list, index of
+    the first of the identical blocks); else None."""
     from torch import nn
 
     best: tuple[str, Any] | None = None
@@ -165,11 +173,14 @@ def _identical_blocks(model: Any) -> tuple[Any, str, Any] | None:
         shapes = tuple((n, tuple(p.shape)) for n, p in block.named_parameters())
         return (type(block), shapes)
 
-    first = signature(blocks[0])
-    if any(signature(b) != first for b in blocks):
+    rest = signature(blocks[1])
+    if any(signature(b) != rest for b in list(blocks)[2:]):
+        return None
+    k = 0 if signature(blocks[0]) == rest else 1
+    if k == 1 and len(blocks) < 4:
         return None
     parent_name, _, attr = name.rpartition(".")
-    return model.get_submodule(parent_name) if parent_name else model, attr, blocks
+    return model.get_submodule(parent_name) if parent_name else model, attr, blocks, k
 
 
 def analytic_flops_per_token(matmul_params: int, design: Design, *, context: int) -> int:

@@ -22,6 +22,7 @@ from whichmodel.sources.hf.config import (
     refuse_folder_code,
     short,
 )
+from whichmodel.spec import hf_family
 from whichmodel.spec.base import DTYPE_BYTES, Fact, Identity, Size, Source, unknown
 
 # Routed experts: `...mlp.experts.3.w1.weight` (one module per expert) or
@@ -249,42 +250,9 @@ def identity(built: Built, name: str, ref: str) -> Identity:
         ref=ref,
         framework=Fact("transformers", "config"),
         architecture=Fact(built.architecture, "config"),
-        family=family(built.config, built.architecture, inventory(built.model)),
+        family=hf_family.family(built.config, built.architecture, built.model),
         layers=Fact(inventory(built.model), "graph"),
     )
-
-
-_SSM = {"mamba", "mamba2", "falcon_mamba"}
-_HYBRID = {"jamba", "zamba", "zamba2", "falcon_h1", "bamba", "granitemoehybrid", "nemotron_h"}
-
-
-def family(config: Any, architecture: str, layers: dict[str, int]) -> Fact[str]:
-    """The model family, from the config's type and the built module tree."""
-    import transformers.models.auto.modeling_auto as auto
-
-    model_type = getattr(config, "model_type", "")
-    if model_type in _SSM:
-        return Fact("state-space (Mamba)", "config")
-    if model_type in _HYBRID:
-        return Fact("hybrid (attention + state-space)", "config")
-    if getattr(config, "is_encoder_decoder", False):
-        return Fact("encoder-decoder transformer", "config")
-    if model_type in ("clip", "siglip", "blip", "align"):
-        return Fact("dual encoder (vision + text transformers)", "config")
-    if architecture.endswith(("ForCausalLM", "LMHeadModel")) and model_type not in (
-        auto.MODEL_FOR_MASKED_LM_MAPPING_NAMES
-    ):
-        return Fact("decoder-only transformer", "config")
-    if model_type in auto.MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES:
-        convs = sum(v for k, v in layers.items() if k.startswith("Conv"))
-        if convs > 2:
-            return Fact("CNN", "graph")
-        return Fact("vision transformer (encoder-only)", "config")
-    if model_type in auto.MODEL_FOR_MASKED_LM_MAPPING_NAMES:
-        return Fact("encoder-only transformer", "config")
-    if model_type in auto.MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
-        return Fact("decoder-only transformer", "config")
-    return Fact("transformer", "config", f"model_type {model_type!r}: family not classified")
 
 
 def released_head(built: Built, size: Size) -> Size:
@@ -295,7 +263,10 @@ def released_head(built: Built, size: Size) -> Size:
     """
     head = _output_weight(built.model)
     tied = head is not None and any(head is m.weight for m in _embeddings(built.model))
-    if built.raw.get("tie_word_embeddings") is not False or not tied:
+    # Only where transformers overrode config.json (the config it read says tied): a model
+    # whose code shares the two by design (FSMT: fairseq's shared decoder embeddings) holds one.
+    overridden = getattr(built.config, "tie_word_embeddings", None) is True
+    if built.raw.get("tie_word_embeddings") is not False or not tied or not overridden:
         return size
     extra = int(head.numel())
     note = "config.json unties the LM head: counted separately (transformers 5 ties it)"
