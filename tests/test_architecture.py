@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # provenance, crash reports, number formatting.
     ("core", (
         "whichmodel.errors", "whichmodel.refs", "whichmodel.registry", "whichmodel.provenance",
-        "whichmodel.crash", "whichmodel.units",
+        "whichmodel.crash", "whichmodel.units", "whichmodel.display",
     )),
     # DESIGN draws the store as "everything <-> Store": every stage may cache in it (bench its
     # cost profiles, compare its predictions), so it sits under them all and knows no stage.
@@ -69,11 +69,15 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # holds, with no per-example rows): choose decides from them, report renders them.
     ("results", ("whichmodel.results",)),
     ("choose", ("whichmodel.choose.",)),  # the submodules; the package is a face (FACES)
-    # The whole comparison (ModelResult, Comparison with its predictions and decision) and its
-    # Outcome (results, decision, gate verdict): right of choose; reports render an Outcome.
-    ("comparison", ("whichmodel.comparison",)),
+    # What a run ended with (results, decision, gate verdict): right of choose; reports render
+    # an Outcome.
+    ("outcome", ("whichmodel.outcome",)),
     ("report", ("whichmodel.report",)),
-    ("api", ("whichmodel.api",)),  # the top-level flow and the public API
+    # The whole comparison (ModelResult, Comparison with its predictions and decision): right of
+    # report, as it saves itself as the report ``compare --out`` writes (Comparison.save).
+    ("comparison", ("whichmodel.comparison",)),
+    # The top-level flow and the public API: the Python faces' models, data and keywords too.
+    ("api", ("whichmodel.api", "whichmodel.api_inputs", "whichmodel.api_options")),
     ("demo", ("whichmodel.demo",)),  # the bundled example runs compare
     ("cli", ("whichmodel.cli", "whichmodel.config", "whichmodel.__main__")),
 )

@@ -10,16 +10,16 @@ Each step is a plain function over typed values, cached in the store by content 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from whichmodel.api_options import check_metrics
 from whichmodel.comparison import CompareConfig, Comparison, ModelResult
 from whichmodel.data.dataset import Dataset
-from whichmodel.errors import ConfigError, WhichModelError
+from whichmodel.errors import WhichModelError
 from whichmodel.execute import Executor, LocalExecutor, Worker
 from whichmodel.execute.driver import Progress, predict_all
 from whichmodel.provenance import hardware, provenance, result_library_versions
@@ -44,25 +44,51 @@ if TYPE_CHECKING:
 
 
 def compare(
-    refs: Sequence[str],
-    data: str | Path,
+    models: Any,
+    data: Any,
     *,
+    task: str = "classification",
+    label_col: str = "label",
     constraints: Constraints | None = None,
     objective: Objective | None = None,
     executor: Executor | None = None,
     **options: Any,
 ) -> Comparison:
-    """Compare models on a dataset and decide which to ship. Keyword ``options`` are the fields
-    of :class:`CompareConfig`; ``constraints`` and ``objective`` (:mod:`whichmodel.choose`)
-    shape the decision, which is the one ``whichmodel compare`` prints with the same flags.
+    """Compare models on a dataset and decide which to ship: the decision ``whichmodel compare``
+    prints with the same flags.
 
-    Example::
+    Args:
+        models: a dict {name: model} or a list of models (named after their class, made
+            unique); a model is a reference (``"sklearn:m.skops"``, a path), a fitted
+            scikit-learn / XGBoost / LightGBM estimator, a ``torch.nn.Module``, a
+            ``transformers`` model or ``(model, tokenizer)`` (see :mod:`whichmodel.api_inputs`).
+        data: a path (CSV, JSONL, Parquet, a folder), a pandas DataFrame, a ``datasets.Dataset``
+            or NumPy arrays ``(X, y)``.
+        task, label_col: as ``--task`` and ``--label-col``.
+        options: the other flags of ``whichmodel compare``, named as they are with ``_``:
+            ``input_cols``, ``batch_size``, ``seed``, ``bootstrap``, ``no_cost``, ``threads``,
+            ``refresh_cost``, ``store``, ``out`` (write results.json and report.html there),
+            ``allow_pickle``, ``trust_remote_code``, ``slice_by``; and the limits and objective
+            of :func:`whichmodel.choose` (``max_latency_ms=5``, ``min_metrics={"accuracy":
+            0.9}``, ``prefer="latency"``), or ``constraints`` / ``objective`` objects.
 
-        c = whichmodel.compare(["sklearn:lr.skops", "sklearn:gb.skops"], "test.csv", label_col="y")
-        print(c.decision.pick, *c.decision.sentences, sep="\\n")
+    Raises WhichModelError, whose message names these arguments (``allow_pickle=True``).
+    Example: ``whichmodel.compare({"lr": lr, "gb": gb}, test_df, label_col="y").to_pandas()``.
     """
-    config = _config(refs, data, options)
-    return run(config, constraints=constraints, objective=objective, executor=executor)
+    from whichmodel.api_inputs import prepared
+    from whichmodel.api_options import choice, python_errors
+
+    with python_errors():
+        options = {**options, "task": task, "label_col": label_col}
+        out = options.pop("out", None)
+        constraints, objective = choice(options, constraints, objective)
+        with prepared(models, data, options) as config:
+            comparison = run(
+                config, constraints=constraints, objective=objective, executor=executor
+            )
+        if out is not None:
+            comparison.save(out)
+        return comparison
 
 
 def run(
@@ -74,7 +100,7 @@ def run(
     objective: Objective | None = None,
 ) -> Comparison:
     """Run a comparison (see the module docstring): evaluate each model, analyze, decide."""
-    _check_metrics(get_task(config.validate().task), constraints, objective)  # before any work
+    check_metrics(get_task(config.validate().task), constraints, objective)  # before any work
     run_ = _Run.start(config, executor, progress)
     results = _with_rooflines(run_, [run_.model(ref, files) for ref, files in run_.refs])
     stats, tables = _statistics(run_, results)
@@ -91,24 +117,9 @@ def run(
         provenance(),
         findings=_findings(run_, results, scores),
         paired_latency=_rounds(run_, results),
+        y_true=run_.y_true,
     )
     return _recorded_and_decided(comparison, run_.store, constraints, objective)
-
-
-def _check_metrics(
-    task: Task, constraints: Constraints | None, objective: Objective | None
-) -> None:
-    """ConfigError for a limit or objective naming a metric the task never reports: a misspelt
-    ``--min acc=0.9`` costs nothing, not a whole comparison."""
-    from whichmodel.tasks.base import check_metric_names
-
-    named: list[tuple[str, str]] = []
-    if constraints is not None:
-        named += [("--min", m) for m, _ in constraints.min_metrics]
-        named += [("--max", m) for m, _ in constraints.max_metrics]
-    if objective is not None and objective.metric is not None:
-        named.append(("--metric", objective.metric))
-    check_metric_names(task, named)
 
 
 @dataclass(frozen=True)
@@ -130,42 +141,36 @@ class Evaluation:
 
 
 def evaluate(
-    model: str,
-    data: str | Path,
+    model: Any,
+    data: Any,
     *,
     task: str = "classification",
+    label_col: str = "label",
     executor: Executor | None = None,
     progress: Progress | None = None,
     **options: Any,
 ) -> Evaluation:
     """Evaluate one model on a dataset: metrics with confidence intervals, spec sheet, cost.
+    ``model``, ``data`` and the keywords are those of :func:`compare`.
 
     Example::
 
         e = whichmodel.evaluate("sklearn:lr.skops", "test.csv", label_col="y")
         print(e.metric("accuracy"))
     """
-    run_ = _Run.start(_config([model], data, {**options, "task": task}), executor, progress)
-    ((ref, files),) = run_.refs
-    (result,) = _with_rooflines(run_, [run_.model(ref, files)])
-    stats, tables = _statistics(run_, [result])
-    return Evaluation(
-        replace(result, tables=tables[result.name]), stats, len(run_.dataset), run_.data_fp
-    )
+    from whichmodel.api_inputs import prepared
+    from whichmodel.api_options import python_errors
 
-
-def _config(refs: Sequence[str], data: str | Path, options: dict[str, Any]) -> CompareConfig:
-    options = dict(options)
-    if options.get("input_cols") is not None:
-        options["input_cols"] = tuple(options["input_cols"])
-    if isinstance(options.get("slice_by"), str):
-        options["slice_by"] = (options["slice_by"],)
-    elif isinstance(options.get("slice_by"), list):
-        options["slice_by"] = tuple(options["slice_by"])
-    try:
-        return CompareConfig(refs=tuple(refs), data=str(data), **options)
-    except TypeError as exc:
-        raise ConfigError(f"compare() got an unknown option: {exc}") from exc
+    models = model if isinstance(model, dict) else [model]
+    options = {**options, "task": task, "label_col": label_col}
+    with python_errors(), prepared(models, data, options) as config:
+        run_ = _Run.start(config, executor, progress)
+        ((ref, files),) = run_.refs
+        (result,) = _with_rooflines(run_, [run_.model(ref, files)])
+        stats, tables = _statistics(run_, [result])
+        return Evaluation(
+            replace(result, tables=tables[result.name]), stats, len(run_.dataset), run_.data_fp
+        )
 
 
 @dataclass(frozen=True)
@@ -263,7 +268,8 @@ def _unique_names(refs: list[ModelRef]) -> list[ModelRef]:
     for ref in refs:
         seen[ref.name] = seen.get(ref.name, 0) + 1
         if seen[ref.name] > 1:
-            params = (*ref.params, ("name", f"{ref.name}-{seen[ref.name]}"))
+            unnamed = [p for p in ref.params if p[0] != "name"]  # param() reads the first
+            params = (*unnamed, ("name", f"{ref.name}-{seen[ref.name]}"))
             ref = ModelRef(ref.kind, ref.target, params, ref.raw)
         out.append(ref)
     return out
@@ -394,6 +400,7 @@ def _cost(
     at the run's thread count; cached by its fingerprint and the machine, unless the measurement
     is unreliable (the next run measures again). A model that cannot be measured is its error."""
     from whichmodel.bench.cost import CostProfile, measure_cost
+    from whichmodel.sources.objects import IN_PROCESS_NOTE, is_live
 
     inputs: Inputs = run_.dataset.inputs
     batch_sizes = sorted({1, run_.config.batch_size})
@@ -404,10 +411,12 @@ def _cost(
     detect = ("detect",) if capability == "detect" else ()
 
     def compute() -> CostProfile:
-        return measure_cost(
+        cost = measure_cost(
             ref, inputs.take(slice(0, max(batch_sizes))), batch_sizes=batch_sizes,
             options=options, capability=capability, threads=run_.config.threads,
+            in_process=is_live(ref),  # a live object exists only in this process
         )
+        return replace(cost, notes=(*cost.notes, IN_PROCESS_NOTE)) if is_live(ref) else cost
 
     parts = (model_fp, batch_sizes, hardware(), inputs.kind, shape, run_.config.threads, *detect)
     codec = Codec(CostProfile.to_dict, CostProfile.from_dict)
@@ -442,8 +451,10 @@ def _rounds(run_: _Run, results: list[ModelResult]) -> PairedLatency | None:
     """The measured models' latencies at batch 1 in interleaved rounds, when two or more costs
     were measured; cached by the models and the machine, unless unreliable or skipped."""
     from whichmodel.bench.paired import PairedLatency, interleaved
+    from whichmodel.sources.objects import is_live
 
-    costs = {r.name: (r, r.cost) for r in results if r.cost is not None}
+    # A live object cannot be loaded by a probe process: its cost was measured in this one.
+    costs = {r.name: (r, r.cost) for r in results if r.cost is not None and not is_live(r.ref)}
     if len(costs) < 2:
         return None
     config, inputs = run_.config, run_.dataset.inputs

@@ -1,31 +1,40 @@
-"""What a comparison gives: :class:`ModelResult` (one model's part, predictions included),
-:class:`Comparison` (the whole result, decision included) and :class:`Outcome` (its results with
-the decision and the gate's verdict: what results.json holds). The flow that makes them is
-:mod:`whichmodel.api`; :class:`~whichmodel.results.CompareConfig` is what it is made of.
+"""What a comparison gives: :class:`ModelResult` (one model's part, predictions included) and
+:class:`Comparison` (the whole result, decision included), which saves itself as the report
+``whichmodel compare --out`` writes, so it sits right of the report stage.
+:class:`~whichmodel.outcome.Outcome` (its results with the decision and the gate's verdict: what
+results.json holds) is re-exported from here. The flow that makes them is :mod:`whichmodel.api`;
+:class:`~whichmodel.results.CompareConfig` is what it is made of.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from whichmodel.outcome import Outcome
 from whichmodel.results import (
     FAILURES_KEPT,
+    METRIC_HEADER,
     CompareConfig,
     DataSummary,
     Failure,
     ModelSummary,
     Results,
+    summary_card,
+    summary_repr,
 )
 
 if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
     from whichmodel.analysis.findings import Findings
     from whichmodel.analysis.stats import Statistics
     from whichmodel.bench.base import CostProfile
     from whichmodel.bench.paired import PairedLatency
     from whichmodel.bench.roofline import ModelRoofline
     from whichmodel.choose.decision import Decision
-    from whichmodel.choose.gate import GateResult
     from whichmodel.spec.compact import CompactSpec
     from whichmodel.tasks import Predictions
 
@@ -66,6 +75,12 @@ class ModelResult:
     n_not_most_probable: int | None = None
     roofline: ModelRoofline | None = None  # against the machine's limits, with a cost
 
+    def __repr__(self) -> str:  # short: the predictions are arrays of every example
+        return (
+            f"ModelResult({self.name!r}, {self.ref[:80]!r}, {len(self.predictions.rows)} "
+            f"predicted, {len(self.predictions.failed_rows)} failed)"
+        )
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -84,6 +99,7 @@ class Comparison:
     findings: Findings | None = None  # paired analysis: tests, disagreements, slices, ...
     decision: Decision | None = None  # which model to ship, under the run's constraints
     paired_latency: PairedLatency | None = None  # the costs' models in interleaved rounds
+    y_true: np.ndarray | None = field(default=None, compare=False)  # (n,) the data's labels
 
     def model(self, name: str) -> ModelResult:
         for m in self.models:
@@ -97,6 +113,73 @@ class Comparison:
             if m.model == model and m.name == name:
                 return m.value
         raise KeyError((model, name))
+
+    def __repr__(self) -> str:  # short: one line, whatever the number of examples
+        pick = [] if self.decision is None else [f"pick {self.decision.pick!r}"]
+        names = [m.name for m in self.models]
+        return summary_repr("Comparison", self.task, names, self.n_examples, self.run_id, *pick)
+
+    def _repr_html_(self) -> str:
+        from whichmodel.display import card
+
+        facts, rows = summary_card(self.task, self.results().data, self.statistics, self.run_id)
+        if self.decision is not None:
+            facts.append(("pick", self.decision.pick or "none meets every constraint"))
+        lines = self.decision.sentences if self.decision is not None else ()
+        return card("Comparison", facts, header=METRIC_HEADER, rows=rows, lines=lines)
+
+    def to_pandas(self, what: str = "metrics") -> pd.DataFrame:
+        """A table of the comparison, as a DataFrame:
+
+        - ``metrics``: one row per model and metric (value, CI, direction);
+        - ``differences``: one row per metric and pair of models (a − b with its paired CI);
+        - ``tests``: one row per pair (the paired test, its p-value and counts);
+        - ``predictions``: one row per example (indexed by its row in the data), the true label
+          first (the label column's name) and each model's prediction in a column named after
+          the model; a row a model failed on is missing (NaN) in its column.
+
+        Raises:
+            ValueError: ``what`` is none of these.
+        """
+        import pandas as pd
+
+        stats = self.statistics
+        if what == "metrics":
+            return pd.DataFrame([asdict(m) for m in stats.metrics])
+        if what == "differences":
+            return pd.DataFrame([{**asdict(d), "excludes_zero": d.excludes_zero}
+                                 for d in stats.differences])
+        if what == "tests":
+            return pd.DataFrame([asdict(t) for t in stats.tests])
+        if what == "predictions":
+            return self._predictions_frame()
+        raise ValueError(
+            f"The 'what' parameter of to_pandas must be one of metrics, differences, tests, "
+            f"predictions. Got {what!r} instead."
+        )
+
+    def _predictions_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        columns: dict[str, Any] = {}
+        label = self.config.label_col
+        if self.y_true is not None and self.y_true.ndim == 1:
+            names = {m.name for m in self.models}
+            columns[label if label not in names else f"{label} (true)"] = pd.Series(self.y_true)
+        for m in self.models:
+            p = m.predictions
+            values = list(p.pred) if p.pred.ndim == 1 else [list(v) for v in p.pred]
+            columns[m.name] = pd.Series(values, index=p.rows)
+        frame = pd.DataFrame(columns)
+        frame.index.name = "row"
+        return frame
+
+    def save(self, folder: str | Path) -> list[Path]:
+        """Write ``results.json`` and ``report.html`` into ``folder``, as
+        ``whichmodel compare --out FOLDER`` does; returns their paths."""
+        from whichmodel.report.files import write_report
+
+        return write_report(Outcome(self.results(), self.decision), Path(folder))
 
     def results(self) -> Results:
         """What the later stages read: everything but the per-example predictions."""
@@ -139,39 +222,3 @@ def _summary(m: ModelResult) -> ModelSummary:
         n_not_most_probable=m.n_not_most_probable,
         roofline=m.roofline,
     )
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a run ended with, as results.json holds it: the results, the decision (with the
-    ``command`` that asked for it) and, for ``gate``, the verdict."""
-
-    results: Results
-    decision: Decision | None = None
-    command: str | None = None  # results.json lists it with the decision when it is known
-    gate: GateResult | None = None
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Outcome:
-        """A results.json's data, which the results schema accepts
-        (:func:`whichmodel.report.schema.check_results`)."""
-        from whichmodel.choose.decision import Decision
-        from whichmodel.choose.gate import GateResult
-
-        decision, verdict = data.get("decision"), data.get("gate")
-        return cls(
-            Results.from_dict(data),
-            None if decision is None else Decision.from_dict(decision),
-            None if decision is None else decision.get("command"),
-            None if verdict is None else GateResult.from_dict(verdict),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """results.json (the gate's verdict is listed before the decision)."""
-        out = self.results.to_dict()
-        if self.gate is not None:
-            out["gate"] = self.gate.to_dict()
-        if self.decision is not None:
-            command = {} if self.command is None else {"command": self.command}
-            out["decision"] = {**self.decision.to_dict(), **command}
-        return out

@@ -42,6 +42,8 @@ SOURCES.register("onnx", "whichmodel.sources.onnx:SOURCE", summary="onnx:FILE (s
 SOURCES.register("gguf", "whichmodel.sources.gguf:SOURCE", summary="gguf:FILE (spec sheets only)")
 # Deterministic models with no files, for tests (``fake:classifier?classes=3&seed=0``).
 SOURCES.register("fake", "whichmodel.sources.fake:SOURCE", hidden=True)
+# Live Python objects handed to ``whichmodel.compare`` (``object:DIGEST``), never typed by users.
+SOURCES.register("object", "whichmodel.sources.objects:SOURCE", hidden=True)
 
 
 def __getattr__(name: str) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ one, byte for byte what the comparison itself writes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -278,9 +279,19 @@ class Results:
         """The task's metrics, in the order the task lists them (the first is its headline)."""
         return tuple(dict.fromkeys(m.name for m in self.statistics.metrics))
 
+    def __repr__(self) -> str:  # short: every table stays in the fields
+        return summary_repr("Results", self.task, self.model_names, self.data.n_examples,
+                            self.run_id)
+
+    def _repr_html_(self) -> str:
+        from whichmodel.display import card
+
+        facts, rows = summary_card(self.task, self.data, self.statistics, self.run_id)
+        return card("Results", facts, header=METRIC_HEADER, rows=rows)
+
     def to_dict(self) -> dict[str, Any]:
         """results.json, without the ``decision`` and ``gate`` keys (the choose stage adds
-        them: :meth:`whichmodel.comparison.Outcome.to_dict`)."""
+        them: :meth:`whichmodel.outcome.Outcome.to_dict`)."""
         stats = self.statistics
         out = {
             "schema": SCHEMA_VERSION,
@@ -340,3 +351,31 @@ class Results:
             findings=None if found is None else findings_from_dict(found),
             paired_latency=None if paired is None else PairedLatency.from_dict(paired),
         )
+
+
+METRIC_HEADER = ("model", "metric", "value", "CI low", "CI high")
+
+
+def summary_repr(kind: str, task: str, models: Sequence[str], n_examples: int, run_id: str,
+                 *extra: str) -> str:
+    """The one line a comparison's results print as: task, models, examples, run id."""
+    from whichmodel.display import names_text
+
+    parts = [repr(task), f"{len(models)} models: {names_text(models)}",
+             f"{n_examples} examples", *extra]
+    if run_id:
+        parts.append(f"run {run_id[:12]}")
+    return f"{kind}({', '.join(parts)})"
+
+
+def summary_card(
+    task: str, data: DataSummary, statistics: Statistics, run_id: str
+) -> tuple[list[tuple[str, str]], list[tuple[str, str, str, str, str]]]:
+    """(facts, metric rows) of a comparison's results card (see :mod:`whichmodel.display`)."""
+    from whichmodel.display import number
+
+    facts = [("task", task), ("data", data.path), ("examples", f"{data.n_scored} scored of "
+             f"{data.n_examples}"), ("run", run_id or "—")]
+    rows = [(m.model, m.name, number(m.value), number(m.ci_low), number(m.ci_high))
+            for m in statistics.metrics]
+    return facts, rows

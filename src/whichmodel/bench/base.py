@@ -247,6 +247,33 @@ class CostProfile:
         """Whether the latencies can be trusted (see :mod:`whichmodel.bench.conditions`)."""
         return not self.unreliable
 
+    def __repr__(self) -> str:  # short: the raw samples and notes stay in the fields
+        p50 = ", ".join(f"{b}: {lat.p50_s * 1e3:.3g} ms" for b, lat in sorted(self.latency.items()))
+        memory = f"{self.model_memory_bytes / 2**20:.3g} MiB"
+        state = "reliable" if self.reliable else "unreliable"
+        return (
+            f"CostProfile({self.architecture[:40]!r}, p50 by batch size {{{p50}}}, "
+            f"memory {memory}, {state})"
+        )
+
+    def _repr_html_(self) -> str:
+        from whichmodel.display import card, ms
+
+        facts = [
+            ("model", f"{self.framework} {self.architecture}"),
+            ("variant", self.variant),
+            ("memory", f"{self.model_memory_bytes / 2**20:.3g} MiB"),
+            ("load time", ms(self.load_time_s)),
+            ("threads", str(self.threads)),
+        ]
+        rows = [
+            (str(b), ms(lat.p50_s), ms(lat.p90_s), ms(lat.p99_s), str(lat.n or len(lat.samples_s)))
+            for b, lat in sorted(self.latency.items())
+        ]
+        lines = [*self.notes, *(f"unreliable: {why}" for why in self.unreliable)]
+        return card("CostProfile", facts, header=("batch", "p50", "p90", "p99", "calls"),
+                    rows=rows, lines=lines)
+
     def throughput(self, batch_size: int) -> float:
         """Examples per second at ``batch_size`` (batch size over median latency)."""
         return batch_size / self.latency[batch_size].p50_s

@@ -79,6 +79,12 @@ class Latency:
             n=len(samples_s),
         )
 
+    def __repr__(self) -> str:  # the samples are kept, not printed: there may be thousands
+        return (
+            f"Latency(p50={self.p50_s * 1e3:.4g} ms, p90={self.p90_s * 1e3:.4g} ms, "
+            f"p99={self.p99_s * 1e3:.4g} ms, n={self.n or len(self.samples_s)})"
+        )
+
     @property
     def ci_half_width_rel(self) -> float:
         """Half the CI's width over the median (0.02 = the median is known to ±2%)."""

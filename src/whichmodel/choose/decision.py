@@ -46,6 +46,27 @@ class Decision:
     sentences: tuple[str, ...]
     figures: dict[str, str]
 
+    def __repr__(self) -> str:  # short: the checks, front and trade-offs stay in the fields
+        from whichmodel.display import names_text
+
+        first = self.sentences[0] if self.sentences else ""
+        first = first if len(first) <= 160 else first[:157] + "..."
+        return (
+            f"Decision(pick={self.pick!r}, ranking=[{names_text(self.ranking)}], "
+            f"metric={self.metric!r}: {first!r})"
+        )
+
+    def _repr_html_(self) -> str:
+        from whichmodel.display import card, names_text
+
+        facts = [
+            ("pick", self.pick or "none: no model meets every constraint"),
+            ("ranking", names_text(self.ranking, limit=10)),
+            ("metric", self.metric),
+            ("objective", self.objective.describe()),
+        ]
+        return card("Decision", facts, lines=self.sentences)
+
     def to_dict(self) -> dict[str, Any]:
         """The ``decision`` key of results.json (see the JSON schema)."""
         return {

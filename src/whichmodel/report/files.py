@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from whichmodel.errors import ConfigError
 
 if TYPE_CHECKING:
-    from whichmodel.comparison import Outcome
+    from whichmodel.outcome import Outcome
 
 REPORT_FILES = ("results.json", "report.html")
 

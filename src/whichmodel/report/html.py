@@ -1,6 +1,6 @@
 """``report.html``: one self-contained page (inline CSS and SVG, no scripts, no network).
 
-The page is built from the typed :class:`~whichmodel.comparison.Outcome` and :func:`summarize`,
+The page is built from the typed :class:`~whichmodel.outcome.Outcome` and :func:`summarize`,
 so it says what the terminal says. Every string from data or models is escaped: the Jinja2
 template autoescapes, and the SVG charts built here pass every interpolated string through
 :func:`html.escape`; only that generated markup is marked safe.
@@ -25,7 +25,7 @@ from whichmodel.units import human_bytes, human_count
 if TYPE_CHECKING:
     from whichmodel.analysis.stats import MetricResult
     from whichmodel.bench.base import CostProfile
-    from whichmodel.comparison import Outcome
+    from whichmodel.outcome import Outcome
     from whichmodel.report.spec_diff import SpecTable
     from whichmodel.results import CompareConfig, DataSummary, Failure, ModelSummary, Results
 

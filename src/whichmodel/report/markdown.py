@@ -1,4 +1,4 @@
-"""A Markdown summary of an :class:`~whichmodel.comparison.Outcome` for pull-request comments
+"""A Markdown summary of an :class:`~whichmodel.outcome.Outcome` for pull-request comments
 (``--format markdown``).
 
 The gate verdict and the decision come first, then quality with CIs, the trade-offs matrix and
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from whichmodel.analysis.stats import MetricResult
     from whichmodel.choose.gate import GateResult
     from whichmodel.choose.tradeoffs import Cell, Tradeoffs
-    from whichmodel.comparison import Outcome
+    from whichmodel.outcome import Outcome
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~!#])")
 
