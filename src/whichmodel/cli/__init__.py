@@ -120,8 +120,11 @@ def _is_click_error(exc: Exception) -> bool:
 
 
 def _usage_error(exc: Any) -> NoReturn:
-    message = exc.format_message() if type(exc).__name__ != "NoArgsIsHelpError" else ""
-    if not message.strip():  # no arguments at all: click printed the help already
+    if type(exc).__name__ == "NoArgsIsHelpError":  # no arguments at all: the help, on stdout
+        sys.stdout.write(exc.ctx.get_help() + "\n")
+        sys.exit(exc.exit_code)
+    message = exc.format_message()
+    if not message.strip():
         sys.exit(exc.exit_code)
     ctx = getattr(exc, "ctx", None)
     hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
