@@ -5,7 +5,8 @@ One module per command group (:mod:`~whichmodel.cli.compare`, :mod:`~whichmodel.
 options they share (:mod:`~whichmodel.cli.options`), where each setting comes from
 (:mod:`~whichmodel.cli.config`) and everything printed (:mod:`~whichmodel.cli.render`).
 :func:`main` is the ``whichmodel`` command: whatever happens, the terminal gets one line, never a
-traceback.
+traceback. Before the command: ``--version``, ``--quiet``/``--verbose``, and shell completion
+(``--install-completion``, ``--show-completion``).
 """
 
 from __future__ import annotations
@@ -13,20 +14,51 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
-from whichmodel.cli import bench, choose, compare, machine, spec
+from whichmodel.cli import bench, choose, compare, machine, render, spec
 from whichmodel.cli.render import fail
-from whichmodel.errors import WhichModelError
+from whichmodel.errors import ConfigError, WhichModelError
 
 app = typer.Typer(
-    add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help: rich's boxes squeeze the descriptions into a column of ~20 characters at 80
+    # columns, cut long flag names, and print every flag's type as <bool>.
+    rich_markup_mode=None,
     help="Why do two models behave differently, and which one should you ship?",
 )
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        render.plain(f"whichmodel {version('whichmodel')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _before_the_command(
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="Print only the result or decision, and errors."),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also print when each step starts and ends.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_print_version,
+                     help="Print the version and exit."),
+    ] = False,
+) -> None:
+    if quiet and verbose:
+        raise ConfigError("--quiet and --verbose contradict each other; give one.")
+    render.set_verbosity(render.QUIET if quiet else render.VERBOSE if verbose else render.NORMAL)
+
 app.command()(compare.compare)
 app.command()(compare.demo)
 app.command("inspect")(spec.inspect_command)
@@ -36,6 +68,7 @@ app.command("bench")(bench.bench_command)
 app.command("machine")(machine.machine_command)
 app.command()(choose.choose)
 app.command()(choose.gate)
+app.command("report")(choose.report_command)
 
 INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 _USER_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.EACCES, errno.EPERM, errno.ENOSPC,
@@ -53,7 +86,8 @@ def main() -> None:
     if os.getcwd() not in sys.path:  # as with `python -m`: factories in the current folder import
         sys.path.insert(0, os.getcwd())
     try:
-        code = app(standalone_mode=False)
+        # The name completion scripts and usage lines give, also under `python -m whichmodel`.
+        code = app(standalone_mode=False, prog_name="whichmodel")
     except WhichModelError as exc:
         fail(str(exc), exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
@@ -73,8 +107,9 @@ def main() -> None:
         fail(f"{one_line(exc)}{where}. Please report it with that file.", 1,
              label="internal error")
     if code == INTERRUPTED_EXIT_CODE:  # newer typer turns Ctrl-C into this exit code itself
-        fail("interrupted; what finished is in the store, and the same command resumes from it",
-             INTERRUPTED_EXIT_CODE, label="stopped")
+        reached = render.kept()
+        fail(f"interrupted; what finished is in the store{f' ({reached})' if reached else ''}, "
+             "and the same command resumes from it", INTERRUPTED_EXIT_CODE, label="stopped")
     sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -85,8 +120,11 @@ def _is_click_error(exc: Exception) -> bool:
 
 
 def _usage_error(exc: Any) -> NoReturn:
-    message = exc.format_message() if type(exc).__name__ != "NoArgsIsHelpError" else ""
-    if not message.strip():  # no arguments at all: click printed the help already
+    if type(exc).__name__ == "NoArgsIsHelpError":  # no arguments at all: the help, on stdout
+        sys.stdout.write(exc.ctx.get_help() + "\n")
+        sys.exit(exc.exit_code)
+    message = exc.format_message()
+    if not message.strip():
         sys.exit(exc.exit_code)
     ctx = getattr(exc, "ctx", None)
     hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""

@@ -9,26 +9,38 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from whichmodel.cli import render
-from whichmodel.cli.options import OptionGroup, RefsArg, parse_ints, with_groups
+from whichmodel.cli.options import OptionGroup, RefsArg, StoreOpt, parse_ints, with_groups
 
 if TYPE_CHECKING:
     from whichmodel.bench.run import BenchConfig
 
 
 def windows_command(
-    data: Annotated[str, typer.Argument(help="Long data: CSV, JSONL or Parquet.")],
-    out_path: Annotated[str, typer.Option("--out", help="Windows file (.jsonl or .parquet).")],
-    history: Annotated[int, typer.Option(min=1, help="Values a model sees per window.")],
-    horizon: Annotated[int, typer.Option(min=1, help="Values it forecasts per window.")],
+    data: Annotated[str, typer.Argument(metavar="FILE", help="Long data: CSV, JSONL or Parquet.")],
+    out_path: Annotated[
+        str, typer.Option("--out", metavar="FILE", help="Windows file (.jsonl or .parquet).")
+    ],
+    history: Annotated[
+        int, typer.Option(min=1, metavar="N", help="Values a model sees per window.")
+    ],
+    horizon: Annotated[
+        int, typer.Option(min=1, metavar="N", help="Values it forecasts per window.")
+    ],
     step: Annotated[
-        int | None, typer.Option(min=1, help="Between window origins (default: horizon).")
+        int | None,
+        typer.Option(min=1, metavar="N", help="Between window origins (default: horizon)."),
     ] = None,
     last: Annotated[
-        int | None, typer.Option(min=1, help="Keep each series' last N windows (default: all).")
+        int | None,
+        typer.Option(min=1, metavar="N", help="Keep each series' last N windows (default: all)."),
     ] = None,
-    series_col: Annotated[str, typer.Option(help="Series id column.")] = "unique_id",
-    time_col: Annotated[str, typer.Option(help="Time column (sorts each series).")] = "ds",
-    value_col: Annotated[str, typer.Option(help="Value column.")] = "y",
+    series_col: Annotated[
+        str, typer.Option(metavar="COLUMN", help="Series id column.")
+    ] = "unique_id",
+    time_col: Annotated[
+        str, typer.Option(metavar="COLUMN", help="Time column (sorts each series).")
+    ] = "ds",
+    value_col: Annotated[str, typer.Option(metavar="COLUMN", help="Value column.")] = "y",
 ) -> None:
     """Cut long time series (series id, time, value) into forecast windows for
     --task forecasting (one row per window: series, origin, history, target)."""
@@ -51,35 +63,57 @@ def windows_command(
 class BenchFlags(OptionGroup):
     """bench's options, as typed; :meth:`config` parses them into a BenchConfig."""
 
-    batch: Annotated[str, typer.Option(help="Batch sizes to time, comma-separated.")] = "1,8,32"
+    batch: Annotated[
+        str, typer.Option(metavar="SIZES", help="Batch sizes to time, comma-separated.")
+    ] = "1,8,32"
     variant: Annotated[
         str,
         typer.Option(
+            metavar="NAMES",
             help="Variants: original, fp32, bf16, fp16, int8, int8-torchao, onnx, compile. "
             "The first is the reference for quality deltas."
         ),
     ] = "original"
     threads: Annotated[
-        int, typer.Option(help="Intra-op threads, the same for every model and variant.")
+        int,
+        typer.Option(metavar="N", help="Intra-op threads, the same for every model and variant."),
     ] = 1
     data: Annotated[
-        str | None, typer.Option("--data", "-d", help="Time your examples; score each variant.")
+        str | None, typer.Option(
+            "--data", "-d", metavar="PATH", help="Time your examples; score each variant."
+        )
     ] = None
     task: Annotated[
-        str, typer.Option(help="classification, regression, or lm (text, no labels).")
+        str,
+        typer.Option(metavar="TASK", help="classification, regression, or lm (text, no labels)."),
     ] = "classification"
-    label_col: Annotated[str, typer.Option(help="Label column of --data.")] = "label"
+    label_col: Annotated[
+        str, typer.Option(metavar="COLUMN", help="Label column of --data.")
+    ] = "label"
     input_shape: Annotated[
-        str | None, typer.Option(help="Without --data: one example's shape, e.g. 1,28,28.")
+        str | None,
+        typer.Option(metavar="SHAPE", help="Without --data: one example's shape, e.g. 1,28,28."),
     ] = None
-    prompt_tokens: Annotated[str, typer.Option(help="LLMs: prompt lengths.")] = "32"
-    new_tokens: Annotated[str, typer.Option(help="LLMs: tokens to generate.")] = "16"
-    gen_batch: Annotated[str, typer.Option(help="LLMs: generation batch sizes.")] = "1"
-    budget: Annotated[float, typer.Option(help="Seconds per timed configuration.")] = 1.0
+    prompt_tokens: Annotated[
+        str, typer.Option(metavar="N,...", help="LLMs: prompt lengths.")
+    ] = "32"
+    new_tokens: Annotated[
+        str, typer.Option(metavar="N,...", help="LLMs: tokens to generate.")
+    ] = "16"
+    gen_batch: Annotated[
+        str, typer.Option(metavar="N,...", help="LLMs: generation batch sizes.")
+    ] = "1"
+    budget: Annotated[
+        float, typer.Option(metavar="SECONDS", help="Seconds per timed configuration.")
+    ] = 1.0
     device: Annotated[
-        str, typer.Option(help="cpu, or cuda / cuda:N (PyTorch modules, transformers classifiers).")
+        str,
+        typer.Option(
+            metavar="DEVICE",
+            help="cpu, or cuda / cuda:N (PyTorch modules, transformers classifiers).",
+        ),
     ] = "cpu"
-    store: Annotated[str, typer.Option(help="Run store.")] = ".whichmodel/store.db"
+    store: StoreOpt = ".whichmodel/store.db"
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False
     allow_pickle: Annotated[bool, typer.Option(help="Allow pickle/joblib files.")] = False
     trust_remote_code: Annotated[bool, typer.Option(help="Allow code in HF folders.")] = False

@@ -1,5 +1,6 @@
-"""``whichmodel choose`` (decide from a saved comparison) and ``whichmodel gate`` (the CI
-regression gate: exit 3 when a candidate is worse than the baseline or breaks a limit)."""
+"""``whichmodel choose`` (decide from a saved comparison), ``whichmodel report`` (write a saved
+comparison's report again) and ``whichmodel gate`` (the CI regression gate: exit 3 when a
+candidate is worse than the baseline or breaks a limit)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from whichmodel.cli.options import (
     LimitFlags,
     OptionGroup,
     OutDirOpt,
+    StoreOpt,
     parse_format,
     parse_min_delta,
     with_groups,
@@ -33,14 +35,16 @@ if TYPE_CHECKING:
 def choose(
     source: Annotated[
         str | None,
-        typer.Argument(help="A results.json, or a run id in the store (default: the latest run)."),
+        typer.Argument(
+            metavar="[RUN_ID|FILE]",
+            help="A results.json, or a run id in the store (default: the latest run).",
+        ),
     ] = None,
-    store: Annotated[
-        str, typer.Option(help="Run store to read runs from.")
-    ] = ".whichmodel/store.db",
+    store: StoreOpt = ".whichmodel/store.db",
     choice: ChoiceFlags = NO_CHOICE,
     metric: Annotated[
-        str | None, typer.Option(help="Quality metric (default: the task's first).")
+        str | None,
+        typer.Option(metavar="METRIC", help="Quality metric (default: the task's first)."),
     ] = None,
     output_format: FormatOpt = None,
     out_dir: OutDirOpt = None,
@@ -58,26 +62,63 @@ def choose(
         render.emit(replace(outcome, decision=decision, command=command_line()), fmt, out_dir)
 
 
+def report_command(
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="RUN_ID|FILE",
+            help="A run id in the store (or its first characters), or a results.json.",
+        ),
+    ],
+    out_dir: Annotated[
+        str, typer.Option("--out", metavar="DIR", help="Write results.json and report.html here.")
+    ],
+    store: StoreOpt = ".whichmodel/store.db",
+) -> None:
+    """Write the report of a stored run or of a results.json again, measuring nothing: the
+    results.json and report.html that compare --out or choose --out write. A results.json keeps
+    its decision; a run in the store gets the decision choose gives it without flags."""
+    from whichmodel.choose import load_results
+    from whichmodel.choose.decide import decide
+    from whichmodel.report.files import report_guard
+
+    with report_guard(Path(out_dir)):
+        outcome = load_results(source, store=store)
+        if outcome.decision is None:  # the store keeps a run's results, not its decision
+            decision = decide(outcome.results, *resolve_choice())
+            outcome = replace(outcome, decision=decision, command=command_line())
+        render.write_folder(outcome, Path(out_dir))
+
+
 @dataclass(frozen=True)
 class GateFlags(OptionGroup):
     """gate's own options: the data, the metrics that must not regress and by how much."""
 
-    data: Annotated[str, typer.Option("--data", "-d", help="CSV, JSONL or Parquet file.")]
-    task: Annotated[str, typer.Option(help="classification or regression.")] = "classification"
-    label_col: Annotated[str, typer.Option(help="Label column.")] = "label"
+    data: Annotated[
+        str, typer.Option("--data", "-d", metavar="FILE", help="CSV, JSONL or Parquet file.")
+    ]
+    task: Annotated[
+        str, typer.Option(metavar="TASK", help="classification or regression.")
+    ] = "classification"
+    label_col: Annotated[str, typer.Option(metavar="COLUMN", help="Label column.")] = "label"
     metric: Annotated[
         list[str] | None,
-        typer.Option("--metric", help="Metric that must not regress (repeatable; default: all)."),
+        typer.Option(
+            "--metric",
+            metavar="METRIC",
+            help="Metric that must not regress (repeatable; default: all).",
+        ),
     ] = None
     min_delta: Annotated[
         list[str] | None,
         typer.Option(
             "--min-delta",
+            metavar="DELTA|METRIC=DELTA",
             help="Tolerated loss: a number for every metric, or METRIC=VALUE (repeatable).",
         ),
     ] = None
     no_cost: Annotated[bool, typer.Option("--no-cost", help="Skip cost measurement.")] = False
-    store: Annotated[str, typer.Option(help="Run store.")] = ".whichmodel/store.db"
+    store: StoreOpt = ".whichmodel/store.db"
 
     def config(self, baseline: str, candidate: str) -> CompareConfig:
         """The comparison of ``baseline`` and ``candidate`` (in that order) the gate runs."""
@@ -98,8 +139,12 @@ NO_GATE_FLAGS = GateFlags(data="")  # a placeholder: typer passes the real --dat
 
 @with_groups
 def gate(
-    baseline: Annotated[str, typer.Argument(help="The model in production now (a reference).")],
-    candidate: Annotated[str, typer.Argument(help="The model that would replace it.")],
+    baseline: Annotated[
+        str, typer.Argument(metavar="BASELINE", help="The model in production now (a reference).")
+    ],
+    candidate: Annotated[
+        str, typer.Argument(metavar="CANDIDATE", help="The model that would replace it.")
+    ],
     flags: GateFlags = NO_GATE_FLAGS,
     limits: LimitFlags = NO_LIMITS,
     output_format: FormatOpt = None,

@@ -22,6 +22,7 @@ from whichmodel.cli.options import (
     RefsArg,
     TrustRemoteCodeOpt,
     parse_format,
+    tasks_help,
     with_groups,
 )
 
@@ -40,6 +41,7 @@ class CompareFlags(OptionGroup):
         typer.Option(
             "--data",
             "-d",
+            metavar="PATH",
             help="CSV, JSONL or Parquet file, a datasets save_to_disk folder, an image folder, "
             "or an audio folder (audio files + metadata.csv).",
         ),
@@ -47,32 +49,39 @@ class CompareFlags(OptionGroup):
     task: Annotated[
         str | None,
         typer.Option(
-            help="classification, regression, multilabel, language-modeling, multiple-choice, "
-            "generation, retrieval or speech-to-text; options as 'name?key=value&...'."
+            metavar="TASK", help=tasks_help("One of", "; options as 'name?key=value&...'.")
         ),
     ] = None
     input_cols: Annotated[
-        str | None, typer.Option(help="Comma-separated input columns (default: all but the label).")
+        str | None,
+        typer.Option(
+            metavar="COLS", help="Comma-separated input columns (default: all but the label)."
+        ),
     ] = None
-    label_col: Annotated[str | None, typer.Option(help="Label column (default: label).")] = None
+    label_col: Annotated[
+        str | None, typer.Option(metavar="COLUMN", help="Label column (default: label).")
+    ] = None
     batch_size: Annotated[
-        int | None, typer.Option(help="Evaluation batch size (default: 64).")
+        int | None, typer.Option(metavar="N", help="Evaluation batch size (default: 64).")
     ] = None
-    seed: Annotated[int | None, typer.Option(help="Bootstrap seed (default: 0).")] = None
+    seed: Annotated[
+        int | None, typer.Option(metavar="N", help="Bootstrap seed (default: 0).")
+    ] = None
     bootstrap: Annotated[
-        int | None, typer.Option(help="Bootstrap resamples (default: 1000).")
+        int | None, typer.Option(metavar="N", help="Bootstrap resamples (default: 1000).")
     ] = None
     no_cost: NoCostOpt = False
     threads: Annotated[
         int | None,
-        typer.Option(help="Threads every model's cost is measured with (default: 1)."),
+        typer.Option(metavar="N", help="Threads every model's cost is measured with (default: 1)."),
     ] = None
     refresh_cost: Annotated[
         bool,
         typer.Option("--refresh-cost", help="Measure the cost again, not from the store."),
     ] = False
     store: Annotated[
-        str | None, typer.Option(help="Run store (default: ./.whichmodel/store.db).")
+        str | None,
+        typer.Option(metavar="FILE", help="Run store (default: ./.whichmodel/store.db)."),
     ] = None
     out_dir: OutDirOpt = None
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False
@@ -105,7 +114,10 @@ class CompareFlags(OptionGroup):
 NO_FLAGS = CompareFlags()
 SliceByOpt = Annotated[
     list[str] | None,
-    typer.Option(help="A data column to slice the metrics by (repeatable; need not be input)."),
+    typer.Option(
+        metavar="COLUMN",
+        help="A data column to slice the metrics by (repeatable; need not be input).",
+    ),
 ]
 
 
@@ -131,7 +143,8 @@ def compare(
 
 def demo(
     workdir: Annotated[
-        str, typer.Option(help="Where the demo keeps models, data, store and report.")
+        str,
+        typer.Option(metavar="DIR", help="Where the demo keeps models, data, store and report."),
     ] = ".whichmodel/demo",
     no_cost: NoCostOpt = False,
 ) -> None:

@@ -7,17 +7,21 @@ from typing import Annotated
 import typer
 
 from whichmodel.cli import render
-from whichmodel.cli.options import parse_format
+from whichmodel.cli.options import StoreOpt, parse_format
 
 
 def machine_command(
-    threads: Annotated[int, typer.Option(help="Intra-op threads to measure at.")] = 1,
+    threads: Annotated[int, typer.Option(metavar="N", help="Intra-op threads to measure at.")] = 1,
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Measure again, whatever the store holds.")
     ] = False,
-    store: Annotated[str, typer.Option(help="Run store.")] = ".whichmodel/store.db",
-    output_format: Annotated[str | None, typer.Option("--format", help="text or json.")] = None,
-    device: Annotated[str, typer.Option(help="cpu, or a GPU: cuda / cuda:N.")] = "cpu",
+    store: StoreOpt = ".whichmodel/store.db",
+    output_format: Annotated[
+        str | None, typer.Option("--format", metavar="FORMAT", help="text or json.")
+    ] = None,
+    device: Annotated[
+        str, typer.Option(metavar="DEVICE", help="cpu, or a GPU: cuda / cuda:N.")
+    ] = "cpu",
 ) -> None:
     """Peak matmul FLOP/s per dtype and memory bandwidth (copy, triad) of this machine."""
     from whichmodel.bench.machine import machine

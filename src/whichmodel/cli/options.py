@@ -27,16 +27,22 @@ R = TypeVar("R")
 RefsArg = Annotated[
     list[str],
     typer.Argument(
+        metavar="REF",
         help=f"Model references ({kinds_help()}), or one whichmodel.yaml.",
         show_default=False,
     ),
 ]
 FormatOpt = Annotated[
-    str | None, typer.Option("--format", help="text, markdown (for pull requests) or json.")
+    str | None,
+    typer.Option(
+        "--format", metavar="FORMAT", help="text, markdown (for pull requests) or json."
+    ),
 ]
 OutDirOpt = Annotated[
-    str | None, typer.Option("--out", help="Write results.json and report.html here.")
+    str | None,
+    typer.Option("--out", metavar="DIR", help="Write results.json and report.html here."),
 ]
+StoreOpt = Annotated[str, typer.Option(metavar="FILE", help="Run store (an SQLite file).")]
 AllowPickleOpt = Annotated[
     bool, typer.Option(help="Allow pickle/joblib files (they can run code).")
 ]
@@ -46,6 +52,19 @@ TrustRemoteCodeOpt = Annotated[
 NoCostOpt = Annotated[
     bool, typer.Option("--no-cost", help="Skip latency and memory measurement.")
 ]
+
+
+def tasks_help(before: str, after: str) -> str:
+    """An option's help naming every registered task: ``before``, the names, ``after``. Wrapped
+    here, never inside a name: click would break ``token-classification`` at its hyphen."""
+    import textwrap
+
+    from whichmodel.tasks import TASKS
+
+    *others, last = TASKS.names()
+    words = f"{before} {', '.join(others)} or {last}{after}"
+    # 44: the width click leaves an option's help in 80 columns; "\b" keeps these lines as they are
+    return "\b\n" + "\n".join(textwrap.wrap(words, 44, break_on_hyphens=False))
 
 
 class OptionGroup:
@@ -112,37 +131,62 @@ class ChoiceFlags(OptionGroup):
     max_latency_ms: Annotated[
         float | None,
         typer.Option(
-            "--max-latency-ms", help="Latency limit: one call at --latency-batch examples (ms)."
+            "--max-latency-ms",
+            metavar="MS",
+            help="Latency limit: one call at --latency-batch examples (ms).",
         ),
     ] = None
     max_memory_mb: Annotated[
-        float | None, typer.Option("--max-memory-mb", help="Model memory limit (MB of 2^20 bytes).")
+        float | None,
+        typer.Option(
+            "--max-memory-mb", metavar="MB", help="Model memory limit (MB of 2^20 bytes)."
+        ),
     ] = None
     min_metric: Annotated[
         list[str] | None,
-        typer.Option("--min", help="Lowest allowed value of a metric: METRIC=VALUE (repeatable)."),
+        typer.Option(
+            "--min",
+            metavar="METRIC=VALUE",
+            help="Lowest allowed value of a metric (repeatable).",
+        ),
     ] = None
     max_metric: Annotated[
         list[str] | None,
         typer.Option(
-            "--max", help="Highest allowed value of a lower-is-better metric: METRIC=VALUE."
+            "--max",
+            metavar="METRIC=VALUE",
+            help="Highest allowed value of a lower-is-better metric (repeatable).",
         ),
     ] = None
     max_cost_per_1k: Annotated[
         float | None,
-        typer.Option("--max-cost-per-1k", help="Cost limit per 1,000 predictions (needs a price)."),
+        typer.Option(
+            "--max-cost-per-1k",
+            metavar="AMOUNT",
+            help="Cost limit per 1,000 predictions (needs a price).",
+        ),
     ] = None
     price_per_hour: Annotated[
-        float | None, typer.Option("--price-per-hour", help="What an hour of this machine costs.")
+        float | None,
+        typer.Option(
+            "--price-per-hour", metavar="AMOUNT", help="What an hour of this machine costs."
+        ),
     ] = None
     prefer: Annotated[
-        str | None, typer.Option("--prefer", help="Rank by accuracy (quality), latency or memory.")
+        str | None,
+        typer.Option(
+            "--prefer", metavar="GOAL", help="Rank by accuracy (quality), latency or memory."
+        ),
     ] = None
     weights: Annotated[
-        str | None, typer.Option("--weights", help="Rank by weights, e.g. accuracy=2,latency=1.")
+        str | None,
+        typer.Option(
+            "--weights", metavar="NAME=W,...", help="Rank by weights, e.g. accuracy=2,latency=1."
+        ),
     ] = None
     latency_batch: Annotated[
-        int | None, typer.Option("--latency-batch", help="Batch size of the latency limit (1).")
+        int | None,
+        typer.Option("--latency-batch", metavar="N", help="Batch size of the latency limit (1)."),
     ] = None
 
 

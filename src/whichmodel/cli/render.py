@@ -8,7 +8,9 @@ model's name or an example's text is shown as ``\\xNN``, never sent to the termi
 from __future__ import annotations
 
 import json
+import math
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -70,11 +72,110 @@ def plain(line: str) -> None:
     out.print(line, markup=False, highlight=False)
 
 
+def indented(prefix: str, text: str) -> None:
+    """``prefix`` then ``text``, wrapped to the terminal's width between words (never inside a
+    word or at a hyphen) with every wrapped line indented under the text's start."""
+    import textwrap
+
+    lines = textwrap.wrap(
+        text, width=max(out.width, 40), initial_indent=prefix,
+        subsequent_indent=" " * len(prefix), break_on_hyphens=False, break_long_words=False,
+    ) or [prefix]  # fmt: skip
+    out.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
+
+
+QUIET, NORMAL, VERBOSE = 0, 1, 2  # how much --quiet, neither, or --verbose prints
+_level = NORMAL
+_steps: dict[str, tuple[int, int]] = {}  # the latest (done, total) of every step this run
+
+
+def set_verbosity(level: int) -> None:
+    """QUIET: the result and errors only; NORMAL: also progress and notes; VERBOSE: also a
+    line when each step starts and ends. Set once per command, by the app's callback."""
+    global _level
+    _level = level
+    _steps.clear()
+
+
+def is_quiet() -> bool:
+    return _level == QUIET
+
+
+def kept() -> str:
+    """What the predictions of this run reached, as ``predict lr: 9/40 batches, ...`` (``""``
+    before any): the Ctrl-C message says it, since finished batches are in the store."""
+    return ", ".join(
+        _step_line(what, done, total) for what, (done, total) in _steps.items()
+        if what.startswith("predict ")
+    )
+
+
+def _step_line(what: str, done: int, total: int) -> str:
+    if what.startswith("predict "):  # the driver counts batches
+        return f"{what}: {done}/{total} batches"
+    if total == 1:  # a step of one unit (a cached computation): it starts, then it is done
+        return f"{what}: {'done' if done else 'started'}"
+    return f"{what}: {done}/{total}"
+
+
+class PlainProgress:
+    """Progress as plain lines, ``[whichmodel] predict lr: 3/8 batches``, for a log or a pipe:
+    a line when a step finishes, and while it runs at most one line per ``every_s`` seconds
+    (so a run of a million batches writes a few lines a minute, not a million). ``verbose``
+    adds a line when each step starts."""
+
+    def __init__(
+        self,
+        write: Callable[[str], None],
+        *,
+        verbose: bool = False,
+        every_s: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.write, self.verbose, self.every_s, self.clock = write, verbose, every_s, clock
+        self._last: dict[str, float | None] = {}  # when a step last printed; None: finished
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        now = self.clock()
+        finished = done >= total
+        last = self._last.get(what)
+        if last is None:  # a step not seen yet, or seen to its end and now starting again
+            if finished and what in self._last:
+                return  # its end again (a cached step reported twice): said already
+            self._last[what] = now
+            if self.verbose and not finished:
+                self._print(what, done, total)
+            last = now
+        if finished:
+            self._print(what, done, total)
+            self._last[what] = None
+        elif now - last >= self.every_s:
+            self._print(what, done, total)
+            self._last[what] = now
+
+    def _print(self, what: str, done: int, total: int) -> None:
+        self.write(f"[whichmodel] {printable(_step_line(what, done, total))}")
+
+
 def with_progress(work: Callable[[Progress], T]) -> T:
-    """Run ``work(progress)`` under a progress bar on stderr; ``progress(what, done, total)``
-    adds or moves the bar named ``what``. No bar when stderr is not a terminal."""
+    """Run ``work(progress)`` while showing its progress on stderr; ``progress(what, done,
+    total)`` reports step ``what``. A bar per step on a terminal; plain lines
+    (:class:`PlainProgress`) in a log or a pipe; nothing under --quiet."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    def remember(what: str, done: int, total: int) -> None:
+        _steps[what] = (done, total)
+
+    if _level == QUIET:
+        return work(remember)
+    if not err.is_terminal:
+        lines = PlainProgress(_write_err, verbose=_level == VERBOSE)
+
+        def logged(what: str, done: int, total: int) -> None:
+            remember(what, done, total)
+            lines(what, done, total)
+
+        return work(logged)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -82,26 +183,33 @@ def with_progress(work: Callable[[Progress], T]) -> T:
         TimeElapsedColumn(),
         console=err,
         transient=True,
-        disable=not err.is_terminal,  # a progress bar in a log or a pipe is only noise
     ) as bar:
         tasks: dict[str, Any] = {}
+        # --verbose on a terminal: the bars, and above them a line as each step ends
+        ends = PlainProgress(lambda line: bar.console.print(line, markup=False, highlight=False),
+                             every_s=math.inf)
 
         def progress(what: str, done: int, total: int) -> None:
+            remember(what, done, total)
             if what not in tasks:
-                tasks[what] = bar.add_task(what, total=total)
+                tasks[what] = bar.add_task(escape(printable(what)), total=total)
             bar.update(tasks[what], completed=done, total=total)
+            if _level == VERBOSE:
+                ends(what, done, total)
 
         return work(progress)
+
+
+def _write_err(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 def emit(outcome: Outcome, fmt: str, out_dir: str | None) -> None:
     """Write the report folder if asked, then print ``outcome`` in the chosen format
     (text, markdown or json)."""
     if out_dir:
-        from whichmodel.report.files import write_report
-
-        written = write_report(outcome, Path(out_dir))
-        err.print(f"Wrote {', '.join(str(p) for p in written)}", markup=False)
+        write_folder(outcome, Path(out_dir))
     if fmt == "json":
         print_json(outcome.to_dict())
     elif fmt == "markdown":
@@ -109,16 +217,31 @@ def emit(outcome: Outcome, fmt: str, out_dir: str | None) -> None:
 
         sys.stdout.write(printable(render_markdown(outcome)))
     else:
-        print_comparison(outcome.results)
+        if not is_quiet():  # --quiet: the decision is the result
+            print_comparison(outcome.results)
         print_decision(outcome)
+
+
+def write_folder(outcome: Outcome, folder: Path) -> list[Path]:
+    """Write ``outcome``'s report folder (see :func:`whichmodel.report.files.write_report`) and
+    say which files it wrote (on stderr, unless --quiet); returns their paths."""
+    from whichmodel.report.files import write_report
+
+    written = write_report(outcome, folder)
+    if not is_quiet():
+        err.print(f"Wrote {', '.join(str(p) for p in written)}", markup=False)
+    return written
 
 
 def print_demo(outcome: Outcome, report: Path, refs: Sequence[str], data: str) -> None:
     """The demo's comparison and decision, where its report is, and the command that does the
-    same comparison by hand."""
-    print_comparison(outcome.results)
+    same comparison by hand (--quiet: the decision and where the report is)."""
+    if not is_quiet():
+        print_comparison(outcome.results)
     print_decision(outcome)
     out.print(f"\nReport: {report}", markup=False)
+    if is_quiet():
+        return
     out.print(
         "The same comparison by hand: whichmodel compare "
         + " ".join(f"'{r}'" for r in refs)
@@ -209,12 +332,12 @@ def print_decision(outcome: Outcome) -> None:
         word = "[bold green]PASS[/]" if verdict.passed else "[bold red]FAIL[/]"
         out.print(f"\ngate {escape(verdict.candidate)} vs {escape(verdict.baseline)}: {word}")
         for line in verdict.lines:
-            plain(f"  {'✗' if line in verdict.failures else '✓'} {line}")
+            indented(f"  {'✗' if line in verdict.failures else '✓'} ", line)
     if outcome.decision is None:
         return
-    out.print("\n[bold]Decision[/]")
+    out.print("[bold]Decision[/]" if is_quiet() and verdict is None else "\n[bold]Decision[/]")
     for line in outcome.decision.sentences:
-        plain(f"  {line}")
+        indented("  ", line)
 
 
 def print_sheet(sheet: SpecSheet) -> None:
@@ -224,8 +347,13 @@ def print_sheet(sheet: SpecSheet) -> None:
     table = Table(box=box.SIMPLE_HEAD, title=escape(f"{sheet.identity.name}: "
                                                     f"{sheet.identity.architecture.value}"),
                   caption=escape(context_line(sheet)))
-    for col in ("fact", "value", "source", "note"):
-        table.add_column(col, overflow="fold")
+    # A fact's name and its source never wrap (at 80 columns "identity.architecture" used to
+    # break as "identity.architectur/e"); a value folds only when one word is wider than its
+    # column (a long path or hash); notes wrap between words.
+    table.add_column("fact", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    table.add_column("source", no_wrap=True)
+    table.add_column("note", overflow="fold")
     for key, value, source, note in sheet_rows(sheet):
         table.add_row(escape(key), escape(value), escape(source), f"[dim]{escape(note)}[/]")
     out.print(table)
@@ -243,7 +371,7 @@ def print_diff(result: SpecDiff) -> None:
     rows = diff_rows(result)
     for *_, consequence in rows:
         if consequence:
-            plain(f"  • {consequence}")
+            indented("  • ", consequence)
     table = Table(box=box.SIMPLE_HEAD)
     table.add_column("fact", no_wrap=True)
     table.add_column(escape(a_name), overflow="fold")

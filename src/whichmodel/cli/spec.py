@@ -13,23 +13,26 @@ from whichmodel.refs import kinds_help
 
 
 def inspect_command(
-    ref: Annotated[str, typer.Argument(help=f"A model reference: {kinds_help()}.")],
+    ref: Annotated[str, typer.Argument(metavar="REF", help=f"A model reference: {kinds_help()}.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the sheet as JSON.")] = False,
     text: Annotated[
-        str | None, typer.Option(help="Measure the tokenizer on this text file.")
+        str | None, typer.Option(metavar="FILE", help="Measure the tokenizer on this text file.")
     ] = None,
     context: Annotated[
-        int | None, typer.Option(help="Tokens of context for FLOPs and KV cache.")
+        int | None, typer.Option(metavar="N", help="Tokens of context for FLOPs and KV cache.")
     ] = None,
     dtype: Annotated[
-        str | None, typer.Option(help="dtype for memory: fp32, fp16, bf16, int8, int4.")
+        str | None,
+        typer.Option(metavar="DTYPE", help="dtype for memory: fp32, fp16, bf16, int8, int4."),
     ] = None,
-    batch: Annotated[int, typer.Option(help="Sequences in the KV cache.")] = 1,
+    batch: Annotated[int, typer.Option(metavar="N", help="Sequences in the KV cache.")] = 1,
     input_shape: Annotated[
-        str | None, typer.Option(help="One example's shape for torch FLOPs, e.g. 1,8,8.")
+        str | None,
+        typer.Option(metavar="SHAPE", help="One example's shape for torch FLOPs, e.g. 1,8,8."),
     ] = None,
     training_tokens: Annotated[
-        int | None, typer.Option(help="Training tokens D for the 6·N·D estimate.")
+        int | None,
+        typer.Option(metavar="N", help="Training tokens D for the 6·N·D estimate."),
     ] = None,
     allow_pickle: AllowPickleOpt = False,
     trust_remote_code: TrustRemoteCodeOpt = False,
@@ -52,13 +55,16 @@ def inspect_command(
 
 
 def diff_command(
-    a: Annotated[str, typer.Argument(help="First model reference.")],
-    b: Annotated[str, typer.Argument(help="Second model reference.")],
+    a: Annotated[str, typer.Argument(metavar="REF_A", help="First model reference.")],
+    b: Annotated[str, typer.Argument(metavar="REF_B", help="Second model reference.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
     context: Annotated[
-        int | None, typer.Option(help="Tokens of context for FLOPs and KV cache (both models).")
+        int | None,
+        typer.Option(metavar="N", help="Tokens of context for FLOPs and KV cache (both models)."),
     ] = None,
-    dtype: Annotated[str | None, typer.Option(help="dtype for memory (both models).")] = None,
+    dtype: Annotated[
+        str | None, typer.Option(metavar="DTYPE", help="dtype for memory (both models).")
+    ] = None,
 ) -> None:
     """Two spec sheets side by side: the differences first, each with what it costs."""
     from whichmodel.report.spec import diff_to_dict

@@ -1,11 +1,19 @@
-"""Tasks: one module per kind of prediction problem, looked up by name in :data:`TASKS`."""
+"""Tasks: one module per kind of prediction problem, looked up by name in :data:`TASKS`.
+
+Importing this package imports no NumPy (``Metric``, ``Predictions`` and ``Task`` load on first
+use), so the command line's help lists every registered task and stays instant.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from whichmodel.errors import TaskError, brief
 from whichmodel.registry import Registry
-from whichmodel.tasks.base import Metric, Predictions, Task
 from whichmodel.tasks.options import TaskOptions, split_spec
+
+if TYPE_CHECKING:
+    from whichmodel.tasks.base import Metric, Predictions, Task
 
 #: name -> the Task class (constructed with its options by :func:`get_task`).
 TASKS: Registry[type[Task]] = Registry("task", error=TaskError)
@@ -44,6 +52,14 @@ def get_task(spec: str) -> Task:
         raise TaskError(f"The '{name}' task takes no options. Got {brief(spec)}.")
     task: Task = task_class(TaskOptions(name, options))  # type: ignore[call-arg]
     return task
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Metric", "Predictions", "Task"):
+        from whichmodel.tasks import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["TASKS", "Metric", "Predictions", "Task", "get_task"]
