@@ -12,7 +12,9 @@
 Any reference takes ``?name=...`` to set the name shown in tables, and a bare path is accepted when
 its kind is clear from it (``.skops``, ``.pt``, ``.pt2``, ``.onnx``, ``.gguf``, a folder with
 ``config.json``). ``hf:org/name`` that is no local folder is looked up in the local Hugging Face
-cache (:func:`hub_snapshot`; never the network) and stands for its snapshot folder. Parsing
+cache (:func:`hub_snapshot`; never the network) and stands for its snapshot folder; one that
+is not cached either fails where its source reads it, saying how to download it
+(:func:`not_cached`). Parsing
 keeps every option; the source of the kind declares the others it
 reads, and ``whichmodel.sources.checked_source`` refuses the rest before a model runs.
 
@@ -175,32 +177,38 @@ def hub_cache() -> Path:
 def hub_snapshot(target: str) -> str | None:
     """The snapshot folder of ``org/name[@revision]`` in the local Hugging Face cache
     (``models--org--name/snapshots/<commit>``, the commit read from ``refs/<revision>``, ``main``
-    by default, or given as a commit); reads only the disk. None when ``target`` is no hub id,
-    or a one-word one (``gpt2``) that is not cached: that is more likely a mistyped folder.
-
-    Raises:
-        ModelReferenceError: ``org/name`` is not cached at that revision; the message says how
-            to download it.
+    by default, or given as a commit); reads only the disk. None when it is not cached there
+    (or ``target`` is no hub id).
     """
     match = _HUB_ID.fullmatch(target)
     if match is None:
         return None
-    repo, revision = match["repo"], match["revision"] or "main"
-    entry = hub_cache() / f"models--{repo.replace('/', '--')}"
-    commit = revision
+    revision = match["revision"] or "main"
+    entry = hub_cache() / f"models--{match['repo'].replace('/', '--')}"
     ref_file = entry / "refs" / revision
     if ref_file.is_file():
         commit = ref_file.read_text(encoding="utf-8").strip()
-    snapshot = entry / "snapshots" / commit
-    if (ref_file.is_file() or _COMMIT.fullmatch(commit)) and snapshot.is_dir():
-        return str(snapshot)
-    if "/" not in repo and not entry.exists():
+    elif _COMMIT.fullmatch(revision):
+        commit = revision
+    else:
         return None
-    at = f" at revision {revision}" if match["revision"] else ""
-    flag = f" --revision {revision}" if match["revision"] else ""
-    raise ModelReferenceError(
+    snapshot = entry / "snapshots" / commit
+    return str(snapshot) if snapshot.is_dir() else None
+
+
+def not_cached(target: str) -> str | None:
+    """What to do about ``hf:org/name[@revision]`` that is neither a folder nor cached: the
+    download command, in one line; None when ``target`` does not read as a hub id of that form
+    (then it is a folder that is not there)."""
+    match = _HUB_ID.fullmatch(target)
+    if match is None or "/" not in match["repo"]:
+        return None
+    repo, revision = match["repo"], match["revision"]
+    at = f" at revision {revision}" if revision else ""
+    flag = f" --revision {revision}" if revision else ""
+    return (
         f"hf:{target} is neither a local folder nor in the local Hugging Face cache{at} "
-        f"({entry.parent}); download it with 'hf download {repo}{flag}' (or 'huggingface-cli "
+        f"({hub_cache()}); download it with 'hf download {repo}{flag}' (or 'huggingface-cli "
         "download'), or set HF_HUB_CACHE to the cache that holds it."
     )
 

@@ -17,6 +17,7 @@ import pytest
 import whichmodel
 from whichmodel.errors import ModelReferenceError
 from whichmodel.refs import parse_ref
+from whichmodel.sources import fingerprint_files
 from whichmodel.sources.base import Inputs
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -105,7 +106,7 @@ def test_an_uncached_model_says_how_to_download_it(hub, offline, monkeypatch):
     cache, _ = hub
     monkeypatch.setenv("HF_HUB_CACHE", str(cache))
     with pytest.raises(ModelReferenceError) as raised:
-        parse_ref("hf:sentence-transformers/all-MiniLM-L6-v2")
+        whichmodel.load("hf:sentence-transformers/all-MiniLM-L6-v2")
     assert raised.value.exit_code == 2
     assert str(raised.value) == (
         "hf:sentence-transformers/all-MiniLM-L6-v2 is neither a local folder nor in the local "
@@ -114,7 +115,11 @@ def test_an_uncached_model_says_how_to_download_it(hub, offline, monkeypatch):
         "HF_HUB_CACHE to the cache that holds it."
     )
     with pytest.raises(ModelReferenceError, match=r"at revision v9 .*--revision v9'"):
-        parse_ref("hf:acme/tiny-bert@v9")
+        whichmodel.inspect("hf:acme/tiny-bert@v9")
+    ref = parse_ref("hf:acme/tiny-bert@v9")  # parsing reads, and refuses, nothing
+    assert ref.target == "acme/tiny-bert@v9"
+    with pytest.raises(ModelReferenceError, match="hf download acme/tiny-bert --revision v9"):
+        fingerprint_files(ref)  # what compare reads first
 
 
 def test_a_local_folder_wins_and_a_missing_one_word_folder_is_a_folder(hub, offline, tmp_path,
