@@ -6,7 +6,7 @@
     torch:model.pt2                              a ``torch.export`` archive
     hf:path/to/folder                            a local Hugging Face folder
     hf:org/name[@revision]                       a model in the local Hugging Face cache
-    onnx:model.onnx                              an ONNX graph (spec sheets: inspect and diff)
+    onnx:model.onnx                              an ONNX graph (run with ONNX Runtime)
     gguf:model.gguf                              a GGUF file (spec sheets: inspect and diff)
 
 Any reference takes ``?name=...`` to set the name shown in tables, and a bare path is accepted when
@@ -45,7 +45,7 @@ SOURCES.register(
     summary="torch:pkg.mod:factory?weights=w.safetensors",
 )
 SOURCES.register("hf", "whichmodel.sources.hf.source:SOURCE", summary="hf:DIR or hf:org/name")
-SOURCES.register("onnx", "whichmodel.sources.onnx:SOURCE", summary="onnx:FILE (spec sheets only)")
+SOURCES.register("onnx", "whichmodel.sources.onnx:SOURCE", summary="onnx:FILE")
 SOURCES.register("gguf", "whichmodel.sources.gguf:SOURCE", summary="gguf:FILE (spec sheets only)")
 # Deterministic models with no files, for tests (``fake:classifier?classes=3&seed=0``).
 SOURCES.register("fake", "whichmodel.sources.fake:SOURCE", hidden=True)

@@ -75,12 +75,14 @@ def synthesize(model: Model, shape: tuple[int, ...] | None, n: int) -> Inputs:
     - scikit-learn: standard normal rows of ``n_features_in_`` columns.
     - Hugging Face text models: texts of ``shape[0]`` (default 32) words drawn from the
       tokenizer's vocabulary.
-    - anything else: standard normal float32 of shape (n, *shape).
+    - anything else: standard normal float32 of shape (n, *shape); an ONNX graph whose input
+      fixes every dimension but the batch needs no ``shape``.
 
     Raises:
         ConfigError: no shape is given and none can be read from the model.
     """
     rng = np.random.default_rng(SEED)
+    shape = shape or getattr(model, "example_shape", None)  # an ONNX graph's fixed input shape
     estimator = getattr(model, "estimator", None)
     tokenizer = getattr(model, "tokenizer", None)
     if estimator is not None and shape is None:
