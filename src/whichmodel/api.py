@@ -204,6 +204,7 @@ class _Run:
             config.data, input_cols=config.input_cols, label_col=config.label_col
         )
         slice_columns = read_slice_columns(dataset.path, config.slice_by)  # before any work
+        _check_inputs(refs, dataset, LoadOptions(config.allow_pickle, config.trust_remote_code))
         store = Store.open(config.store)
         data_fp = key_of(_data_digest(store, dataset.path), dataset.input_cols, dataset.label_col)
         worker = executor.worker if isinstance(executor, LocalExecutor) else Worker()
@@ -260,6 +261,19 @@ class _Run:
             self.store.forget_predictions(key)
             note = f"its stored predictions were unreadable and were computed again ({exc})"
             return (*predict(), note)
+
+
+_CHECKED_ROWS = 1000  # rows a model's record of its inputs is checked against
+
+
+def _check_inputs(refs: list[ModelRef], dataset: Dataset, options: LoadOptions) -> None:
+    """Each model against the data before any model runs (``sources.check_inputs``): a table
+    column one model cannot take fails the run at once, not after the others ran."""
+    from whichmodel.sources import check_inputs
+
+    sample = dataset.inputs.take(slice(0, min(len(dataset), _CHECKED_ROWS)))
+    for ref in refs:
+        check_inputs(ref, sample, options)
 
 
 def _unique_names(refs: list[ModelRef]) -> list[ModelRef]:

@@ -5,12 +5,17 @@
     torch:model.pt                               a TorchScript file
     torch:model.pt2                              a ``torch.export`` archive
     hf:path/to/folder                            a local Hugging Face folder
-    onnx:model.onnx                              an ONNX graph (spec sheets: inspect and diff)
+    hf:org/name[@revision]                       a model in the local Hugging Face cache
+    onnx:model.onnx                              an ONNX graph (run with ONNX Runtime)
     gguf:model.gguf                              a GGUF file (spec sheets: inspect and diff)
 
 Any reference takes ``?name=...`` to set the name shown in tables, and a bare path is accepted when
 its kind is clear from it (``.skops``, ``.pt``, ``.pt2``, ``.onnx``, ``.gguf``, a folder with
-``config.json``). Parsing keeps every option; the source of the kind declares the others it
+``config.json``). ``hf:org/name`` that is no local folder is looked up in the local Hugging Face
+cache (:func:`hub_snapshot`; never the network) and stands for its snapshot folder; one that
+is not cached either fails where its source reads it, saying how to download it
+(:func:`not_cached`). Parsing
+keeps every option; the source of the kind declares the others it
 reads, and ``whichmodel.sources.checked_source`` refuses the rest before a model runs.
 
 The kinds are the names of :data:`SOURCES`, the registry of model sources (see
@@ -21,6 +26,8 @@ source reads it. It lives here, not in ``whichmodel.sources``, because parsing a
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -37,8 +44,8 @@ SOURCES.register(
     "torch", "whichmodel.sources.torch:SOURCE",
     summary="torch:pkg.mod:factory?weights=w.safetensors",
 )
-SOURCES.register("hf", "whichmodel.sources.hf.source:SOURCE", summary="hf:DIR")
-SOURCES.register("onnx", "whichmodel.sources.onnx:SOURCE", summary="onnx:FILE (spec sheets only)")
+SOURCES.register("hf", "whichmodel.sources.hf.source:SOURCE", summary="hf:DIR or hf:org/name")
+SOURCES.register("onnx", "whichmodel.sources.onnx:SOURCE", summary="onnx:FILE")
 SOURCES.register("gguf", "whichmodel.sources.gguf:SOURCE", summary="gguf:FILE (spec sheets only)")
 # Deterministic models with no files, for tests (``fake:classifier?classes=3&seed=0``).
 SOURCES.register("fake", "whichmodel.sources.fake:SOURCE", hidden=True)
@@ -97,7 +104,10 @@ class ModelRef:
         if self.kind == "torch" and ":" in self.target:
             weights = self.param("weights")
             return Path(weights).stem if weights else self.target.rsplit(":", 1)[1]
-        return Path(self.target.rstrip("/")).stem or self.target
+        path = Path(self.target.rstrip("/"))
+        if path.parent.name == "snapshots" and path.parent.parent.name.startswith("models--"):
+            return path.parent.parent.name.split("--")[-1]  # a cache snapshot: the repo's name
+        return path.stem or self.target
 
     def __str__(self) -> str:
         return self.raw or f"{self.kind}:{self.target}"
@@ -123,6 +133,8 @@ def parse_ref(text: str) -> ModelRef:
     if sep and kind in SOURCES:
         if not target:
             raise ModelReferenceError(f"Model reference {raw!r} has nothing after '{kind}:'.")
+        if kind == "hf" and not Path(target).exists():
+            target = hub_snapshot(target) or target
         return ModelRef(kind, target, params, raw)
     if sep and kind.isalpha() and len(kind) > 1:  # "sklaern:m.skops": a mistyped kind, not a path
         close = SOURCES.close_matches(kind, n=1)
@@ -147,6 +159,60 @@ def _infer_kind(target: str) -> str | None:
     if path.is_dir() and (path / "config.json").is_file():
         return "hf"
     return None
+
+
+_HUB_ID = re.compile(r"(?P<repo>\w[\w.-]*(?:/\w[\w.-]*)?)(?:@(?P<revision>[\w./-]+))?")
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def hub_cache() -> Path:
+    """The Hugging Face hub cache folder, found as ``huggingface_hub`` finds it: ``HF_HUB_CACHE``,
+    else ``HF_HOME/hub``, else ``$XDG_CACHE_HOME/huggingface/hub`` (``~/.cache`` by default)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    if os.environ.get("HF_HOME"):
+        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg).expanduser() / "huggingface" / "hub"
+
+
+def hub_snapshot(target: str) -> str | None:
+    """The snapshot folder of ``org/name[@revision]`` in the local Hugging Face cache
+    (``models--org--name/snapshots/<commit>``, the commit read from ``refs/<revision>``, ``main``
+    by default, or given as a commit); reads only the disk. None when it is not cached there
+    (or ``target`` is no hub id).
+    """
+    match = _HUB_ID.fullmatch(target)
+    if match is None:
+        return None
+    revision = match["revision"] or "main"
+    entry = hub_cache() / f"models--{match['repo'].replace('/', '--')}"
+    ref_file = entry / "refs" / revision
+    if ref_file.is_file():
+        commit = ref_file.read_text(encoding="utf-8").strip()
+    elif _COMMIT.fullmatch(revision):
+        commit = revision
+    else:
+        return None
+    snapshot = entry / "snapshots" / commit
+    return str(snapshot) if snapshot.is_dir() else None
+
+
+def not_cached(target: str) -> str | None:
+    """What to do about ``hf:org/name[@revision]`` that is neither a folder nor cached: the
+    download command, in one line; None when ``target`` does not read as a hub id of that form
+    (then it is a folder that is not there)."""
+    match = _HUB_ID.fullmatch(target)
+    if match is None or "/" not in match["repo"]:
+        return None
+    repo, revision = match["repo"], match["revision"]
+    at = f" at revision {revision}" if revision else ""
+    flag = f" --revision {revision}" if revision else ""
+    return (
+        f"hf:{target} is neither a local folder nor in the local Hugging Face cache{at} "
+        f"({hub_cache()}); download it with 'hf download {repo}{flag}' (or 'huggingface-cli "
+        "download'), or set HF_HUB_CACHE to the cache that holds it."
+    )
 
 
 def kinds_help() -> str:

@@ -243,12 +243,20 @@ def _detr_case(fx: Fixture) -> SourceCase:
 
 
 def _onnx_case(fx: Fixture) -> SourceCase:
+    import onnx
+    from onnx import numpy_helper
+
     from helpers.tiny_onnx import MLP_PARAMETERS, save_onnx_mlp
 
     path = save_onnx_mlp(fx("tmp_path_factory").mktemp("onnx") / "mlp.onnx")
+    inputs = fx("tabular_inputs")
+    weights = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer}
+    x = np.asarray(inputs.data, dtype=np.float32)
+    expected = np.maximum(x @ weights["w1"], 0) @ weights["w2"]  # the graph, in NumPy
     return SourceCase(
-        ref=f"onnx:{path}", path=path, weights=path, inputs=None, kind=None, expected=None,
-        framework="onnx", architecture=None, parameters=MLP_PARAMETERS, classes=None,
+        ref=f"onnx:{path}", path=path, weights=path, inputs=inputs, kind="logits",
+        expected=expected, framework="onnx", architecture=None, parameters=MLP_PARAMETERS,
+        classes=None,
     )  # fmt: skip
 
 
@@ -306,7 +314,7 @@ CASES: dict[str, dict[str, Spec]] = {
         ),
         "hf_detr": Spec(_detr_case, frozenset({"detect"})),
     },
-    "onnx": {"onnx_mlp": Spec(_onnx_case, frozenset())},
+    "onnx": {"onnx_mlp": Spec(_onnx_case, PREDICT)},
     "gguf": {"gguf_llama": Spec(_gguf_case, frozenset())},
     "fake": {
         "fake_classifier": Spec(lambda fx: _fake_case(fx, "classifier"), PREDICT),

@@ -30,10 +30,10 @@ def write_inputs(folder: Path, sample: Inputs, n: int, stem: str = "inputs") -> 
         rows = [{"samples": c.read(), "sampling_rate": c.sampling_rate_hz} for c in data]
         pd.DataFrame(rows).to_parquet(path, index=False)
     elif data.dtype == object:  # mixed-type table (text and numbers): keep each column's type
-        import pandas as pd
+        from whichmodel.sources.features import table_frame
 
         path = folder / f"{stem}.parquet"
-        pd.DataFrame(data, columns=list(sample.columns)).infer_objects().to_parquet(
+        table_frame(Inputs(sample.kind, data, sample.columns, sample.dtypes)).to_parquet(
             path, index=False
         )
     else:
@@ -44,6 +44,7 @@ def write_inputs(folder: Path, sample: Inputs, n: int, stem: str = "inputs") -> 
 
 def read_inputs(path: Path, kind: str, columns: Sequence[str], n: int | None) -> Inputs:
     """The examples :func:`write_inputs` wrote (the first ``n``, or all)."""
+    dtypes: tuple[object, ...] = ()  # a table's column types, as the Parquet file kept them
     if kind == "text":
         data = np.asarray(json.loads(path.read_text()), dtype=object)
     elif kind == "audio":
@@ -60,10 +61,11 @@ def read_inputs(path: Path, kind: str, columns: Sequence[str], n: int | None) ->
     elif path.suffix == ".parquet":
         import pandas as pd
 
-        data = pd.read_parquet(path).to_numpy(dtype=object)
+        frame = pd.read_parquet(path)
+        data, dtypes = frame.to_numpy(dtype=object), tuple(frame.dtypes)
     else:
         data = np.load(path, allow_pickle=False)
-    inputs = Inputs(kind, data, tuple(columns))  # type: ignore[arg-type]
+    inputs = Inputs(kind, data, tuple(columns), dtypes)  # type: ignore[arg-type]
     return inputs if n is None else inputs.take(slice(0, n))
 
 
@@ -73,12 +75,14 @@ def synthesize(model: Model, shape: tuple[int, ...] | None, n: int) -> Inputs:
     - scikit-learn: standard normal rows of ``n_features_in_`` columns.
     - Hugging Face text models: texts of ``shape[0]`` (default 32) words drawn from the
       tokenizer's vocabulary.
-    - anything else: standard normal float32 of shape (n, *shape).
+    - anything else: standard normal float32 of shape (n, *shape); an ONNX graph whose input
+      fixes every dimension but the batch needs no ``shape``.
 
     Raises:
         ConfigError: no shape is given and none can be read from the model.
     """
     rng = np.random.default_rng(SEED)
+    shape = shape or getattr(model, "example_shape", None)  # an ONNX graph's fixed input shape
     estimator = getattr(model, "estimator", None)
     tokenizer = getattr(model, "tokenizer", None)
     if estimator is not None and shape is None:

@@ -65,14 +65,18 @@ def diff_command(
     dtype: Annotated[
         str | None, typer.Option(metavar="DTYPE", help="dtype for memory (both models).")
     ] = None,
+    allow_pickle: AllowPickleOpt = False,
+    trust_remote_code: TrustRemoteCodeOpt = False,
 ) -> None:
     """Two spec sheets side by side: the differences first, each with what it costs."""
     from whichmodel.report.spec import diff_to_dict
     from whichmodel.sources import inspect
+    from whichmodel.sources.base import LoadOptions
     from whichmodel.spec import InspectOptions
     from whichmodel.spec.diff import diff
 
-    options = InspectOptions(context=context, dtype=dtype)
+    load = LoadOptions(allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
+    options = InspectOptions(context=context, dtype=dtype, load=load)
     result = diff(inspect(a, options), inspect(b, options))
     if as_json:
         render.print_json(diff_to_dict(result))

@@ -94,7 +94,7 @@ class StreamedInputs(Inputs):
         if len(pieces) == 1 and np.array_equal(order, np.arange(len(order))):
             return pieces[0]
         data = np.concatenate([p.data for p in pieces])[np.argsort(order, kind="stable")]
-        return Inputs(pieces[0].kind, data, self.columns)
+        return Inputs(pieces[0].kind, data, self.columns, pieces[0].dtypes)
 
     def _rows(self, first: int, last: int) -> Inputs:
         """Rows [first, last) as in-memory Inputs, moving the window forward over the file

@@ -169,7 +169,7 @@ def table_inputs(frame: pd.DataFrame, columns: list[str], word_lists: bool = Fal
     sub = frame[columns]
     numeric = all(pd.api.types.is_numeric_dtype(sub[c]) for c in columns)
     data = sub.to_numpy(dtype=np.float64) if numeric else sub.to_numpy(dtype=object)
-    return Inputs("tabular", data, tuple(columns))
+    return Inputs("tabular", data, tuple(columns), tuple(sub.dtypes))
 
 
 def _stack(series: pd.Series, name: str) -> np.ndarray:

@@ -139,6 +139,20 @@ def inspect_model(ref: ModelRef, loaded: Callable[[], Model], options: InspectOp
     return inspect(ref, options)
 
 
+def check_inputs(ref: ModelRef, inputs: Inputs, options: LoadOptions) -> None:
+    """Raise before any model runs when ``inputs`` (a sample of the data's rows) cannot reach
+    the model ``ref`` names as it expects them: a source that can tell from the model's own
+    record (an estimator's columns and dtypes) defines ``check_inputs(ref, options, inputs)``;
+    for the others the first batch tells.
+
+    Raises:
+        WhichModelError: e.g. DataError naming the column that does not fit.
+    """
+    check = getattr(checked_source(ref), "check_inputs", None)
+    if check is not None:
+        check(ref, options, inputs)
+
+
 def fingerprint_files(ref: ModelRef) -> tuple[str, ...]:
     """Every file the model's fingerprint covers: :func:`reference_files`, then
     :func:`code_files` (see :meth:`Source.files`).
@@ -178,6 +192,7 @@ __all__ = [
     "ModelInfo",
     "RawOutput",
     "Source",
+    "check_inputs",
     "checked_source",
     "code_files",
     "fingerprint_files",

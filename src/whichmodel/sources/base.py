@@ -15,7 +15,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -41,25 +41,31 @@ class Inputs:
     """A batch of model inputs.
 
     Args:
-        kind: ``tabular`` — ``data`` is (n, d) float64 with one column per name in ``columns``;
+        kind: ``tabular`` — ``data`` is (n, d) with one column per name in ``columns``: float64
+            when every column is numeric, else object holding each cell's value;
             ``array`` — ``data`` is (n, *shape) float32, e.g. (n, 8, 8) images;
             ``text`` — ``data`` is (n,) of ``str``;
             ``audio`` — ``data`` is (n,) of ``whichmodel.sources.audio.AudioClip`` (clips of any
             length and sampling rate, decoded on demand).
         data: the values, first axis = examples.
         columns: the data columns the values came from.
+        dtypes: ``tabular`` only: each column's pandas dtype as the file stores it (category
+            with its levels, bool, datetime64, string, int64, ...), one per column, so that an
+            estimator fitted on a DataFrame gets its columns back as it saw them; ``()`` when
+            unknown (arrays, synthesized inputs).
     """
 
     kind: InputKind
     data: np.ndarray
     columns: tuple[str, ...] = field(default=())
+    dtypes: tuple[Any, ...] = field(default=())
 
     def __len__(self) -> int:
         return int(self.data.shape[0])
 
     def take(self, index: np.ndarray | slice) -> Inputs:
         """The examples at ``index`` (a slice or an integer array)."""
-        return Inputs(self.kind, self.data[index], self.columns)
+        return Inputs(self.kind, self.data[index], self.columns, self.dtypes)
 
 
 @dataclass(frozen=True)

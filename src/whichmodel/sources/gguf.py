@@ -30,7 +30,7 @@ class GGUFSource:
         return existing_files((ref.target,), ref)
 
     def load(self, ref: ModelRef, options: LoadOptions) -> Model:
-        supported = sorted(k for k in SOURCES.names() if k not in ("onnx", ref.kind))
+        supported = sorted(k for k in SOURCES.names() if k != ref.kind)
         raise ModelReferenceError(
             f"Model references of kind '{ref.kind}:' give spec sheets only (inspect, diff); "
             f"to run a model, use one of: {', '.join(supported)}."

@@ -29,6 +29,7 @@ from whichmodel.sources.base import (
     label_text,
 )
 from whichmodel.sources.contract import Source
+from whichmodel.sources.features import check_table, feature_record, model_input
 from whichmodel.spec.estimators import architecture, count_parameters, framework
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class SklearnModel(Model):
         self.has_proba = self.is_classifier and hasattr(estimator, "predict_proba")
         classes = getattr(estimator, "classes_", None)
         self.classes = tuple(label_text(c) for c in classes) if classes is not None else None
+        self.features = feature_record(estimator)
         self.info = ModelInfo(
             framework=framework(estimator),
             architecture=architecture(estimator),
@@ -72,15 +74,13 @@ class SklearnModel(Model):
         return RawOutput("labels", labels)
 
     def _features(self, inputs: Inputs) -> Any:
-        if inputs.kind == "text":
-            return inputs.data
-        data = inputs.data.reshape(len(inputs), -1)
-        names = getattr(self.estimator, "feature_names_in_", None)
-        if inputs.kind == "tabular" and names is not None:
-            import pandas as pd
+        """The rows as the estimator was fitted on them (:func:`features.model_input`)."""
+        return model_input(self.features, inputs)
 
-            return pd.DataFrame(data, columns=list(inputs.columns))[list(names)]
-        return data
+    def check(self, inputs: Inputs) -> None:
+        """Raise DataError, naming the column, when ``inputs`` (a sample of the rows) cannot
+        reach the estimator as it was fitted (:func:`features.check_table`)."""
+        check_table(self.features, inputs, model=self.name)
 
 
 class SklearnSource:
@@ -99,6 +99,11 @@ class SklearnSource:
         from whichmodel.spec import inspect_object
 
         return inspect_object(load(ref, options.load).estimator, options, ref=ref)
+
+    def check_inputs(self, ref: ModelRef, options: LoadOptions, inputs: Inputs) -> None:
+        """Before any model runs: the estimator's record of its table against ``inputs``."""
+        if inputs.kind == "tabular":
+            load(ref, options).check(inputs)
 
 
 SOURCE: Source = SklearnSource()

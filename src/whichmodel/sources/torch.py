@@ -97,20 +97,25 @@ class TorchModel(Model):
         self.device = device
 
     def _raw(self, array: np.ndarray) -> RawOutput:
-        mode = self.output_mode
-        if array.ndim == 0:  # one number for the whole batch: the caller says what is wrong
-            return RawOutput("values", array)
-        if mode == "logit":
-            p = 1.0 / (1.0 + np.exp(-array.reshape(-1).astype(np.float64)))
-            return RawOutput("proba", np.stack([1.0 - p, p], axis=1))
-        if mode == "proba":
-            return RawOutput("proba", array.astype(np.float64))
-        flat = array.reshape(len(array), -1)
-        if mode == "values" or flat.shape[1] == 1:
-            return RawOutput("values", flat[:, 0] if flat.shape[1] == 1 else flat)
-        if sum(d != 1 for d in array.shape[1:]) > 1:  # (n, 10, 3) are not 30 classes' logits
-            return RawOutput("logits", array)  # the task says what it needs
-        return RawOutput("logits", flat)  # (n, C) or (n, C, 1)
+        return raw_output(array, self.output_mode)
+
+
+def raw_output(array: np.ndarray, mode: str | None) -> RawOutput:
+    """A network's output array as the task reads it, by ``?output=`` ``mode`` (None: logits,
+    or values for one column); shared by PyTorch modules and ONNX graphs."""
+    if array.ndim == 0:  # one number for the whole batch: the caller says what is wrong
+        return RawOutput("values", array)
+    if mode == "logit":
+        p = 1.0 / (1.0 + np.exp(-array.reshape(-1).astype(np.float64)))
+        return RawOutput("proba", np.stack([1.0 - p, p], axis=1))
+    if mode == "proba":
+        return RawOutput("proba", array.astype(np.float64))
+    flat = array.reshape(len(array), -1)
+    if mode == "values" or flat.shape[1] == 1:
+        return RawOutput("values", flat[:, 0] if flat.shape[1] == 1 else flat)
+    if sum(d != 1 for d in array.shape[1:]) > 1:  # (n, 10, 3) are not 30 classes' logits
+        return RawOutput("logits", array)  # the task says what it needs
+    return RawOutput("logits", flat)  # (n, C) or (n, C, 1)
 
 
 #: At most this many of a factory package's ``.py`` files go into the fingerprint.

@@ -73,7 +73,7 @@ def count_parameters(estimator: Any) -> int | None:
         counts = [count_parameters(t) for t in trees]
         return int(sum(c for c in counts if c is not None)) if counts else None
     if hasattr(estimator, "get_booster"):  # XGBoost: nodes over all trees
-        return len(estimator.get_booster().trees_to_dataframe())
+        return sum(nodes for nodes, _, _ in _xgb_trees(estimator))
     if hasattr(estimator, "booster_"):  # LightGBM: leaves + split nodes
         info = estimator.booster_.dump_model()["tree_info"]
         return int(sum(2 * t["num_leaves"] - 1 for t in info))
@@ -131,25 +131,32 @@ def _flat(items: Any) -> list[Any]:
 
 
 def _xgboost(est: Any) -> Estimator:
-    frame = est.get_booster().trees_to_dataframe()
-    trees = int(frame["Tree"].nunique())
-    leaves = int((frame["Feature"] == "Leaf").sum())
+    trees = _xgb_trees(est)
+    depth = max((d for _, _, d in trees), default=0)
     return Estimator(Fact("gradient-boosted trees (XGBoost)", "weights"), _features(est),
-                     _outputs(est), Fact(trees, "weights"), _xgb_depth(frame),
-                     Fact(len(frame), "weights"), Fact(leaves, "weights"))
+                     _outputs(est), Fact(len(trees), "weights"),
+                     Fact(depth, "weights", "edges from root to the deepest leaf"),
+                     Fact(sum(n for n, _, _ in trees), "weights"),
+                     Fact(sum(leaf for _, leaf, _ in trees), "weights"))
 
 
-def _xgb_depth(frame: Any) -> Fact[int]:
-    depth = 0
-    for _, tree in frame.groupby("Tree"):
-        children = {**dict(zip(tree["Yes"], tree["ID"], strict=False)),
-                    **dict(zip(tree["No"], tree["ID"], strict=False))}
-        for node in tree["ID"]:
-            d, cur = 0, node
-            while cur in children:
-                cur, d = children[cur], d + 1
-            depth = max(depth, d)
-    return Fact(depth, "weights", "edges from root to the deepest leaf")
+def _xgb_trees(est: Any) -> list[tuple[int, int, int]]:
+    """(nodes, leaves, depth) of each tree of an XGBoost model, from its JSON dump: its
+    ``trees_to_dataframe`` cannot parse a categorical split (``enable_categorical=True``)."""
+    import json
+
+    out = []
+    for text in est.get_booster().get_dump(dump_format="json"):
+        stack, nodes, leaves, depth = [(json.loads(text), 0)], 0, 0, 0
+        while stack:
+            node, d = stack.pop()
+            nodes += 1
+            if "leaf" in node:
+                leaves, depth = leaves + 1, max(depth, d)
+            else:
+                stack.extend((child, d + 1) for child in node.get("children", ()))
+        out.append((nodes, leaves, depth))
+    return out
 
 
 def _lightgbm(est: Any) -> Estimator:

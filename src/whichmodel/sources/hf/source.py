@@ -21,7 +21,7 @@ from whichmodel.errors import (
     ModelReferenceError,
     UnsafeModelError,
 )
-from whichmodel.refs import ModelRef
+from whichmodel.refs import ModelRef, not_cached
 from whichmodel.sources.base import LoadOptions, Model
 from whichmodel.sources.contract import Source
 from whichmodel.sources.hf.base import HFModel
@@ -46,16 +46,27 @@ class HFSource:
     def files(self, ref: ModelRef, *, code: bool = True) -> tuple[str, ...]:
         folder = Path(ref.target)
         if not folder.is_dir():
+            _refuse_uncached(ref)
             raise ModelReferenceError(f"{folder} is not a folder (from {ref}).")
         return tuple(str(p) for p in sorted(folder.rglob("*")) if p.is_file())
 
     def load(self, ref: ModelRef, options: LoadOptions) -> Model:
+        _refuse_uncached(ref)
         return load(ref, options)
 
     def inspect(self, ref: ModelRef, options: InspectOptions) -> SpecSheet:
         from whichmodel.spec.hf_sheet import inspect_hf
 
+        _refuse_uncached(ref)
         return inspect_hf(ref, options)
+
+
+def _refuse_uncached(ref: ModelRef) -> None:
+    """ModelReferenceError saying how to download ``hf:org/name`` when it is neither a folder
+    nor in the local cache (parse_ref resolved it otherwise)."""
+    hint = None if Path(ref.target).exists() else not_cached(ref.target)
+    if hint is not None:
+        raise ModelReferenceError(hint)
 
 
 SOURCE: Source = HFSource()
