@@ -16,16 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from whichmodel.api_cost import interleaved_rounds, measured_cost, with_rooflines
 from whichmodel.api_options import check_metrics
 from whichmodel.comparison import CompareConfig, Comparison, ModelResult
 from whichmodel.data.dataset import Dataset
 from whichmodel.errors import WhichModelError
 from whichmodel.execute import Executor, LocalExecutor, Worker
 from whichmodel.execute.driver import Progress, predict_all
-from whichmodel.provenance import hardware, provenance, result_library_versions
+from whichmodel.provenance import provenance, result_library_versions
 from whichmodel.refs import ModelRef, parse_ref
 from whichmodel.sources import fingerprint_files
-from whichmodel.sources.base import Inputs, LoadOptions, Model
+from whichmodel.sources.base import LoadOptions, Model
 from whichmodel.store import CorruptPredictionsError, Store, key_of
 from whichmodel.store.cache import Codec, cache_key, cached
 from whichmodel.tasks import Predictions, Task, get_task
@@ -36,8 +37,6 @@ if TYPE_CHECKING:
 
     from whichmodel.analysis.findings import Findings
     from whichmodel.analysis.stats import Statistics
-    from whichmodel.bench.cost import CostProfile
-    from whichmodel.bench.paired import PairedLatency
     from whichmodel.choose.constraints import Constraints, Objective
     from whichmodel.spec.compact import CompactSpec
 
@@ -102,7 +101,7 @@ def run(
     """Run a comparison (see the module docstring): evaluate each model, analyze, decide."""
     check_metrics(get_task(config.validate().task), constraints, objective)  # before any work
     run_ = _Run.start(config, executor, progress)
-    results = _with_rooflines(run_, [run_.model(ref, files) for ref, files in run_.refs])
+    results = with_rooflines(run_, [run_.model(ref, files) for ref, files in run_.refs])
     stats, tables = _statistics(run_, results)
     results = [replace(r, tables=tables[r.name]) for r in results]
     scores = {(m.model, m.name): m.value for m in stats.metrics}
@@ -116,7 +115,7 @@ def run(
         run_.dataset.inputs.kind,
         provenance(),
         findings=_findings(run_, results, scores),
-        paired_latency=_rounds(run_, results),
+        paired_latency=interleaved_rounds(run_, results),
         y_true=run_.y_true,
     )
     return _recorded_and_decided(comparison, run_.store, constraints, objective)
@@ -166,7 +165,7 @@ def evaluate(
     with python_errors(), prepared(models, data, options) as config:
         run_ = _Run.start(config, executor, progress)
         ((ref, files),) = run_.refs
-        (result,) = _with_rooflines(run_, [run_.model(ref, files)])
+        (result,) = with_rooflines(run_, [run_.model(ref, files)])
         stats, tables = _statistics(run_, [result])
         return Evaluation(
             replace(result, tables=tables[result.name]), stats, len(run_.dataset), run_.data_fp
@@ -235,7 +234,7 @@ class _Run:
         self.worker.release()  # done with it here: not held through the cost subprocess
         cost, cost_error = None, None
         if config.measure_cost:
-            cost, cost_error = _cost(self, ref, model_fp, options)
+            cost, cost_error = measured_cost(self, ref, model_fp, options)
         return ModelResult(
             ref.name, str(ref), model_fp, key, preds, cost, reused, computed,
             cost_error=cost_error, spec=spec, spec_error=spec_error, store_note=store_note,
@@ -405,90 +404,6 @@ def _spec(
     return cached(
         run_.store, "spec", (model_fp, shape), compute, codec, progress=run_.progress, label=label
     )
-
-
-def _cost(
-    run_: _Run, ref: ModelRef, model_fp: str, options: LoadOptions
-) -> tuple[CostProfile | None, str | None]:
-    """The model's latency and memory at batch size 1 and the run's, measured in a subprocess
-    at the run's thread count; cached by its fingerprint and the machine, unless the measurement
-    is unreliable (the next run measures again). A model that cannot be measured is its error."""
-    from whichmodel.bench.cost import CostProfile, measure_cost
-    from whichmodel.sources.objects import IN_PROCESS_NOTE, is_live
-
-    inputs: Inputs = run_.dataset.inputs
-    batch_sizes = sorted({1, run_.config.batch_size})
-    shape = inputs.take(slice(0, 1)).data.shape[1:]  # one row: streamed inputs stay unread
-    # A detector is timed on its images, as the task runs it; other tasks time predict (and
-    # keep their cached costs: the capability joins the key only when it is not predict).
-    capability = "detect" if run_.task.requires == "detect" else "predict"
-    detect = ("detect",) if capability == "detect" else ()
-
-    def compute() -> CostProfile:
-        cost = measure_cost(
-            ref, inputs.take(slice(0, max(batch_sizes))), batch_sizes=batch_sizes,
-            options=options, capability=capability, threads=run_.config.threads,
-            in_process=is_live(ref),  # a live object exists only in this process
-        )
-        return replace(cost, notes=(*cost.notes, IN_PROCESS_NOTE)) if is_live(ref) else cost
-
-    parts = (model_fp, batch_sizes, hardware(), inputs.kind, shape, run_.config.threads, *detect)
-    codec = Codec(CostProfile.to_dict, CostProfile.from_dict)
-    try:
-        label = f"cost {ref.name}"
-        cost = cached(
-            run_.store, "cost", parts, compute, codec, progress=run_.progress, label=label,
-            final=lambda c: c.reliable, refresh=run_.config.refresh_cost,
-        )
-    except WhichModelError as exc:
-        return None, str(exc)
-    return cost, None
-
-
-def _with_rooflines(run_: _Run, results: list[ModelResult]) -> list[ModelResult]:
-    """Each measured cost against this machine's limits, measured once per run at the run's
-    threads (cached in the store after), only when some cost was measured."""
-    from whichmodel.bench.roofline import rooflines_for
-
-    measured = [r for r in results if r.cost is not None]
-    if not measured:
-        return results
-    config = run_.config
-    pairs = [(r.cost, r.spec) for r in measured if r.cost is not None]
-    roofs = dict(zip([r.name for r in measured], rooflines_for(
-        pairs, threads=config.threads, store=config.store, progress=run_.progress,
-        spec_errors=[r.spec_error for r in measured]), strict=True))
-    return [replace(r, roofline=roofs.get(r.name)) for r in results]
-
-
-def _rounds(run_: _Run, results: list[ModelResult]) -> PairedLatency | None:
-    """The measured models' latencies at batch 1 in interleaved rounds, when two or more costs
-    were measured; cached by the models and the machine, unless unreliable or skipped."""
-    from whichmodel.bench.paired import PairedLatency, interleaved
-    from whichmodel.sources.objects import is_live
-
-    # A live object cannot be loaded by a probe process: its cost was measured in this one.
-    costs = {r.name: (r, r.cost) for r in results if r.cost is not None and not is_live(r.ref)}
-    if len(costs) < 2:
-        return None
-    config, inputs = run_.config, run_.dataset.inputs
-    capability = "detect" if run_.task.requires == "detect" else "predict"
-    shape = inputs.take(slice(0, 1)).data.shape[1:]
-    parts = (sorted((k, r.fingerprint) for k, (r, _) in costs.items()), hardware(),
-             inputs.kind, shape, config.threads, capability)  # fmt: skip
-
-    def compute() -> PairedLatency:
-        return interleaved(
-            {k: (r.ref, c) for k, (r, c) in costs.items()}, inputs.take(slice(0, 1)),
-            batch_size=1, threads=config.threads, capability=capability,
-            options=LoadOptions(config.allow_pickle, config.trust_remote_code),
-        )  # fmt: skip
-
-    codec = Codec(PairedLatency.to_dict, PairedLatency.from_dict)
-    return cached(
-        run_.store, "rounds", parts, compute, codec, progress=run_.progress,
-        label="interleaved latency", final=lambda p: p.reliable, refresh=config.refresh_cost,
-    )  # fmt: skip
 
 
 def _recorded_and_decided(

@@ -1,0 +1,106 @@
+"""The cost step of a comparison (:func:`whichmodel.api.run`): each model's latency and memory
+in a probe subprocess, each cost against this machine's limits (the roofline), and the models'
+latencies in interleaved rounds (:mod:`whichmodel.bench.paired`). Each is cached in the store by
+what it depends on, and never when the measurement is unreliable: the next run measures again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from whichmodel.errors import WhichModelError
+from whichmodel.provenance import hardware
+from whichmodel.sources.base import Inputs, LoadOptions
+from whichmodel.store.cache import Codec, cached
+
+if TYPE_CHECKING:
+    from whichmodel.api import _Run as Run
+    from whichmodel.bench.cost import CostProfile
+    from whichmodel.bench.paired import PairedLatency
+    from whichmodel.comparison import ModelResult
+    from whichmodel.refs import ModelRef
+
+
+def measured_cost(
+    run_: Run, ref: ModelRef, model_fp: str, options: LoadOptions
+) -> tuple[CostProfile | None, str | None]:
+    """The model's latency and memory at batch size 1 and the run's, measured in a subprocess
+    at the run's thread count; cached by its fingerprint and the machine, unless the measurement
+    is unreliable (the next run measures again). A model that cannot be measured is its error."""
+    from whichmodel.bench.cost import CostProfile, measure_cost
+    from whichmodel.sources.objects import IN_PROCESS_NOTE, is_live
+
+    inputs: Inputs = run_.dataset.inputs
+    batch_sizes = sorted({1, run_.config.batch_size})
+    shape = inputs.take(slice(0, 1)).data.shape[1:]  # one row: streamed inputs stay unread
+    # A detector is timed on its images, as the task runs it; other tasks time predict (and
+    # keep their cached costs: the capability joins the key only when it is not predict).
+    capability = "detect" if run_.task.requires == "detect" else "predict"
+    detect = ("detect",) if capability == "detect" else ()
+
+    def compute() -> CostProfile:
+        cost = measure_cost(
+            ref, inputs.take(slice(0, max(batch_sizes))), batch_sizes=batch_sizes,
+            options=options, capability=capability, threads=run_.config.threads,
+            in_process=is_live(ref),  # a live object exists only in this process
+        )
+        return replace(cost, notes=(*cost.notes, IN_PROCESS_NOTE)) if is_live(ref) else cost
+
+    parts = (model_fp, batch_sizes, hardware(), inputs.kind, shape, run_.config.threads, *detect)
+    codec = Codec(CostProfile.to_dict, CostProfile.from_dict)
+    try:
+        label = f"cost {ref.name}"
+        cost = cached(
+            run_.store, "cost", parts, compute, codec, progress=run_.progress, label=label,
+            final=lambda c: c.reliable, refresh=run_.config.refresh_cost,
+        )
+    except WhichModelError as exc:
+        return None, str(exc)
+    return cost, None
+
+
+def with_rooflines(run_: Run, results: list[ModelResult]) -> list[ModelResult]:
+    """Each measured cost against this machine's limits, measured once per run at the run's
+    threads (cached in the store after), only when some cost was measured."""
+    from whichmodel.bench.roofline import rooflines_for
+
+    measured = [r for r in results if r.cost is not None]
+    if not measured:
+        return results
+    config = run_.config
+    pairs = [(r.cost, r.spec) for r in measured if r.cost is not None]
+    roofs = dict(zip([r.name for r in measured], rooflines_for(
+        pairs, threads=config.threads, store=config.store, progress=run_.progress,
+        spec_errors=[r.spec_error for r in measured]), strict=True))
+    return [replace(r, roofline=roofs.get(r.name)) for r in results]
+
+
+def interleaved_rounds(run_: Run, results: list[ModelResult]) -> PairedLatency | None:
+    """The measured models' latencies at batch 1 in interleaved rounds, when two or more costs
+    were measured; cached by the models and the machine, unless unreliable or skipped."""
+    from whichmodel.bench.paired import PairedLatency, interleaved
+    from whichmodel.sources.objects import is_live
+
+    # A live object cannot be loaded by a probe process: its cost was measured in this one.
+    costs = {r.name: (r, r.cost) for r in results if r.cost is not None and not is_live(r.ref)}
+    if len(costs) < 2:
+        return None
+    config, inputs = run_.config, run_.dataset.inputs
+    capability = "detect" if run_.task.requires == "detect" else "predict"
+    shape = inputs.take(slice(0, 1)).data.shape[1:]
+    parts = (sorted((k, r.fingerprint) for k, (r, _) in costs.items()), hardware(),
+             inputs.kind, shape, config.threads, capability)  # fmt: skip
+
+    def compute() -> PairedLatency:
+        return interleaved(
+            {k: (r.ref, c) for k, (r, c) in costs.items()}, inputs.take(slice(0, 1)),
+            batch_size=1, threads=config.threads, capability=capability,
+            options=LoadOptions(config.allow_pickle, config.trust_remote_code),
+        )  # fmt: skip
+
+    codec = Codec(PairedLatency.to_dict, PairedLatency.from_dict)
+    return cached(
+        run_.store, "rounds", parts, compute, codec, progress=run_.progress,
+        label="interleaved latency", final=lambda p: p.reliable, refresh=config.refresh_cost,
+    )  # fmt: skip
