@@ -53,7 +53,7 @@ def test_ctrl_c_says_what_was_kept_and_exits_130(tmp_path):
     rows = pd.DataFrame(np.random.default_rng(0).normal(size=(200, 4)), columns=list("abcd"))
     rows["label"] = ["x", "y"] * 100
     rows.to_csv(tmp_path / "rows.csv", index=False)
-    ref = f"torch:{HELPERS / 'slow_torch.py'}:slow?delay_s=0.05&classes=x,y"
+    ref = f"torch:{HELPERS / 'slow_torch.py'}:slow?delay_s=0.05&classes=x,y,z"
     proc = subprocess.Popen(
         [sys.executable, "-m", "whichmodel", "compare", ref, "--data", str(tmp_path / "rows.csv"),
          "--batch-size", "4", "--no-cost"],
