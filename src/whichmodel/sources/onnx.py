@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from whichmodel.errors import MissingExtraError, ModelLoadError, ModelReferenceError, TaskError
+from whichmodel.errors import MissingExtraError, ModelLoadError, TaskError
 from whichmodel.refs import ModelRef
 from whichmodel.sources.base import (
     Inputs,
@@ -43,7 +43,7 @@ class OnnxModel(Model):
     """An ONNX Runtime session over one graph input and its first output."""
 
     def __init__(self, ref: ModelRef, session: Any, parameters: int | None) -> None:
-        from whichmodel.sources.torch import _OUTPUT_MODES
+        from whichmodel.sources.torch import output_options
 
         self.ref = ref
         self.session = session
@@ -53,14 +53,7 @@ class OnnxModel(Model):
         dims = list(graph_input.shape)[1:]
         #: (d, ...) of one example when the graph fixes it, for bench's synthesized inputs
         self.example_shape = tuple(dims) if all(isinstance(d, int) for d in dims) else None
-        self.output_mode = ref.param("output")
-        if self.output_mode is not None and self.output_mode not in _OUTPUT_MODES:
-            raise ModelReferenceError(
-                f"The 'output' parameter of {ref} must be one of {', '.join(_OUTPUT_MODES)}. "
-                f"Got {self.output_mode!r} instead."
-            )
-        classes = ref.param("classes")
-        self.classes = tuple(c.strip() for c in classes.split(",")) if classes else None
+        self.output_mode, self.classes = output_options(ref)
         self.info = ModelInfo("onnx", "onnx graph", parameters, (ref.target,))
 
     def predict(self, inputs: Inputs) -> RawOutput:

@@ -67,14 +67,7 @@ class TorchModel(Model):
     def __init__(self, ref: ModelRef, module: Any, files: tuple[str, ...]) -> None:
         self.ref = ref
         self.module = module
-        self.output_mode = ref.param("output")
-        if self.output_mode is not None and self.output_mode not in _OUTPUT_MODES:
-            raise ModelReferenceError(
-                f"The 'output' parameter of {ref} must be one of {', '.join(_OUTPUT_MODES)}. "
-                f"Got {self.output_mode!r} instead."
-            )
-        classes = ref.param("classes")
-        self.classes = tuple(c.strip() for c in classes.split(",")) if classes else None
+        self.output_mode, self.classes = output_options(ref)
         self.info = ModelInfo("torch", _architecture(module), count_parameters(module), files)
         self.device = "cpu"
 
@@ -98,6 +91,23 @@ class TorchModel(Model):
 
     def _raw(self, array: np.ndarray) -> RawOutput:
         return raw_output(array, self.output_mode)
+
+
+def output_options(ref: ModelRef) -> tuple[str | None, tuple[str, ...] | None]:
+    """(``?output=`` mode, ``?classes=`` names) of a network's reference, checked; shared by
+    PyTorch modules and ONNX graphs.
+
+    Raises:
+        ModelReferenceError: an output mode that is not one of :data:`_OUTPUT_MODES`.
+    """
+    mode = ref.param("output")
+    if mode is not None and mode not in _OUTPUT_MODES:
+        raise ModelReferenceError(
+            f"The 'output' parameter of {ref} must be one of {', '.join(_OUTPUT_MODES)}. "
+            f"Got {mode!r} instead."
+        )
+    classes = ref.param("classes")
+    return mode, tuple(c.strip() for c in classes.split(",")) if classes else None
 
 
 def raw_output(array: np.ndarray, mode: str | None) -> RawOutput:
