@@ -63,7 +63,8 @@ RELEASED: tuple[Released, ...] = (
     Released("roberta-base", "RobertaConfig",
              dict(vocab_size=50265, max_position_embeddings=514, type_vocab_size=1),
              "RobertaModel", 124_645_632, "FacebookAI/roberta-base (125M)",
-             {"norm_placement": "post", "position": "learned absolute"}),
+             # position ids start at padding_idx + 1 = 2: 514 - 2 usable positions
+             {"norm_placement": "post", "position": "learned absolute", "context_length": 512}),
     Released("t5-base", "T5Config", dict(d_model=768, d_ff=3072, num_layers=12, num_heads=12),
              "T5ForConditionalGeneration", 222_903_552, "google-t5/t5-base (220M; Raffel 2020)",
              {"norm": "RMSNorm", "position": "relative bias", "activation": "ReLU",
@@ -142,8 +143,32 @@ RELEASED: tuple[Released, ...] = (
              "WhisperForConditionalGeneration", 37_760_640, "openai/whisper-tiny (39M)",
              {"position": "sinusoidal + learned absolute"}),
     Released("clip-vit-base-patch32", "CLIPConfig", {}, "CLIPModel", 151_277_313,
-             "openai/clip-vit-base-patch32 (151M; Radford et al. 2021)", {}),
+             "openai/clip-vit-base-patch32 (151M; Radford et al. 2021)",
+             {"layers": 24}),  # both towers: 12 text + 12 vision
     Released("mamba-130m", "MambaConfig",
              dict(hidden_size=768, num_hidden_layers=24, vocab_size=50280, state_size=16),
              "MambaForCausalLM", 129_135_360, "state-spaces/mamba-130m-hf (130M)", {}),
 )
+
+
+#: Configs whose per-layer facts the tests check by hand against transformers' modeling code
+#: (written as the released config.json files say; parameter counts are not asserted).
+JAMBA_V01 = dict(hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
+                 num_attention_heads=32, num_key_value_heads=8, vocab_size=65536,
+                 attn_layer_period=8, attn_layer_offset=4, expert_layer_period=2,
+                 expert_layer_offset=1, num_experts=16, num_experts_per_tok=2, mamba_d_state=16,
+                 mamba_d_conv=4, mamba_expand=2)
+QWEN3_NEXT_80B = dict(hidden_size=2048, num_hidden_layers=48, num_attention_heads=16,
+                      num_key_value_heads=2, head_dim=256, full_attention_interval=4,
+                      linear_num_key_heads=16, linear_num_value_heads=32,
+                      linear_key_head_dim=128, linear_value_head_dim=128, linear_conv_kernel_dim=4,
+                      num_experts=512, num_experts_per_tok=10, moe_intermediate_size=512,
+                      shared_expert_intermediate_size=512, vocab_size=151936)
+OLMO2_7B = dict(hidden_size=4096, intermediate_size=11008, num_hidden_layers=32,
+                num_attention_heads=32, num_key_value_heads=32, vocab_size=100352,
+                max_position_embeddings=4096)
+PHI3_MINI_128K = dict(hidden_size=3072, intermediate_size=8192, num_hidden_layers=32,
+                      num_attention_heads=32, vocab_size=32064, max_position_embeddings=131072,
+                      original_max_position_embeddings=4096,
+                      rope_scaling={"type": "longrope", "long_factor": [1.0] * 48,
+                                    "short_factor": [1.0] * 48})

@@ -86,8 +86,12 @@ def test_family_from_structure(tmp_path: Path, cls: str, arch: str, kwargs: dict
 
     sheet = whichmodel.inspect(_tiny(tmp_path, cls, arch, **TINY, **kwargs))
     assert sheet.identity.family.value == family
-    if family.startswith("hybrid"):  # only its attention layers cache K/V: not counted yet
-        assert sheet.memory.kv_cache_bytes_per_token.source == "unknown"
+    if family.startswith("hybrid"):  # only its attention layers (every 3rd of 6) cache K/V
+        from whichmodel.spec.base import DTYPE_BYTES
+
+        assert sheet.design.attention_layers.value == 2
+        per_token = 2 * 2 * 16 * 2 * DTYPE_BYTES[sheet.memory.dtype]  # layers, K/V heads, dim, K+V
+        assert sheet.memory.kv_cache_bytes_per_token.value == per_token
 
 
 def test_depth_extrapolation_when_only_the_first_block_differs(tmp_path: Path) -> None:

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from helpers.released_configs import LLAMA3_8B, MISTRAL_7B, RELEASED, Released
+from helpers.released_configs import (
+    JAMBA_V01,
+    LLAMA3_8B,
+    MISTRAL_7B,
+    OLMO2_7B,
+    PHI3_MINI_128K,
+    QWEN3_NEXT_80B,
+    RELEASED,
+    Released,
+)
 from whichmodel.sources import inspect
 from whichmodel.spec import InspectOptions, kv_cache_bytes
 
@@ -114,3 +123,57 @@ def test_options_are_checked() -> None:
         InspectOptions(dtype="fp7").check()
     with pytest.raises(ConfigError, match="--batch must be at least 1"):
         InspectOptions(batch=0).check()
+
+
+def test_mixtral_formula_counts_the_lm_head_once(sheets: dict, tmp_path: Path) -> None:
+    # By hand from modeling_mixtral: per layer q, o 4096² + k, v 4096·1024, 2 of 8 SwiGLU
+    # experts 3·4096·14336, router 4096·8, two RMSNorms 4096; final norm 4096; the untied head
+    # 32000·4096 once. At 512 tokens each token attends to 512 keys: 4·32·512·32·128.
+    by_name = {r.name: r for r in RELEASED}
+    sheet = inspect(f"hf:{by_name['mixtral-8x7b'].write(tmp_path)}", context=512)
+    layer = 2 * 4096**2 + 2 * 4096 * 1024 + 2 * 3 * 4096 * 14336 + 4096 * 8 + 2 * 4096
+    n = 32 * layer + 4096 + 32000 * 4096
+    expected = 2 * n + 4 * 32 * 512 * 32 * 128
+    flops = sheet.compute.forward_flops
+    assert (flops.value, flops.source) == (expected, "formula")
+    assert round(flops.value / 1e9, 2) == 25.77  # FlopCounterMode's 25.77 G, not 26.03 G
+    assert "LM head's matmul counted once" in sheet.compute.counting.value
+
+
+def test_hybrid_kv_cache_only_in_attention_layers(tmp_path: Path) -> None:
+    # Qwen3-Next-80B-A3B: every 4th of 48 layers is full attention (full_attention_interval);
+    # 12 layers × 2 K/V heads × 256 × (K, V) × 2 bytes. The 36 gated-DeltaNet layers hold a
+    # conv state (2·16·128 + 32·128 channels × kernel 4) and a 32 × 128 × 128 recurrent state.
+    qwen = inspect(f"hf:{_write(tmp_path, QWEN3_NEXT_80B, 'Qwen3NextConfig')}", dtype="bf16")
+    assert qwen.design.attention_layers.value == 12
+    assert qwen.memory.kv_cache_bytes_per_token.value == 12 * 2 * 256 * 2 * 2 == 24_576
+    state = 36 * ((2 * 16 * 128 + 32 * 128) * 4 + 32 * 128 * 128) * 2
+    assert qwen.memory.recurrent_state_bytes.value == state
+    # Jamba-v0.1: attention in layers i % attn_layer_period == attn_layer_offset (8, 4): 4 of
+    # 32; its 28 Mamba layers hold conv (8192 × 4) and SSM (8192 × 16) states.
+    jamba = inspect(f"hf:{_write(tmp_path, JAMBA_V01, 'JambaConfig')}", dtype="bf16")
+    assert jamba.design.layer_pattern.value == "28 linear_attention + 4 full_attention"
+    assert jamba.design.attention_layers.value == 4
+    assert jamba.memory.kv_cache_bytes_per_token.value == 4 * 8 * 128 * 2 * 2
+    assert jamba.memory.recurrent_state_bytes.value == 28 * (8192 * 4 + 8192 * 16) * 2
+
+
+def test_norm_context_and_rope_facts_by_hand(tmp_path: Path) -> None:
+    # modeling_olmo2.Olmo2DecoderLayer: x + post_attention_layernorm(attn(x)), then
+    # h + post_feedforward_layernorm(mlp(h)); no norm before either.
+    olmo = inspect(f"hf:{_write(tmp_path, OLMO2_7B, 'Olmo2Config')}")
+    assert olmo.design.norm_placement.value == "post (residual branch)"
+    # Phi-3-mini-128k: longrope without a factor; transformers takes 131072 / 4096.
+    phi = inspect(f"hf:{_write(tmp_path, PHI3_MINI_128K, 'Phi3Config')}", context=4096)
+    assert phi.design.rope_scaling.value == "longrope ×32"
+
+
+def test_flops_honour_sliding_windows(tmp_path: Path) -> None:
+    # Mistral-7B: every layer attends to at most 4096 keys, so a token costs the same at 8k and
+    # 32k of context as at 4k; the meta forward computed the full 32k × 32k scores (a window is
+    # a mask there).
+    folder = _write(tmp_path, MISTRAL_7B, "MistralConfig")
+    at = {t: inspect(f"hf:{folder}", context=t).compute.forward_flops for t in (4096, 32768)}
+    assert at[4096].value == at[32768].value
+    assert "32 sliding layers attend to 4,096 keys, not 32,768" in at[32768].note
+    assert at[32768].source == "graph"

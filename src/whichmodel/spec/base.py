@@ -108,11 +108,14 @@ class Compute:
     input_shape: tuple[int, ...] | None
     training_flops: Fact[int]  # 6·N·D for ``training_tokens`` tokens (Kaplan et al. 2020, §2.1)
     training_tokens: int | None
+    # How forward_flops counts (an LLM's: attention halved for causality or not, windows, the
+    # LM head); absent where FlopCounterMode counts one example as it runs.
+    counting: Fact[str] = Fact(None, "unknown")
 
 
 @dataclass(frozen=True)
 class Memory:
-    """Inference memory at ``dtype`` and ``batch``: weights + KV cache."""
+    """Inference memory at ``dtype`` and ``batch``: weights + KV cache (+ recurrent state)."""
 
     dtype: str
     batch: int
@@ -121,6 +124,9 @@ class Memory:
     kv_cache_bytes_per_token: Fact[int]
     kv_cache_bytes_at_context: Fact[int]
     total_bytes: Fact[int]
+    # Conv and recurrent states of the layers that hold one (state-space, linear attention),
+    # for ``batch`` sequences; constant in the context. Absent for attention-only models.
+    recurrent_state_bytes: Fact[int] = Fact(None, "unknown")
 
 
 @dataclass(frozen=True)
@@ -149,6 +155,11 @@ class Design:
     vocab_size: Fact[int]
     tied_embeddings: Fact[bool]
     kv_lora_rank: Fact[int]  # MLA latent width (0 when not MLA)
+    # Layers of more than one kind (config.layer_types): counts per kind, e.g. "28
+    # linear_attention + 4 full_attention", and how many of them attend (cache K/V). Absent
+    # (None, no note) when every layer is alike.
+    layer_pattern: Fact[str] = Fact(None, "unknown")
+    attention_layers: Fact[int] = Fact(None, "unknown")
 
 
 @dataclass(frozen=True)

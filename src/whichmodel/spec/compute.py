@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from whichmodel.spec import layers as per_layer
 from whichmodel.spec.base import DTYPE_BYTES, Compute, Design, Fact, Memory, Size, unknown
+
+#: The counting conventions of an LLM's per-token FLOPs, stated in every such sheet.
+COUNTING = ("per token at the context T: each token attends to all T keys (the cost of decoding "
+            "at position T; causal attention is not halved), a sliding-window layer to "
+            "min(T, window); the LM head's matmul counted once, tied or not; a multiply-add is 2 "
+            "FLOPs")
 
 
 def kv_cache_bytes(
@@ -43,14 +50,17 @@ def kv_cache_bytes(
 
 
 def kv_cache(design: Design, family: str, *, tokens: int, dtype: str, batch: int) -> Fact[int]:
-    """The KV cache of a decoder at ``tokens`` tokens, or why there is none."""
-    if family.startswith("hybrid"):
-        # Only its attention layers cache K/V; counting every layer would overstate it.
-        return unknown(f"{family}: the KV cache of its attention layers alone is not counted")
-    if "decoder" not in family:
-        return Fact(0, "formula", f"{family}: no KV cache")
+    """The KV cache of a decoder at ``tokens`` tokens, summed over the layers that hold one (a
+    hybrid's attention layers), or why there is none."""
     d = design
-    layers, kv, dim = d.layers.value, d.kv_heads.value, d.head_dim.value
+    hybrid = family.startswith("hybrid")
+    if not hybrid and "decoder" not in family:
+        return Fact(0, "formula", f"{family}: no KV cache")
+    layers, kv, dim = per_layer.attention_layers(d), d.kv_heads.value, d.head_dim.value
+    if hybrid and d.layer_pattern.value is None:
+        # Only its attention layers cache K/V; counting every layer would overstate it.
+        return unknown(f"{family}: its attention layers are not listed in the config "
+                       "(layer_types)")
     if "encoder-decoder" in family and " decoder" in d.layers.note:  # "6 encoder + 6 decoder"
         layers = int(d.layers.note.split("+")[1].split()[0])  # decoder self-attention only
     if not (layers and kv and dim):
@@ -59,9 +69,13 @@ def kv_cache(design: Design, family: str, *, tokens: int, dtype: str, batch: int
         return unknown("layers, K/V heads or head size unknown" + (f" ({why})" if why else ""))
     latent = None
     note = ""
+    if d.layer_pattern.value is not None and layers != d.layers.value:
+        note = f"attention layers only ({d.layer_pattern.value})"
     if d.kv_lora_rank.value:
         latent = int(d.kv_lora_rank.value) + _rope_dim(d)
-        note = "MLA latent per layer (the paper's cache; transformers caches full K/V)"
+        # modeling_deepseek_v3 caches kv_nope and k_rot before expanding them (transformers 5).
+        note = ("MLA: per layer the compressed latent (kv_lora_rank) and the shared rotary key, "
+                "as transformers caches them (DeepSeek-V2 §2.1.2)")
     if "encoder-decoder" in family:
         note = "decoder self-attention only (cross-attention K/V scale with the input length)"
     size = kv_cache_bytes(
@@ -79,8 +93,9 @@ def _rope_dim(d: Design) -> int:
 
 
 def memory(size: Size, design: Design | None, family: str, *, context: int | None, dtype: str,
-           batch: int) -> Memory:
-    """Weights at ``dtype`` plus the KV cache of ``batch`` sequences of ``context`` tokens."""
+           batch: int, state: Fact[int] | None = None) -> Memory:
+    """Weights at ``dtype`` plus the KV cache of ``batch`` sequences of ``context`` tokens, plus
+    ``state``: the recurrent state of those sequences (see :func:`layers.recurrent_state`)."""
     total = size.total.value
     weights: Fact[int] = (
         Fact(int(total * DTYPE_BYTES[dtype]), "formula") if total else unknown("parameters unknown")
@@ -93,9 +108,15 @@ def memory(size: Size, design: Design | None, family: str, *, context: int | Non
         at_context = kv_cache(design, family, tokens=context, dtype=dtype, batch=batch)
     if weights.value is not None and at_context.value is not None:
         total_bytes: Fact[int] = Fact(weights.value + at_context.value, "formula")
+        if state is not None and state.value is not None:
+            total_bytes = Fact(total_bytes.value + state.value, "formula",  # type: ignore[operator]
+                               "weights + KV cache + recurrent state")
+        elif state is not None:
+            total_bytes = Fact(total_bytes.value, "formula", "recurrent state not included")
     else:
         total_bytes = unknown("weights or KV cache unknown")
-    return Memory(dtype, batch, context, weights, per_token, at_context, total_bytes)
+    return Memory(dtype, batch, context, weights, per_token, at_context, total_bytes,
+                  state if state is not None else Fact(None, "unknown"))
 
 
 def count_flops(model: Any, inputs: dict[str, Any]) -> int:
@@ -185,16 +206,20 @@ def _identical_blocks(model: Any) -> tuple[Any, str, Any, int] | None:
 
 def analytic_flops_per_token(matmul_params: int, design: Design, *, context: int) -> int:
     """2·N + 4·L·T·d_attn per token: N the parameters in matmuls (everything but embedding
-    lookups, plus the output projection), T the context, d_attn = heads · head size.
-    PaLM (Chowdhery et al. 2022), Appendix B; training is 3× this (6·N + 12·L·H·Q·T)."""
-    n = matmul_params
-    layers, heads, dim = design.layers.value, design.heads.value, design.head_dim.value
-    return 2 * n + 4 * int(layers or 0) * context * int(heads or 0) * int(dim or 0)
+    lookups, plus the output projection), T the context, d_attn = heads · head size, summed
+    over the attention layers (a sliding layer's T capped at its window, a hybrid's recurrent
+    layers left out). PaLM (Chowdhery et al. 2022), Appendix B; training is 3× this."""
+    attends = per_layer.attention_layers(design)
+    return 2 * matmul_params + per_layer.attention_flops_per_token(
+        design, context=context, layers=int(attends or 0))
 
 
 def llm_compute(model: Any, size: Size, design: Design, *, context: int, matmul_params: int,
-                training_tokens: int | None) -> Compute:
-    """Per-token forward FLOPs at ``context``: counted on meta when the forward runs there."""
+                training_tokens: int | None, count_tokens: int | None = None) -> Compute:
+    """Per-token forward FLOPs at ``context`` (conventions: :data:`COUNTING`): counted on meta
+    when the forward runs there, on ``count_tokens`` tokens when given (a hybrid: its recurrent
+    layers' per-token cost does not grow with the context, and its attention layers are moved
+    to ``context`` by formula)."""
     import torch
 
     formula = "2·N + 4·L·T·d_attn (PaLM App. B), N the active matmul parameters"
@@ -202,21 +227,59 @@ def llm_compute(model: Any, size: Size, design: Design, *, context: int, matmul_
         # Experts run as torch._grouped_mm, which FlopCounterMode (torch 2.13) does not count.
         flops: Fact[int] = Fact(analytic_flops_per_token(matmul_params, design, context=context),
                                 "formula", formula + "; FlopCounterMode misses grouped experts")
-        return Compute(flops, "token", context, None, training_flops(size, training_tokens),
-                       training_tokens)
-    ids = torch.zeros((1, context), dtype=torch.long, device="meta")
+        return _llm(flops, context, size, training_tokens)
+    n = count_tokens or context
+    ids = torch.zeros((1, n), dtype=torch.long, device="meta")
     # An explicit all-ones mask keeps transformers from inspecting position ids with .item(),
     # which a meta tensor cannot answer.
     inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "use_cache": False}
     try:
         total, how = count_flops_by_depth(model, inputs)
-        flops = Fact(total // context, "graph",
-                     f"FlopCounterMode on meta, forward of {context} tokens / {context}{how}")
+        flops = Fact(total // n, "graph", f"FlopCounterMode on meta, forward of {n} tokens / {n}"
+                     + how + _attention_moved(design, counted=n, context=context))
+        flops = Fact(int(flops.value or 0) + _attention_shift(design, counted=n, context=context),
+                     "graph", flops.note)
     except Exception as exc:  # a sheet never dies whole: the fact says why it is unknown
         flops = Fact(analytic_flops_per_token(matmul_params, design, context=context), "formula",
                      f"{formula}; FlopCounterMode failed on meta: {exc}"[:300])
+    return _llm(flops, context, size, training_tokens)
+
+
+def _llm(flops: Fact[int], context: int, size: Size, training_tokens: int | None) -> Compute:
     return Compute(flops, "token", context, None, training_flops(size, training_tokens),
-                   training_tokens)
+                   training_tokens, Fact(COUNTING, "formula"))
+
+
+def _moves(design: Design) -> bool:
+    """Whether the attention layers are known (a hybrid's from layer_types) and sized."""
+    return per_layer.attention_layers(design) is not None and bool(
+        design.heads.value and design.head_dim.value)
+
+
+def _attention_shift(design: Design, *, counted: int, context: int) -> int:
+    """Per-token FLOPs to add to a meta count on ``counted`` tokens, which computes every
+    attention layer's full ``counted`` × ``counted`` scores (a window is only a mask there),
+    to get the cost at ``context`` with windows honoured."""
+    if not _moves(design):
+        return 0
+    attends = int(per_layer.attention_layers(design) or 0)
+    at_count = 4 * attends * counted * int(design.heads.value or 0) * int(
+        design.head_dim.value or 0)
+    return per_layer.attention_flops_per_token(design, context=context, layers=attends) - at_count
+
+
+def _attention_moved(design: Design, *, counted: int, context: int) -> str:
+    shift = _attention_shift(design, counted=counted, context=context)
+    if not shift:
+        return ""
+    window = design.sliding_window.value
+    parts = []
+    if counted != context:
+        parts.append(f"attention layers moved to {context:,} tokens by 4·T·d_attn")
+    if window and int(design.sliding_layers.value or 0) and int(window) < context:
+        parts.append(f"{design.sliding_layers.value} sliding layers attend to {window:,} keys, "
+                     f"not {context:,}")
+    return "; " + ", ".join(parts) if parts else ""
 
 
 def training_flops(size: Size, tokens: int | None) -> Fact[int]:

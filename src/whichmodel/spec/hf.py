@@ -195,11 +195,9 @@ def _output_weight(model: Any) -> Any:
 def matmul_params(model: Any, size: Size) -> int:
     """Active parameters that multiply activations: all but embedding lookups, with the output
     projection counted even when tied to the input embeddings (every token pays its matmul)."""
+    # _embedding_params holds the lookup tables and an untied head, which ``active`` holds too:
+    # taking all of it out and the head back in counts the head once, tied or not.
     lookups = _embedding_params(model)
-    head = _output_weight(model)
-    untied = head is not None and all(head is not m.weight for m in _embeddings(model))
-    if untied:
-        lookups -= head.numel()
     active = size.active.value if size.active.value is not None else size.total.value
     return int(active or 0) - lookups + _lm_head(model)
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from whichmodel.refs import ModelRef
 from whichmodel.spec import hf, llm, tokenizer
+from whichmodel.spec import layers as per_layer
 from whichmodel.spec.base import Compute, SpecSheet, unknown
 from whichmodel.spec.compute import example_compute, llm_compute, memory, training_flops
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 #: Per-token FLOPs of a state-space or recurrent model do not depend on the context; its meta
 #: forward loops over positions in Python, so it is counted on this many tokens (a hybrid's too:
-#: its attention layers' share at a longer context is then not in the count, which says so).
+#: its attention layers are then moved to the context by formula, where layer_types lists them).
 _SSM_FLOP_TOKENS = 16
 #: Families whose layers hold a recurrent state (see :mod:`whichmodel.spec.hf_family`).
 _RECURRENT = ("state-space", "recurrent", "hybrid")
@@ -43,11 +44,14 @@ def inspect_hf(ref: ModelRef, opts: InspectOptions) -> SpecSheet:
     dtype = canonical_dtype(opts.dtype) or stored or "fp32"
     context = opts.context or _default_context(design)
     compute = _compute(built, size, design, family, context, opts)
+    state = (per_layer.recurrent_state(built.model, dtype=dtype, batch=opts.batch)
+             if family.startswith(_RECURRENT) else None)
     return SpecSheet(
         identity=ident,
         size=size,
         compute=compute,
-        memory=memory(size, design, family, context=context, dtype=dtype, batch=opts.batch),
+        memory=memory(size, design, family, context=context, dtype=dtype, batch=opts.batch,
+                      state=state),
         design=design,
         tokenizer=tokenizer.read(folder, text=opts.text),
         storage=storage,
@@ -98,10 +102,15 @@ def _count(built: hf.Built, size: Any, design: Any, family: str, context: int | 
                            matmul_params=hf.matmul_params(built.model, size),
                            training_tokens=opts.training_tokens)
     if recurrent:
-        return llm_compute(built.model, size, design or llm.design(built.config, built.model),
-                           context=_SSM_FLOP_TOKENS,
+        design = design or llm.design(built.config, built.model)
+        # A hybrid whose attention layers the config lists: counted on a few tokens, its
+        # attention layers moved to the context; otherwise the count holds at any context.
+        moved = family.startswith("hybrid") and design.layer_pattern.value is not None and (
+            design.attention_layers.value is not None)
+        return llm_compute(built.model, size, design,
+                           context=(context or 2048) if moved else _SSM_FLOP_TOKENS,
                            matmul_params=hf.matmul_params(built.model, size),
-                           training_tokens=opts.training_tokens)
+                           training_tokens=opts.training_tokens, count_tokens=_SSM_FLOP_TOKENS)
     inputs, shape = example_inputs(built, context)
     return example_compute(built.model, inputs, shape, size, training_tokens=opts.training_tokens)
 

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from whichmodel.spec import layers as per_layer
 from whichmodel.spec.base import Design, Fact, unknown
 
 T = TypeVar("T")
@@ -22,7 +23,9 @@ T = TypeVar("T")
 _POST_LN = {"bert", "roberta", "xlm-roberta", "electra", "albert", "distilbert", "bart",
             "marian", "camembert", "deberta", "deberta-v2", "mpnet", "ernie"}
 _PARALLEL = {"phi", "gptj", "cohere", "cohere2", "gpt_neox_japanese"}
-_SANDWICH = {"gemma2", "gemma3", "gemma3_text", "gemma4", "gemma4_text", "olmo2", "glm4"}
+_SANDWICH = {"gemma2", "gemma3", "gemma3_text", "gemma4", "gemma4_text", "glm4"}
+# modeling_olmo2.Olmo2DecoderLayer: x + norm(attn(x)), then h + norm(mlp(h)); no input norm.
+_POST_BRANCH = {"olmo2", "olmo3"}
 _PRE_LN = {"gpt2", "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe",
            "gemma", "t5", "mt5", "umt5", "whisper", "vit", "clip", "clip_text_model",
            "clip_vision_model", "bloom", "mpt", "starcoder2", "gpt_bigcode", "phi3", "olmo",
@@ -119,8 +122,12 @@ def design(config: Any, model: Any) -> Design:
         window, sliding_layers = _sliding(cfg)
     except Exception as exc:  # as _guarded, for the pair
         window = sliding_layers = unknown(_why(exc))
+    try:
+        layer_pattern, attention_layers = per_layer.pattern(per_layer.layer_kinds(cfg))
+    except Exception as exc:
+        layer_pattern = attention_layers = unknown(_why(exc))
     return Design(
-        layers=_guarded(lambda: _layers(config, cfg)),
+        layers=_guarded(lambda: _layers(config, cfg, model)),
         hidden_size=hidden,
         intermediate_size=_guarded(lambda: _intermediate(cfg, hidden.value)),
         norm=_guarded(lambda: _norm(model)),
@@ -138,10 +145,12 @@ def design(config: Any, model: Any) -> Design:
         head_dim=head_dim,
         sliding_window=window,
         sliding_layers=sliding_layers,
-        context_length=_guarded(lambda: _context(cfg)),
+        context_length=_guarded(lambda: _context(cfg, model)),
         vocab_size=_guarded(lambda: Fact(_first_int(cfg, "vocab_size"), "config")),
         tied_embeddings=_guarded(lambda: _tied(model, config)),
         kv_lora_rank=_guarded(lambda: Fact(int(_first(cfg, "kv_lora_rank") or 0), "config")),
+        layer_pattern=layer_pattern,
+        attention_layers=attention_layers,
     )
 
 
@@ -168,7 +177,12 @@ def _gating(model: Any, cfg: Any, mtype: str, activation: str | None) -> Fact[st
     return Fact(_GATED.get(activation or "", "gated") if gated else "none", "graph")
 
 
-def _layers(config: Any, cfg: Any) -> Fact[int]:
+def _layers(config: Any, cfg: Any, model: Any) -> Fact[int]:
+    towers = _towers(config, model)
+    if towers:
+        return Fact(sum(towers.values()), "config",
+                    " + ".join(f"{n} {name}" for name, n in towers.items())
+                    + "; the other design fields are the text tower's")
     if getattr(config, "is_encoder_decoder", False):
         enc = _first_int(config, "encoder_layers", "num_layers")
         dec = _first_int(config, "decoder_layers", "num_decoder_layers", "num_layers")
@@ -176,6 +190,19 @@ def _layers(config: Any, cfg: Any) -> Fact[int]:
             return Fact(int(enc) + int(dec), "config", f"{enc} encoder + {dec} decoder")
     n = _first_int(cfg, "num_hidden_layers", "n_layer", "num_layers")
     return Fact(n, "config") if n else unknown("no layer count in config")
+
+
+def _towers(config: Any, model: Any) -> dict[str, int]:
+    """Layers per tower of a dual encoder (towers scored against each other through a
+    ``logit_scale``: CLIP, SigLIP), else empty."""
+    subs = {name: getattr(config, f"{name}_config", None) for name in ("text", "vision", "audio")}
+    subs = {name: sub for name, sub in subs.items() if sub is not None}
+    if len(subs) < 2 or not any(n.rsplit(".", 1)[-1] == "logit_scale"
+                                for n, _ in model.named_parameters()):
+        return {}
+    counts = {name: _first_int(sub, "num_hidden_layers", "num_layers")
+              for name, sub in subs.items()}
+    return {name: int(n) for name, n in counts.items() if n}
 
 
 def _kv_heads(cfg: Any, mtype: str, heads: int | None) -> Fact[int]:
@@ -266,7 +293,7 @@ def _placement(cfg: Any, mtype: str) -> Fact[str]:
         why = "parallel_attn/new_decoder_architecture"
         return Fact("parallel" if par else "pre", "config", why)
     for table, value in ((_POST_LN, "post"), (_PARALLEL, "parallel"), (_SANDWICH, "pre+post"),
-                         (_PRE_LN, "pre")):
+                         (_PRE_LN, "pre"), (_POST_BRANCH, "post (residual branch)")):
         if mtype in table:
             return Fact(value, "config", f"{mtype} blocks")
     return unknown(f"norm placement of {mtype!r} blocks not classified")
@@ -290,6 +317,13 @@ def _rope_scaling(cfg: Any) -> Fact[str]:
     if not kind or kind == "default":
         return Fact("none", "config")
     factor = params.get("factor")
+    original = params.get("original_max_position_embeddings")
+    if factor is None and kind == "longrope" and original:
+        # modeling_rope_utils._compute_longrope_parameters (Phi-3): the factor is the context
+        # over the pretraining context when the config names none.
+        factor = int(_first_int(cfg, "max_position_embeddings") or 0) / int(original)
+        return Fact(f"{kind} ×{factor:g}", "formula",
+                    f"max_position_embeddings / original_max_position_embeddings ({original})")
     return Fact(f"{kind} ×{factor:g}" if factor else str(kind), "config")
 
 
@@ -353,12 +387,30 @@ def _sliding(cfg: Any) -> tuple[Fact[int], Fact[int]]:
     return Fact(int(window), "config"), Fact(int(n_layers or 0), "config", "every layer")
 
 
-def _context(cfg: Any) -> Fact[int]:
+def _context(cfg: Any, model: Any) -> Fact[int]:
     n = _first_int(cfg, "max_position_embeddings", "n_positions", "max_target_positions",
                    "max_seq_len")
-    if n:
-        return Fact(n, "config")
-    return unknown("no context length in config")
+    if not n:
+        return unknown("no context length in config")
+    offset = _position_offset(model)
+    if offset:
+        return Fact(n - offset, "config", f"max_position_embeddings {n} less the padding_idx + 1 "
+                    f"= {offset} positions the model never uses")
+    return Fact(n, "config")
+
+
+def _position_offset(model: Any) -> int:
+    """RoBERTa-style embeddings start position ids after the padding index
+    (``create_position_ids_from_input_ids``): the first ``padding_idx + 1`` rows of the table
+    are never a real position. 0 for every other model."""
+    from torch import nn
+
+    for module in model.modules():
+        table = getattr(module, "position_embeddings", None)
+        ids_after_padding = hasattr(module, "create_position_ids_from_input_ids")
+        if isinstance(table, nn.Embedding) and ids_after_padding:
+            return int(table.padding_idx) + 1 if table.padding_idx is not None else 0
+    return 0
 
 
 def _tied(model: Any, config: Any) -> Fact[bool]:
