@@ -86,9 +86,17 @@ class TorchModel(Model):
                 f"{self.ref} is a PyTorch module and cannot read text columns; "
                 "tokenize the text first or use an hf: model."
             )
+        from whichmodel.sources.torch_errors import shape_error
+
         x = torch.from_numpy(np.ascontiguousarray(inputs.data, dtype=np.float32))
-        with torch.inference_mode():
-            out = _first_tensor(self.module(x.to(self.device)))
+        try:
+            with torch.inference_mode():
+                out = _first_tensor(self.module(x.to(self.device)))
+        except (RuntimeError, AssertionError, ValueError) as exc:
+            explained = shape_error(exc, self.module, tuple(x.shape), self.ref.name)
+            if explained is None:
+                raise  # the module's own failure: the caller retries example by example
+            raise explained from exc
         array = out.detach().float().cpu().numpy()
         return self._raw(array)
 
@@ -371,9 +379,10 @@ def _load_weights(module: Any, path: Path, options: LoadOptions) -> None:
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise ModelLoadError(
-            f"The weights in {path} do not fit the module: {_first_line(exc)}"
-        ) from exc
+        from whichmodel.sources.torch_errors import state_dict_mismatch
+
+        why = state_dict_mismatch(module, state) or _first_line(exc)
+        raise ModelLoadError(f"The weights in {path} do not fit the module: {why}.") from exc
 
 
 def _load_checkpoint(path: Path, options: LoadOptions) -> Any:
