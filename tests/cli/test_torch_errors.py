@@ -59,7 +59,8 @@ def test_images_fed_to_a_linear_name_both_shapes(zoo: Path) -> None:
     message = str(caught.value)
     assert message.startswith(
         "lin got inputs of shape (N, 8, 8); its first layer (Linear) expects (N, 64): reshape "
-        "the data or pass --input-shape 64 (mat1 and mat2 shapes cannot be multiplied"
+        "the data or pass ?input_shape=64 (or --input-shape 64 for every model) (mat1 and mat2 "
+        "shapes cannot be multiplied"
     )
     assert "\n" not in message
 
@@ -69,7 +70,8 @@ def test_rows_fed_to_a_cnn_suggest_the_square_shape(zoo: Path) -> None:
     rows = Inputs("array", np.zeros((4, 64), dtype=np.float32))
     with pytest.raises(TaskError, match=r"got inputs of shape \(N, 64\); its first layer "
                        r"\(Conv2d\) expects \(N, 1, \*, \*\): reshape the data or pass "
-                       r"--input-shape 1,8,8 \(Expected 3D"):
+                       r"\?input_shape=1,8,8 \(or --input-shape 1,8,8 for every model\) "
+                       r"\(Expected 3D"):
         model.predict(rows)
 
 

@@ -9,7 +9,8 @@ Reserved parameters: ``weights`` (.safetensors, header checked against the file'
 a .pt/.pth state dict read with ``weights_only=True``, and unpickled in full only with
 ``allow_pickle``), ``classes`` (comma-separated labels of the output columns), ``output``
 (``logits`` default for (n, C) outputs, ``proba`` when the module already ends in softmax,
-``logit`` for a binary classifier with one output). Other parameters go to the factory; values
+``logit`` for a binary classifier with one output), ``input_shape`` (``1,8,8``: each batch is
+reshaped to (n, 1, 8, 8) first). Other parameters go to the factory; values
 are read as Python literals when they parse as such (``width=64`` is the int 64).
 """
 
@@ -37,6 +38,7 @@ from whichmodel.errors import (
     WhichModelError,
 )
 from whichmodel.refs import ModelRef
+from whichmodel.sources import shapes
 from whichmodel.sources.base import (
     Inputs,
     LoadOptions,
@@ -57,6 +59,7 @@ OPTIONS = {
     "weights": "a .safetensors (or .pt/.pth state dict) file loaded into the factory's module",
     "classes": "comma-separated labels of the output columns",
     "output": "what the outputs are: logits (default), proba, logit (one binary logit), values",
+    **shapes.OPTION,
 }
 RESERVED = frozenset({*OPTIONS, "name"})
 
@@ -75,6 +78,7 @@ class TorchModel(Model):
             )
         classes = ref.param("classes")
         self.classes = tuple(c.strip() for c in classes.split(",")) if classes else None
+        self.input_shape = shapes.ref_shape(ref)
         self.info = ModelInfo("torch", _architecture(module), count_parameters(module), files)
         self.device = "cpu"
 
@@ -88,6 +92,7 @@ class TorchModel(Model):
             )
         from whichmodel.sources.torch_errors import shape_error
 
+        inputs = shapes.reshaped(inputs, self.input_shape, self.ref.name)
         x = torch.from_numpy(np.ascontiguousarray(inputs.data, dtype=np.float32))
         try:
             with torch.inference_mode():

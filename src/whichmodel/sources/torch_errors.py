@@ -37,7 +37,7 @@ def shape_error(
     >>> from torch import nn
     >>> exc = RuntimeError("mat1 and mat2 shapes cannot be multiplied (80x8 and 64x16)")
     >>> print(shape_error(exc, nn.Linear(64, 16), (10, 8, 8), "mlp"))  # doctest: +ELLIPSIS
-    mlp got inputs of shape (N, 8, 8); its first layer (Linear) expects (N, 64): ... 64 (...).
+    mlp got inputs of shape (N, 8, 8); its first layer (Linear) expects (N, 64): ... (...).
     """
     text = str(exc).strip()
     if not _SHAPE_ERROR.search(text):
@@ -52,14 +52,15 @@ def shape_error(
             f"({original})."
         )
     layer = first_layer(module)
-    expects, fix = "", "--input-shape with the shape of one example"
+    expects, fix = "", "?input_shape= (or --input-shape) with the shape of one example"
     if guard:  # an exported graph has no layers to read; its guard names the size it wants
         dim, size = guard.groups()
         expects = f"; it was exported for inputs whose dimension {dim} is {size}"
     if layer is not None and not _fits(layer, shape):
         expects = f"; its first layer ({layer[0]}) expects {_shape_text(layer[1])}"
         if (hint := _reshape_hint(layer, shape)) is not None:
-            fix = "--input-shape " + ",".join(map(str, hint))
+            value = ",".join(map(str, hint))
+            fix = f"?input_shape={value} (or --input-shape {value} for every model)"
     return TaskError(
         f"{name} got inputs of shape {given}{expects}: reshape the data or pass {fix} "
         f"({original})."
