@@ -331,10 +331,17 @@ def _user_code(what: str, ref: ModelRef) -> Iterator[None]:
 
 
 def _import_code(module_name: str, ref: ModelRef) -> Any:
+    """The module a factory reference names. A ``file.py`` is executed once per process for each
+    content it has (cached by its resolved path and digest): a script that trains on import
+    trains once however often the model loads (predictions, spec sheet), and an edited file is
+    read again."""
     if module_name.endswith(".py"):
+        import hashlib
+
         path = Path(module_name)
         _require_file(path)
-        name = f"whichmodel_user_{abs(hash(str(path.resolve())))}"
+        digest = hashlib.sha256(str(path.resolve()).encode() + b"\0" + path.read_bytes())
+        name = f"whichmodel_user_{digest.hexdigest()[:24]}"
         if name in sys.modules:
             return sys.modules[name]
         spec = importlib.util.spec_from_file_location(name, path)
