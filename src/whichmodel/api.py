@@ -67,7 +67,8 @@ def compare(
         options: the other flags of ``whichmodel compare``, named as they are with ``_``:
             ``input_cols``, ``batch_size``, ``seed``, ``bootstrap``, ``no_cost``, ``threads``,
             ``refresh_cost``, ``store``, ``out`` (write results.json and report.html there),
-            ``allow_pickle``, ``trust_remote_code``, ``slice_by``; and the limits and objective
+            ``allow_pickle``, ``trust_remote_code``, ``slice_by``, ``input_shape`` (``(1, 8,
+            8)``: each example's shape for torch and ONNX models); and the limits and objective
             of :func:`whichmodel.choose` (``max_latency_ms=5``, ``min_metrics={"accuracy":
             0.9}``, ``prefer="latency"``), or ``constraints`` / ``objective`` objects.
 
@@ -203,6 +204,7 @@ class _Run:
             config.data, input_cols=config.input_cols, label_col=config.label_col
         )
         slice_columns = read_slice_columns(dataset.path, config.slice_by)  # before any work
+        refs = _shaped(refs, config.input_shape, dataset)
         _check_inputs(refs, dataset, LoadOptions(config.allow_pickle, config.trust_remote_code))
         store = Store.open(config.store)
         data_fp = key_of(_data_digest(store, dataset.path), dataset.input_cols, dataset.label_col)
@@ -273,6 +275,16 @@ def _check_inputs(refs: list[ModelRef], dataset: Dataset, options: LoadOptions) 
     sample = dataset.inputs.take(slice(0, min(len(dataset), _CHECKED_ROWS)))
     for ref in refs:
         check_inputs(ref, sample, options)
+
+
+def _shaped(
+    refs: list[ModelRef], shape: tuple[int, ...] | None, dataset: Dataset
+) -> list[ModelRef]:
+    """The references with ``--input-shape`` given to those that read arrays, checked against
+    the data's first row before any model runs (``sources.shaped_refs``)."""
+    from whichmodel.sources import shaped_refs
+
+    return shaped_refs(refs, shape, dataset.inputs.take(slice(0, 1)))
 
 
 def _unique_names(refs: list[ModelRef]) -> list[ModelRef]:
@@ -378,6 +390,10 @@ def _spec(
     # text and audio examples have no fixed shape: the sheet counts FLOPs its own way
     first = inputs.take(slice(0, 1)).data
     shape = None if inputs.kind in ("text", "audio") else tuple(first.shape[1:])
+    if ref.param("input_shape") is not None:  # the shape the model is given (sources/shapes.py)
+        from whichmodel.sources.shapes import ref_shape
+
+        shape = ref_shape(ref)
 
     def compute() -> tuple[CompactSpec | None, str | None]:
         def get_model() -> Model:  # loaded only if the sheet needs the model itself

@@ -50,6 +50,9 @@ def config_options(options: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(no_cost, bool):
             raise ConfigError(f"no_cost must be True or False. Got {brief(no_cost)} instead.")
         out["measure_cost"] = not no_cost
+    if isinstance(out.get("input_shape"), list | int):
+        shape = out["input_shape"]
+        out["input_shape"] = (shape,) if isinstance(shape, int) else tuple(shape)
     for name in ("input_cols", "slice_by"):
         value = out.get(name)
         if isinstance(value, str):
@@ -129,7 +132,7 @@ _RENAMED = {"min": "min_metrics", "max": "max_metrics", "latency-batch": "latenc
 _FLAGS = (
     "data", "task", "input-cols", "label-col", "batch-size", "seed", "bootstrap", "threads",
     "store", "out", "slice-by", "metric", "max-latency-ms", "max-memory-mb", "max-cost-per-1k",
-    "price-per-hour", "prefer", "weights", *_SWITCHES, *_RENAMED,
+    "price-per-hour", "prefer", "weights", "input-shape", *_SWITCHES, *_RENAMED,
 )  # fmt: skip
 _FLAG = re.compile(
     r"--(" + "|".join(sorted(map(re.escape, _FLAGS), key=len, reverse=True)) + r")(?![\w-])"
@@ -137,7 +140,7 @@ _FLAG = re.compile(
 )
 #: CompareConfig field names that messages use, as the Python keywords name them.
 #: Flags a message may follow with a value (``--input-cols tokens``) ...
-_VALUED = ("input-cols", "label-col", "task", "slice-by", "data", "out", "store")
+_VALUED = ("input-cols", "label-col", "task", "slice-by", "data", "out", "store", "input-shape")
 #: ... unless the next word is prose ("check --label-col or the model's id2label").
 _PROSE = frozenset(
     {"or", "and", "if", "to", "when", "for", "of", "is", "the", "a", "an", "with", "on", "in",
@@ -168,6 +171,8 @@ def python_wording(message: str) -> str:
             return name
         if value[0] in "'\"":
             return f"{name}={value}"
+        if flag == "input-shape":
+            return f"{name}={tuple(int(v) for v in value.split(','))}"
         if flag in ("input-cols", "slice-by"):
             return f"{name}={[v for v in value.split(',') if v]!r}"
         return f"{name}={value!r}" if not _is_number(value) else f"{name}={value}"

@@ -70,8 +70,9 @@ def load_config(path: str | Path) -> tuple[CompareConfig, dict[str, Any]]:
     if not isinstance(values["refs"], list) or not values["refs"]:
         raise ConfigError(f"'models' in {p} must be a list of model references.")
     values["refs"] = tuple(_model_ref(m, p) for m in values["refs"])
-    if isinstance(values.get("input_cols"), list):
-        values["input_cols"] = tuple(values["input_cols"])
+    for key in ("input_cols", "input_shape"):
+        if isinstance(values.get(key), list):
+            values[key] = tuple(values[key])
     if isinstance(values.get("slice_by"), str):
         values["slice_by"] = (values["slice_by"],)
     elif isinstance(values.get("slice_by"), list):

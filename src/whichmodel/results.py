@@ -52,6 +52,8 @@ class CompareConfig:
     slice_by: tuple[str, ...] = ()  # data columns to slice the metrics by (need not be inputs)
     threads: int = 1  # intra-op threads every model's cost is measured with (the same for all)
     refresh_cost: bool = False  # measure the cost again instead of reading it from the store
+    # one example's shape for the models that read arrays (torch:, onnx:): rows are reshaped
+    input_shape: tuple[int, ...] | None = None
 
     def validate(self) -> CompareConfig:
         """Raise ConfigError for values no comparison can use; returns self."""
@@ -79,6 +81,13 @@ class CompareConfig:
             raise ConfigError(
                 f"The label column {brief(self.label_col)} is also an input column: the models "
                 "would see the answer. Leave it out of the input columns."
+            )
+        if self.input_shape is not None and not (
+            self.input_shape and all(type(d) is int and d >= 1 for d in self.input_shape)
+        ):
+            raise ConfigError(
+                "The input shape must be positive integers, e.g. 1,8,8. Got "
+                f"{brief(self.input_shape)} instead."
             )
         if self.threads < 1:
             raise ConfigError(f"Threads must be at least 1. Got {self.threads} instead.")
@@ -118,6 +127,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "slice_by": (tuple,),
     "threads": (int,),
     "refresh_cost": (bool,),
+    "input_shape": (tuple, type(None)),
 }
 
 
@@ -297,7 +307,7 @@ class Results:
             "schema": SCHEMA_VERSION,
             "run_id": self.run_id,
             "task": self.task,
-            "config": asdict(self.config),
+            "config": _config_dict(self.config),
             "data": asdict(self.data),
             "models": [m.to_dict() for m in self.models],
             "metrics": [asdict(m) for m in stats.metrics],
@@ -379,3 +389,12 @@ def summary_card(
     rows = [(m.model, m.name, number(m.value), number(m.ci_low), number(m.ci_high))
             for m in statistics.metrics]
     return facts, rows
+
+
+def _config_dict(config: CompareConfig) -> dict[str, Any]:
+    """The config as results.json writes it: ``input_shape`` only when given, so that the
+    results of runs without it read as they always did."""
+    out = asdict(config)
+    if out["input_shape"] is None:
+        del out["input_shape"]
+    return out

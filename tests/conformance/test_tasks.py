@@ -53,7 +53,7 @@ class Built:
 
     def read(self, data: Path | None = None) -> tuple[Task, Dataset, np.ndarray]:
         """(task, dataset, labels) read the way compare reads them (one fresh task)."""
-        from whichmodel.api import _config
+        from whichmodel.api_options import compare_config as _config
         from whichmodel.tasks import get_task
 
         config = _config(self.recipe.refs, data or self.recipe.data, self.recipe.options)

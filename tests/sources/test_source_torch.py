@@ -44,3 +44,40 @@ def test_package_code_files_are_listed_in_pathlib_order(tmp_path):
     expected = tuple(str(p) for p in sorted(tmp_path.rglob("*.py")))
     assert _python_files(str(tmp_path)) == expected
     assert len(expected) == 6
+
+
+FACTORY_THAT_COUNTS = '''
+from pathlib import Path
+
+import torch
+from torch import nn
+
+with open(Path(__file__).with_name("imports.txt"), "a") as f:  # "trains" on import
+    f.write("imported\\n")
+
+
+def lin():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(4, 3))
+'''
+
+
+def test_a_factory_file_runs_once_per_process(tmp_path):
+    import numpy as np
+
+    import whichmodel
+
+    code = tmp_path / "counting.py"
+    code.write_text(FACTORY_THAT_COUNTS)
+    counter = tmp_path / "imports.txt"
+    ref = f"torch:{code}:lin"
+    for _ in range(3):
+        load(ref)
+    assert counter.read_text().splitlines() == ["imported"]
+    x, y = np.random.default_rng(0).random((20, 4)), np.array([str(i % 3) for i in range(20)])
+    whichmodel.compare([ref], (x, y), no_cost=True, store=str(tmp_path / "s.db"))  # load + spec
+    assert counter.read_text().splitlines() == ["imported"]
+    code.write_text(FACTORY_THAT_COUNTS + "\n# edited\n")  # another content: read again, once
+    load(ref)
+    load(ref)
+    assert counter.read_text().splitlines() == ["imported", "imported"]

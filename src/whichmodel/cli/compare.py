@@ -22,6 +22,7 @@ from whichmodel.cli.options import (
     RefsArg,
     TrustRemoteCodeOpt,
     parse_format,
+    parse_ints,
     tasks_help,
     with_groups,
 )
@@ -70,6 +71,14 @@ class CompareFlags(OptionGroup):
     bootstrap: Annotated[
         int | None, typer.Option(metavar="N", help="Bootstrap resamples (default: 1000).")
     ] = None
+    input_shape: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SHAPE",
+            help="One example's shape for torch: and onnx: models, e.g. 1,8,8: each batch of "
+            "rows is reshaped to it.",
+        ),
+    ] = None
     no_cost: NoCostOpt = False
     threads: Annotated[
         int | None,
@@ -107,6 +116,7 @@ class CompareFlags(OptionGroup):
             "allow_pickle": True if self.allow_pickle else None,
             "trust_remote_code": True if self.trust_remote_code else None,
             "slice_by": tuple(slice_by) if slice_by else None,
+            "input_shape": parse_ints(self.input_shape, "--input-shape"),
         }
         return {k: v for k, v in options.items() if v is not None}
 

@@ -148,6 +148,11 @@ def check_inputs(ref: ModelRef, inputs: Inputs, options: LoadOptions) -> None:
     Raises:
         WhichModelError: e.g. DataError naming the column that does not fit.
     """
+    from whichmodel.sources import shapes
+
+    shape = shapes.ref_shape(ref) if reads_arrays(ref) else None
+    if shape is not None:
+        shapes.check_size(inputs, shape, f"the input shape {shape} of {ref.name}")
     check = getattr(checked_source(ref), "check_inputs", None)
     if check is not None:
         check(ref, options, inputs)
@@ -183,6 +188,40 @@ def code_files(ref: ModelRef) -> tuple[str, ...]:
     return fingerprint_files(ref)[len(reference_files(ref)) :]
 
 
+def shaped_refs(
+    refs: list[ModelRef], shape: tuple[int, ...] | None, inputs: Inputs
+) -> list[ModelRef]:
+    """``refs`` with compare's ``--input-shape`` ``shape`` given to each that reads arrays
+    (``sources.shapes.with_shape``), checked against a sample of the data's ``inputs`` first.
+
+    Raises:
+        ConfigError: the examples hold another number of values, or no model reads arrays.
+    """
+    from whichmodel.errors import ConfigError
+    from whichmodel.sources import shapes
+
+    if shape is None:
+        return refs
+    shapes.check_size(inputs, shape, "--input-shape " + shapes.reshape_text(shape))
+    if not any(reads_arrays(r) for r in refs):
+        raise ConfigError(
+            "--input-shape reshapes the inputs of torch: and onnx: models, and none of the models "
+            "is one; leave it out."
+        )
+    return [shapes.with_shape(r, shape) if reads_arrays(r) else r for r in refs]
+
+
+def reads_arrays(ref: ModelRef) -> bool:
+    """Whether ``ref``'s model reads arrays (and so takes ``?input_shape=``)."""
+    if ref.kind == "object":
+        from whichmodel.sources.objects import is_module
+
+        return is_module(ref)
+    from whichmodel.sources.shapes import ARRAY_KINDS
+
+    return ref.kind in ARRAY_KINDS
+
+
 __all__ = [
     "COMMON_OPTIONS",
     "Inputs",
@@ -200,6 +239,9 @@ __all__ = [
     "inspect_model",
     "load",
     "load_timed",
+    "reads_arrays",
     "reference_files",
+    "shaped_refs",
     "source",
 ]
+

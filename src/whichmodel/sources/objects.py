@@ -74,7 +74,7 @@ class ObjectSource:
 
     def load(self, ref: ModelRef, options: LoadOptions) -> Model:
         obj = _live(ref)
-        if hasattr(obj, "named_parameters") and hasattr(obj, "modules"):
+        if is_module(ref):
             from whichmodel.sources.torch import TorchModel
 
             obj.eval()  # as a torch: reference is loaded; registered() restores its mode
@@ -90,6 +90,12 @@ class ObjectSource:
 
 
 SOURCE: Source = ObjectSource()
+
+
+def is_module(ref: ModelRef) -> bool:
+    """Whether the live object ``ref`` names is a torch module (else an estimator)."""
+    obj = _live(ref)
+    return hasattr(obj, "named_parameters") and hasattr(obj, "modules")
 
 
 def _live(ref: ModelRef) -> Any:

@@ -15,6 +15,7 @@ import numpy as np
 
 from whichmodel.errors import MissingExtraError, ModelLoadError, TaskError
 from whichmodel.refs import ModelRef
+from whichmodel.sources import shapes
 from whichmodel.sources.base import (
     Inputs,
     LoadOptions,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 OPTIONS = {
     "classes": "comma-separated labels of the output columns",
     "output": "what the outputs are: logits (default), proba, logit (one binary logit), values",
+    **shapes.OPTION,
 }
 _TYPES = {
     "tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(float16)": np.float16,
@@ -54,6 +56,7 @@ class OnnxModel(Model):
         #: (d, ...) of one example when the graph fixes it, for bench's synthesized inputs
         self.example_shape = tuple(dims) if all(isinstance(d, int) for d in dims) else None
         self.output_mode, self.classes = output_options(ref)
+        self.input_shape = shapes.ref_shape(ref)
         self.info = ModelInfo("onnx", "onnx graph", parameters, (ref.target,))
 
     def predict(self, inputs: Inputs) -> RawOutput:
@@ -64,6 +67,7 @@ class OnnxModel(Model):
                 f"{self.ref} is an ONNX graph of tensors and cannot read text columns; "
                 "tokenize the text first or use an hf: model."
             )
+        inputs = shapes.reshaped(inputs, self.input_shape, self.ref.name)
         x = np.ascontiguousarray(inputs.data, dtype=self.dtype)
         out = self.session.run(None, {self.input_name: x})[0]
         return raw_output(np.asarray(out, dtype=np.float32), self.output_mode)

@@ -9,7 +9,8 @@ Reserved parameters: ``weights`` (.safetensors, header checked against the file'
 a .pt/.pth state dict read with ``weights_only=True``, and unpickled in full only with
 ``allow_pickle``), ``classes`` (comma-separated labels of the output columns), ``output``
 (``logits`` default for (n, C) outputs, ``proba`` when the module already ends in softmax,
-``logit`` for a binary classifier with one output). Other parameters go to the factory; values
+``logit`` for a binary classifier with one output), ``input_shape`` (``1,8,8``: each batch is
+reshaped to (n, 1, 8, 8) first). Other parameters go to the factory; values
 are read as Python literals when they parse as such (``width=64`` is the int 64).
 """
 
@@ -37,6 +38,7 @@ from whichmodel.errors import (
     WhichModelError,
 )
 from whichmodel.refs import ModelRef
+from whichmodel.sources import shapes
 from whichmodel.sources.base import (
     Inputs,
     LoadOptions,
@@ -57,6 +59,7 @@ OPTIONS = {
     "weights": "a .safetensors (or .pt/.pth state dict) file loaded into the factory's module",
     "classes": "comma-separated labels of the output columns",
     "output": "what the outputs are: logits (default), proba, logit (one binary logit), values",
+    **shapes.OPTION,
 }
 RESERVED = frozenset({*OPTIONS, "name"})
 
@@ -68,6 +71,7 @@ class TorchModel(Model):
         self.ref = ref
         self.module = module
         self.output_mode, self.classes = output_options(ref)
+        self.input_shape = shapes.ref_shape(ref)
         self.info = ModelInfo("torch", _architecture(module), count_parameters(module), files)
         self.device = "cpu"
 
@@ -79,9 +83,18 @@ class TorchModel(Model):
                 f"{self.ref} is a PyTorch module and cannot read text columns; "
                 "tokenize the text first or use an hf: model."
             )
+        from whichmodel.sources.torch_errors import shape_error
+
+        inputs = shapes.reshaped(inputs, self.input_shape, self.ref.name)
         x = torch.from_numpy(np.ascontiguousarray(inputs.data, dtype=np.float32))
-        with torch.inference_mode():
-            out = _first_tensor(self.module(x.to(self.device)))
+        try:
+            with torch.inference_mode():
+                out = _first_tensor(self.module(x.to(self.device)))
+        except (RuntimeError, AssertionError, ValueError) as exc:
+            explained = shape_error(exc, self.module, tuple(x.shape), self.ref.name)
+            if explained is None:
+                raise  # the module's own failure: the caller retries example by example
+            raise explained from exc
         array = out.detach().float().cpu().numpy()
         return self._raw(array)
 
@@ -328,10 +341,17 @@ def _user_code(what: str, ref: ModelRef) -> Iterator[None]:
 
 
 def _import_code(module_name: str, ref: ModelRef) -> Any:
+    """The module a factory reference names. A ``file.py`` is executed once per process for each
+    content it has (cached by its resolved path and digest): a script that trains on import
+    trains once however often the model loads (predictions, spec sheet), and an edited file is
+    read again."""
     if module_name.endswith(".py"):
+        import hashlib
+
         path = Path(module_name)
         _require_file(path)
-        name = f"whichmodel_user_{abs(hash(str(path.resolve())))}"
+        digest = hashlib.sha256(str(path.resolve()).encode() + b"\0" + path.read_bytes())
+        name = f"whichmodel_user_{digest.hexdigest()[:24]}"
         if name in sys.modules:
             return sys.modules[name]
         spec = importlib.util.spec_from_file_location(name, path)
@@ -381,9 +401,10 @@ def _load_weights(module: Any, path: Path, options: LoadOptions) -> None:
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise ModelLoadError(
-            f"The weights in {path} do not fit the module: {_first_line(exc)}"
-        ) from exc
+        from whichmodel.sources.torch_errors import state_dict_mismatch
+
+        why = state_dict_mismatch(module, state) or _first_line(exc)
+        raise ModelLoadError(f"The weights in {path} do not fit the module: {why}.") from exc
 
 
 def _load_checkpoint(path: Path, options: LoadOptions) -> Any:
