@@ -183,8 +183,8 @@ def hub_snapshot(target: str) -> str | None:
     (or ``target`` is no hub id).
     """
     match = _HUB_ID.fullmatch(target)
-    if match is None:
-        return None
+    if match is None or ".." in (match["revision"] or "").split("/"):
+        return None  # a revision is a branch, tag or commit: never a way out of the cache
     revision = match["revision"] or "main"
     entry = hub_cache() / f"models--{match['repo'].replace('/', '--')}"
     ref_file = entry / "refs" / revision
@@ -193,6 +193,8 @@ def hub_snapshot(target: str) -> str | None:
     elif _COMMIT.fullmatch(revision):
         commit = revision
     else:
+        return None
+    if not _COMMIT.fullmatch(commit):  # a ref file holds one commit hash, nothing else
         return None
     snapshot = entry / "snapshots" / commit
     return str(snapshot) if snapshot.is_dir() else None

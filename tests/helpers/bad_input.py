@@ -70,7 +70,8 @@ def refuse(
     context = f"{args}\nstdout: {proc.stdout[-2000:]}\nstderr: {proc.stderr[-2000:]}"
     assert proc.returncode == exit_code, context
     assert "Traceback" not in proc.stderr + proc.stdout, context
-    lines = proc.stderr.strip().splitlines()
+    # A pipe gets progress lines ("[whichmodel] predict lr: 3/8 batches") before the answer.
+    lines = [ln for ln in proc.stderr.strip().splitlines() if not ln.startswith("[whichmodel] ")]
     assert len(lines) == 1, context
     assert all(part in lines[0] for part in ((says,) if isinstance(says, str) else says)), context
     assert not crashes.exists() or exit_code == 1, f"an internal error report was saved: {context}"

@@ -131,3 +131,20 @@ def test_a_local_folder_wins_and_a_missing_one_word_folder_is_a_folder(hub, offl
     assert parse_ref("hf:nowhere").target == "nowhere"
     with pytest.raises(ModelReferenceError, match="nowhere is not a Hugging Face model folder"):
         whichmodel.load("hf:nowhere")
+
+
+def test_a_revision_or_ref_file_cannot_lead_out_of_the_cache(hub, offline, monkeypatch, tmp_path):
+    """``@../..`` and a ref file that holds a path instead of a commit resolve to nothing."""
+    from whichmodel.refs import hub_snapshot
+
+    cache, _ = hub
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    assert hub_snapshot("acme/tiny-bert@main") is not None
+    assert hub_snapshot("acme/tiny-bert@../refs/main") is None  # the same file, reached by ..
+    refs = cache / "models--acme--tiny-bert" / "refs"
+    (refs / "evil").write_text("../../../../" + tmp_path.name)
+    try:
+        assert hub_snapshot("acme/tiny-bert@evil") is None
+    finally:
+        (refs / "evil").unlink()
+    assert (hub_snapshot("acme/tiny-bert@v1") or "").endswith(f"snapshots/{OLD}")
