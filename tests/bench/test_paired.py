@@ -99,7 +99,8 @@ def test_rounds_that_cannot_tell_the_models_apart_say_about_as_fast() -> None:
     said = _speed_sentence(_results_with(paired, a=1.0, b=2.0))
     assert "is about as fast at batch 1 (1.00 vs 2.00 ms, p50): over 4 interleaved rounds" in said
     assert f"[{1 / r.ci_high:.2f}, {1 / r.ci_low:.2f}]" in said
-    assert "about as fast as b (ratio" in rounds_lines(_results_with(paired, a=1.0, b=2.0))[1]
+    line = rounds_lines(_results_with(paired, a=1.0, b=2.0))[1]
+    assert f"about as fast as b (latency ratio {1 / r.speedup:.2f} [{1 / r.ci_high:.2f}," in line
 
 
 def test_why_not_names_the_slow_model_and_the_memory() -> None:
@@ -117,7 +118,7 @@ def _requests(folder: Path, delays: dict[str, float], ref: str | None = None) ->
         name: ProbeRequest(
             ref=ref or f"torch:{HELPERS / 'slow_torch.py'}:slow?delay_s={d}&classes=x,y,z",
             variant="original", inputs=inputs, kind="array", columns=(), batch_sizes=(1,),
-            threads=1, budget_s=0.1, activations=False, workdir=str(folder),
+            threads=1, activations=False, workdir=str(folder),
         )
         for name, d in delays.items()
     }
@@ -150,6 +151,36 @@ def test_real_probes_take_turns_and_are_all_stopped(tmp_path: Path) -> None:
     assert _no_probe_left()
 
 
+CHATTY = """
+import torch
+print("training epoch 1")  # a factory file that talks on stdout
+
+
+class Chatty(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 3)
+
+    def forward(self, x):
+        print("forward", tuple(x.shape))
+        return self.linear(x)
+
+
+def chatty():
+    return Chatty()
+"""
+
+
+def test_a_model_that_prints_on_stdout_cannot_break_the_protocol(tmp_path: Path) -> None:
+    (tmp_path / "chatty.py").write_text(CHATTY)
+    requests = _requests(tmp_path, {"quiet": 0.0})
+    requests |= _requests(tmp_path, {"chatty": 0.0}, ref=f"torch:{tmp_path / 'chatty.py'}:chatty")
+    paired = interleave(requests, {"quiet": 1e-4, "chatty": 1e-4}, folder=tmp_path)
+    assert paired.skipped is None, paired.skipped
+    assert {k: len(v) for k, v in paired.medians_s.items()} == {"quiet": ROUNDS, "chatty": ROUNDS}
+    assert _no_probe_left()
+
+
 def test_a_probe_that_fails_skips_the_rounds_with_its_reason(tmp_path: Path) -> None:
     requests = _requests(tmp_path, {"ok": 0.001})
     requests |= _requests(tmp_path, {"broken": 0.001}, ref=f"torch:{HELPERS / 'nope.py'}:f")
@@ -157,3 +188,22 @@ def test_a_probe_that_fails_skips_the_rounds_with_its_reason(tmp_path: Path) -> 
     assert paired.skipped is not None and paired.skipped.startswith("broken's probe failed: ")
     assert "nope.py" in paired.skipped and not paired.reliable
     assert _no_probe_left()
+
+
+def test_rounds_that_order_a_pair_against_its_one_at_a_time_medians_decide_nothing() -> None:
+    from whichmodel.choose.constraints import Constraints
+
+    # One at a time a took 1 ms and b 2 ms; in the rounds a is the slower (B vs A).
+    swapped = PairedLatency(1, {"a": B, "b": A}, {"a": 3, "b": 5})
+    typed = _results_with(swapped, a=1.0, b=2.0)
+    decision = decide(typed)
+    assert "interleaved" not in _speed_sentence(typed) and "faster" not in _speed_sentence(typed)
+    assert decision.sentences[-1].startswith(
+        "The latency of a and b measured one model at a time and in interleaved rounds disagree"
+    )
+    limited = decide(typed, Constraints(max_latency_ms=10.0))
+    assert limited.pick is None  # no latency limit is met on a contradicted latency
+    # At p99 the rounds (medians) are not quoted: the sentence is the one-at-a-time figures'.
+    agreeing = _results_with(PairedLatency(1, {"a": A, "b": B}, {"a": 5, "b": 3}), a=1.0, b=2.0)
+    said = decide(agreeing, Constraints(latency_percentile="p99")).sentences
+    assert not any("interleaved" in s for s in said)

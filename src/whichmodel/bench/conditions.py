@@ -84,13 +84,21 @@ class Conditions:
         return cls(**data)
 
 
-def measured(threads: int, work: Callable[[], T]) -> tuple[T, Conditions]:
-    """Run ``work()`` and return its result with the conditions it ran under."""
-    load_before, busy_before, own_before = _load(), _busy_cpu_s(), _own_cpu_s()
+def measured(
+    threads: int, work: Callable[[], T], *, children_cpu: Callable[[], float] | None = None
+) -> tuple[T, Conditions]:
+    """Run ``work()`` and return its result with the conditions it ran under.
+    ``children_cpu()``: CPU seconds of child processes that are still running (the kernel
+    counts a child's time as this process's only once it has been waited for)."""
+
+    def own() -> float:
+        return _own_cpu_s() + (children_cpu() if children_cpu is not None else 0.0)
+
+    load_before, busy_before, own_before = _load(), _busy_cpu_s(), own()
     start = time.perf_counter()
     result = work()
     wall = time.perf_counter() - start
-    busy_after, own_after = _busy_cpu_s(), _own_cpu_s()
+    busy_after, own_after = _busy_cpu_s(), own()
     other = None
     if busy_before is not None and busy_after is not None and wall > 0:
         other = max((busy_after - busy_before) - (own_after - own_before), 0.0) / wall

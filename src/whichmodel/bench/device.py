@@ -6,10 +6,11 @@ What changes on a GPU, and why:
   Every sample therefore ends with ``torch.cuda.synchronize(device)``, or it would time the launch,
   not the work (:func:`synchronizer`).
 - **Device memory.** The process's resident memory says nothing of the GPU's. The probe resets the
-  device's peak counters before loading and reports the peak bytes *allocated* (what tensors
-  held) and *reserved* (what PyTorch's caching allocator took from the driver, the figure another
-  process on the same GPU competes with): ``torch.cuda.max_memory_allocated`` and
-  ``max_memory_reserved`` (:func:`device_memory`).
+  device's peak counters once the variant is applied (an fp16 variant is not charged the fp32
+  weights it was cast from) and reports the peak bytes *allocated* (what tensors held: the
+  weights and every call's activations) and *reserved* (what PyTorch's caching allocator took
+  from the driver, the figure another process on the same GPU competes with):
+  ``torch.cuda.max_memory_allocated`` and ``max_memory_reserved`` (:func:`device_memory`).
 - **What moves.** The model's module is moved to the device, and the source moves each batch to
   the module's device and the outputs back (``Model.to``). Models whose source does not do that
   yet (detectors, speech, embeddings, causal LMs, ONNX, scikit-learn) fail in one line.
@@ -68,11 +69,27 @@ def device_name(device: str) -> dict[str, str]:
     return {"gpu": torch.cuda.get_device_name(device)}
 
 
+def start(device: str) -> None:
+    """Start the device before anything is measured (nothing on the CPU): its CUDA context and
+    cuBLAS handle (a first matmul; an explicit index such as ``cuda:1`` initializes nothing by
+    itself), then its peak-memory counters."""
+    if not device.startswith("cuda"):
+        return
+    import torch
+
+    x = torch.ones(256, 256, device=device)
+    x @ x
+    torch.cuda.synchronize(device)
+    reset_peak(device)
+
+
 def reset_peak(device: str) -> None:
-    """Start the device's peak-memory counters from now (nothing on the CPU)."""
+    """Start the device's peak-memory counters from what is allocated now, after giving the
+    cached free blocks back, so the reserved peak starts from now too (nothing on the CPU)."""
     if device.startswith("cuda"):
         import torch
 
+        torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(device)
 
 

@@ -12,9 +12,12 @@ Two models compare by the geometric mean of their per-round ratios, with a 95% i
 rounds (Student's t on the log ratios, ``scipy.stats.ttest_1samp``): "mlp is 1.9× faster
 [1.7, 2.1] over 10 interleaved rounds".
 
-The rounds are **unreliable**, with the reason, when other processes kept more CPUs busy than
-were free (the criterion every cost is held to, :mod:`whichmodel.bench.conditions`), or when a
-pair's rounds disagree: its interval spans more than a factor :data:`MAX_SPREAD`.
+The probes load together, then warm up one at a time (until their timings settle, at most
+:data:`WARMUP_S` each). The rounds are **unreliable**, with the reason, when other processes
+kept more CPUs busy than were free during the rounds (the criterion every cost is held to,
+:mod:`whichmodel.bench.conditions`; the probes' own CPU time is not "other"), when a probe's
+warm-up never settled, or when a pair's rounds disagree: its interval spans more than a factor
+:data:`MAX_SPREAD`.
 
 They are not run (``skipped`` says why) when a model's call takes over :data:`MAX_CALL_S` (ten
 rounds would take minutes), when all the models would not fit in memory together, or when a
@@ -30,7 +33,9 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 from itertools import combinations
 from pathlib import Path
 from typing import IO, Any
@@ -54,8 +59,9 @@ MAX_CALL_S = 1.0
 #: A pair's 95% interval may span this factor (high / low) before its rounds disagree.
 MAX_SPREAD = 1.25
 
-#: Seconds each probe warms its call up for (until timings settle) before the rounds.
-WARMUP_S = 0.25
+#: Seconds each probe may warm its call up for (until its timings settle), one probe at a time,
+#: once all are loaded.
+WARMUP_S = 1.0
 
 #: All the probes together, loading included, before they are stopped.
 TIMEOUT_S = 600
@@ -191,7 +197,7 @@ def interleaved(
         request = ProbeRequest(
             ref="", variant="original", inputs=str(write_inputs(folder, sample, batch_size)),
             kind=sample.kind, columns=tuple(sample.columns), batch_sizes=(batch_size,),
-            threads=threads, budget_s=WARMUP_S, allow_pickle=options.allow_pickle,
+            threads=threads, allow_pickle=options.allow_pickle,
             trust_remote_code=options.trust_remote_code, activations=False,
             workdir=str(folder), capability=capability,
         )  # fmt: skip
@@ -204,51 +210,60 @@ def interleave(
 ) -> PairedLatency:
     """Time the models of ``requests`` (name -> its probe request; the first batch size is
     timed) in interleaved rounds. ``latency_s`` (name -> an earlier measure of seconds per
-    call) sizes each slice."""
+    call) sizes each slice. The conditions cover the rounds only, once every probe is loaded
+    and warm (the probes' CPU time counts as this process's)."""
     calls = {k: max(1, round(SLICE_S / max(v, 1e-9))) for k, v in latency_s.items()}
-    threads = next(iter(requests.values())).threads
-    batch = next(iter(requests.values())).batch_sizes[0]
+    first = next(iter(requests.values()))
     try:
-        medians, conditions = measured(threads, lambda: _rounds(requests, calls, folder))
+        with _started(requests, folder) as servers:
+            for server in servers.values():
+                server.read()  # loaded (they load together)
+            unsettled = [s.name for s in servers.values() if not s.warm(WARMUP_S)]
+            medians, conditions = measured(
+                first.threads, partial(_take_turns, servers, calls),
+                children_cpu=lambda: sum(s.cpu_s() for s in servers.values()),
+            )  # fmt: skip
     except _ProbeFailed as exc:
-        return PairedLatency(batch, skipped=str(exc))
-    paired = PairedLatency(batch, medians, calls, conditions)
-    return replace(paired, unreliable=tuple(_unreliable(paired)))
+        return PairedLatency(first.batch_sizes[0], skipped=str(exc))
+    paired = PairedLatency(first.batch_sizes[0], medians, calls, conditions)
+    return replace(paired, unreliable=tuple(_unreliable(paired, unsettled)))
 
 
 class _ProbeFailed(Exception):
     pass
 
 
-def _rounds(
-    requests: dict[str, ProbeRequest], calls: dict[str, int], folder: Path
-) -> dict[str, tuple[float, ...]]:
-    """Start every model's probe, run the rounds, stop the probes (all of them waited for,
-    so their CPU time counts as this process's children in the conditions)."""
-    servers = {
-        name: _Server(name, req, folder / f"serve-{i}.json")  # names are the user's: not paths
-        for i, (name, req) in enumerate(requests.items())
-    }
-    timer = threading.Timer(TIMEOUT_S, _kill_all, (list(servers.values()),))
+@contextlib.contextmanager
+def _started(requests: dict[str, ProbeRequest], folder: Path) -> Iterator[dict[str, _Server]]:
+    """Every model's probe process, stopped on the way out (killed at once after a failure or
+    after :data:`TIMEOUT_S`: a hung probe must not hang the comparison)."""
+    servers: dict[str, _Server] = {}
+    timer = threading.Timer(TIMEOUT_S, _kill_all, (servers,))
     timer.start()
+    failed = True
     try:
-        for server in servers.values():
-            server.read()  # ready
-        names = list(servers)
-        medians: dict[str, list[float]] = {k: [] for k in names}
-        for r in range(ROUNDS):
-            for name in names[r % len(names):] + names[: r % len(names)]:
-                medians[name].append(servers[name].slice(calls[name]))
-        return {k: tuple(v) for k, v in medians.items()}
+        for i, (name, request) in enumerate(requests.items()):
+            servers[name] = _Server(name, request, folder / f"serve-{i}.json")  # not user names
+        yield servers
+        failed = False
     finally:
         timer.cancel()
         for server in servers.values():
-            server.close()
+            server.close(kill=failed)
 
 
-def _kill_all(servers: list[_Server]) -> None:
-    """Stop every probe: a hung one must not hang the comparison (each read then fails)."""
-    for server in servers:
+def _take_turns(servers: dict[str, _Server], calls: dict[str, int]) -> dict[str, tuple[float, ...]]:
+    """The rounds: each model's slice median per round, the order rotating every round."""
+    names = list(servers)
+    medians: dict[str, list[float]] = {k: [] for k in names}
+    for r in range(ROUNDS):
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            medians[name].append(servers[name].slice(calls[name]))
+    return {k: tuple(v) for k, v in medians.items()}
+
+
+def _kill_all(servers: dict[str, _Server]) -> None:
+    for server in list(servers.values()):
         server.kill()
 
 
@@ -258,6 +273,7 @@ class _Server:
 
     def __init__(self, name: str, request: ProbeRequest, path: Path) -> None:
         self.name = name
+        self.killed = False
         path.write_text(json.dumps(request.to_dict()))
         self.stderr: IO[str] = tempfile.TemporaryFile("w+", dir=path.parent)  # noqa: SIM115 (closed by close())
         env = {**os.environ, **{k: str(request.threads) for k in _THREAD_ENV}}
@@ -267,33 +283,61 @@ class _Server:
             env=env,
         )  # fmt: skip
 
+    def warm(self, seconds: float) -> bool:
+        """Warm the probe's call up for at most ``seconds``; whether its timings settled."""
+        self._ask({"warm": seconds})
+        return bool(self.read().get("settled", False))
+
     def read(self) -> dict[str, Any]:
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
-        message: dict[str, Any] = json.loads(line) if line.strip() else {}
-        if "error" in message or not message:
+        try:
+            message: dict[str, Any] = json.loads(line) if line.strip() else {}
+        except ValueError:
+            message = {"error": f"it answered {line.strip()[:80]!r}, not the probe's protocol"}
+        if "error" in message or not isinstance(message, dict) or not message:
             raise _ProbeFailed(f"{self.name}'s probe failed: {message.get('error') or self._why()}")
         return message
 
     def slice(self, n: int) -> float:
         """The median seconds per call of ``n`` timed calls."""
+        self._ask({"calls": n})
+        samples = self.read().get("samples")
+        if not isinstance(samples, list) or len(samples) != n:
+            raise _ProbeFailed(f"{self.name}'s probe failed: it answered no {n} samples")
+        return float(np.median(samples))
+
+    def _ask(self, message: dict[str, Any]) -> None:
         assert self.proc.stdin is not None
         try:
-            self.proc.stdin.write(json.dumps({"calls": n}) + "\n")
+            self.proc.stdin.write(json.dumps(message) + "\n")
             self.proc.stdin.flush()
         except BrokenPipeError:
             raise _ProbeFailed(f"{self.name}'s probe failed: {self._why()}") from None
-        return float(np.median(self.read()["samples"]))
+
+    def cpu_s(self) -> float:
+        """CPU seconds the probe has used so far (0 once it has exited)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
     def _why(self) -> str:
+        if self.killed:
+            return f"stopped after {TIMEOUT_S} s"
         self.stderr.seek(0)
         lines = [ln for ln in self.stderr.read().splitlines() if ln.strip()]
         return lines[-1] if lines else f"it stopped (exit {self.proc.poll()})"
 
     def kill(self) -> None:
+        self.killed = True
         self.proc.kill()
 
-    def close(self) -> None:
+    def close(self, *, kill: bool = False) -> None:
+        """Stop the probe: end its input and wait for it, or kill it."""
+        if kill:
+            self.proc.kill()
         if self.proc.stdin is not None and not self.proc.stdin.closed:
             with contextlib.suppress(BrokenPipeError):  # the probe stopped already
                 self.proc.stdin.close()
@@ -307,10 +351,12 @@ class _Server:
         self.stderr.close()
 
 
-def _unreliable(paired: PairedLatency) -> list[str]:
-    """Why ``paired``'s rounds cannot be trusted (see the module docstring)."""
+def _unreliable(paired: PairedLatency, unsettled: list[str]) -> list[str]:
+    """Why ``paired``'s rounds cannot be trusted (see the module docstring); ``unsettled``:
+    the models whose warm-up never settled."""
     busy = None if paired.conditions is None else busy_reason(paired.conditions)
     reasons = [] if busy is None else [busy]
+    reasons += [f"{name}: the warm-up never settled" for name in unsettled]
     for r in paired.ratios():
         if r.ci_high / r.ci_low > MAX_SPREAD:
             reasons.append(

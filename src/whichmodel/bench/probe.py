@@ -25,6 +25,7 @@ import numpy as np
 
 from whichmodel.bench.base import CostProfile, ProbeRequest
 from whichmodel.bench.device import device_memory, device_name, reset_peak, synchronizer
+from whichmodel.bench.device import start as start_device
 from whichmodel.bench.inputs import read_inputs, synthesize
 from whichmodel.bench.memory import (
     activation_bytes,
@@ -135,10 +136,13 @@ def _apply_timed(
     variant: Variant, original: Model, calls: Calls, request: ProbeRequest
 ) -> tuple[Applied, float]:
     """``variant`` applied to ``original`` with ``calls``' example batch, and the seconds that
-    took (making the example included, as it always was)."""
-    start = time.perf_counter()
+    took (making the example included, as it always was). The device's peak-memory counters
+    restart after it: the variant's own memory from there (fp16 is not charged its fp32)."""
+    began = time.perf_counter()
     applied = variant.apply(original, calls.example(), Path(request.workdir))
-    return applied, time.perf_counter() - start
+    elapsed = time.perf_counter() - began
+    reset_peak(request.device)
+    return applied, elapsed
 
 
 def _activations(calls: Calls, request: ProbeRequest, module: Any) -> dict[int, int]:
@@ -158,7 +162,7 @@ def prepare_process(kind: str, threads: int, device: str = "cpu") -> Any:
     importlib.import_module("scipy.stats")  # the harness's CI
     limiter = set_threads(threads)
     _warm_up_runtime()
-    reset_peak(device)
+    start_device(device)
     return limiter
 
 

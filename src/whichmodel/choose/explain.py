@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from whichmodel.choose.decision import Decision
-from whichmodel.choose.facts import SAME, ModelFacts
+from whichmodel.choose.facts import SAME, ModelFacts, contradicted
 from whichmodel.choose.tradeoffs import sig
 
 if TYPE_CHECKING:
@@ -69,17 +69,29 @@ def explain(
 
 
 def _unreliable_sentence(results: Results) -> list[str]:
-    """One sentence naming the models whose latency no figure above rests on, and the fix."""
+    """Sentences naming the models whose latency no figure above rests on (measured while the
+    machine was busy, or contradicted by the interleaved rounds), and the fix."""
     from whichmodel.bench.conditions import FIX
 
+    out = []
     names = [m.name for m in results.models if m.cost is not None and not m.cost.reliable]
-    if not names:
-        return []
-    which = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    verb = "was" if len(names) == 1 else "were"
-    return [
-        f"The latency of {which} {verb} measured unreliably, so nothing here rests on it: {FIX}."
-    ]
+    if names:
+        which, verb = _names(names), "was" if len(names) == 1 else "were"
+        out.append(
+            f"The latency of {which} {verb} measured unreliably, so nothing here rests on it: "
+            f"{FIX}."
+        )
+    torn = contradicted(results)
+    if torn:
+        out.append(
+            f"The latency of {_names(torn)} measured one model at a time and in interleaved "
+            f"rounds disagree on which is faster, so nothing here rests on it: {FIX}."
+        )
+    return out
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _headline(d: Decision, fig: Figures) -> str:
@@ -155,10 +167,12 @@ def _speed(
 
 def _paired_ratio(d: Decision, results: Results, p: str, o: str) -> Ratio | None:
     """``p`` against ``o`` from the interleaved rounds, when they are reliable, hold both and
-    timed the batch size the decision reads latency at."""
+    timed the batch size and percentile (the median) the decision reads latency at."""
     rounds = results.paired_latency
-    batch = d.constraints.latency_batch_size
-    if rounds is None or not rounds.reliable or rounds.batch_size != batch:
+    c = d.constraints
+    if rounds is None or not rounds.reliable or rounds.batch_size != c.latency_batch_size:
+        return None
+    if c.latency_percentile != "p50":  # the rounds compare medians
         return None
     if p not in rounds.medians_s or o not in rounds.medians_s:
         return None

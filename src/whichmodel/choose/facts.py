@@ -7,7 +7,7 @@ the reason in ``ModelFacts.unknown``, never a zero.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from whichmodel.choose.constraints import Constraints
@@ -22,6 +22,13 @@ MIB = 2**20
 # model's (they stay in the cost profile and the report's notes; the decision's last sentence
 # says what to do).
 UNRELIABLE = "its latency was measured unreliably (the cost profile says why)"
+
+# Why a latency is unknown to a decision when the models' medians measured one at a time order
+# a pair against the interleaved rounds (bench/paired.py), which a slow spell disturbs less.
+DISAGREE = (
+    "its latency measured one model at a time and in interleaved rounds disagree on which "
+    "model is faster (the report shows both)"
+)
 
 # Ratios closer to 1 than this are "about the same": timing noise on a shared machine is larger.
 # The decision's sentences cite neither a measured nor a spec-sheet ratio inside this band.
@@ -124,7 +131,39 @@ def read_facts(results: Results, constraints: Constraints) -> list[ModelFacts]:
     metrics: dict[str, dict[str, tuple[float, float, float]]] = {}
     for m in results.statistics.metrics:
         metrics.setdefault(m.model, {})[m.name] = (m.value, m.ci_low, m.ci_high)
-    return [_facts(m, metrics.get(m.name, {}), constraints) for m in results.models]
+    facts = [_facts(m, metrics.get(m.name, {}), constraints) for m in results.models]
+    torn = set(contradicted(results))
+    return [_latency_unknown(f, DISAGREE) if f.name in torn else f for f in facts]
+
+
+def contradicted(results: Results) -> list[str]:
+    """The models whose median latencies, measured one at a time, order a pair against the
+    reliable interleaved rounds where those tell the pair apart (the interval excludes 1 and
+    the ratio is at least :data:`SAME`), in the order of ``results.models``."""
+    from itertools import combinations
+
+    rounds = results.paired_latency
+    if rounds is None or not rounds.reliable:
+        return []
+    p50 = {
+        m.name: m.cost.latency[rounds.batch_size].p50_s
+        for m in results.models
+        if m.cost is not None and m.cost.reliable and rounds.batch_size in m.cost.latency
+        and m.name in rounds.medians_s
+    }  # fmt: skip
+    torn: set[str] = set()
+    for a, b in combinations(p50, 2):
+        r = rounds.ratio(a, b)
+        if r.decided and r.factor()[0] >= SAME and (p50[a] < p50[b]) != (r.speedup > 1):
+            torn |= {a, b}
+    return [name for name in p50 if name in torn]
+
+
+def _latency_unknown(f: ModelFacts, why: str) -> ModelFacts:
+    """``f`` with its latency and throughput unknown for ``why``."""
+    unknown = {**f.unknown, "latency": why, "throughput": why}
+    return replace(f, latency_s=None, latency_by_batch_s={}, throughput_per_s=None,
+                   throughput_batch_size=None, unknown=unknown)  # fmt: skip
 
 
 def _facts(

@@ -43,10 +43,10 @@ def pair_text(r: Ratio) -> str:
     """ "a is 1.9× faster than b [1.7, 2.1]", "slower", or "about as fast as" when the interval
     holds 1 or the ratio is under :data:`~whichmodel.choose.facts.SAME`."""
     value, low, high = r.factor()
-    if not r.decided or value < SAME:
+    if not r.decided or value < SAME:  # a's latency over b's, as the decision says it
         return (
-            f"{r.a} is about as fast as {r.b} (ratio {r.speedup:.2f} "
-            f"[{r.ci_low:.2f}, {r.ci_high:.2f}])"
+            f"{r.a} is about as fast as {r.b} (latency ratio {1 / r.speedup:.2f} "
+            f"[{1 / r.ci_high:.2f}, {1 / r.ci_low:.2f}])"
         )
     word = "slower" if r.speedup < 1 else "faster"
     return f"{r.a} is {value:.2f}× {word} than {r.b} [{low:.2f}, {high:.2f}]"
