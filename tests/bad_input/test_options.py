@@ -66,7 +66,7 @@ CASES = [
     Case("ref-option-bench", ("bench", f"{LR}?foo=1"), "The option 'foo' of sklearn:"),
     Case("ref-option-torch-file", ("inspect", "torch:{tmp}/m.pt?wieghts=w.safetensors"),
          ("The option 'wieghts' of torch:", "Did you mean 'weights'?",
-          "Options: classes, name, output, weights.")),
+          "Options: classes, input_shape, name, output, weights.")),
 ]
 
 

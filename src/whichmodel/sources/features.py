@@ -92,9 +92,10 @@ def _lightgbm(record: FeatureRecord, booster: Any) -> FeatureRecord:
     if len(levels) == len(indices):
         categorical = {names[i]: tuple(c) for i, c in zip(indices, levels, strict=True)}
     numeric = frozenset(n for i, n in enumerate(names) if i not in indices)
-    return FeatureRecord(
-        record.names, record.width, categorical, numeric, "LightGBM"
-    )
+    given = record.names
+    if given is None and names != [f"Column_{i}" for i in range(len(names))]:
+        given = tuple(names)  # older LightGBM (4.1) keeps a DataFrame's names in its booster only
+    return FeatureRecord(given, record.width, categorical, numeric, "LightGBM")
 
 
 def table_frame(inputs: Inputs) -> pd.DataFrame:
