@@ -33,10 +33,8 @@ def measured_cost(
 
     inputs: Inputs = run_.dataset.inputs
     batch_sizes = sorted({1, run_.config.batch_size})
-    shape = inputs.take(slice(0, 1)).data.shape[1:]  # one row: streamed inputs stay unread
-    # A detector is timed on its images, as the task runs it; other tasks time predict (and
-    # keep their cached costs: the capability joins the key only when it is not predict).
-    capability = "detect" if run_.task.requires == "detect" else "predict"
+    shape, capability = _timed_call(run_)
+    # (predict keeps the costs cached before: the capability joins the key only when detect)
     detect = ("detect",) if capability == "detect" else ()
 
     def compute() -> CostProfile:
@@ -87,8 +85,7 @@ def interleaved_rounds(run_: Run, results: list[ModelResult]) -> PairedLatency |
     if len(costs) < 2:
         return None
     config, inputs = run_.config, run_.dataset.inputs
-    capability = "detect" if run_.task.requires == "detect" else "predict"
-    shape = inputs.take(slice(0, 1)).data.shape[1:]
+    shape, capability = _timed_call(run_)
     parts = (sorted((k, r.fingerprint) for k, (r, _) in costs.items()), hardware(),
              inputs.kind, shape, config.threads, capability)  # fmt: skip
 
@@ -104,3 +101,10 @@ def interleaved_rounds(run_: Run, results: list[ModelResult]) -> PairedLatency |
         run_.store, "rounds", parts, compute, codec, progress=run_.progress,
         label="interleaved latency", final=lambda p: p.reliable, refresh=config.refresh_cost,
     )  # fmt: skip
+
+
+def _timed_call(run_: Run) -> tuple[tuple[int, ...], str]:
+    """(one example's shape, read from one row so streamed inputs stay unread; the call timed:
+    ``detect`` for a detector, on its images as the task runs it, else ``predict``)."""
+    shape = tuple(run_.dataset.inputs.take(slice(0, 1)).data.shape[1:])
+    return shape, "detect" if run_.task.requires == "detect" else "predict"

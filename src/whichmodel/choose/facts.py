@@ -8,6 +8,7 @@ the reason in ``ModelFacts.unknown``, never a zero.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from itertools import combinations
 from typing import TYPE_CHECKING
 
 from whichmodel.choose.constraints import Constraints
@@ -140,8 +141,6 @@ def contradicted(results: Results) -> list[str]:
     """The models whose median latencies, measured one at a time, order a pair against the
     reliable interleaved rounds where those tell the pair apart (the interval excludes 1 and
     the ratio is at least :data:`SAME`), in the order of ``results.models``."""
-    from itertools import combinations
-
     rounds = results.paired_latency
     if rounds is None or not rounds.reliable:
         return []

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from whichmodel.errors import MissingExtraError, ModelLoadError, TaskError
+from whichmodel.errors import MissingExtraError, ModelLoadError
 from whichmodel.refs import ModelRef
 from whichmodel.sources import shapes
 from whichmodel.sources.base import (
@@ -62,12 +62,7 @@ class OnnxModel(Model):
     def predict(self, inputs: Inputs) -> RawOutput:
         from whichmodel.sources.torch import raw_output
 
-        if inputs.kind == "text":
-            raise TaskError(
-                f"{self.ref} is an ONNX graph of tensors and cannot read text columns; "
-                "tokenize the text first or use an hf: model."
-            )
-        inputs = shapes.reshaped(inputs, self.input_shape, self.ref.name)
+        inputs = shapes.array_batch(inputs, self.input_shape, self.ref, "an ONNX graph of tensors")
         x = np.ascontiguousarray(inputs.data, dtype=self.dtype)
         out = self.session.run(None, {self.input_name: x})[0]
         return raw_output(np.asarray(out, dtype=np.float32), self.output_mode)

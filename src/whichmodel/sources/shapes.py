@@ -45,6 +45,22 @@ def ref_shape(ref: ModelRef) -> tuple[int, ...] | None:
     return None if text is None else parse_shape(text, str(ref))
 
 
+def array_batch(inputs: Inputs, shape: tuple[int, ...] | None, ref: ModelRef, what: str) -> Inputs:
+    """The batch a model that reads arrays is given: ``inputs`` reshaped to ``shape`` (see
+    :func:`reshaped`).
+
+    Raises:
+        TaskError: the inputs are text, which ``ref`` (``what`` says what it is: "a PyTorch
+            module") cannot read; or they do not fit ``shape``.
+    """
+    if inputs.kind == "text":
+        raise TaskError(
+            f"{ref} is {what} and cannot read text columns; tokenize the text first or use an "
+            "hf: model."
+        )
+    return reshaped(inputs, shape, ref.name)
+
+
 def reshaped(inputs: Inputs, shape: tuple[int, ...] | None, name: str) -> Inputs:
     """``inputs`` with each example reshaped to ``shape`` ((n, *shape) float32 arrays); as they
     are when ``shape`` is None.

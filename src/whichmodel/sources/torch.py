@@ -78,14 +78,9 @@ class TorchModel(Model):
     def predict(self, inputs: Inputs) -> RawOutput:
         import torch
 
-        if inputs.kind == "text":
-            raise TaskError(
-                f"{self.ref} is a PyTorch module and cannot read text columns; "
-                "tokenize the text first or use an hf: model."
-            )
         from whichmodel.sources.torch_errors import shape_error
 
-        inputs = shapes.reshaped(inputs, self.input_shape, self.ref.name)
+        inputs = shapes.array_batch(inputs, self.input_shape, self.ref, "a PyTorch module")
         x = torch.from_numpy(np.ascontiguousarray(inputs.data, dtype=np.float32))
         try:
             with torch.inference_mode():
