@@ -180,7 +180,7 @@ def _paired_ratio(d: Decision, results: Results, p: str, o: str) -> Ratio | None
 
 
 def _paired_speed(r: Ratio, o: str, b: str, times: str, fig: Figures, key: str) -> str:
-    """ "is 1.9× faster at batch 1 [1.7, 2.1] over 10 interleaved rounds (...)"; "about as
+    """ "is 2.5× faster at batch 1 [2.20, 2.83] over 10 interleaved rounds (...)"; "about as
     fast" when the interval holds 1 or the speedup is under :data:`SAME`."""
     n = fig("interleaved_rounds", str(r.rounds))
     value, low, high = r.factor()

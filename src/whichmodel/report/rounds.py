@@ -40,7 +40,7 @@ def _header(rounds: PairedLatency) -> str:
 
 
 def pair_text(r: Ratio) -> str:
-    """ "a is 1.9× faster than b [1.7, 2.1]", "slower", or "about as fast as" when the interval
+    """ "a is 2.50× faster than b [2.20, 2.83]", "slower", or "about as fast as" when the interval
     holds 1 or the ratio is under :data:`~whichmodel.choose.facts.SAME`."""
     value, low, high = r.factor()
     if not r.decided or value < SAME:  # a's latency over b's, as the decision says it
