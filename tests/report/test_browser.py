@@ -76,6 +76,12 @@ def hostile_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # figures to show.
     for model in results["models"]:
         model["cost"]["unreliable"] = []
+    # The interleaved rounds, timed on that busy machine too, can order the two models against
+    # their one-at-a-time medians, and then neither latency decides. Set them aside (still
+    # shown on the page, names and all) rather than let the machine choose whether it picks.
+    rounds = results.get("paired_latency")
+    if rounds is not None and rounds["skipped"] is None:
+        rounds["unreliable"] = ["set aside by this test: it checks the page, not the machine"]
     quiet = folder / "quiet.json"
     quiet.write_text(json.dumps(results), encoding="utf-8")
     proc = run_cli("choose", str(quiet), "--max-latency-ms", "10000", "--out", str(folder / "q"))
