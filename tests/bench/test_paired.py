@@ -207,3 +207,23 @@ def test_rounds_that_order_a_pair_against_its_one_at_a_time_medians_decide_nothi
     agreeing = _results_with(PairedLatency(1, {"a": A, "b": B}, {"a": 5, "b": 3}), a=1.0, b=2.0)
     said = decide(agreeing, Constraints(latency_percentile="p99")).sentences
     assert not any("interleaved" in s for s in said)
+
+
+def test_beyond_three_models_each_is_set_against_the_fastest() -> None:
+    # Six models: 15 pairs. The lines keep 5, each model against the fastest ("m2", the lowest
+    # geometric mean of its per-round medians), and point at results.json for the rest.
+    scale = {"m0": 3.0, "m1": 2.0, "m2": 1.0, "m3": 4.0, "m4": 5.0, "m5": 6.0}
+    medians = {m: tuple(s * x for x in A) for m, s in scale.items()}
+    paired = PairedLatency(1, medians, dict.fromkeys(medians, 3))
+    lines = rounds_lines(_results_with(paired, a=1.0, b=2.0))
+    assert lines[0].endswith("each model against the fastest:")
+    pairs = lines[1:-1]
+    assert len(pairs) == 5
+    assert [line.split()[0] for line in pairs] == ["m0", "m1", "m3", "m4", "m5"]
+    assert all(" slower than m2 " in line for line in pairs)
+    assert pairs[0].startswith("m0 is 3.00× slower than m2")
+    assert lines[-1] == "Every other pair is in results.json (paired_latency.ratios)."
+    assert len(_results_with(paired, a=1.0, b=2.0).to_dict()["paired_latency"]["ratios"]) == 15
+    first = ("m0", "m1", "m2")
+    three = PairedLatency(1, {m: medians[m] for m in first}, dict.fromkeys(first, 1))
+    assert len(rounds_lines(_results_with(three, a=1.0, b=2.0))) == 1 + 3

@@ -127,7 +127,9 @@ class PairedLatency:
 
         logs = np.log(np.asarray(self.medians_s[b]) / np.asarray(self.medians_s[a]))
         mean = float(logs.mean())
-        if len(logs) < 2 or np.ptp(logs) == 0:  # no spread: the interval is the point
+        # No spread (to rounding: SciPy warns of catastrophic cancellation): the interval is the
+        # point
+        if len(logs) < 2 or np.ptp(logs) <= 1e-12 * max(1.0, float(np.abs(logs).max())):
             low = high = mean
         else:
             ci = ttest_1samp(logs, 0.0).confidence_interval(0.95)
