@@ -6,6 +6,8 @@ The public API (imported lazily, so ``import whichmodel`` stays cheap)::
     whichmodel.evaluate(ref, data, task=...)    -> Evaluation
     whichmodel.compare(refs, data, task=...)    -> Comparison (its .decision: which to ship;
                                                    .results(): what results.json holds)
+    whichmodel.compare_samples(a, b)            -> SamplesComparison (two lm-eval --log_samples
+                                                   files: paired tests, CIs, disagreements)
     whichmodel.Results.from_dict(json)          -> Results (a saved results.json, typed)
     whichmodel.inspect(ref)                     -> SpecSheet
     whichmodel.choose(results, max_latency_ms=...) -> Decision
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from whichmodel.analysis.samples import compare_samples
     from whichmodel.api import Evaluation, compare, evaluate
     from whichmodel.bench.base import CostProfile
     from whichmodel.bench.machine import MachineLimits, machine
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "compare": "whichmodel.api",
+    "compare_samples": "whichmodel.analysis.samples",
     "evaluate": "whichmodel.api",
     "Evaluation": "whichmodel.api",
     "Comparison": "whichmodel.comparison",
@@ -73,6 +77,7 @@ __all__ = [
     "bench",
     "choose",
     "compare",
+    "compare_samples",
     "evaluate",
     "inspect",
     "load",

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 def compare(
     models: Any,
-    data: Any,
+    data: Any = None,
     *,
     task: str = "classification",
     label_col: str = "label",
@@ -62,7 +62,7 @@ def compare(
             scikit-learn / XGBoost / LightGBM estimator, a ``torch.nn.Module``, a
             ``transformers`` model or ``(model, tokenizer)`` (see :mod:`whichmodel.api_inputs`).
         data: a path (CSV, JSONL, Parquet, a folder), a pandas DataFrame, a ``datasets.Dataset``
-            or NumPy arrays ``(X, y)``.
+            or NumPy arrays ``(X, y)``; None with ``task="lm-eval:TASK.yaml"`` (its data files).
         task, label_col: as ``--task`` and ``--label-col``.
         options: the other flags of ``whichmodel compare``, named as they are with ``_``:
             ``input_cols``, ``batch_size``, ``seed``, ``bootstrap``, ``no_cost``, ``threads``,
@@ -142,7 +142,7 @@ class Evaluation:
 
 def evaluate(
     model: Any,
-    data: Any,
+    data: Any = None,
     *,
     task: str = "classification",
     label_col: str = "label",

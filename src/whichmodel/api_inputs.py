@@ -55,9 +55,11 @@ def prepared(models: Any, data: Any, options: dict[str, Any]) -> Iterator[Compar
     from whichmodel.api_options import compare_config
     from whichmodel.results import CompareConfig
     from whichmodel.sources.objects import registered
+    from whichmodel.tasks.lm_eval_yaml import default_data
 
     folder = object_folder(options.get("store", CompareConfig.store))
     refs, live = as_refs(models, folder)
+    data = default_data(options.get("task"), data)  # an lm-eval task YAML names its data
     path = as_data(data, folder, label_col=options.get("label_col", CompareConfig.label_col))
     with registered(live):
         yield compare_config(refs, path, options)

@@ -64,6 +64,7 @@ def load_config(path: str | Path) -> tuple[CompareConfig, dict[str, Any]]:
             hint = f" Did you mean '{close[0]}'?" if close else ""
             raise ConfigError(f"Unknown key '{key}' in {p}.{hint}")
     values = {_RENAMES.get(str(k), str(k)): v for k, v in raw.items() if k not in _EXTRA_KEYS}
+    _lm_eval_data(values)
     for key in ("refs", "data"):
         if key not in values:
             raise ConfigError(f"{p} has no '{'models' if key == 'refs' else key}'.")
@@ -79,6 +80,16 @@ def load_config(path: str | Path) -> tuple[CompareConfig, dict[str, Any]]:
         values["slice_by"] = tuple(values["slice_by"])
     extras = {k: raw[k] for k in _EXTRA_KEYS if k in raw}
     return CompareConfig(**values), extras
+
+
+def _lm_eval_data(values: dict[str, Any]) -> None:
+    """Without 'data', an lm-eval task YAML (``task: lm-eval:TASK.yaml``) is the data: its
+    data_files are the examples."""
+    if "data" not in values and isinstance(values.get("task"), str):
+        from whichmodel.tasks.lm_eval_yaml import spec_path
+
+        if spec_path(values["task"]) is not None:
+            values["data"] = spec_path(values["task"])
 
 
 def _check_expanded_size(value: Any, path: Path) -> None:

@@ -18,7 +18,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from whichmodel.cli import bench, choose, compare, machine, render, spec
+from whichmodel.cli import bench, choose, compare, machine, render, samples, spec
 from whichmodel.cli.render import fail
 from whichmodel.errors import ConfigError, WhichModelError
 
@@ -69,6 +69,7 @@ app.command("machine")(machine.machine_command)
 app.command()(choose.choose)
 app.command()(choose.gate)
 app.command("report")(choose.report_command)
+app.command("compare-samples")(samples.compare_samples_command)
 
 INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 _USER_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.EACCES, errno.EPERM, errno.ENOSPC,

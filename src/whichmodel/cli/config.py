@@ -9,7 +9,8 @@ Precedence, highest first:
 
 A flag that is not given is ``None`` (a switch such as ``--no-cost``: off) and never undoes a
 file's value. ``--min`` and ``--max`` replace the file's whole ``min:`` / ``max:`` mapping; they
-are not merged metric by metric. Without a file, ``--data`` is required.
+are not merged metric by metric. Without a file, ``--data`` is required, except with an
+lm-eval task YAML (``--task lm-eval:TASK.yaml``), whose data files are the data.
 """
 
 from __future__ import annotations
@@ -87,11 +88,13 @@ def resolve(file: FileConfig | None, overrides: Overrides) -> ResolvedConfig:
     if file is not None:
         compare = replace(file.compare, **given)
         out = overrides.out or file.out
-    elif "data" not in given:
-        raise ConfigError("Missing --data: the file to evaluate the models on.")
     else:
         from whichmodel.comparison import CompareConfig
+        from whichmodel.tasks.lm_eval_yaml import default_data
 
+        given["data"] = default_data(given.get("task"), given.get("data"))  # lm-eval: its YAML
+        if given["data"] is None:
+            raise ConfigError("Missing --data: the file to evaluate the models on.")
         compare, out = CompareConfig(refs=overrides.refs, **given), overrides.out
     constraints, objective = resolve_choice(
         overrides.choice,

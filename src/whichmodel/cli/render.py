@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from whichmodel.analysis.samples import SamplesComparison
     from whichmodel.analysis.stats import MetricResult
     from whichmodel.bench.base import CostProfile
     from whichmodel.bench.machine import MachineLimits
@@ -439,3 +440,44 @@ def print_machine(limits: MachineLimits) -> None:
             plain(f"{p.dtype}: unknown, {p.unknown}")
     for why in limits.unreliable:
         plain(f"unreliable: {why} (not cached; run again on a quieter machine)")
+
+
+def print_samples(result: SamplesComparison) -> None:
+    """compare-samples: each metric's values with CIs (the better starred) and the paired
+    test, then the documents on which the two models disagree."""
+    a, b = result.models
+    pct = round(result.confidence * 100)
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        title=f"{result.task or 'lm-eval samples'}, n={result.n_documents}, {pct}% bootstrap CI",
+    )
+    table.add_column("metric", no_wrap=True)
+    for column in (a, b, f"{a} − {b}", "test", "p", "p Holm"):
+        table.add_column(escape(column), justify="right", no_wrap=column == "test")
+    for m in result.metrics:
+        d = m.difference
+        better = (d.diff > 0) == m.a.higher_is_better if d.excludes_zero else None
+        table.add_row(
+            escape(m.name) + (" ↑" if m.a.higher_is_better else " ↓"),
+            *[_star(_with_ci(r.value, r.ci_low, r.ci_high), better is w)
+              for r, w in ((m.a, True), (m.b, False))],
+            _with_ci(d.diff, d.ci_low, d.ci_high),
+            m.test.test.removesuffix("_exact"),
+            f"{m.test.p_value:.3g}",
+            f"{m.p_holm:.3g}",
+        )
+    out.print(table)
+    for name in result.skipped:
+        plain(f"skipped {name}: logged as a corpus-level pair, with no per-document value")
+    if result.disagreement_metric is None:
+        return
+    plain(f"{result.n_disagreements} documents where one model is right on "
+          f"{result.disagreement_metric} and the other wrong"
+          + (f" (first {len(result.disagreements)}):" if result.disagreements else "."))
+    for s in result.disagreements:
+        right = a if s.a_right else b
+        indented(f"  doc {s.doc_id} ({right} right, target {s.target!r}): ", repr(s.prompt)[:120])
+
+
+def _with_ci(value: float, low: float, high: float) -> str:
+    return f"{value:.4g}\n[dim][{low:.3g}, {high:.3g}][/]"

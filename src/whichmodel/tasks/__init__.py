@@ -38,12 +38,17 @@ TASKS.register("fake", "whichmodel.tasks.fake:FakeTask", hidden=True)
 
 def get_task(spec: str) -> Task:
     """The task ``spec`` names: a name, optionally with options (``name?key=value&...``, see
-    :mod:`whichmodel.tasks.options`).
+    :mod:`whichmodel.tasks.options`), or ``lm-eval:PATH`` for a local lm-evaluation-harness task
+    YAML (:mod:`whichmodel.tasks.lm_eval`).
 
     Raises:
         TaskError: unknown name (the message lists close matches and every known task), or an
             unknown or invalid option.
     """
+    if spec.startswith("lm-eval:"):
+        from whichmodel.tasks.lm_eval import lm_eval_task
+
+        return lm_eval_task(spec)
     name, options = split_spec(spec)
     task_class = TASKS.get(name)
     if not options:
