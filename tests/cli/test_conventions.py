@@ -53,8 +53,13 @@ def test_version_is_one_line_with_the_package_version(tmp_path: Path) -> None:
     assert proc.stderr == ""
 
 
+# Typer guesses the shell from the parent processes unless told not to; then "bash" is the
+# option's value. Without it the test depended on its parent shell ("Shell sh not supported").
+NO_SHELL_GUESS = {"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+
+
 def test_completion_is_shown_and_installed_under_home_only(tmp_path: Path) -> None:
-    shown = whichmodel("--show-completion", "bash", cwd=tmp_path)
+    shown = whichmodel("--show-completion", "bash", cwd=tmp_path, env=NO_SHELL_GUESS)
     assert shown.returncode == 0, shown.stderr
     assert "_whichmodel_completion()" in shown.stdout
     assert "complete -o default -F _whichmodel_completion whichmodel" in shown.stdout
@@ -64,7 +69,9 @@ def test_completion_is_shown_and_installed_under_home_only(tmp_path: Path) -> No
     cwd.mkdir()
     real_rc = Path.home() / ".bashrc"
     before = real_rc.stat().st_mtime_ns if real_rc.exists() else None
-    proc = whichmodel("--install-completion", "bash", cwd=cwd, env={"HOME": str(home)})
+    proc = whichmodel(
+        "--install-completion", "bash", cwd=cwd, env={"HOME": str(home), **NO_SHELL_GUESS}
+    )
     assert proc.returncode == 0, proc.stderr
     written = sorted(str(p.relative_to(home)) for p in home.rglob("*") if p.is_file())
     assert written == [".bash_completions/whichmodel.sh", ".bashrc"]
