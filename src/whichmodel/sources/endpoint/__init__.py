@@ -6,5 +6,5 @@ model compared with local ones on the same examples.
   flight together, a response cache in the run store, and the API key kept out of every text.
 - :mod:`.logprobs`: prompt log-probabilities read from an ``echo`` response.
 - :mod:`.model`: the model and its capabilities, probed when it loads.
-- :mod:`.source`: the ``openai:`` kind (the Source contract) and its spec sheet.
+- :mod:`.source`: the ``openai:`` kind (the Source contract); :mod:`.sheet`: its spec sheet.
 """

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,9 @@ class Endpoint:
             api_key=self._key, base_url=settings.base_url, timeout=settings.timeout_s,
             max_retries=settings.retries,
         )  # fmt: skip
+        # its connection pool closes with the model, not at the interpreter's exit (where an
+        # open socket is a ResourceWarning)
+        weakref.finalize(self, self._client.close)
         self._store = store
         self.model_id = settings.model  # the server's id for it, once listed (see listed())
 

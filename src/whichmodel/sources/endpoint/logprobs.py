@@ -67,8 +67,14 @@ def prompt_tokens(response: dict[str, Any]) -> PromptTokens:
     greedy = np.array([
         v is None or not top or v >= max(top.values()) for v, top in zip(values, tops, strict=False)
     ][:n_prompt], dtype=bool)  # fmt: skip
-    # the prompt ends where the first generated token starts, or with the echoed text
-    end = int(offsets[n_prompt]) if len(offsets) > n_prompt else len(choice.get("text") or "")
+    # the prompt ends where the first generated token starts, or with its last token
+    names = lp.get("tokens") or []
+    if len(offsets) > n_prompt:
+        end = int(offsets[n_prompt])
+    elif len(names) >= n_prompt:
+        end = int(offsets[n_prompt - 1]) + len(str(names[n_prompt - 1]))
+    else:
+        end = len(choice.get("text") or "")
     return PromptTokens(logprobs, np.asarray(offsets[:n_prompt], dtype=np.int64), greedy, end)
 
 

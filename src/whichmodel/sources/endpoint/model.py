@@ -126,8 +126,8 @@ class EndpointModel(Model):
         return np.asarray([r["data"][0]["embedding"] for r in responses], dtype=np.float32)
 
     def spec_sheet(self) -> SpecSheet:
-        """What the server says the model is (see :func:`.source.endpoint_sheet`)."""
-        from whichmodel.sources.endpoint.source import endpoint_sheet
+        """What the server says the model is (see :func:`.sheet.endpoint_sheet`)."""
+        from whichmodel.sources.endpoint.sheet import endpoint_sheet
 
         return endpoint_sheet(self)
 
