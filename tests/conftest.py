@@ -30,6 +30,7 @@ from helpers.model_fixtures import (  # noqa: F401
     tiny_mlp,
     xgb,
 )
+from helpers.openai_server import openai_server  # noqa: F401  (started only when a test asks)
 
 HELPERS = Path(__file__).parent / "helpers"
 

@@ -70,7 +70,7 @@ def test_hidden_entries_are_found_but_never_offered():
 
 
 def test_kinds_are_the_listed_sources_and_every_source_has_the_contract():
-    assert KINDS == SOURCES.names() == ("sklearn", "torch", "hf", "onnx", "gguf")
+    assert KINDS == SOURCES.names() == ("sklearn", "torch", "hf", "onnx", "gguf", "openai")
     for kind in (*KINDS, "fake"):
         source = SOURCES.get(kind)
         assert all(callable(getattr(source, m, None)) for m in ("files", "load", "inspect"))
@@ -94,8 +94,8 @@ def test_unknown_task_and_variant_keep_their_error_class_and_text():
         get_task("clasification")
     with pytest.raises(ConfigError, match=r"Unknown variant 'in8'\. Did you mean 'int8'"):
         get_variant("in8")
-    with pytest.raises(ModelReferenceError, match="Unknown model kind 'openai'"):
-        SOURCES.get("openai")
+    with pytest.raises(ModelReferenceError, match="Unknown model kind 'vllm'"):
+        SOURCES.get("vllm")
 
 
 def test_reading_references_imports_no_source_and_no_numpy():

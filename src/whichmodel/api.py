@@ -219,7 +219,8 @@ class _Run:
     def model(self, ref: ModelRef, files: tuple[str, ...]) -> ModelResult:
         """One model's part: predictions (resumed from the store), spec sheet and cost."""
         config = self.config
-        options = LoadOptions(config.allow_pickle, config.trust_remote_code)
+        # the store: where an endpoint caches its responses, so a resumed run sends none again
+        options = LoadOptions(config.allow_pickle, config.trust_remote_code, config.store)
         model_fp = key_of(
             ref.kind,
             ref.target,

@@ -8,6 +8,16 @@
     hf:org/name[@revision]                       a model in the local Hugging Face cache
     onnx:model.onnx                              an ONNX graph (run with ONNX Runtime)
     gguf:model.gguf                              a GGUF file (spec sheets: inspect and diff)
+    openai:http://host:port/v1?model=NAME        a model behind an OpenAI-compatible endpoint
+
+An ``openai:`` reference reads ``model`` (required: a name the server lists at ``/v1/models``),
+``api=completions|chat`` (the API generation goes through; log-likelihoods need completions and
+a server that honours ``echo``), ``max_tokens``, ``temperature`` and ``seed`` (each overrides the
+task's generation setting; sampled answers are cached only when ``seed`` is set),
+``concurrency`` (requests in flight, 4), ``timeout`` (seconds per request, 120), ``retries``
+(on 408/409/429/5xx and dropped connections, with backoff and jitter, 4) and ``key_env`` (the
+environment variable holding the API key, ``OPENAI_API_KEY``; a server on this machine needs
+none). The key itself is never part of a reference, so it is never recorded.
 
 Any reference takes ``?name=...`` to set the name shown in tables, and a bare path is accepted when
 its kind is clear from it (``.skops``, ``.pt``, ``.pt2``, ``.onnx``, ``.gguf``, a folder with
@@ -47,6 +57,9 @@ SOURCES.register(
 SOURCES.register("hf", "whichmodel.sources.hf.source:SOURCE", summary="hf:DIR or hf:org/name")
 SOURCES.register("onnx", "whichmodel.sources.onnx:SOURCE", summary="onnx:FILE")
 SOURCES.register("gguf", "whichmodel.sources.gguf:SOURCE", summary="gguf:FILE (spec sheets only)")
+SOURCES.register(
+    "openai", "whichmodel.sources.endpoint.source:SOURCE", summary="openai:URL?model=NAME"
+)
 # Deterministic models with no files, for tests (``fake:classifier?classes=3&seed=0``).
 SOURCES.register("fake", "whichmodel.sources.fake:SOURCE", hidden=True)
 # Live Python objects handed to ``whichmodel.compare`` (``object:DIGEST``), never typed by users.
@@ -101,6 +114,8 @@ class ModelRef:
         explicit = self.param("name")
         if explicit:
             return explicit
+        if self.kind == "openai":  # the URL says where, the model what
+            return (self.param("model") or self.target).rstrip("/").rsplit("/", 1)[-1]
         if self.kind == "torch" and ":" in self.target:
             weights = self.param("weights")
             return Path(weights).stem if weights else self.target.rsplit(":", 1)[1]

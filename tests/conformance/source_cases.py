@@ -38,6 +38,7 @@ class SourceCase:
         syspath: a folder the reference needs on ``sys.path`` (dotted ``torch:`` references).
         options: what loading needs allowed (TorchScript and torch.export archives run code).
         capabilities: what the loaded model must declare (copied from its :class:`Spec`).
+        weights_read: False for a served model (``openai:``), whose parameter count is unknown.
     """
 
     ref: str
@@ -53,6 +54,7 @@ class SourceCase:
     syspath: Path | None = None
     options: LoadOptions = LoadOptions()  # noqa: RUF009 (frozen: one shared default is safe)
     capabilities: frozenset[str] = frozenset()
+    weights_read: bool = True
 
     @property
     def missing_ref(self) -> str:
@@ -242,6 +244,16 @@ def _detr_case(fx: Fixture) -> SourceCase:
     )  # fmt: skip
 
 
+def _openai_case(fx: Fixture) -> SourceCase:
+    """The tiny Llama behind ``transformers serve`` on loopback (``helpers.openai_server``)."""
+    served = fx("openai_server")
+    return SourceCase(
+        ref=served.ref(), path=None, weights=None, inputs=fx("text_inputs").take(slice(0, 6)),
+        kind="texts", expected=None, framework="openai", architecture=served.model,
+        parameters=None, classes=None, weights_read=False,
+    )  # fmt: skip
+
+
 def _onnx_case(fx: Fixture) -> SourceCase:
     import onnx
     from onnx import numpy_helper
@@ -316,6 +328,7 @@ CASES: dict[str, dict[str, Spec]] = {
     },
     "onnx": {"onnx_mlp": Spec(_onnx_case, PREDICT)},
     "gguf": {"gguf_llama": Spec(_gguf_case, frozenset())},
+    "openai": {"openai_served": Spec(_openai_case, PREDICT | {"generate"})},
     "fake": {
         "fake_classifier": Spec(lambda fx: _fake_case(fx, "classifier"), PREDICT),
         "fake_regressor": Spec(lambda fx: _fake_case(fx, "regressor"), PREDICT),

@@ -266,5 +266,5 @@ def test_hf_folder_without_config_is_a_reference_error(tmp_path):
 
 
 def test_unsupported_kind_names_the_supported_ones():
-    with pytest.raises(ModelReferenceError, match="use one of: hf, onnx, sklearn, torch"):
+    with pytest.raises(ModelReferenceError, match="use one of: hf, onnx, openai, sklearn, torch"):
         load("gguf:model.gguf")

@@ -120,7 +120,8 @@ def inspect_model(ref: ModelRef, loaded: Callable[[], Model], options: InspectOp
 
     Hugging Face folders, ONNX and GGUF files are read from their config / graph / header (no
     weights in memory); PyTorch modules and estimators are read from the loaded model
-    (``loaded`` returns it, loading it only if it is not loaded yet); a model holding neither
+    (``loaded`` returns it, loading it only if it is not loaded yet), and so is an endpoint's
+    (its ``spec_sheet()``: what the server said when it was probed); a model holding neither
     (the fake source's) gets the sheet its source reads from ``ref``.
 
     Raises:
@@ -136,6 +137,9 @@ def inspect_model(ref: ModelRef, loaded: Callable[[], Model], options: InspectOp
             inner = getattr(model, "estimator", None)
         if inner is not None:
             return inspect_object(inner, options, ref=ref)
+        own = getattr(model, "spec_sheet", None)  # a served model: what its server said at load
+        if callable(own):
+            return cast("SpecSheet", own())
     return inspect(ref, options)
 
 

@@ -93,10 +93,12 @@ class RawOutput:
 
 @dataclass(frozen=True)
 class LoadOptions:
-    """What the user allowed when loading. Both default to the safe choice."""
+    """What the user allowed when loading (both flags default to the safe choice), and the run
+    store a source may cache in (an endpoint's responses; None: no cache)."""
 
     allow_pickle: bool = False
     trust_remote_code: bool = False
+    store: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,12 @@ class Model(ABC):
     @property
     def name(self) -> str:
         return self.ref.name
+
+    def lacks(self, capability: str) -> str | None:
+        """Why the model cannot do ``capability`` although its kind may (an endpoint whose
+        server ignores ``echo`` cannot score text), for the one-line refusal; None for the
+        usual one (``whichmodel.sources.capabilities.require``)."""
+        return None
 
     @abstractmethod
     def predict(self, inputs: Inputs) -> RawOutput:

@@ -146,6 +146,11 @@ def require(model: Model, capability: str, task: str) -> None:
     """Raise TaskError unless ``model`` declares ``capability``; the message says what to use."""
     if capability not in model.capabilities:
         what, hint = _WHAT.get(capability, (capability, "use a model that has it."))
+        lacks = getattr(model, "lacks", None)
+        reason = lacks(capability) if callable(lacks) else None
+        if reason:
+            raise TaskError(f"The '{task}' task needs a model that can {what}; {model.name} "
+                            f"cannot: {reason}")
         raise TaskError(
             f"The '{task}' task needs a model that can {what}; {model.name} "
             f"({model.info.architecture}) cannot: {hint}"

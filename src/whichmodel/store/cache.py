@@ -34,6 +34,7 @@ FORMATS: dict[str, int] = {
     "cost": 3,
     "machine": 1,  # the machine's peak FLOP/s and memory bandwidth (bench/machine.py)
     "rounds": 1,  # the models' latencies in interleaved rounds (bench/paired.py)
+    "endpoint": 1,  # an OpenAI-compatible server's responses (sources/endpoint/client.py)
 }
 
 
