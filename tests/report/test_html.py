@@ -212,7 +212,7 @@ def test_sample_has_sections_in_order_and_one_chart_per_metric() -> None:
     assert page.count("<details") == 2
     assert "<title>whichmodel: classification on test.csv</title>" in page
     assert "0.9660 [0.9460, 0.9810] ★" in page  # the winner's accuracy, as the terminal prints it
-    assert "mcnemar_exact p=0.69" in page  # a significance sentence from summarize()
+    assert "mcnemar_exact p = 0.69" in page  # a significance sentence from summarize()
 
 
 def test_page_is_self_contained() -> None:

@@ -13,14 +13,14 @@ The flow::
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from whichmodel.choose.checks import check_model
 from whichmodel.choose.constraints import DIMENSIONS, Constraints, Objective
 from whichmodel.choose.decision import Decision
 from whichmodel.choose.explain import explain
-from whichmodel.choose.facts import ModelFacts, read_facts
+from whichmodel.choose.facts import ModelFacts, read_facts, secondary_metric
 from whichmodel.choose.pareto import pareto_front
 from whichmodel.choose.tradeoffs import tradeoffs
 from whichmodel.errors import ConfigError
@@ -54,7 +54,8 @@ def decide(
     points = {f.name: _point(f, metric) for f in facts}
     higher = {"quality": directions[metric], "latency": False, "memory": False}
     candidates = {n: points[n] for n in eligible}
-    ranking, ranked_on, scores = _rank(candidates, higher, obj)
+    breaker = _tie_breaker(facts, secondary_metric(results, metric), directions)
+    ranking, ranked_on, scores = _rank(candidates, higher, obj, breaker)
     pick = ranking[0] if ranking else None
     draft = Decision(
         pick,
@@ -67,7 +68,7 @@ def decide(
         pareto_front(points, higher_is_better=higher),
         ranking,
         ranked_on,
-        _ties(pick, ranking, ranked_on, candidates, scores),
+        _ties(pick, ranking, ranked_on, candidates, scores, breaker),
         scores,
         tradeoffs(facts, metric=metric, higher_is_better=directions[metric], constraints=c),
         (),
@@ -83,8 +84,10 @@ def _ties(
     ranked_on: tuple[str, ...],
     candidates: Points,
     scores: dict[str, float],
+    breaker: TieBreaker,
 ) -> tuple[str, ...]:
-    """The models after the pick that equal it on every ranked dimension and in score."""
+    """The models after the pick that equal it on every ranked dimension, in score and on the
+    tie-breaking metric."""
     if pick is None:
         return ()
     return tuple(
@@ -92,7 +95,31 @@ def _ties(
         for n in ranking[1:]
         if all(candidates[n][d] == candidates[pick][d] for d in ranked_on)
         and scores.get(n) == scores.get(pick)
+        and breaker.key(n) == breaker.key(pick)
     )
+
+
+@dataclass(frozen=True)
+class TieBreaker:
+    """The task's next metric, which orders models equal on the decision's metric (the pick of
+    two models tied on WER is the one with the lower CER, not the one listed first)."""
+
+    values: dict[str, float | None]
+    higher_is_better: bool
+
+    def key(self, name: str) -> tuple[bool, float]:
+        """Sorts better first, an unknown value last."""
+        value = self.values.get(name)
+        return value is None, _better_first(value, self.higher_is_better)
+
+
+def _tie_breaker(
+    facts: list[ModelFacts], metric: str | None, directions: dict[str, bool]
+) -> TieBreaker:
+    if metric is None:
+        return TieBreaker({}, True)
+    values = {f.name: f.metrics[metric][0] if metric in f.metrics else None for f in facts}
+    return TieBreaker(values, directions[metric])
 
 
 def _point(f: ModelFacts, metric: str) -> dict[str, float | None]:
@@ -104,11 +131,12 @@ Points = dict[str, dict[str, float | None]]
 
 
 def _rank(
-    candidates: Points, higher: dict[str, bool], obj: Objective
+    candidates: Points, higher: dict[str, bool], obj: Objective, breaker: TieBreaker
 ) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, float]]:
     """(ranking best first, dimensions ranked on, weighted scores).
 
-    Lexicographic on the preferred dimension, then the others; on each dimension a candidate
+    Lexicographic on the preferred dimension, then the others, quality's ties broken by the
+    ``breaker`` metric right after quality; on each dimension a candidate
     whose value is unknown ranks after every candidate whose value is known (it cannot be shown
     better). With weights, candidates known on every weighted dimension are scored; the others
     rank after them. Dimensions no candidate has are left out.
@@ -119,7 +147,12 @@ def _rank(
 
     def lexi_key(name: str) -> tuple[tuple[bool, float], ...]:
         p = candidates[name]
-        return tuple((p[d] is None, _better_first(p[d], higher[d])) for d in lexi)
+        key: list[tuple[bool, float]] = []
+        for d in lexi:
+            key.append((p[d] is None, _better_first(p[d], higher[d])))
+            if d == "quality":
+                key.append(breaker.key(name))
+        return tuple(key)
 
     weighted = tuple(d for d, w in obj.weights if w > 0 and d in known)
     if not weighted:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from whichmodel.choose.decision import Decision
-from whichmodel.choose.facts import SAME, ModelFacts, contradicted
+from whichmodel.choose.evidence import ALPHA, Verdict, verdict
+from whichmodel.choose.facts import SAME, ModelFacts, contradicted, secondary_metric
 from whichmodel.choose.tradeoffs import sig
 
 if TYPE_CHECKING:
@@ -56,16 +57,53 @@ def explain(
             out.append(_versus(d, results, facts[d.pick], facts[other], fig))
             spec = spec_sentence(results, d.pick, other, fig)
             out += [spec] if spec else []
+    second = secondary_metric(results, d.metric)
     if d.ties:
         names = ", ".join(d.ties)
+        also = f" and on {second}" if second is not None and "quality" in d.ranked_on else ""
         out.append(
-            f"{d.pick} ties with {names} on {', '.join(d.ranked_on)}; "
+            f"{d.pick} ties with {names} on {', '.join(d.ranked_on)}{also}; "
             f"{d.pick} is listed first, so it is picked."
         )
+    out += _tie_breaks(d, facts, second, fig)
     out += _check_sentences(d, fig)
     out += _front_sentences(d)
     out += _unreliable_sentence(results)
     return out, fig.values
+
+
+def _tie_breaks(
+    d: Decision, facts: dict[str, ModelFacts], second: str | None, fig: Figures
+) -> list[str]:
+    """ "whisper ties with ctc-masked on wer (1.0000); lower cer breaks the tie (0.9660 vs
+    12.9184)": one sentence per model ranked after the pick only by the task's next metric."""
+    if d.pick is None or second is None or "quality" not in d.ranked_on:
+        return []
+    p = facts[d.pick]
+    before = d.ranked_on[: d.ranked_on.index("quality")]  # dimensions ranked ahead of quality
+    out = []
+    for n in d.ranking[1:]:
+        o = facts[n]
+        if n in d.ties or d.metric not in p.metrics or d.metric not in o.metrics:
+            continue
+        same = p.metrics[d.metric][0] == o.metrics[d.metric][0]
+        same = same and all(_point(p, x) == _point(o, x) for x in before)
+        if not same or d.scores.get(n) != d.scores.get(d.pick):
+            continue
+        value = fig(f"{d.metric}[{d.pick}]", f"{p.metrics[d.metric][0]:.4f}")
+        lead = f"{d.pick} ties with {n} on {d.metric} ({value} each)"
+        if second not in o.metrics:
+            out.append(f"{lead}; {n} has no {second}, so {d.pick}'s {second} breaks the tie.")
+            continue
+        better = "higher" if p.metrics[second][0] > o.metrics[second][0] else "lower"
+        vp = fig(f"{second}[{d.pick}]", f"{p.metrics[second][0]:.4f}")
+        vo = fig(f"{second}[{n}]", f"{o.metrics[second][0]:.4f}")
+        out.append(f"{lead}; its {better} {second} breaks the tie ({vp} vs {vo}).")
+    return out
+
+
+def _point(f: ModelFacts, dimension: str) -> float | None:
+    return f.latency_s if dimension == "latency" else f.memory_mb
 
 
 def _unreliable_sentence(results: Results) -> list[str]:
@@ -250,9 +288,29 @@ def _quality(
     lo = fig(f"{key} ci_low", _signed(ci[0] * scale, digits))
     hi = fig(f"{key} ci_high", _signed(ci[1] * scale, digits))
     interval = f"the {pct}% CI of {p.name} − {o.name} [{lo}, {hi}]"
+    v = verdict(results, m, p.name, o.name)
+    if v is not None:  # the verdict is the adjusted test's, the one the tables show
+        return f"{verb} ({interval.removeprefix('the ')}); {_verdict_words(v, fig, key)}"
     if ci[0] <= 0 <= ci[1]:
         return f"{verb}, within {interval}, so the data cannot tell them apart on {m}"
-    return f"{verb}, and {interval} excludes 0"
+    pairs = len(results.models) * (len(results.models) - 1) // 2
+    caveat = f" (not adjusted for the {fig('n_pairs', str(pairs))} pairs)" if pairs > 1 else ""
+    return f"{verb}, and {interval} excludes 0{caveat}"
+
+
+def _verdict_words(v: Verdict, fig: Figures, key: str) -> str:
+    """ "Holm-adjusted McNemar p = 0.28 over 15 pairs: not significant at 5%, so the data
+    cannot tell them apart on accuracy"."""
+    number = fig(f"{key} p", v.p_number)
+    p = f"p {number}" if number.startswith("<") else f"p = {number}"
+    over = f" over {fig('n_pairs', str(v.pairs))} pairs" if v.pairs > 1 else ""
+    alpha = fig("alpha_pct", f"{ALPHA * 100:g}")
+    if v.significant:
+        return f"{v.name()} {p}{over}: significant at {alpha}%"
+    return (
+        f"{v.name()} {p}{over}: not significant at {alpha}%, so the data cannot tell them "
+        f"apart on {v.metric}"
+    )
 
 
 def _signed(x: float, digits: int) -> str:
@@ -311,8 +369,9 @@ def _front_sentences(d: Decision) -> list[str]:
             f"({_why(d, model, missing)}): it is not placed on the front{rank}; "
             "the missing value is not guessed."
         )
+    dims = ", ".join(d.metric if x == "quality" else x for x in f.dimensions)
     for group in f.ties:
-        out.append(f"{' and '.join(group)} are equal on {', '.join(f.dimensions)}.")
+        out.append(f"{' and '.join(group)} are equal on {dims}.")
     return out
 
 

@@ -137,6 +137,12 @@ def read_facts(results: Results, constraints: Constraints) -> list[ModelFacts]:
     return [_latency_unknown(f, DISAGREE) if f.name in torn else f for f in facts]
 
 
+def secondary_metric(results: Results, metric: str) -> str | None:
+    """The metric that breaks ties on ``metric``: the task's first other metric (CER for WER,
+    macro-F1 for accuracy), or None when the task has one metric."""
+    return next((n for n in results.metric_names() if n != metric), None)
+
+
 def contradicted(results: Results) -> list[str]:
     """The models whose median latencies, measured one at a time, order a pair against the
     reliable interleaved rounds where those tell the pair apart (the interval excludes 1 and

@@ -296,7 +296,7 @@ def _quality_table(results: Results, summary: Summary) -> Table:
         table.add_row(
             escape(row.model),
             *[
-                _fmt_metric(row.metrics[n], summary.winners.get(n) == row.model)
+                _fmt_metric(row.metrics[n], summary.won(n, row.model))
                 if n in row.metrics
                 else "—"
                 for n in summary.metric_names
@@ -321,7 +321,7 @@ def _cost_table(summary: Summary) -> Table:
     for row in summary.rows:
         table.add_row(
             escape(row.model),
-            *[_star(row.cost.get(c, "—"), summary.winners.get(c) == row.model) for c in columns],
+            *[_star(row.cost.get(c, "—"), summary.won(c, row.model)) for c in columns],
         )
     return table
 

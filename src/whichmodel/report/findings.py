@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from whichmodel.report.summary import ALPHA, signed
+from whichmodel.choose.evidence import ALPHA, METHODS, p_floor
+from whichmodel.report.summary import signed
+from whichmodel.units import p_text
 
 if TYPE_CHECKING:
     from whichmodel.analysis.calibration import Calibration
@@ -43,10 +45,15 @@ def _tests(tests: tuple[MetricTest, ...]) -> list[str]:
         f"Paired tests per metric{adjust}: {len(hits)} of {len(tests)} significant at {ALPHA:.0%}"
     )
     shown = [
-        f"{t.model_a} − {t.model_b} {t.metric} {signed(t.diff)} ({t.method}, p={t.p_holm:.3g})"
+        f"{t.model_a} − {t.model_b} {t.metric} {signed(t.diff)} "
+        f"({METHODS.get(t.method, t.method)}, {p_text(t.p_holm, floor=_floor(t, tests))})"
         for t in sorted(hits, key=lambda t: t.p_holm)[:3]
     ]
     return [line + (": " + "; ".join(shown) if shown else ".")]
+
+
+def _floor(t: MetricTest, tests: tuple[MetricTest, ...]) -> float:
+    return p_floor(t, len({(x.model_a, x.model_b) for x in tests if x.metric == t.metric}))
 
 
 def _disagreements(pairs: tuple[PairDisagreements, ...]) -> list[str]:

@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from whichmodel.choose.evidence import p_floor
 from whichmodel.report.rounds import rounds_lines
 from whichmodel.report.summary import Row, Summary, summarize
-from whichmodel.units import human_bytes, human_count
+from whichmodel.units import P_FLOOR, human_bytes, human_count, p_number, resampled_p_floor
 
 if TYPE_CHECKING:
+    from whichmodel.analysis.paired import MetricTest
     from whichmodel.analysis.stats import MetricResult
     from whichmodel.bench.base import CostProfile
     from whichmodel.outcome import Outcome
@@ -92,7 +94,9 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(num=_num, signed=_signed, pval=_pval, stat=_stat, metric=_metric_text)
+    env.filters.update(
+        num=_num, signed=_signed, pval=_pval, holm_p=_holm_p, stat=_stat, metric=_metric_text
+    )
     from whichmodel.report.findings_html import reliability_svg, slice_table, thumbnail_svg
 
     env.filters.update(
@@ -117,8 +121,18 @@ def _signed(x: float | None) -> str:
     return "—" if x is None else f"{x:+.4f}"
 
 
-def _pval(x: float | None) -> str:
-    return "—" if x is None else f"{x:.3g}"  # as summary.py words it
+def _pval(x: float | None, n_resamples: int = 0) -> str:
+    """ "0.012" or "< 0.001", as the sentences word it; a resampled 0 is "< 1/(B+1)"."""
+    if x is None:
+        return "—"
+    floor = resampled_p_floor(n_resamples) if x == 0 and n_resamples > 0 else P_FLOOR
+    return p_number(x, floor=floor)
+
+
+def _holm_p(t: MetricTest, tests: tuple[MetricTest, ...]) -> str:
+    """A paired test's Holm-adjusted p-value, as the decision words it."""
+    pairs = len({(x.model_a, x.model_b) for x in tests if x.metric == t.metric})
+    return p_number(t.p_holm, floor=p_floor(t, pairs))
 
 
 def _stat(x: float | None) -> str:
@@ -354,7 +368,7 @@ def _chart(metric: str, summary: Summary) -> Markup:
         f'fill="{_INK}">{escape(metric)} ({direction} is better)</text>'
     )
     for i, row in enumerate(summary.rows):
-        parts += _row_marks(i, row, metric, summary.winners.get(metric) == row.model, x, label_w)
+        parts += _row_marks(i, row, metric, summary.won(metric, row.model), x, label_w)
     parts.append("</svg>")
     return Markup("".join(parts))  # every interpolated string above is escaped
 

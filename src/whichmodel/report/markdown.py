@@ -79,7 +79,7 @@ def _quality(summary: Summary) -> list[str]:
             [
                 md(row.model),
                 *(
-                    _metric(row.metrics.get(n), summary.winners.get(n) == row.model)
+                    _metric(row.metrics.get(n), summary.won(n, row.model))
                     for n in summary.metric_names
                 ),
             ]

@@ -78,6 +78,8 @@ def spec_table(results: Results, *, pick: str | None = None) -> SpecTable | None
     consequences = _consequences(specs, reference)
     rows, unknown_for_all = [], []
     for key, label in SPEC_KEYS.items():
+        if key == "size.active" and not _experts(specs):
+            continue  # without experts every parameter is active: "per token" is LLM talk
         facts = [None if spec is None else spec.facts.get(key) for spec in specs.values()]
         known = [f.value for f in facts if f is not None and f.source != "unknown"]
         if not known:
@@ -93,6 +95,12 @@ def spec_table(results: Results, *, pick: str | None = None) -> SpecTable | None
     return SpecTable(
         names, reference, tuple(rows), tuple(unknown_for_all), errors, _flops_note(specs)
     )
+
+
+def _experts(specs: dict[str, CompactSpec | None]) -> bool:
+    """Whether any sheet knows of experts (a mixture of experts)."""
+    facts = [spec.facts.get("size.experts") for spec in specs.values() if spec is not None]
+    return any(f is not None and f.source != "unknown" and f.value for f in facts)
 
 
 def _cell(key: str, fact: Fact[Any] | None) -> SpecCell:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from whichmodel.bench.conditions import FIX
-from whichmodel.units import human_bytes, human_count
+from whichmodel.choose.evidence import ALPHA, verdict
+from whichmodel.units import human_bytes, human_count, p_text
 
 if TYPE_CHECKING:
     from whichmodel.analysis.stats import MetricResult
@@ -18,7 +19,6 @@ if TYPE_CHECKING:
     from whichmodel.bench.roofline import ModelRoofline
     from whichmodel.results import Results
 
-ALPHA = 0.05
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,16 @@ class Summary:
     higher_is_better: dict[str, bool]
     cost_columns: list[str]
     rows: list[Row]
-    winners: dict[str, str]
+    winners: dict[str, tuple[str, ...]]  # column -> its best models, ties kept
     significance: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     confidence_pct: int = 95
     best: str | None = None
+
+    def won(self, column: str, model: str) -> bool:
+        """Whether ``model`` is best (or tied best) in ``column``: every renderer marks the
+        same set."""
+        return model in self.winners.get(column, ())
 
 
 def _cost_cells(
@@ -96,16 +101,16 @@ def summarize(results: Results) -> Summary:
         cost_columns += [c for c in text if c not in cost_columns]
         by_name = {m.name: m for m in metrics if m.model == model.name}
         rows.append(Row(model.name, by_name, text, values))
-    winners: dict[str, str] = {}
+    winners: dict[str, tuple[str, ...]] = {}
     for name in names:
-        scored = [(r.metrics[name].value, r.model) for r in rows if name in r.metrics]
+        scored = {r.model: r.metrics[name].value for r in rows if name in r.metrics}
         if len(scored) > 1:
-            winners[name] = (max if higher[name] else min)(scored)[1]
+            winners[name] = _best(scored, higher[name])
     for col in cost_columns:
-        scored = [(r.cost_values[col], r.model) for r in rows if col in r.cost_values]
+        scored = {r.model: r.cost_values[col] for r in rows if col in r.cost_values}
         if len(scored) > 1:
-            winners[col] = (max if col == "items/s" else min)(scored)[1]
-    best = winners.get(names[0]) if names else None
+            winners[col] = _best(scored, col == "items/s")
+    best = _first(winners.get(names[0], ()), rows, names, higher) if names else None
     return Summary(
         metric_names=names,
         higher_is_better=higher,
@@ -119,6 +124,29 @@ def summarize(results: Results) -> Summary:
     )
 
 
+def _best(scored: dict[str, float], higher: bool) -> tuple[str, ...]:
+    """The models with the best value, ties kept (in row order)."""
+    target = (max if higher else min)(scored.values())
+    return tuple(m for m, v in scored.items() if v == target)
+
+
+def _first(
+    tied: tuple[str, ...], rows: list[Row], names: list[str], higher: dict[str, bool]
+) -> str | None:
+    """The best of ``tied`` as the decision breaks ties: by the next metric (CER for WER),
+    then the order of the rows."""
+    if len(tied) < 2 or len(names) < 2:
+        return tied[0] if tied else None
+    second = names[1]
+    by_name = {r.model: r.metrics.get(second) for r in rows}
+
+    def key(model: str) -> tuple[bool, float]:
+        m = by_name.get(model)
+        return m is None, 0.0 if m is None else (-m.value if higher[second] else m.value)
+
+    return sorted(tied, key=key)[0]
+
+
 def signed(x: float, digits: int = 4) -> str:
     """``+0.0123``; a value that rounds to zero prints as ``+0.0000``, never ``-0.0000``."""
     rounded = round(x, digits)
@@ -126,6 +154,9 @@ def signed(x: float, digits: int = 4) -> str:
 
 
 def _significance(results: Results, metric: str, best: str) -> list[str]:
+    """A line per difference of ``best`` with another model on ``metric``: the difference, its
+    CI, and the verdict of the metric's (Holm-adjusted) paired test, the one the decision
+    cites; the per-example counts of the outcome test beside it are descriptive."""
     lines = []
     tests = {(t.model_a, t.model_b): t for t in results.statistics.tests}
     for d in results.statistics.differences:
@@ -135,19 +166,27 @@ def _significance(results: Results, metric: str, best: str) -> list[str]:
         other = d.model_b if sign == 1 else d.model_a
         low, high = sorted((sign * d.ci_low, sign * d.ci_high))
         test = tests.get((d.model_a, d.model_b))
-        verdict = ""
+        counts = ""
         if test:
             a_only, b_only = (test.a_only, test.b_only)[::sign]
-            word = "significant" if test.p_value < ALPHA else "not significant"
             counts = (
                 f"right where the other is wrong: {a_only} vs {b_only}"
                 if test.test == "mcnemar_exact"
                 else f"smaller error: {a_only} vs {b_only} examples"
             )
-            verdict = f"; {test.test} p={test.p_value:.3g} ({word} at {ALPHA:.0%}; {counts})"
+        v = verdict(results, metric, best, other)
+        verdict_text = ""
+        if v is not None:
+            word = "significant" if v.significant else "not significant"
+            p = p_text(v.p, floor=v.floor)
+            verdict_text = f"; {v.name()} {p}{v.over()} ({word} at {ALPHA:.0%}"
+            verdict_text += f"; {counts})" if counts else ")"
+        elif test:
+            word = "significant" if test.p_value < ALPHA else "not significant"
+            verdict_text = f"; {test.test} {p_text(test.p_value)} ({word} at {ALPHA:.0%}; {counts})"
         lines.append(
             f"{best} − {other}: {metric} {signed(sign * d.diff)} "
-            f"[{signed(low)}, {signed(high)}]{verdict}"
+            f"[{signed(low)}, {signed(high)}]{verdict_text}"
         )
     return lines
 

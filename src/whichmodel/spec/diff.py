@@ -83,9 +83,12 @@ def diff_facts(
 
 
 def _ratio(r: float) -> str:
-    """How many times larger or smaller: 4.0 -> '4.0× larger', 0.25 -> '4.0× smaller'."""
+    """How many times larger or smaller: 4.0 -> '4.0× larger', 0.25 -> '4.0× smaller', and
+    'the same' for a ratio that rounds to 1.00."""
     x, word = (r, "larger") if r >= 1 else (1 / r, "smaller")
     digits = 2 if x < 2 else 1  # 1.03× is worth saying; 4.0× is enough
+    if f"{x:.{digits}f}" == "1.00":  # equal within rounding: "1.00× smaller" says nothing
+        return "the same"
     return f"{x:.{digits}f}× {word}" if x < 100 else f"{x:,.0f}× {word}"
 
 
@@ -108,6 +111,10 @@ def _consequence(
     if key == "memory.weights_bytes" and any(_stored_bits(f) for f in facts):
         return _bits_consequence((va, vb), names, facts)
     if key == "size.active":
+        if not any(_value(f, "size.experts") for f in facts):
+            return ""  # without experts every parameter is active: the total's row says it
+        if _ratio(r).startswith("the same"):
+            return f"{b_name}: the same {what} as {a_name} (within rounding)"
         return f"{b_name}: {what} {_ratio(r)} than {a_name} → ~{r:.2f}× the FLOPs per token"
     attention = fb.get("design.attention")
     if key.startswith("memory.kv_cache") and attention is not None:
@@ -118,8 +125,17 @@ def _consequence(
             why += f", {window}-token window"
         if kv_dtypes and kv_dtypes[0] != kv_dtypes[1]:
             why += f", {kv_dtypes[1]} cache against {kv_dtypes[0]}"
+        if _ratio(r) == "the same":
+            return f"{b_name}: {why} → the same {what} as {a_name} at the same context"
         return f"{b_name}: {why} → {what} {_ratio(r)} than {a_name} at the same context"
+    if _ratio(r).startswith("the same"):  # an ONNX export of the same model: 1.00× is noise
+        return f"{b_name}: the same {what} as {a_name} (within rounding)"
     return f"{b_name}: {what} {_ratio(r)} than {a_name}"
+
+
+def _value(facts: dict[str, Fact[Any]], key: str) -> Any:
+    fact = facts.get(key)
+    return None if fact is None else fact.value
 
 
 def _stored_bits(facts: dict[str, Fact[Any]]) -> float | None:
@@ -141,6 +157,9 @@ def _bits_consequence(weights: tuple[float, float], names: tuple[str, str],
     small = 0 if weights[0] <= weights[1] else 1
     large = 1 - small
     ratio = _ratio(weights[small] / weights[large])
+    if ratio == "the same":
+        ratio = "about equal to"
     mine = f"{bits[small]:.1f} bits per weight, " if bits[small] is not None else ""
     theirs = f" ({bits[large]:.1f} bits per weight)" if bits[large] is not None else ""
-    return f"{names[small]}: {mine}weight memory {ratio} than {names[large]}{theirs}"
+    than = "" if ratio == "about equal to" else " than"
+    return f"{names[small]}: {mine}weight memory {ratio}{than} {names[large]}{theirs}"
