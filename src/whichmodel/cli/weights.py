@@ -22,11 +22,31 @@ TERMINAL_ROWS = 30
 
 
 def weight_diff_command(
-    a: str, b: str, *, base: str | None, allow_pickle: bool, as_json: bool, out_dir: str | None
+    a: str,
+    b: str,
+    *,
+    weights: bool,
+    base: str | None,
+    allow_pickle: bool,
+    as_json: bool,
+    out_dir: str | None,
+    spec_only: bool,
 ) -> None:
-    """Run the weight diff and print it (a table, or JSON), writing the report when asked."""
+    """Run the weight diff and print it (a table, or JSON), writing the report when asked.
+    ``weights``: --weights was given; ``spec_only``: an option of the spec diff was.
+
+    Raises:
+        ConfigError: --base or --out without --weights, or --weights with a spec option.
+    """
     from whichmodel.analysis.weights import weight_diff
+    from whichmodel.errors import ConfigError
     from whichmodel.report.files import check_report_folder
+
+    if not weights:
+        raise ConfigError("--base and --out belong to the weight diff; add --weights.")
+    if spec_only:
+        raise ConfigError("--context, --dtype and --trust-remote-code are for spec diffs; a "
+                          "weight diff reads only the weights.")
 
     folder = Path(out_dir) if out_dir is not None else None
     if folder is not None:
@@ -36,7 +56,7 @@ def weight_diff_command(
                                      progress=progress)
     )
     if folder is not None:
-        from whichmodel.report.weights import write_weight_report
+        from whichmodel.report.weights_html import write_weight_report
 
         paths = write_weight_report(result, folder)
         if not as_json:

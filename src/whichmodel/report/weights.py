@@ -1,6 +1,5 @@
-"""A weight diff (:class:`~whichmodel.analysis.weights.WeightDiff`) as rows, Markdown and a
-report folder: ``weight_diff.json``, ``weight_diff.md`` and ``weight_diff.html`` (the heatmap of
-relative change by block × module, :mod:`whichmodel.report.weights_html`).
+"""A weight diff (:class:`~whichmodel.analysis.weights.WeightDiff`) as table rows and Markdown;
+the HTML page and the report folder are :mod:`whichmodel.report.weights_html`'s.
 
 Every name comes from a model file, so every name is escaped (:func:`md` here, autoescaping and
 :func:`html.escape` in the HTML).
@@ -8,12 +7,8 @@ Every name comes from a model file, so every name is escaped (:func:`md` here, a
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from whichmodel.errors import ConfigError
 from whichmodel.report.markdown import md
 
 if TYPE_CHECKING:
@@ -24,7 +19,6 @@ if TYPE_CHECKING:
 GROUP_HEADER = ("group", "verdict", "‖ΔW‖/‖W‖", "identical", "stable · 90% · eff rank")
 #: Changed groups the Markdown lists; the HTML report lists all.
 MARKDOWN_ROWS = 20
-WEIGHT_FILES = ("weight_diff.json", "weight_diff.md", "weight_diff.html")
 
 
 def rel_text(value: float | None) -> str:
@@ -79,31 +73,3 @@ def render_markdown(diff: WeightDiff) -> str:
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
     out = ["| " + " | ".join(md(h) for h in header) + " |", "|" + "---|" * len(header)]
     return out + ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
-
-
-def write_weight_report(diff: WeightDiff, folder: Path) -> list[Path]:
-    """Write :data:`WEIGHT_FILES` into ``folder`` (each under a temporary name first, then
-    renamed into place); returns their paths.
-
-    Raises:
-        ConfigError: the folder cannot be written.
-    """
-    from whichmodel.report.weights_html import render_weights_html
-
-    texts = (json.dumps(diff.to_dict(), indent=2) + "\n", render_markdown(diff),
-             render_weights_html(diff))
-    paths = [folder / name for name in WEIGHT_FILES]
-    temps = [p.with_name(f".{p.name}.{os.getpid()}.tmp") for p in paths]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for tmp, text in zip(temps, texts, strict=True):
-            tmp.write_text(text, encoding="utf-8")
-        for tmp, path in zip(temps, paths, strict=True):
-            os.replace(tmp, path)
-    except OSError as exc:
-        raise ConfigError(f"Cannot write the weight diff into {folder}: "
-                          f"{exc.strerror or exc}.") from exc
-    finally:
-        for tmp in temps:
-            tmp.unlink(missing_ok=True)
-    return paths

@@ -1,4 +1,5 @@
-"""The weight diff's HTML page: the verdict, a heatmap of relative change by block × module
+"""The weight diff's report folder (:func:`write_weight_report`: ``weight_diff.json``, ``.md``
+and ``.html``) and its HTML page: the verdict, a heatmap of relative change by block × module
 (hand-written SVG, as :mod:`whichmodel.report.plots`), the changed groups and tensors, and the
 tensors that do not match. Rendered by Jinja2 with autoescaping; the SVG is built here with
 every name through :func:`html.escape`, and marked safe only because of that.
@@ -6,15 +7,19 @@ every name through :func:`html.escape`, and marked safe only because of that.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from functools import lru_cache
 from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
 from whichmodel.analysis.weights.groups import UNCHANGED
-from whichmodel.report.weights import GROUP_HEADER, group_rows, rel_text
+from whichmodel.errors import ConfigError
+from whichmodel.report.weights import GROUP_HEADER, group_rows, rel_text, render_markdown
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
 LOG_LO, LOG_HI = -6.0, 0.0
 _INK, _MUTED, _SAME = "#1f2328", "#656d76", "#eef1f4"
 _LEFT, _TOP, _LEGEND = 64, 150, 44
+WEIGHT_FILES = ("weight_diff.json", "weight_diff.md", "weight_diff.html")
 
 
 def _colour(rel: float | None) -> str:
@@ -124,3 +130,29 @@ def _environment() -> Environment:
 
     return Environment(loader=PackageLoader("whichmodel.report", "templates"), autoescape=True,
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def write_weight_report(diff: WeightDiff, folder: Path) -> list[Path]:
+    """Write :data:`WEIGHT_FILES` into ``folder`` (each under a temporary name first, then
+    renamed into place); returns their paths.
+
+    Raises:
+        ConfigError: the folder cannot be written.
+    """
+    texts = (json.dumps(diff.to_dict(), indent=2) + "\n", render_markdown(diff),
+             render_weights_html(diff))
+    paths = [folder / name for name in WEIGHT_FILES]
+    temps = [p.with_name(f".{p.name}.{os.getpid()}.tmp") for p in paths]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for tmp, text in zip(temps, texts, strict=True):
+            tmp.write_text(text, encoding="utf-8")
+        for tmp, path in zip(temps, paths, strict=True):
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise ConfigError(f"Cannot write the weight diff into {folder}: "
+                          f"{exc.strerror or exc}.") from exc
+    finally:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+    return paths
