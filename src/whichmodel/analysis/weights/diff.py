@@ -48,12 +48,7 @@ def weight_diff(
              and e.shape == cb.entries[n].shape]
     mismatch = tuple((n, e.shape, cb.entries[n].shape) for n, e in ca.entries.items()
                      if n in cb.entries and e.shape != cb.entries[n].shape)
-    diffs: list[TensorDiff] = []
-    for i, name in enumerate(names):
-        diffs.append(measure(name, ca.tensor(name), cb.tensor(name), in_place=cb.fresh))
-        if progress is not None:
-            progress("weights", i + 1, len(names))
-    tensors = tuple(diffs)
+    tensors = _measure_all(ca, cb, names, progress)
     return WeightDiff(
         a=a, b=b, tensors=tensors, groups=group(tensors),
         only_a=tuple(n for n in ca.entries if n not in cb.entries),
@@ -62,6 +57,18 @@ def weight_diff(
         adapters=tuple(_use(side, c) for side, c in (("a", ca), ("b", cb))
                        if c.adapter is not None),
     )
+
+
+def _measure_all(
+    ca: Checkpoint, cb: Checkpoint, names: list[str], progress: Progress | None
+) -> tuple[TensorDiff, ...]:
+    diffs: list[TensorDiff] = []
+    for i, name in enumerate(names):
+        pair = [ca.tensor(name), cb.tensor(name)]  # emptied by measure: freed as it goes
+        diffs.append(measure(name, pair, in_place=cb.fresh))
+        if progress is not None:
+            progress("weights", i + 1, len(names))
+    return tuple(diffs)
 
 
 def _use(side: str, checkpoint: Checkpoint) -> AdapterUse:

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
-#: Values per chunk of the elementwise pass (its float64 temporaries are 8 MiB each).
-CHUNK = 1 << 20
+#: Values per chunk of the elementwise pass (its float64 temporaries are 2 MiB each).
+CHUNK = 1 << 18
 #: Deltas up to this many values get every singular value (svdvals); larger ones the leading.
 FULL_SVD_MAX = 1 << 22  # 4 Mi values, e.g. 2048 × 2048
 #: Deltas up to this many values are decomposed in float64, larger ones in float32.
@@ -125,10 +125,13 @@ class TensorDiff:
         return max(-1.0, min(1.0, dot / (self.norm_a * self.norm_b)))
 
 
-def measure(name: str, a: torch.Tensor, b: torch.Tensor, *, in_place: bool) -> TensorDiff:
-    """Measure ΔW = ``b`` − ``a`` (same shape). ``in_place``: ``b`` is this call's own copy
-    (a fresh memory map), so a float32 ``b`` may become ΔW, sparing a third tensor in memory;
-    ``b`` must not be read afterwards."""
+def measure(name: str, pair: list[torch.Tensor], *, in_place: bool) -> TensorDiff:
+    """Measure ΔW = W_B − W_A for ``pair`` = [W_A, W_B] (same shape). The list is emptied, so
+    that W_A is freed before the singular values are computed (the caller's references would
+    keep it alive otherwise). ``in_place``: W_B is this call's own copy (a fresh memory map), so
+    a float32 W_B may become ΔW, sparing a third tensor in memory."""
+    a, b = pair
+    pair.clear()
     sums = _elementwise(a, b)
     norm_delta = math.sqrt(sums[2])
     diff = TensorDiff(
@@ -139,6 +142,7 @@ def measure(name: str, a: torch.Tensor, b: torch.Tensor, *, in_place: bool) -> T
     if a.ndim != 2 or not diff.changed or not math.isfinite(norm_delta) or norm_delta == 0:
         return diff
     delta = _delta(a, b, in_place=in_place)
+    del a, b  # only ΔW is left for the decomposition
     from dataclasses import replace
 
     return replace(diff, spectrum=spectrum(delta, norm_delta=norm_delta))
