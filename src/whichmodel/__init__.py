@@ -13,6 +13,8 @@ The public API (imported lazily, so ``import whichmodel`` stays cheap)::
     whichmodel.choose(results, max_latency_ms=...) -> Decision
     whichmodel.bench(ref, variants=..., ...)    -> CostProfile
     whichmodel.machine(threads=1)               -> MachineLimits (peak FLOP/s, bandwidth)
+    whichmodel.weight_diff(a, b)                -> WeightDiff (two checkpoints, tensor by
+                                                   tensor: what fine-tuning changed)
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from whichmodel.analysis.samples import compare_samples
+    from whichmodel.analysis.weights import WeightDiff, weight_diff
     from whichmodel.api import Evaluation, compare, evaluate
     from whichmodel.bench.base import CostProfile
     from whichmodel.bench.machine import MachineLimits, machine
@@ -49,6 +52,8 @@ _EXPORTS = {
     "CostProfile": "whichmodel.bench.base",
     "machine": "whichmodel.bench.machine",
     "MachineLimits": "whichmodel.bench.machine",
+    "weight_diff": "whichmodel.analysis.weights",
+    "WeightDiff": "whichmodel.analysis.weights",
 }
 
 
@@ -74,6 +79,7 @@ __all__ = [
     "Outcome",
     "Results",
     "SpecSheet",
+    "WeightDiff",
     "bench",
     "choose",
     "compare",
@@ -82,4 +88,5 @@ __all__ = [
     "inspect",
     "load",
     "machine",
+    "weight_diff",
 ]

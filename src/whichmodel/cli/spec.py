@@ -11,6 +11,23 @@ from whichmodel.cli import render
 from whichmodel.cli.options import AllowPickleOpt, TrustRemoteCodeOpt, parse_shape
 from whichmodel.refs import kinds_help
 
+# The weight diff's options (whichmodel.cli.weights).
+WeightsOpt = Annotated[
+    bool,
+    typer.Option("--weights", help="Compare the weights tensor by tensor instead: what "
+                 "fine-tuning changed, per block and module."),
+]
+BaseOpt = Annotated[
+    str | None,
+    typer.Option(metavar="REF", help="With --weights: the base model of an adapter folder "
+                 "(default: the base its config names, else the other model)."),
+]
+OutOpt = Annotated[
+    str | None,
+    typer.Option("--out", metavar="DIR", help="With --weights: write weight_diff.json, .md and "
+                 ".html here."),
+]
+
 
 def inspect_command(
     ref: Annotated[str, typer.Argument(metavar="REF", help=f"A model reference: {kinds_help()}.")],
@@ -67,8 +84,19 @@ def diff_command(
     ] = None,
     allow_pickle: AllowPickleOpt = False,
     trust_remote_code: TrustRemoteCodeOpt = False,
+    weights: WeightsOpt = False,
+    base: BaseOpt = None,
+    out_dir: OutOpt = None,
 ) -> None:
-    """Two spec sheets side by side: the differences first, each with what it costs."""
+    """Two spec sheets side by side: the differences first, each with what it costs. With
+    --weights: the weight diff of two checkpoints."""
+    if weights or base is not None or out_dir is not None:
+        from whichmodel.cli.weights import weight_diff_command
+
+        spec_only = context is not None or dtype is not None or trust_remote_code
+        weight_diff_command(a, b, weights=weights, base=base, allow_pickle=allow_pickle,
+                            as_json=as_json, out_dir=out_dir, spec_only=spec_only)
+        return
     from whichmodel.report.spec import diff_to_dict
     from whichmodel.sources import inspect
     from whichmodel.sources.base import LoadOptions
