@@ -412,17 +412,12 @@ def _rows_table(rows: list[dict[str, str]], caption: str, *, left: str) -> Table
 
 
 def print_load(profile: LoadProfile) -> None:
-    """A served model's latency under load: per request, then throughput, one row per
-    concurrency; then each level's first errors."""
-    from whichmodel.report.bench import load_rows
+    """A served model's latency under load (per request, then throughput; a row per
+    concurrency), then each level's first errors."""
+    from whichmodel.report.bench import load_tables
 
-    config = profile.config
-    per_request, throughput = load_rows(profile)
-    title = f"{profile.model} ({profile.api} API, streamed, {config.max_tokens} new tokens)"
-    out.print(_rows_table(per_request, f"{title}: per request, p50 / p90 / p99",
-                          left="concurrency"))  # fmt: skip
-    out.print(_rows_table(throughput, f"throughput (at most {config.requests} requests and "
-                          f"{config.deadline_s:g} s per level)", left="concurrency"))  # fmt: skip
+    for caption, rows in load_tables(profile):
+        out.print(_rows_table(rows, caption, left="concurrency"))
     for level in profile.levels:
         for error in level.errors:
             plain(f"concurrency {level.concurrency}: {error}")

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from whichmodel.bench.roofline import ModelRoofline
 
 __all__ = [
-    "cost_to_dict", "generation_rows", "latency_rows", "load_rows", "memory_rows", "notes"
+    "cost_to_dict", "generation_rows", "latency_rows", "load_tables", "memory_rows", "notes"
 ]
 
 
@@ -58,10 +58,10 @@ def latency_rows(
     return rows
 
 
-def load_rows(profile: LoadProfile) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    """Two tables of a served model's load sweep, one row per concurrency level: (the
-    per-request p50 / p90 / p99 of TTFT, inter-token latency and tokens/s; the level's
-    requests sent and failed, and its throughput)."""
+def load_tables(profile: LoadProfile) -> list[tuple[str, list[dict[str, str]]]]:
+    """The two (caption, rows) tables of a served model's load sweep, a row per concurrency
+    level: the per-request p50 / p90 / p99 of TTFT, inter-token latency and tokens/s; the
+    level's requests sent and failed, and its throughput."""
 
     def three(s: Spread | None, scale: float = 1.0) -> str:
         return "—" if s is None else " / ".join(f"{v * scale:.3g}" for v in (s.p50, s.p90, s.p99))
@@ -86,7 +86,11 @@ def load_rows(profile: LoadProfile) -> tuple[list[dict[str, str]], list[dict[str
         }
         for level in profile.levels
     ]
-    return per_request, throughput
+    config = profile.config
+    title = f"{profile.model} ({profile.api} API, streamed, {config.max_tokens} new tokens)"
+    bounds = f"at most {config.requests} requests and {config.deadline_s:g} s per level"
+    return [(f"{title}: per request, p50 / p90 / p99", per_request),
+            (f"throughput ({bounds})", throughput)]  # fmt: skip
 
 
 def memory_rows(cost: CostProfile) -> list[dict[str, str]]:
