@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from whichmodel.api_cost import interleaved_rounds, measured_cost, with_rooflines
+from whichmodel.api_cost import interleaved_rounds, measured_cost, token_cost, with_rooflines
 from whichmodel.api_options import check_metrics
 from whichmodel.comparison import CompareConfig, Comparison, ModelResult
 from whichmodel.data.dataset import Dataset
@@ -101,6 +101,8 @@ def run(
 ) -> Comparison:
     """Run a comparison (see the module docstring): evaluate each model, analyze, decide."""
     check_metrics(get_task(config.validate().task), constraints, objective)  # before any work
+    if constraints is not None:
+        constraints.check_cost_basis(config.refs)
     run_ = _Run.start(config, executor, progress)
     results = with_rooflines(run_, [run_.model(ref, files) for ref, files in run_.refs])
     stats, tables = _statistics(run_, results)
@@ -234,6 +236,7 @@ class _Run:
         preds, reused, computed, store_note = self._predictions(ref, key, options)
         self.task.check(self.y_true, preds, ref.name)
         spec, spec_error = _spec(self, ref, model_fp, options)
+        tokens = token_cost(self, ref, key, preds, options)
         self.worker.release()  # done with it here: not held through the cost subprocess
         cost, cost_error = None, None
         if config.measure_cost:
@@ -242,6 +245,7 @@ class _Run:
             ref.name, str(ref), model_fp, key, preds, cost, reused, computed,
             cost_error=cost_error, spec=spec, spec_error=spec_error, store_note=store_note,
             n_not_most_probable=disagreements(preds) if self.task.class_predictions else None,
+            token_cost=tokens,
         )
 
     def _predictions(

@@ -1,13 +1,14 @@
 """The cost step of a comparison (:func:`whichmodel.api.run`): each model's latency and memory
 in a probe subprocess, each cost against this machine's limits (the roofline), and the models'
-latencies in interleaved rounds (:mod:`whichmodel.bench.paired`). Each is cached in the store by
-what it depends on, and never when the measurement is unreliable: the next run measures again.
+latencies in interleaved rounds (:mod:`whichmodel.bench.paired`), and a served model's tokens
+per example, priced (:func:`token_cost`). Each is cached in the store by what it depends on, and
+never when the measurement is unreliable: the next run measures again.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from whichmodel.errors import WhichModelError
 from whichmodel.provenance import hardware
@@ -18,8 +19,10 @@ if TYPE_CHECKING:
     from whichmodel.api import _Run as Run
     from whichmodel.bench.cost import CostProfile
     from whichmodel.bench.paired import PairedLatency
+    from whichmodel.bench.tokens import TokenCost
     from whichmodel.comparison import ModelResult
     from whichmodel.refs import ModelRef
+    from whichmodel.tasks import Predictions
 
 
 def measured_cost(
@@ -56,6 +59,66 @@ def measured_cost(
     except WhichModelError as exc:
         return None, str(exc)
     return cost, None
+
+
+def token_cost(
+    run_: Run, ref: ModelRef, key: str, preds: Predictions, options: LoadOptions
+) -> TokenCost | None:
+    """A served model's (``openai:``) tokens on each example it answered, read back from the
+    responses its predictions got (nothing is sent again), and their cost at its price; None
+    for any other model. The tokens are cached by the predictions' key once every example's
+    were read; the price is applied after, so a new price or price table applies at once."""
+    if ref.kind != "openai":
+        return None
+    from whichmodel.bench.tokens import priced
+    from whichmodel.sources.endpoint.settings import read_settings
+
+    settings = read_settings(ref)
+
+    def compute() -> dict[str, Any]:
+        return _tokens_read_back(run_, ref, preds, options)
+
+    same: Codec[dict[str, Any]] = Codec(dict, dict)
+    try:
+        read = cached(
+            run_.store, "tokens", (key,), compute, same, progress=run_.progress,
+            label=f"tokens {ref.name}", final=lambda d: d["unread"] == 0,
+        )  # fmt: skip
+        tokens = {int(r): (a, b, c) for r, a, b, c in read["per_example"]}
+        unread, why = int(read["unread"]), None
+    except WhichModelError as exc:  # the server is gone, say, and nothing was stored
+        tokens, unread, why = {}, len(preds.rows), f"its responses could not be read back: {exc}"
+    cost = priced(
+        tokens, unread=unread, model=settings.model, loopback=settings.loopback,
+        price_in=settings.price_in_per_1m, price_out=settings.price_out_per_1m,
+    )  # fmt: skip
+    return cost if why is None else replace(cost, cost_per_1k=None, unknown=why)
+
+
+def _tokens_read_back(
+    run_: Run, ref: ModelRef, preds: Predictions, options: LoadOptions
+) -> dict[str, Any]:
+    """Each answered example's (requests, prompt tokens, generated tokens), from the ``usage``
+    of the stored responses the task's requests for it read back, one example at a time."""
+    from whichmodel.sources.endpoint.model import EndpointModel
+
+    model = run_.worker.model(ref, options)
+    assert isinstance(model, EndpointModel)
+    inputs = run_.dataset.inputs
+    rows: list[list[int]] = []
+    unread = 0
+    with model.endpoint.reading_back() as read:
+        for row in (int(r) for r in preds.rows):
+            read.clear()
+            try:
+                run_.task.run(model, inputs.take(slice(row, row + 1)))
+            except Exception:  # a response not stored (or stored for its usage only) misses
+                unread += 1
+                continue
+            usage = [r.get("usage") or {} for r in read]
+            rows.append([row, len(read), *(sum(int(u.get(k) or 0) for u in usage)
+                                           for k in ("prompt_tokens", "completion_tokens"))])
+    return {"per_example": rows, "unread": unread}
 
 
 def with_rooflines(run_: Run, results: list[ModelResult]) -> list[ModelResult]:

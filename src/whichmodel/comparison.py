@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from whichmodel.bench.base import CostProfile
     from whichmodel.bench.paired import PairedLatency
     from whichmodel.bench.roofline import ModelRoofline
+    from whichmodel.bench.tokens import TokenCost
     from whichmodel.choose.decision import Decision
     from whichmodel.spec.compact import CompactSpec
     from whichmodel.tasks import Predictions
@@ -74,6 +75,7 @@ class ModelResult:
     store_note: str | None = None
     n_not_most_probable: int | None = None
     roofline: ModelRoofline | None = None  # against the machine's limits, with a cost
+    token_cost: TokenCost | None = None  # a served model's tokens and their price (openai:)
 
     def __repr__(self) -> str:  # short: the predictions are arrays of every example
         return (
@@ -221,4 +223,5 @@ def _summary(m: ModelResult) -> ModelSummary:
         tables=m.tables,
         n_not_most_probable=m.n_not_most_probable,
         roofline=m.roofline,
+        token_cost=m.token_cost,
     )

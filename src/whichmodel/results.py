@@ -21,6 +21,7 @@ from whichmodel.analysis.stats import Difference, MetricResult, PairedTest, Stat
 from whichmodel.bench.base import CostProfile, cost_to_dict
 from whichmodel.bench.paired import PairedLatency
 from whichmodel.bench.roofline import ModelRoofline
+from whichmodel.bench.tokens import TokenCost
 from whichmodel.errors import ConfigError, brief
 from whichmodel.spec.compact import CompactSpec
 
@@ -175,6 +176,9 @@ class ModelSummary:
         roofline: how close the cost runs to this machine's limits
             (:mod:`whichmodel.bench.roofline`); None when the cost was not measured (then
             results.json has no ``roofline`` key).
+        token_cost: a served model's (``openai:``) tokens and what they cost per 1,000
+            examples (:mod:`whichmodel.bench.tokens`); None for other models (then
+            results.json has no ``tokens`` key).
     """
 
     name: str
@@ -193,6 +197,7 @@ class ModelSummary:
     tables: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     n_not_most_probable: int | None = None
     roofline: ModelRoofline | None = None
+    token_cost: TokenCost | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # Only where predict and predict_proba disagree: every other model's part reads as
@@ -217,11 +222,14 @@ class ModelSummary:
         }
         if self.roofline is not None:
             out["roofline"] = self.roofline.to_dict()
+        if self.token_cost is not None:
+            out["tokens"] = self.token_cost.to_dict(per_example=False)
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelSummary:
         cost, spec, roof = data.get("cost"), data.get("spec"), data.get("roofline")
+        tokens = data.get("tokens")
         return cls(
             name=data["name"],
             ref=data["ref"],
@@ -239,6 +247,7 @@ class ModelSummary:
             tables=data.get("tables") or {},
             n_not_most_probable=data.get("n_not_most_probable"),
             roofline=None if roof is None else ModelRoofline.from_dict(roof),
+            token_cost=None if tokens is None else TokenCost.from_dict(tokens),
         )
 
 

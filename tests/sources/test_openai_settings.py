@@ -31,6 +31,9 @@ def test_the_reference_reads_its_options_and_names_the_model():
     assert (settings.concurrency, settings.timeout_s, settings.retries) == (8, 30.0, 1)
     assert settings.key_env == "OPENAI_API_KEY" and not settings.loopback
     assert fingerprint_files(ref) == ()
+    assert (settings.price_in_per_1m, settings.price_out_per_1m) == (None, None)  # the table's
+    priced = read_settings(parse_ref("openai:http://h/v1?model=m&price_in=0.5&price_out=1.5"))
+    assert (priced.price_in_per_1m, priced.price_out_per_1m) == (0.5, 1.5)
 
 
 @pytest.mark.parametrize(("ref", "says"), [
@@ -40,6 +43,8 @@ def test_the_reference_reads_its_options_and_names_the_model():
     ("openai:http://h/v1?model=m&concurrency=0", "must be an integer >= 1. Got '0'"),
     ("openai:http://h/v1?model=m&temperature=hot", "must be a number >= 0.0. Got 'hot'"),
     ("openai:http://h/v1?model=m&api_key=sk-secret", "Options: api, concurrency, key_env"),
+    ("openai:http://h/v1?model=m&price_in=1", "sets ?price_in= without ?price_out=; give both"),
+    ("openai:http://h/v1?model=m&price_in=1&price_out=-2", "must be a number >= 0.0. Got '-2'"),
 ])  # fmt: skip
 def test_a_bad_option_is_one_line_before_anything_is_sent(ref, says):
     with pytest.raises(ModelReferenceError) as refused:

@@ -2,7 +2,8 @@
 (``transformers serve`` and a tiny Llama, :mod:`helpers.openai_server`): greedy generation
 through ``compare`` equals the same folder read as ``hf:``; a server that ignores ``echo`` is
 refused for multiple choice in one line; a proxy that fails half of the requests costs no
-example and makes no successful request go twice; the API key is written nowhere."""
+example and makes no successful request go twice; the API key is written nowhere, and printed
+by neither compare nor bench."""
 
 from __future__ import annotations
 
@@ -137,12 +138,14 @@ def test_the_api_key_is_written_nowhere(openai_server, tmp_path, cli, monkeypatc
         ok = cli("compare", ref, "--data", str(data), "--task", TASK, "--no-cost",
                  "--store", str(store), "--out", str(out))  # fmt: skip
         assert ok.returncode == 0, ok.stderr
+        load = cli("bench", ref, "--concurrency", "1,2", "--requests", "3", "--new-tokens", "3")
+        assert load.returncode == 0 and "TTFT ms" in load.stdout, load.stderr
         assert f"Bearer {FAKE_KEY}" in proxy.authorizations  # it was sent, so it could leak
     bad = cli("compare", openai_server.ref(model="nothing-here", key_env="WHICHMODEL_TEST_KEY"),
               "--data", str(data), "--task", TASK, "--no-cost", "--store", str(store))
     assert bad.returncode == 2 and "serves no model" in bad.stderr
     files = [p for p in (*store.parent.rglob("*"), *out.rglob("*")) if p.is_file()]
     assert {"results.json", "report.html", "s.db"} <= {p.name for p in files}
-    for text in (ok.stdout, ok.stderr, bad.stdout, bad.stderr,
+    for text in (ok.stdout, ok.stderr, bad.stdout, bad.stderr, load.stdout, load.stderr,
                  *(p.read_bytes().decode("latin-1") for p in files)):  # fmt: skip
         assert FAKE_KEY not in text

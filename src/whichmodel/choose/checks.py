@@ -6,7 +6,7 @@ meet a latency limit, so it is not eligible; the check says so and why the value
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from whichmodel.choose.constraints import Constraints
 from whichmodel.choose.facts import ModelFacts
@@ -45,6 +45,35 @@ def cost_per_1k(facts: ModelFacts, price_per_hour: float) -> float | None:
     return price_per_hour / 3600.0 * 1000.0 / facts.throughput_per_s
 
 
+#: Why a model run here has no cost without an hourly price.
+NO_HOURLY_PRICE = "no --price-per-hour: the cost of an hour of this machine"
+
+
+def model_cost(facts: ModelFacts, price_per_hour: float | None) -> tuple[float | None, str]:
+    """(cost of 1,000 predictions, how it was computed), or (None, why it is unknown): one
+    figure for every model, so that a served model and a local one share a column.
+
+    A served model with a price per token costs its tokens (:mod:`whichmodel.bench.tokens`,
+    USD); a hosted one without has no cost. A local model, or one served on this machine
+    without a price per token, costs the machine's time (:func:`cost_per_1k`), in the currency
+    of ``price_per_hour``.
+    """
+    tokens = facts.tokens
+    if tokens is not None and tokens.cost_per_1k is not None and tokens.price is not None:
+        return tokens.cost_per_1k, (
+            f"{tokens.mean_prompt_tokens:.1f} prompt + {tokens.mean_completion_tokens:.1f} "
+            f"generated tokens per example at {tokens.price.describe()}"
+        )
+    if tokens is not None and (not tokens.loopback or price_per_hour is None):
+        return None, tokens.unknown or "its tokens are unknown"
+    if price_per_hour is None:
+        return None, NO_HOURLY_PRICE
+    cost = cost_per_1k(facts, price_per_hour)
+    if cost is None:
+        return None, facts.unknown.get("throughput", "no throughput measured")
+    return cost, f"price per hour {price_per_hour:g} / 3600 × 1000 / measured throughput"
+
+
 def check_model(facts: ModelFacts, c: Constraints, directions: dict[str, bool]) -> list[Check]:
     """Every limit in ``c`` applied to one model (``directions``: metric -> higher is better)."""
     checks: list[Check] = []
@@ -53,9 +82,10 @@ def check_model(facts: ModelFacts, c: Constraints, directions: dict[str, bool]) 
         checks.append(_upper(facts, "latency", label, facts.latency_ms, c.max_latency_ms, "ms"))
     if c.max_memory_mb is not None:
         checks.append(_upper(facts, "memory", "memory", facts.memory_mb, c.max_memory_mb, "MB"))
-    if c.max_cost_per_1k is not None and c.price_per_hour is not None:
-        cost = cost_per_1k(facts, c.price_per_hour)
-        checks.append(_upper(facts, "cost", "cost per 1k", cost, c.max_cost_per_1k, "per 1k"))
+    if c.max_cost_per_1k is not None:
+        cost, why = model_cost(facts, c.price_per_hour)
+        check = _upper(facts, "cost", "cost per 1k", cost, c.max_cost_per_1k, "per 1k")
+        checks.append(check if cost is not None else replace(check, reason=why))
     for metric, limit in c.min_metrics:
         checks.append(_metric(facts, "min", metric, limit, directions))
     for metric, limit in c.max_metrics:

@@ -3,7 +3,8 @@
 Units: latency in milliseconds of one call at ``latency_batch_size`` examples (the percentile in
 ``latency_percentile``), memory in MB of 2^20 bytes (as the report prints sizes) of what loading
 and running the model added to a fresh process (``CostProfile.model_memory_bytes``), cost in the
-user's currency per 1,000 predictions at the user's price per hour of the machine.
+user's currency per 1,000 predictions at the user's price per hour of the machine, or, for a
+served model (``openai:``), in USD per 1,000 examples at its price per token.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ class Constraints:
         max_memory_mb: model memory in MB (2^20 bytes).
         min_metrics: (metric, lowest allowed value) for higher-is-better metrics.
         max_metrics: (metric, highest allowed value) for lower-is-better metrics (rmse, log_loss).
-        max_cost_per_1k: cost of 1,000 predictions at ``price_per_hour``, at the throughput
-            measured at the largest batch size.
+        max_cost_per_1k: cost of 1,000 predictions: a served model's tokens at their price
+            (USD), another model's time at ``price_per_hour`` (at the throughput measured at
+            the largest batch size).
         price_per_hour: what an hour of this machine costs (any currency).
     """
 
@@ -63,10 +65,6 @@ class Constraints:
         for metric, value in (*self.min_metrics, *self.max_metrics):
             if not _is_number(value):
                 raise ConfigError(f"The limit on '{metric}' must be a number. Got {brief(value)}.")
-        if self.max_cost_per_1k is not None and self.price_per_hour is None:
-            raise ConfigError(
-                "--max-cost-per-1k needs --price-per-hour: the cost of an hour of this machine."
-            )
         if self.latency_percentile not in PERCENTILES:
             raise ConfigError(
                 f"The latency percentile must be one of {', '.join(PERCENTILES)}. "
@@ -76,6 +74,18 @@ class Constraints:
             raise ConfigError(
                 "The latency batch size must be a positive integer. "
                 f"Got {brief(self.latency_batch_size)}."
+            )
+        return self
+
+    def check_cost_basis(self, refs: Iterable[str]) -> Constraints:
+        """Raise ConfigError for a cost limit no model of ``refs`` could be costed against:
+        without ``price_per_hour`` only a served model (``openai:``, priced per token) can be;
+        returns self."""
+        if self.max_cost_per_1k is None or self.price_per_hour is not None:
+            return self
+        if not any(str(r).startswith("openai:") for r in refs):
+            raise ConfigError(
+                "--max-cost-per-1k needs --price-per-hour: the cost of an hour of this machine."
             )
         return self
 

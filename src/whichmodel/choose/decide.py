@@ -39,7 +39,7 @@ def decide(
     Raises:
         ConfigError: a limit or the objective names a metric the results do not have.
     """
-    c = (constraints or Constraints()).validate()
+    c = (constraints or Constraints()).validate().check_cost_basis(m.ref for m in results.models)
     obj = (objective or Objective()).validate()
     directions = {m.name: m.higher_is_better for m in results.statistics.metrics}
     metric = obj.metric or next(iter(directions), None)

@@ -15,6 +15,7 @@ from whichmodel.choose.constraints import Constraints
 
 if TYPE_CHECKING:
     from whichmodel.bench.base import CostProfile
+    from whichmodel.bench.tokens import TokenCost
     from whichmodel.results import ModelSummary, Results
 
 MIB = 2**20
@@ -102,6 +103,7 @@ class ModelFacts:
         throughput_per_s / throughput_batch_size: examples per second at the largest measured
             batch size.
         unknown: fact -> why it is unknown.
+        tokens: a served model's tokens and their price (its cost per 1,000 examples), or None.
     """
 
     name: str
@@ -117,6 +119,7 @@ class ModelFacts:
     architecture: str | None
     interpretability: Interpretability
     unknown: dict[str, str] = field(default_factory=dict)
+    tokens: TokenCost | None = None
 
     @property
     def memory_mb(self) -> float | None:
@@ -132,7 +135,10 @@ def read_facts(results: Results, constraints: Constraints) -> list[ModelFacts]:
     metrics: dict[str, dict[str, tuple[float, float, float]]] = {}
     for m in results.statistics.metrics:
         metrics.setdefault(m.model, {})[m.name] = (m.value, m.ci_low, m.ci_high)
-    facts = [_facts(m, metrics.get(m.name, {}), constraints) for m in results.models]
+    facts = [
+        replace(_facts(m, metrics.get(m.name, {}), constraints), tokens=m.token_cost)
+        for m in results.models
+    ]
     torn = set(contradicted(results))
     return [_latency_unknown(f, DISAGREE) if f.name in torn else f for f in facts]
 

@@ -1,7 +1,9 @@
 """The trade-offs matrix: models × dimensions, each cell measured, read, computed or unknown.
 
 Nothing is invented: a cell whose fact is missing says "unknown" and why; a computed cell
-(cost per 1,000 predictions) names what it was computed from.
+(cost per 1,000 predictions) names what it was computed from. The cost column is one for every
+model (:func:`whichmodel.choose.checks.model_cost`): a served model's tokens at their price, a
+local model's time at ``--price-per-hour``.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from whichmodel.choose.checks import cost_per_1k
+from whichmodel.choose.checks import model_cost
 from whichmodel.choose.constraints import Constraints
 from whichmodel.choose.facts import MIB, ModelFacts
 
@@ -81,14 +83,15 @@ def tradeoffs(
         Column("throughput", "throughput", "higher"),
         Column("memory", "memory", "lower"),
     ]
-    if constraints.price_per_hour is not None:
+    costed = constraints.price_per_hour is not None or any(f.tokens is not None for f in facts)
+    if costed:
         columns.append(Column("cost", "cost per 1k predictions", "lower"))
     columns += [
         Column("size", "size on disk", "lower"),
         Column("parameters", "parameters", ""),
         Column("interpretability", "interpretable", ""),
     ]
-    rows = {f.name: _row(f, metric, constraints) for f in facts}
+    rows = {f.name: _row(f, metric, constraints, costed=costed) for f in facts}
     best: dict[str, tuple[str, ...]] = {}
     for col in columns:
         known = {
@@ -102,20 +105,11 @@ def tradeoffs(
     return Tradeoffs(tuple(columns), rows, best)
 
 
-def _row(f: ModelFacts, metric: str, c: Constraints) -> dict[str, Cell]:
+def _row(f: ModelFacts, metric: str, c: Constraints, *, costed: bool) -> dict[str, Cell]:
     row = _measured(f, metric)
-    if c.price_per_hour is not None:
-        cost = cost_per_1k(f, c.price_per_hour)
-        row["cost"] = (
-            Cell(
-                cost,
-                sig(cost),
-                "computed",
-                f"price per hour {c.price_per_hour:g} / 3600 × 1000 / measured throughput",
-            )
-            if cost is not None
-            else _unknown(f.unknown.get("throughput", "no throughput measured"))
-        )
+    if costed:
+        cost, how = model_cost(f, c.price_per_hour)
+        row["cost"] = Cell(cost, sig(cost), "computed", how) if cost is not None else _unknown(how)
     return {**row, **_read(f)}
 
 

@@ -12,6 +12,7 @@ from whichmodel.cli import render
 from whichmodel.cli.options import OptionGroup, RefsArg, StoreOpt, parse_ints, with_groups
 
 if TYPE_CHECKING:
+    from whichmodel.bench.load import LoadConfig, LoadProfile
     from whichmodel.bench.run import BenchConfig
 
 
@@ -106,6 +107,15 @@ class BenchFlags(OptionGroup):
     budget: Annotated[
         float, typer.Option(metavar="SECONDS", help="Seconds per timed configuration.")
     ] = 1.0
+    concurrency: Annotated[
+        str, typer.Option(metavar="N,...", help="openai: endpoints: requests in flight together.")
+    ] = "1,4,16"
+    requests: Annotated[
+        int, typer.Option(metavar="N", help="openai: endpoints: requests per concurrency level.")
+    ] = 16
+    deadline: Annotated[
+        float, typer.Option(metavar="SECONDS", help="openai: endpoints: seconds per level at most.")
+    ] = 60.0
     device: Annotated[
         str,
         typer.Option(
@@ -146,16 +156,46 @@ class BenchFlags(OptionGroup):
         )
 
 
+    def load(self) -> LoadConfig:
+        """The load sweep of ``openai:`` endpoints these flags ask for: prompts from --data
+        (its ``prompt`` or ``text`` column, else its first), else of --prompt-tokens words."""
+        from whichmodel.bench.load import LoadConfig, synthetic_prompts
+
+        words = (parse_ints(self.prompt_tokens, "--prompt-tokens") or (32,))[0]
+        return LoadConfig(
+            concurrency=parse_ints(self.concurrency, "--concurrency") or (),
+            requests=self.requests,
+            deadline_s=self.deadline,
+            max_tokens=(parse_ints(self.new_tokens, "--new-tokens") or (16,))[0],
+            prompts=_prompts(self.data) if self.data else synthetic_prompts(words),
+        ).validate()
+
+
+def _prompts(path: str) -> tuple[str, ...]:
+    from whichmodel.data.tables import read_table
+
+    frame = read_table(path)
+    column = next((c for c in ("prompt", "text") if c in frame.columns), frame.columns[0])
+    return tuple(str(v) for v in frame[column])
+
+
 NO_BENCH_FLAGS = BenchFlags()
 
 
 @with_groups
 def bench_command(refs: RefsArg, flags: BenchFlags = NO_BENCH_FLAGS) -> None:
-    """Latency, throughput and memory of models and their variants, on this machine."""
+    """Latency, throughput and memory of models and their variants, on this machine; for an
+    openai: endpoint, latency under load (TTFT, inter-token latency, tokens/s) by concurrency."""
     from whichmodel.bench.run import rooflines, run
     from whichmodel.refs import parse_ref
     from whichmodel.report.bench import cost_to_dict
 
+    served = [r for r in refs if r.startswith("openai:")]
+    if served:
+        _bench_served(served, flags)
+        refs = [r for r in refs if not r.startswith("openai:")]
+        if not refs:
+            return
     config = flags.config(refs)
     profiles = render.with_progress(lambda progress: run(config, progress=progress))
     roofs = render.with_progress(lambda progress: rooflines(config, profiles, progress=progress))
@@ -166,3 +206,20 @@ def bench_command(refs: RefsArg, flags: BenchFlags = NO_BENCH_FLAGS) -> None:
         return
     for name, profile, roof in zip(names, profiles, roofs, strict=True):
         render.print_bench(profile, name=name, roofline=roof)
+
+
+def _bench_served(refs: list[str], flags: BenchFlags) -> None:
+    """Each endpoint's latency under load, as tables (or JSON with --json)."""
+    from whichmodel.bench.load import sweep
+
+    load = flags.load()
+
+    def measure(ref: str) -> LoadProfile:
+        return render.with_progress(lambda progress: sweep(ref, load, progress=progress))
+
+    profiles = [measure(r) for r in refs]
+    if flags.as_json:
+        render.print_json([p.to_dict() for p in profiles])
+        return
+    for profile in profiles:
+        render.print_load(profile)

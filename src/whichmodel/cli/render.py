@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from whichmodel.analysis.samples import SamplesComparison
     from whichmodel.analysis.stats import MetricResult
     from whichmodel.bench.base import CostProfile
+    from whichmodel.bench.load import LoadProfile
     from whichmodel.bench.machine import MachineLimits
     from whichmodel.bench.roofline import ModelRoofline
     from whichmodel.comparison import Outcome
@@ -394,16 +395,32 @@ def print_bench(cost: CostProfile, *, name: str, roofline: ModelRoofline | None 
         (memory_rows(cost), "memory and cold start"),
         (generation_rows(cost), "generation (greedy)"),
     ):
-        if not rows:
-            continue
-        table = Table(box=box.SIMPLE_HEAD, title=escape(caption))
-        for col in rows[0]:
-            table.add_column(col, justify="left" if col == "variant" else "right")
-        for row in rows:
-            table.add_row(*[escape(v) for v in row.values()])
-        out.print(table)
+        if rows:
+            out.print(_rows_table(rows, caption, left="variant"))
     for line in notes(cost, roofline):
         plain(line)
+
+
+def _rows_table(rows: list[dict[str, str]], caption: str, *, left: str) -> Table:
+    """A table of ``rows`` (column -> cell text), column ``left`` left-aligned."""
+    table = Table(box=box.SIMPLE_HEAD, title=escape(caption))
+    for col in rows[0]:
+        table.add_column(col, justify="left" if col == left else "right")
+    for row in rows:
+        table.add_row(*[escape(v) for v in row.values()])
+    return table
+
+
+def print_load(profile: LoadProfile) -> None:
+    """A served model's latency under load (per request, then throughput; a row per
+    concurrency), then each level's first errors."""
+    from whichmodel.report.bench import load_tables
+
+    for caption, rows in load_tables(profile):
+        out.print(_rows_table(rows, caption, left="concurrency"))
+    for level in profile.levels:
+        for error in level.errors:
+            plain(f"concurrency {level.concurrency}: {error}")
 
 
 def print_machine(limits: MachineLimits) -> None:

@@ -14,9 +14,12 @@ from whichmodel.units import human_bytes
 
 if TYPE_CHECKING:
     from whichmodel.bench.base import CostProfile
+    from whichmodel.bench.load import LoadProfile, Spread
     from whichmodel.bench.roofline import ModelRoofline
 
-__all__ = ["cost_to_dict", "generation_rows", "latency_rows", "memory_rows", "notes"]
+__all__ = [
+    "cost_to_dict", "generation_rows", "latency_rows", "load_tables", "memory_rows", "notes"
+]
 
 
 def _ms(seconds: float | None) -> str:
@@ -53,6 +56,41 @@ def latency_rows(
                 roof = cells(roofline.call(profile.variant, b))
                 rows[-1] |= {c: roof.get(c, "—") for c in COLUMNS}
     return rows
+
+
+def load_tables(profile: LoadProfile) -> list[tuple[str, list[dict[str, str]]]]:
+    """The two (caption, rows) tables of a served model's load sweep, a row per concurrency
+    level: the per-request p50 / p90 / p99 of TTFT, inter-token latency and tokens/s; the
+    level's requests sent and failed, and its throughput."""
+
+    def three(s: Spread | None, scale: float = 1.0) -> str:
+        return "—" if s is None else " / ".join(f"{v * scale:.3g}" for v in (s.p50, s.p90, s.p99))
+
+    per_request = [
+        {
+            "concurrency": str(level.concurrency),
+            "TTFT ms": three(level.ttft_s, 1e3),
+            "ITL ms": three(level.itl_s, 1e3),
+            "tokens/s": three(level.tokens_per_s),
+        }
+        for level in profile.levels
+    ]
+    throughput = [
+        {
+            "concurrency": str(level.concurrency),
+            "sent": str(level.sent) + ("" if level.stopped == "requests" else " (deadline)"),
+            "failed": str(level.failed),
+            "error rate": f"{level.error_rate:.1%}",
+            "requests/s": f"{level.requests_per_s:.3g}",
+            "output tokens/s": f"{level.output_tokens_per_s:.3g}",
+        }
+        for level in profile.levels
+    ]
+    config = profile.config
+    title = f"{profile.model} ({profile.api} API, streamed, {config.max_tokens} new tokens)"
+    bounds = f"at most {config.requests} requests and {config.deadline_s:g} s per level"
+    return [(f"{title}: per request, p50 / p90 / p99", per_request),
+            (f"throughput ({bounds})", throughput)]  # fmt: skip
 
 
 def memory_rows(cost: CostProfile) -> list[dict[str, str]]:

@@ -35,6 +35,7 @@ FORMATS: dict[str, int] = {
     "machine": 1,  # the machine's peak FLOP/s and memory bandwidth (bench/machine.py)
     "rounds": 1,  # the models' latencies in interleaved rounds (bench/paired.py)
     "endpoint": 1,  # an OpenAI-compatible server's responses (sources/endpoint/client.py)
+    "tokens": 1,  # a served model's tokens per example, read back from them (api_cost.py)
 }
 
 

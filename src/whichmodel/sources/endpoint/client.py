@@ -10,14 +10,18 @@
   and every request parameter): a finished request is written as it finishes, so an
   interrupted run, or a batch retried example by example after one of its requests failed,
   sends none of them again. A sampled request (temperature > 0) is cached only when seeded.
+- **Read back** (:meth:`Endpoint.reading_back`): the responses a run's requests got, from the
+  store alone, with their ``usage`` (the tokens a run is costed by, :mod:`whichmodel.bench.tokens`);
+  a sampled answer that is not cached keeps its ``usage`` alone for this.
 - **The API key** goes to the SDK and nowhere else: every error text leaving this module has
   it replaced (:meth:`Endpoint.redact`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +65,18 @@ class Endpoint:
         weakref.finalize(self, self._client.close)
         self._store = store
         self.model_id = settings.model  # the server's id for it, once listed (see listed())
+        self._read: list[Response] | None = None  # while reading back: what map returned
+
+    @contextlib.contextmanager
+    def reading_back(self) -> Iterator[list[Response]]:
+        """While open, :meth:`map` sends nothing: it answers from the store alone (a request
+        not stored fails, as a request the server failed) and appends every response it
+        returns to the list yielded, whose ``usage`` says what the request cost."""
+        self._read = []
+        try:
+            yield self._read
+        finally:
+            self._read = None
 
     def redact(self, text: str) -> str:
         """``text`` with the API key replaced by ``***``."""
@@ -117,6 +133,35 @@ class Endpoint:
         except openai.APIError as exc:
             raise RequestFailed(f"{self.settings.base_url}: {self.redact(_cause(exc))}") from None
 
+    def stream(self, route: str, params: Params) -> Iterator[Response]:
+        """One streamed request to ``route`` (``completions`` or ``chat``), uncached: its
+        chunks as they arrive (the last one with ``usage``, where the server gives it).
+
+        Raises:
+            RequestFailed: the server failed it (after the retries), or the stream broke.
+        """
+        import openai
+
+        creates: dict[str, Callable[..., Any]] = {
+            "completions": self._client.completions.create,
+            "chat": self._client.chat.completions.create,
+        }
+        create = creates[route]
+        usage = {"stream_options": {"include_usage": True}}
+        try:
+            for chunk in create(model=self.settings.model, stream=True, **usage, **params):
+                yield dict(chunk.model_dump(mode="json"))
+        except openai.APIStatusError as exc:
+            raise RequestFailed(
+                f"{self.settings.base_url} answered {exc.status_code}: "
+                f"{self.redact(_one_line(exc.message))}"
+            ) from None
+        except openai.APIError as exc:
+            raise RequestFailed(f"{self.settings.base_url}: {self.redact(_cause(exc))}") from None
+        except Exception as exc:  # the transport's own, from a stream broken midway
+            text = _one_line(f"{type(exc).__name__}: {exc}")
+            raise RequestFailed(f"{self.settings.base_url}: {self.redact(text)}") from None
+
     def map(self, route: str, requests: Sequence[Params], *, cacheable: bool) -> list[Response]:
         """The responses to ``requests``, in order: cached ones read, the others sent, up to
         ``concurrency`` at a time, each stored as it arrives when ``cacheable``.
@@ -125,8 +170,10 @@ class Endpoint:
             RequestFailed: some request failed (after every other one finished and was stored):
                 the first failure, with how many failed.
         """
-        keys = [self._key_of(route, p) if cacheable else None for p in requests]
-        out: list[Response | None] = [self._cached(k) for k in keys]
+        keys = [self._key_of(route, p) for p in requests]
+        out: list[Response | None] = [self._cached(k) if cacheable else None for k in keys]
+        if self._read is not None:
+            return self._read_back(out, keys)
         todo = [i for i, r in enumerate(out) if r is None]
         failures: list[str] = []
         if todo:
@@ -142,24 +189,48 @@ class Endpoint:
                     except RequestFailed as exc:
                         failures.append(str(exc))
                         continue
-                    self._put(keys[i], out[i])
+                    self._put(keys[i], out[i], whole=cacheable)
         if failures:
             more = f" ({len(failures)} of {len(requests)} requests failed)"
             raise RequestFailed(failures[0] + (more if len(failures) > 1 else ""))
         return [r for r in out if r is not None]
 
+    def _read_back(self, out: list[Response | None], keys: list[str]) -> list[Response]:
+        """The stored responses (or, for a sampled one, its usage alone) of ``keys``."""
+        assert self._read is not None
+        found = [r if r is not None else self._usage_of(k) for r, k in zip(out, keys, strict=True)]
+        missing = sum(r is None for r in found)
+        if missing:
+            raise RequestFailed(f"{missing} of {len(keys)} responses are not in the store")
+        responses = [r for r in found if r is not None]
+        self._read.extend(responses)
+        return responses
+
     def _key_of(self, route: str, params: Params) -> str:
+        # the model's price is no request parameter: a new price re-sends nothing
         return cache_key("endpoint", self.settings.base_url, self.model_id, route, params)
 
-    def _cached(self, key: str | None) -> Response | None:
-        if key is None or self._store is None:
+    def _cached(self, key: str) -> Response | None:
+        if self._store is None:
             return None
         value = self._store.get_cached("endpoint", key)
         return dict(value) if isinstance(value, dict) else None
 
-    def _put(self, key: str | None, response: Response | None) -> None:
-        if key is not None and self._store is not None and response is not None:
+    def _usage_of(self, key: str) -> Response | None:
+        if self._store is None:
+            return None
+        value = self._store.get_cached("endpoint-usage", key)
+        return {"usage": value} if isinstance(value, dict) else None
+
+    def _put(self, key: str, response: Response | None, *, whole: bool) -> None:
+        """Store ``response``; a sampled one (``whole`` False) only its ``usage``: it must
+        never answer a request again, but what it cost is read back."""
+        if self._store is None or response is None:
+            return
+        if whole:
             self._store.put_cached("endpoint", key, response)
+        elif isinstance(response.get("usage"), dict):
+            self._store.put_cached("endpoint-usage", key, response["usage"])
 
 
 def _cause(exc: BaseException) -> str:

@@ -28,6 +28,8 @@ OPTIONS: dict[str, str] = {
     "key_env": "the environment variable the API key is read from (default OPENAI_API_KEY)",
     "timeout": "seconds one request may take, retries aside (default 120)",
     "retries": "retries of a request on 408/409/429/5xx or a dropped connection (default 4)",
+    "price_in": "USD per 1M prompt tokens (with price_out; overrides whichmodel's price table)",
+    "price_out": "USD per 1M generated tokens (with price_in; overrides the price table)",
 }
 
 APIS = ("completions", "chat")
@@ -51,6 +53,8 @@ class EndpointSettings:
         key_env: the environment variable that holds the API key.
         timeout_s: seconds one request may take (each retry again).
         retries: the SDK's ``max_retries``.
+        price_in_per_1m / price_out_per_1m: USD per 1M prompt / generated tokens, both or
+            neither; None: whichmodel's dated price table (:mod:`whichmodel.bench.tokens`).
     """
 
     base_url: str
@@ -63,6 +67,8 @@ class EndpointSettings:
     key_env: str = DEFAULT_KEY_ENV
     timeout_s: float = 120.0
     retries: int = 4
+    price_in_per_1m: float | None = None
+    price_out_per_1m: float | None = None
 
     @property
     def loopback(self) -> bool:
@@ -127,6 +133,7 @@ def read_settings(ref: ModelRef) -> EndpointSettings:
         key_env=_key_env(ref),
         timeout_s=_float(ref, "timeout", 0.001) or 120.0,
         retries=_retries(ref),
+        **_prices(ref),
     )
 
 
@@ -157,6 +164,19 @@ def _float(ref: ModelRef, key: str, minimum: float, *, integer: bool = False) ->
 def _retries(ref: ModelRef) -> int:
     value = _int(ref, "retries", 0)
     return 4 if value is None else value
+
+
+def _prices(ref: ModelRef) -> dict[str, float | None]:
+    """``?price_in=`` and ``?price_out=`` (USD per 1M tokens), given together or not at all."""
+    price_in, price_out = _float(ref, "price_in", 0.0), _float(ref, "price_out", 0.0)
+    if (price_in is None) != (price_out is None):
+        names = ("price_in", "price_out")
+        given, missing = names if price_out is None else names[::-1]
+        raise ModelReferenceError(
+            f"openai:{ref.target} sets ?{given}= without ?{missing}=; give both (USD per 1M "
+            "prompt and generated tokens), or neither to use whichmodel's price table."
+        )
+    return {"price_in_per_1m": price_in, "price_out_per_1m": price_out}
 
 
 def _key_env(ref: ModelRef) -> str:
