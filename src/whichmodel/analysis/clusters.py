@@ -241,7 +241,9 @@ def _bound_text(name: str, lo: float | None, hi: float | None) -> str:
         if lo_t == hi_t:
             lo_t, hi_t = f"{lo:.8g}", f"{hi:.8g}"
         return f"{lo_t} < {name} <= {hi_t}"
-    return f"{name} > {short_number(lo)}" if lo is not None else f"{name} <= {short_number(hi)}"
+    if lo is not None:
+        return f"{name} > {short_number(lo)}"
+    return f"{name} <= {short_number(hi or 0.0)}"  # a tree path bounds each feature it names
 
 
 def _input_clusters(
