@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from whichmodel.choose.evidence import p_floor
+from whichmodel.choose.evidence import ALPHA, p_floor
 from whichmodel.report.axes import enclosing_ticks, tick_texts
 from whichmodel.report.rounds import rounds_lines
 from whichmodel.report.summary import Row, Summary, summarize
@@ -103,7 +103,14 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        num=_num, signed=_signed, pval=_pval, holm_p=_holm_p, stat=_stat, metric=_metric_text
+        num=_num,
+        signed=_signed,
+        pval=_pval,
+        holm_p=_holm_p,
+        stat=_stat,
+        metric=_metric_text,
+        significant_first=_significant_first,
+        nowrap_ci=_nowrap_ci,
     )
     from whichmodel.report.findings_html import reliability_svg, slice_table, thumbnail_svg
 
@@ -123,6 +130,15 @@ def _num(x: Any, digits: int = 4) -> str:
     if isinstance(x, bool):
         return "yes" if x else "no"
     return f"{x:.{digits}f}" if isinstance(x, float) else str(x)
+
+
+def _nowrap_ci(text: str) -> str:
+    """A cell that may wrap between its value and its interval, never inside the interval or
+    between a number and its unit: no-break spaces after a comma and before a unit
+    (``0.97 [0.95,\u00a00.98]``, ``0.898\u00a0ms``)."""
+    import re
+
+    return re.sub(r"(?<=\d) (?=[A-Za-zµ%])", "\u00a0", text.replace(", ", ",\u00a0"))
 
 
 def _signed(x: float | None) -> str:
@@ -166,6 +182,31 @@ def _bytes(n: float | None) -> str:
 def _metric_text(m: MetricResult) -> str:
     """``value [ci_low, ci_high]``, as the terminal table prints it."""
     return f"{_num(m.value)} [{_num(m.ci_low)}, {_num(m.ci_high)}]"
+
+
+@dataclass(frozen=True)
+class _Folded:
+    """A table's rows, significant ones first, for the template's ``fold`` macro: past
+    ``fold_rows`` rows the table is collapsed behind a summary that counts them."""
+
+    rows: list[Any]
+    n_significant: int
+    fold_rows: int = 12
+
+
+def _significant_first(rows: Any, key: str) -> _Folded:
+    """``rows`` with those significant on ``key`` first, the order kept within each group:
+    ``excludes_zero`` is a bool; a p-value (``p_value``, ``p_holm``) counts below 0.05, the
+    level the decision and the tables use."""
+
+    def significant(row: Any) -> bool:
+        value = getattr(row, key)
+        if isinstance(value, bool):
+            return value
+        return isinstance(value, int | float) and value < ALPHA
+
+    ordered = sorted(rows, key=lambda row: not significant(row))
+    return _Folded(ordered, sum(map(significant, ordered)))
 
 
 # ---- page sections ---------------------------------------------------------------------------
