@@ -182,7 +182,7 @@ def test_nothing_overflows_and_no_plot_labels_overlap(browser: Any, report: Path
 def test_plots_have_ticks_and_numbers_read_as_people_write_them(browser: Any, report: Path):
     page = open_report(browser, report.read_text(encoding="utf-8"), WIDTHS[0])
     for svg in page.locator("svg.chart").all():
-        title = svg.locator("title").first.inner_text()
+        title = svg.locator("title").first.text_content()
         ticks = svg.locator("text.tick").all_inner_texts()
         if ticks:
             assert len(ticks) >= 4, (title, ticks)  # at least two on each axis
