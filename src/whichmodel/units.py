@@ -20,6 +20,26 @@ def human_count(n: float) -> str:
     return f"{n:.0f}"
 
 
+def short_number(x: float, digits: int = 4) -> str:
+    """A data value in a rule or a bin edge: ``digits`` significant digits as ``:g`` writes them,
+    but thousands and up as ``56.1k``/``2.3M``/``1.2B`` (3 significant digits) where ``:g``
+    would switch to an exponent; tiny values keep theirs (``1.2e-05`` reads better than zeros).
+
+    >>> short_number(56110.0), short_number(0.05416), short_number(2_300_000), short_number(9999)
+    ('56.1k', '0.05416', '2.3M', '9999')
+    >>> short_number(-123456.0), short_number(999_600), short_number(1.234e-05)
+    ('-123k', '1M', '1.234e-05')
+    """
+    text = f"{x:.{digits}g}"
+    if "e+" not in text:
+        return text
+    for unit, size in (("k", 1e3), ("M", 1e6), ("B", 1e9), ("T", 1e12)):
+        scaled = f"{x / size:.3g}"
+        if "e" not in scaled:  # 999.6k rounds to "1e+03": that is 1M
+            return scaled + unit
+    return text
+
+
 #: The smallest p-value printed as a number: below it, "p < 0.001".
 P_FLOOR = 0.001
 

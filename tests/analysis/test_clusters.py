@@ -99,3 +99,24 @@ def test_beyond_fit_rows_kmeans_fits_a_sample_and_still_finds_the_groups():
     assert f"fitted on {FIT_ROWS} of the {n} examples" in m.method
     (top,) = m.clusters  # one cluster is blob 3 exactly, with the examples outside the sample
     assert top.share == 1.0 and top.n == np.sum(blob == 3) and top.error_rate == 1.0
+
+
+def test_large_values_read_as_56k_not_as_an_exponent():
+    # Incomes in dollars: the split at ~70k reads "income > 69.9k", never "6.99e+04".
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, (1000, 3)) * [90.0, 100_000.0, 1.0]
+    y = rng.choice(["p", "q"], 1000)
+    wrong = (x[:, 1] > 70_000) & (rng.random(1000) < 0.6) | (rng.random(1000) < 0.03)
+    pred = np.where(wrong, np.where(y == "p", "q", "p"), y)
+    inputs = Inputs("tabular", x, ("age", "income", "tenure"))
+    (m,) = error_clusters(
+        get_task("classification"), y, {"m": Predictions(np.arange(1000), pred)}, inputs
+    )
+    text = " | ".join(c.description for c in m.clusters)
+    assert "e+0" not in text
+    top = m.clusters[0]
+    bound = next(c for c in top.description.split(" and ") if "income" in c)
+    # "income > 70k" or "70k < income <= 85.3k": the lower bound in thousands, near the split
+    lower = bound.split(" ")[2] if bound.startswith("income >") else bound.split(" ")[0]
+    assert lower.endswith("k"), bound
+    assert 69_000 <= float(lower[:-1]) * 1000 <= 71_000, bound

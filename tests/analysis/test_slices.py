@@ -159,3 +159,11 @@ def test_fairness_equals_fairlearn_with_groups_lacking_positives_or_negatives(se
     assert gap.demographic_parity_class == max(dp, key=dp.get)
     assert gap.equalized_odds_difference == pytest.approx(max(eo.values()))
     assert gap.equalized_odds_class == max(eo, key=eo.get)
+
+
+def test_quantile_bins_of_large_values_read_as_thousands():
+    values = pd.Series(np.random.default_rng(3).uniform(20_000, 120_000, 500))
+    labels, _ = slice_labels(values)
+    names = sorted(set(labels), key=lambda n: float(n[1:].split("k")[0]))
+    assert len(names) == 5 and all("e+" not in n for n in names)
+    assert all(n.startswith("[") and n.endswith("k]") for n in names), names

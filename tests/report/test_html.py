@@ -11,13 +11,13 @@ import pytest
 from helpers.results import outcome
 from whichmodel.report.html import render_html
 
-SECTIONS = [
+SECTIONS = [  # the decision (absent here: no constraints), the plots, then the evidence
     "summary",
-    "results",
     "charts",
+    "latency",
+    "results",
     "differences",
     "cost",
-    "latency",
     "details",
     "provenance",
 ]

@@ -28,6 +28,7 @@ import numpy as np
 from whichmodel.analysis.disagreements import ExampleInput, render_input
 from whichmodel.sources.base import Inputs
 from whichmodel.tasks.base import Predictions, Task
+from whichmodel.units import short_number
 
 N_CLUSTERS = 8
 TREE_DEPTH = 3
@@ -233,9 +234,16 @@ def _paths(tree: object, names: list[str]) -> dict[int, str]:
 
 
 def _bound_text(name: str, lo: float | None, hi: float | None) -> str:
+    """``lo < name <= hi`` with 4 significant digits, large values as ``56.1k`` (not
+    ``5.611e+04``); more digits where the short texts of two different bounds would read alike."""
     if lo is not None and hi is not None:
-        return f"{lo:.4g} < {name} <= {hi:.4g}"
-    return f"{name} > {lo:.4g}" if lo is not None else f"{name} <= {hi:.4g}"
+        lo_t, hi_t = short_number(lo), short_number(hi)
+        if lo_t == hi_t:
+            lo_t, hi_t = f"{lo:.8g}", f"{hi:.8g}"
+        return f"{lo_t} < {name} <= {hi_t}"
+    if lo is not None:
+        return f"{name} > {short_number(lo)}"
+    return f"{name} <= {short_number(hi or 0.0)}"  # a tree path bounds each feature it names
 
 
 def _input_clusters(

@@ -31,6 +31,7 @@ import pandas as pd
 from whichmodel.analysis.stats import iter_resample_weights, with_units
 from whichmodel.errors import DataError
 from whichmodel.tasks.base import Predictions, Task
+from whichmodel.units import short_number
 
 N_BINS = 5
 MAX_NUMERIC_VALUES = 10
@@ -150,8 +151,12 @@ def slice_labels(values: pd.Series) -> tuple[np.ndarray, str]:
     missing = values.isna().to_numpy()
     if pd.api.types.is_numeric_dtype(values) and values.nunique() > MAX_NUMERIC_VALUES:
         bins = pd.qcut(values, N_BINS, duplicates="drop")
-        # Intervals as [low, high] with 4 significant digits (qcut's own text shows float noise).
-        names = [f"[{i.left:.4g}, {i.right:.4g}]" for i in bins.cat.categories]
+        # Intervals as [low, high] with 4 significant digits, 56.1k for large values (qcut's own
+        # text shows float noise); a name is a slice, so names that read alike get more digits.
+        cats = bins.cat.categories
+        names = [f"[{short_number(i.left)}, {short_number(i.right)}]" for i in cats]
+        if len(set(names)) < len(names):
+            names = [f"[{i.left:.8g}, {i.right:.8g}]" for i in cats]
         labels = np.array(names, dtype=object)[bins.cat.codes.to_numpy().clip(min=0)]
         binning = f"{len(names)} quantile bins"  # pandas.qcut widens the lowest edge by 0.1%
     else:

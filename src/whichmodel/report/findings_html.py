@@ -61,15 +61,17 @@ def reliability_svg(calibration: Calibration) -> Markup:
         f'<line x1="{x(0)}" y1="{y(0)}" x2="{x(1)}" y2="{y(1)}" stroke="#656d76" '
         'stroke-dasharray="4 3"/>',
     ]
+    # ticks and axis titles kept apart: the browser tests measure that no two texts overlap
     for t in (0.0, 0.5, 1.0):
         parts.append(
-            f'<text x="{x(t):.1f}" y="{full - 14}" text-anchor="middle" fill="#656d76">{t:g}</text>'
-            f'<text x="{pad - 6}" y="{y(t) + 4:.1f}" text-anchor="end" fill="#656d76">{t:g}</text>'
+            f'<text class="tick" x="{x(t):.1f}" y="{pad + size + 14}" text-anchor="middle" '
+            f'fill="#656d76">{t:g}</text><text class="tick" x="{pad - 4}" y="{y(t) + 4:.1f}" '
+            f'text-anchor="end" fill="#656d76">{t:g}</text>'
         )
     parts.append(
         f'<text x="{pad + size / 2}" y="{full - 2}" text-anchor="middle">confidence</text>'
-        f'<text x="10" y="{pad + size / 2}" text-anchor="middle" '
-        f'transform="rotate(-90 10 {pad + size / 2})">fraction right</text>'
+        f'<text x="8" y="{pad + size / 2}" text-anchor="middle" '
+        f'transform="rotate(-90 8 {pad + size / 2})">fraction right</text>'
     )
     points = [(x(b.confidence), y(b.accuracy)) for b in calibration.bins]
     if points:

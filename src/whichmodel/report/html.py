@@ -18,10 +18,18 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from whichmodel.choose.evidence import p_floor
+from whichmodel.choose.evidence import ALPHA, p_floor
+from whichmodel.report.axes import enclosing_ticks, tick_texts
 from whichmodel.report.rounds import rounds_lines
 from whichmodel.report.summary import Row, Summary, summarize
-from whichmodel.units import P_FLOOR, human_bytes, human_count, p_number, resampled_p_floor
+from whichmodel.units import (
+    P_FLOOR,
+    human_bytes,
+    human_count,
+    p_number,
+    resampled_p_floor,
+    short_number,
+)
 
 if TYPE_CHECKING:
     from whichmodel.analysis.paired import MetricTest
@@ -95,7 +103,14 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        num=_num, signed=_signed, pval=_pval, holm_p=_holm_p, stat=_stat, metric=_metric_text
+        num=_num,
+        signed=_signed,
+        pval=_pval,
+        holm_p=_holm_p,
+        stat=_stat,
+        metric=_metric_text,
+        significant_first=_significant_first,
+        nowrap_ci=_nowrap_ci,
     )
     from whichmodel.report.findings_html import reliability_svg, slice_table, thumbnail_svg
 
@@ -117,6 +132,15 @@ def _num(x: Any, digits: int = 4) -> str:
     return f"{x:.{digits}f}" if isinstance(x, float) else str(x)
 
 
+def _nowrap_ci(text: str) -> str:
+    """A cell that may wrap between its value and its interval, never inside the interval or
+    between a number and its unit: no-break spaces after a comma and before a unit
+    (``0.97 [0.95,\u00a00.98]``, ``0.898\u00a0ms``)."""
+    import re
+
+    return re.sub(r"(?<=\d) (?=[A-Za-zµ%])", "\u00a0", text.replace(", ", ",\u00a0"))
+
+
 def _signed(x: float | None) -> str:
     return "—" if x is None else f"{x:+.4f}"
 
@@ -136,7 +160,8 @@ def _holm_p(t: MetricTest, tests: tuple[MetricTest, ...]) -> str:
 
 
 def _stat(x: float | None) -> str:
-    return "—" if x is None else f"{x:.4g}"
+    """A test statistic: 4 significant digits, large ones as ``123k`` (not ``1.234e+05``)."""
+    return "—" if x is None else short_number(x)
 
 
 def _ms(seconds: float | None) -> str:
@@ -157,6 +182,31 @@ def _bytes(n: float | None) -> str:
 def _metric_text(m: MetricResult) -> str:
     """``value [ci_low, ci_high]``, as the terminal table prints it."""
     return f"{_num(m.value)} [{_num(m.ci_low)}, {_num(m.ci_high)}]"
+
+
+@dataclass(frozen=True)
+class _Folded:
+    """A table's rows, significant ones first, for the template's ``fold`` macro: past
+    ``fold_rows`` rows the table is collapsed behind a summary that counts them."""
+
+    rows: list[Any]
+    n_significant: int
+    fold_rows: int = 12
+
+
+def _significant_first(rows: Any, key: str) -> _Folded:
+    """``rows`` with those significant on ``key`` first, the order kept within each group:
+    ``excludes_zero`` is a bool; a p-value (``p_value``, ``p_holm``) counts below 0.05, the
+    level the decision and the tables use."""
+
+    def significant(row: Any) -> bool:
+        value = getattr(row, key)
+        if isinstance(value, bool):
+            return value
+        return isinstance(value, int | float) and value < ALPHA
+
+    ordered = sorted(rows, key=lambda row: not significant(row))
+    return _Folded(ordered, sum(map(significant, ordered)))
 
 
 # ---- page sections ---------------------------------------------------------------------------
@@ -300,33 +350,11 @@ def _fields(value: DataSummary | CompareConfig) -> dict[str, Any]:
 # ---- SVG charts ------------------------------------------------------------------------------
 
 
-def _ticks(values: list[float], target: int = 5) -> list[float]:
-    """Round tick positions (steps of 1, 2, 2.5 or 5 × 10^k) whose ends enclose ``values``."""
-    finite = [v for v in values if math.isfinite(v)]
-    lo, hi = (min(finite), max(finite)) if finite else (0.0, 1.0)
-    pad = (hi - lo) * 0.04 or abs(lo) * 0.05 or 0.5  # keep points off the frame
-    lo, hi = lo - pad, hi + pad
-    raw = (hi - lo) / target
-    mag = 10.0 ** math.floor(math.log10(raw))
-    step = next(f * mag for f in (1, 2, 2.5, 5, 10) if f * mag >= raw)
-    first, last = math.floor(lo / step), math.ceil(hi / step)
-    return [i * step for i in range(first, last + 1)]
-
-
-def _tick_format(ticks: list[float]) -> str:
-    """The fewest decimals that tell the ticks apart (2.5 × 10^k steps need one more)."""
-    step = ticks[1] - ticks[0]
-    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
-    if abs(step * 10**decimals - round(step * 10**decimals)) > 1e-6:
-        decimals += 1
-    return f"{{:.{decimals}f}}"
-
-
 def _chart(metric: str, summary: Summary) -> Markup:
     """A dot-and-whisker chart of one metric: one row per model, the dot at the value, the
     whisker over the confidence interval, the column's winner in green."""
     cells = [r.metrics.get(metric) for r in summary.rows]
-    ticks = _ticks(
+    ticks = enclosing_ticks(
         [
             float(v)
             for c in cells
@@ -354,13 +382,12 @@ def _chart(metric: str, summary: Summary) -> Markup:
         f'<rect x="0" y="{_TOP + i * _ROW_H}" width="{_WIDTH}" height="{_ROW_H}" fill="{_STRIPE}"/>'
         for i in range(0, len(summary.rows), 2)
     ]
-    fmt = _tick_format(ticks)
-    for t in ticks:
+    for t, text in zip(ticks, tick_texts(ticks), strict=True):
         parts.append(
             f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{_TOP}" y2="{bottom + 4}" '
             f'stroke="{_GRID}" stroke-width="1"/>'
-            f'<text x="{x(t):.1f}" y="{bottom + 17}" text-anchor="middle" '
-            f'fill="{_MUTED}">{escape(fmt.format(t))}</text>'
+            f'<text class="tick" x="{x(t):.1f}" y="{bottom + 17}" text-anchor="middle" '
+            f'fill="{_MUTED}">{escape(text)}</text>'
         )
     parts.append(
         f'<line x1="{x0}" x2="{x1}" y1="{bottom}" y2="{bottom}" stroke="{_MUTED}"/>'

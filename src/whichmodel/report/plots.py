@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
+from whichmodel.report.axes import linear_ticks, log_ticks, place_labels, tick_texts
+
 if TYPE_CHECKING:
     from whichmodel.choose.decision import Decision
     from whichmodel.results import Results
@@ -38,28 +40,6 @@ PALETTE = (
     "#a40e26",
     "#0550ae",
 )
-
-
-def _log_ticks(lo: float, hi: float) -> list[float]:
-    """1-2-5 ticks covering [lo, hi] (both > 0)."""
-    ticks = []
-    for exp in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1):
-        for f in (1, 2, 5):
-            t = f * 10.0**exp
-            if lo / 1.0001 <= t <= hi * 1.0001:
-                ticks.append(t)
-    return ticks or [lo, hi]
-
-
-def _lin_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
-    raw = (hi - lo) / n or 1.0
-    mag = 10.0 ** math.floor(math.log10(raw))
-    step = next(f * mag for f in (1, 2, 2.5, 5, 10) if f * mag >= raw)
-    return [i * step for i in range(math.ceil(lo / step), math.floor(hi / step) + 1)]
-
-
-def _num(t: float) -> str:
-    return f"{t:g}"
 
 
 def scale(
@@ -93,21 +73,21 @@ def _axes(
     yt: Sequence[float],
     x: Callable[[float], float],
     y: Callable[[float], float],
-    fmt_y: Callable[[float], str] = _num,
 ) -> list[str]:
+    """Grid lines and tick labels (see :func:`whichmodel.report.axes.tick_texts`), the frame."""
     out = []
     bottom, right = _H - _BOTTOM, _W - _RIGHT
-    for t in xt:
+    for t, text in zip(xt, tick_texts(xt), strict=True):
         out.append(
             f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{_TOP}" y2="{bottom}" '
-            f'stroke="{_GRID}"/><text x="{x(t):.1f}" y="{bottom + 16}" '
-            f'text-anchor="middle" fill="{_MUTED}">{escape(_num(t))}</text>'
+            f'stroke="{_GRID}"/><text class="tick" x="{x(t):.1f}" y="{bottom + 16}" '
+            f'text-anchor="middle" fill="{_MUTED}">{escape(text)}</text>'
         )
-    for t in yt:
+    for t, text in zip(yt, tick_texts(yt), strict=True):
         out.append(
             f'<line x1="{_LEFT}" x2="{right}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
-            f'stroke="{_GRID}"/><text x="{_LEFT - 6}" y="{y(t) + 4:.1f}" '
-            f'text-anchor="end" fill="{_MUTED}">{escape(fmt_y(t))}</text>'
+            f'stroke="{_GRID}"/><text class="tick" x="{_LEFT - 6}" y="{y(t) + 4:.1f}" '
+            f'text-anchor="end" fill="{_MUTED}">{escape(text)}</text>'
         )
     out.append(f'<path d="M{_LEFT} {_TOP}V{bottom}H{right}" stroke="{_MUTED}" fill="none"/>')
     return out
@@ -142,47 +122,85 @@ def pareto_plot(decision: Decision) -> Markup | None:
         f"{cols[1].label} (ms, log scale)",
         f"{metric} ({'higher' if decision.higher_is_better else 'lower'} is better)",
     )
-    parts += _axes(_log_ticks(10**lx0, 10**lx1), _lin_ticks(qy0, qy1), x, y)
-    for i, point in enumerate(pts):
-        parts.append(_bubble(point, PALETTE[i % len(PALETTE)], decision, metric, biggest, x, y))
-    parts.append(
-        f'<text x="{right + 12}" y="{_TOP + 12}" fill="{_MUTED}">filled: Pareto front</text>'
-        f'<text x="{right + 12}" y="{_TOP + 30}" fill="{_MUTED}">hollow: dominated</text>'
-        f'<text x="{right + 12}" y="{_TOP + 48}" fill="{_WIN}">★ the pick</text>'
-        f'<text x="{right + 12}" y="{_TOP + 66}" fill="{_MUTED}">area: model memory</text>'
-    )
+    parts += _axes(log_ticks(10**lx0, 10**lx1), linear_ticks(qy0, qy1), x, y)
+    parts += _pareto_marks(pts, decision, metric, biggest, x, y)
+    parts += [
+        f'<text x="{right + 12}" y="{_TOP + 12 + 18 * i}" fill="{c}">{escape(text)}</text>'
+        for i, (text, c) in enumerate(_PARETO_KEY)
+    ]
     parts.append("</svg>")
     return Markup("".join(parts))  # every interpolated string above is escaped
 
 
-def _bubble(
-    point: _Point,
-    colour: str,
+def _pareto_marks(
+    pts: list[_Point],
     decision: Decision,
     metric: str,
     biggest: float,
     x: Callable[[float], float],
     y: Callable[[float], float],
-) -> str:
-    """One model of the Pareto plot: (name, quality, latency ms, memory MB or None) as a circle
-    whose area is its memory, filled when on the front, green and starred when the pick."""
+) -> list[str]:
+    """The bubbles of the Pareto plot and their labels, placed in priority order (the pick, the
+    front, the rest) so that no two overlap however close the models sit."""
+    bubbles = [
+        _bubble(p, PALETTE[i % len(PALETTE)], decision, metric, biggest) for i, p in enumerate(pts)
+    ]
+    front = set(decision.front.members)
+    order = sorted(
+        range(len(pts)), key=lambda i: (pts[i][0] != decision.pick, pts[i][0] not in front)
+    )
+    spots = place_labels(
+        [(x(pts[i][2]), y(pts[i][1]), bubbles[i][1], bubbles[i][3]) for i in order],
+        frame=(_LEFT, _TOP, _W - _RIGHT, _H - _BOTTOM),
+    )
+    placed = dict(zip(order, spots, strict=True))
+    parts = []
+    for i, (_, q, latency, _) in enumerate(pts):
+        tip, r, colour, label, fill = bubbles[i]
+        spot = placed[i]
+        parts.append(
+            f'<g class="point"><title>{escape(tip)}</title>'
+            f'<circle cx="{x(latency):.1f}" cy="{y(q):.1f}" r="{r:.1f}" fill="{fill}" '
+            f'fill-opacity="0.35" stroke="{colour}" stroke-width="2"/>'
+        )
+        if spot.leader is not None:
+            x1, y1, x2, y2 = spot.leader
+            parts.append(
+                f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+                f'stroke="{colour}" stroke-width="1"/>'
+            )
+        parts.append(
+            f'<text class="label" x="{spot.x:.1f}" y="{spot.y:.1f}" '
+            f'text-anchor="{spot.anchor}" fill="{colour}">{escape(label)}</text></g>'
+        )
+    return parts
+
+
+_PARETO_KEY = (
+    ("filled: Pareto front", _MUTED),
+    ("hollow: dominated", _MUTED),
+    ("★ the pick", _WIN),
+    ("area: model memory", _MUTED),
+)
+
+
+def _bubble(
+    point: _Point, colour: str, decision: Decision, metric: str, biggest: float
+) -> tuple[str, float, str, str, str]:
+    """One model of the Pareto plot, (name, quality, latency ms, memory MB or None), as its
+    tooltip, radius (area ∝ memory), colour (green for the pick), label (starred for the pick)
+    and fill (filled on the front, hollow when dominated)."""
     name, q, latency, mem = point
     known = mem if isinstance(mem, int | float) and mem > 0 else None
     r = 4 + 16 * math.sqrt(known / biggest) if known is not None else 4.0
     colour = _WIN if name == decision.pick else colour
     on_front = name in set(decision.front.members)
-    fill = colour if on_front else "none"
     mem_text = "memory unknown" if not isinstance(mem, int | float) else f"{mem:.1f} MB"
     tip = f"{name}: {metric} {q:.4f}, {latency:.3g} ms, {mem_text}" + (
         " (on the Pareto front)" if on_front else " (dominated)"
     )
-    return (
-        f'<g class="point"><title>{escape(tip)}</title>'
-        f'<circle cx="{x(latency):.1f}" cy="{y(q):.1f}" r="{r:.1f}" fill="{fill}" '
-        f'fill-opacity="0.35" stroke="{colour}" stroke-width="2"/>'
-        f'<text x="{x(latency) + r + 4:.1f}" y="{y(q) + 4:.1f}" fill="{colour}">'
-        f"{escape(_short(name))}{' ★' if name == decision.pick else ''}</text></g>"
-    )
+    label = _short(name) + (" ★" if name == decision.pick else "")
+    return tip, r, colour, label, colour if on_front else "none"
 
 
 Series = list[tuple[str, list[tuple[int, float]]]]
@@ -223,7 +241,7 @@ def latency_plot(results: Results) -> Markup | None:
         "batch size (examples per call, log scale)",
         "p50 latency per call (ms, log)",
     )
-    parts += _axes(sorted(set(bs)), _log_ticks(10**ly0, 10**ly1), x, y)
+    parts += _axes(sorted(set(bs)), log_ticks(10**ly0, 10**ly1), x, y)
     for i, (name, pts) in enumerate(series):
         colour = PALETTE[i % len(PALETTE)]
         path = "M" + "L".join(f"{x(b):.1f} {y(v):.1f}" for b, v in pts)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
+from whichmodel.report.axes import Box, log_ticks, overlap, text_box
 from whichmodel.report.plots import (
     _BOTTOM,
     _H,
@@ -20,7 +21,6 @@ from whichmodel.report.plots import (
     PALETTE,
     _axes,
     _frame,
-    _log_ticks,
     _short,
     scale,
 )
@@ -163,13 +163,6 @@ def _f(value: float | None) -> str:
     return "—" if value is None else f"{value:.3g}"
 
 
-def _decades(lo: float, hi: float) -> list[float]:
-    """Powers of ten in [lo, hi]; 1-2-5 ticks where fewer than three fit."""
-    tens = [10.0**e for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
-            if lo <= 10.0**e <= hi]
-    return tens if len(tens) >= 3 else _log_ticks(lo, hi)
-
-
 def roofline_plot(results: Results) -> Markup | None:
     """Achieved GFLOP/s (y, log) against arithmetic intensity (x, FLOPs per byte, log): the
     machine's roof per dtype (bandwidth × intensity up to the ridge, then the peak) and one
@@ -196,7 +189,7 @@ def roofline_plot(results: Results) -> Markup | None:
     parts = _frame("roofline: achieved FLOP/s against arithmetic intensity",
                    "arithmetic intensity (FLOPs per byte moved, log)",
                    "achieved GFLOP/s (log)")
-    parts += _axes(_decades(10**lx0, 10**lx1), _decades(10**ly0, 10**ly1), x, y)
+    parts += _axes(log_ticks(10**lx0, 10**lx1), log_ticks(10**ly0, 10**ly1), x, y)
     parts += _roof_lines(peaks, band, x, y, (10**lx0, 10**lx1))
     for i, (name, r, _) in enumerate(pts):
         parts.append(_point(name, r, PALETTE[i % len(PALETTE)], i, x, y))
@@ -210,8 +203,15 @@ def _roof_lines(
 ) -> list[str]:
     """Per dtype: the bandwidth slope up to its ridge, then its flat peak, labelled."""
     out = []
+    labels: list[Box] = []  # the roof labels so far: a near-equal peak's label goes left of them
     for dtype, peak in sorted(peaks.items(), key=lambda kv: kv[1]):
         ridge = peak / band
+        end = x(span[1]) - 4
+        box = text_box(end, y(peak / 1e9) - 5, f"{dtype} peak", anchor="end")
+        while any(overlap(box, b) for b in labels):
+            end = min(b[0] for b in labels if overlap(box, b)) - 10
+            box = text_box(end, y(peak / 1e9) - 5, f"{dtype} peak", anchor="end")
+        labels.append(box)
         start = span[0]
         path = (f"M{x(start):.1f} {y(band * start / 1e9):.1f}L{x(ridge):.1f} "
                 f"{y(peak / 1e9):.1f}L{x(span[1]):.1f} {y(peak / 1e9):.1f}")
@@ -221,7 +221,7 @@ def _roof_lines(
         style = '2"' if dtype == "fp32" else '1" stroke-dasharray="4 3"'
         out.append(f'<g class="roof"><title>{escape(tip)}</title><path d="{path}" '
                    f'stroke="{_ROOF}" fill="none" stroke-width="{style}/><text '
-                   f'x="{x(span[1]) - 4:.1f}" y="{y(peak / 1e9) - 5:.1f}" text-anchor="end" '
+                   f'x="{end:.1f}" y="{y(peak / 1e9) - 5:.1f}" text-anchor="end" '
                    f'fill="{_ROOF}">{escape(f"{dtype} peak")}</text></g>')
     return out
 
