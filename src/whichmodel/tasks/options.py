@@ -74,6 +74,16 @@ class TaskOptions:
         raw = self._raw(key, default)
         return default if raw is None else raw
 
+    def choice(self, key: str, allowed: tuple[str, ...]) -> str:
+        """One of ``allowed``; the first when not given."""
+        raw = self._raw(key, allowed[0])
+        if raw is not None and raw not in allowed:
+            raise TaskError(
+                f"The '{key}' option of the '{self.task}' task must be one of "
+                f"{', '.join(allowed)}. Got {raw!r} instead."
+            )
+        return allowed[0] if raw is None else raw
+
     def integers(self, key: str, default: tuple[int, ...]) -> tuple[int, ...]:
         raw = self._raw(key, ",".join(map(str, default)))
         if raw is None:
