@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 
 WORDS = (
-    "the a cat dog bird sat ran flew on under over mat log tree far away and then slept "
-    "café naïve über straße smörgåsbord jalapeño crème brûlée façade piñata déjà vu "
-    "東京 ramen ☕ coffee tea water river mountain north south quickly slowly"
-).split()
+    "the", "a", "cat", "dog", "bird", "sat", "ran", "flew", "on", "under", "over", "mat", "log",
+    "tree", "far", "away", "and", "then", "slept", "café", "naïve", "über", "straße",
+    "smörgåsbord", "jalapeño", "crème", "brûlée", "façade", "piñata", "déjà", "vu", "東京", "ramen",
+    "☕", "coffee", "tea", "water", "river", "mountain", "north", "south", "quickly", "slowly",
+)
 
 
 def corpus(n: int, seed: int, *, min_words: int = 3, max_words: int = 12) -> list[str]:

@@ -13,8 +13,8 @@ import pytest
 import whichmodel
 from helpers.tiny_lm import TinyLM, build, sentences, token_nll
 from whichmodel.errors import TaskError
-from whichmodel.sources.capabilities import ScoringSettings
 from whichmodel.sources import load
+from whichmodel.sources.capabilities import ScoringSettings
 
 USES_TORCH = True
 OPTIONS = {"measure_cost": False, "n_resamples": 200, "batch_size": 8}

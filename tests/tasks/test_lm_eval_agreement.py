@@ -39,11 +39,13 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     questions = []
     for i, context in enumerate(corpus(40, seed=1)):
         choices = corpus(int(rng.integers(2, 5)), seed=1000 + i, min_words=1, max_words=3)
-        questions.append({"context": context, "choices": choices, "label": int(rng.integers(0, len(choices)))})
+        label = int(rng.integers(0, len(choices)))
+        questions.append({"context": context, "choices": choices, "label": label})
     texts = corpus(14, seed=2) + corpus(6, seed=3, min_words=40, max_words=70)  # > 64 tokens
     mc, lm = root / "mc.jsonl", root / "texts.jsonl"
-    mc.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in questions), encoding="utf-8")
-    lm.write_text("\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in texts), encoding="utf-8")
+    for path, rows in ((mc, questions), (lm, [{"text": t} for t in texts])):
+        lines = (json.dumps(row, ensure_ascii=False) for row in rows)
+        path.write_text("\n".join(lines), encoding="utf-8")
     return mc, lm
 
 

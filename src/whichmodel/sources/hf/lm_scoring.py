@@ -72,7 +72,8 @@ def encode_pair(tok: Any, context: str, continuation: str, bos: str) -> tuple[li
         context_ids = encode(tok, context, bos)
         continuation_ids = encode(tok, context + continuation, bos)[len(context_ids) :]
     else:
-        context_ids, continuation_ids = [], list(tok(continuation, add_special_tokens=False).input_ids)
+        context_ids = []
+        continuation_ids = list(tok(continuation, add_special_tokens=False).input_ids)
     if not context_ids:
         prefix = prefix_token(tok)
         if bos != "never" and prefix is not None and continuation_ids[:1] != [prefix]:
@@ -203,7 +204,10 @@ def _forward(
         mask[r, : len(x)] = 1
     # Right padding: a real position attends only to earlier (real) ones, and its position id
     # is its index, so the padding changes nothing the spans read.
-    row_index, positions, targets, lengths = [], [], [], []
+    row_index: list[int] = []
+    positions: list[int] = []
+    targets: list[int] = []
+    lengths: list[int] = []
     for r, i in rows:
         seq, k = spans[i]
         end = len(inputs[i])  # logits at end - k .. end - 1 predict the last k tokens
