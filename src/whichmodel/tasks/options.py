@@ -1,5 +1,6 @@
 """Task options, given after the task name like a query string:
-``language-modeling?window=512&stride=256``, ``generation?max_new_tokens=64&stop=\\n``.
+``language-modeling?rolling=sliding&window=512&stride=256``,
+``generation?max_new_tokens=64&stop=\\n``.
 
 The canonical spelling (the given options, sorted) is the task's name, so it is recorded with the
 results and is part of the prediction cache key: other options, other predictions.

@@ -146,7 +146,7 @@ def score_spans(
     a longer span's forward when their input is a prefix of its input."""
     inputs = [tuple(seq[:-1]) for seq, _ in spans]
     carriers, carrier_of = _carriers(inputs, groups)
-    out: list[tuple[np.ndarray, bool] | None] = [None] * len(spans)
+    out: dict[int, tuple[np.ndarray, bool]] = {}
     served: dict[int, list[int]] = {}
     for i, c in enumerate(carrier_of):
         served.setdefault(c, []).append(i)
@@ -156,7 +156,7 @@ def score_spans(
         scored = _forward(model, [inputs[c] for c in batch], rows, spans, inputs, device)
         for (_, i), result in zip(rows, scored, strict=True):
             out[i] = result
-    return [r for r in out if r is not None]
+    return [out[i] for i in range(len(spans))]  # every span is served by one carrier
 
 
 def _carriers(
