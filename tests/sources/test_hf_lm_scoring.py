@@ -3,7 +3,6 @@ numbers in batches of 8 as one request at a time, and shared inputs run once."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,7 +43,7 @@ def test_disjoint_windows_are_lm_evals(n: int, window: int) -> None:
 def _requests() -> list[tuple[str, str]]:
     """Contexts of 1 to ~60 tokens (and an empty one), 1-4 choices each, some repeated."""
     rng = np.random.default_rng(0)
-    contexts = corpus(12, seed=8, min_words=1, max_words=25) + [""]
+    contexts = [*corpus(12, seed=8, min_words=1, max_words=25), ""]
     requests = []
     for i, context in enumerate(contexts):
         for choice in corpus(int(rng.integers(1, 5)), seed=300 + i, min_words=1, max_words=4):
@@ -58,7 +57,8 @@ def test_batches_of_8_give_the_numbers_of_one_request_at_a_time(lm: Any) -> None
     eight = lm.loglikelihood(requests, ScoringSettings(batch_size=8))
     np.testing.assert_allclose([r.logprob for r in eight], [r.logprob for r in one], rtol=1e-5)
     assert [(r.n_tokens, r.is_greedy) for r in eight] == [(r.n_tokens, r.is_greedy) for r in one]
-    texts = corpus(6, seed=9, min_words=2, max_words=10) + corpus(3, seed=10, min_words=40, max_words=60)
+    long = corpus(3, seed=10, min_words=40, max_words=60)  # past the 64 positions
+    texts = corpus(6, seed=9, min_words=2, max_words=10) + long
     for rolling in ("disjoint", "sliding"):
         one_nll = lm.loglikelihood_rolling(texts, ScoringSettings(rolling=rolling, batch_size=1))
         eight_nll = lm.loglikelihood_rolling(texts, ScoringSettings(rolling=rolling, batch_size=8))
