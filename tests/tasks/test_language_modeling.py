@@ -153,3 +153,28 @@ def test_unknown_task_option_is_one_clear_line(cli, corpus, lms, tmp_path):
         "error: The 'language-modeling' task has no option 'windw'. Did you mean 'window'? "
         "Its options: bos, rolling, stride, window."
     )
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("language-modeling?stride=8", "applies to sliding windows only: add rolling=sliding"),
+        ("language-modeling?rolling=sliding&window=8&stride=8", "must be smaller than the window"),
+        ("language-modeling?rolling=slide", "must be one of disjoint, sliding. Got 'slide'"),
+        ("multiple-choice?bos=sometimes", "must be one of tokenizer, always, never"),
+    ],
+)
+def test_convention_options_are_checked_in_one_line(spec: str, message: str) -> None:
+    from whichmodel.tasks import get_task
+
+    with pytest.raises(TaskError, match=message) as raised:
+        get_task(spec)
+    assert "\n" not in str(raised.value)
+
+
+def test_the_default_conventions_are_lm_evals_and_keep_the_task_name() -> None:
+    from whichmodel.tasks import get_task
+
+    lm, mc = get_task("language-modeling"), get_task("multiple-choice")
+    assert (lm.name, lm.rolling, lm.bos) == ("language-modeling", "disjoint", "tokenizer")  # type: ignore[attr-defined]
+    assert (mc.name, mc.bos) == ("multiple-choice", "tokenizer")  # type: ignore[attr-defined]
