@@ -112,3 +112,18 @@ def test_a_response_without_prompt_logprobs_is_no_echo():
     short["usage"]["prompt_tokens"] = 9  # fewer logprobs than the server counted prompt tokens
     with pytest.raises(NoPromptLogprobs):
         prompt_tokens(short)
+
+
+def test_scoring_settings_a_server_cannot_honour_are_refused_in_one_line():
+    from whichmodel.errors import TaskError
+    from whichmodel.sources.capabilities import LM_EVAL_SCORING, ScoringSettings
+    from whichmodel.sources.endpoint.model import _server_side
+
+    _server_side(LM_EVAL_SCORING)  # lm-eval's conventions: what a server does anyway
+    for settings, says in (
+        (ScoringSettings(bos="always"), "bos=always cannot apply to an endpoint"),
+        (ScoringSettings(rolling="sliding", stride=8), "in one window"),
+        (ScoringSettings(window=64), "in one window"),
+    ):
+        with pytest.raises(TaskError, match=says):
+            _server_side(settings)

@@ -51,7 +51,8 @@ def test_gpt2_perplexity_is_that_of_its_logits(gpt2: TinyLM, tmp_path) -> None:
         token_nll(gpt2, [tok.bos_token_id, *tok(t, add_special_tokens=False).input_ids])
         for t in texts
     ])  # fmt: skip
-    assert result.metric("gpt2", "perplexity") == pytest.approx(math.exp(nll.mean()), rel=1e-9)
+    # float32: 8 texts in one padded forward pass differ from one pass each by ~1e-7 relative
+    assert result.metric("gpt2", "perplexity") == pytest.approx(math.exp(nll.mean()), rel=1e-6)
 
 
 def test_gpt2_answers_multiple_choice_by_its_log_likelihoods(gpt2: TinyLM, tmp_path) -> None:
@@ -66,10 +67,11 @@ def test_gpt2_answers_multiple_choice_by_its_log_likelihoods(gpt2: TinyLM, tmp_p
         encoding="utf-8",
     )
     result = whichmodel.compare(
-        [gpt2.ref], path, task="multiple-choice", store=str(tmp_path / "s.db"), **OPTIONS
-    )
+        [gpt2.ref], path, task="multiple-choice?bos=always", store=str(tmp_path / "s.db"),
+        **OPTIONS,
+    )  # fmt: skip
     tok = gpt2.tokenizer
-    picks = []
+    picks = []  # BOS before every context (bos=always)
     for context, options in zip(contexts, choices, strict=True):
         ctx = tok(context, add_special_tokens=False).input_ids
         scores = []

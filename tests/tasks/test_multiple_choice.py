@@ -1,4 +1,4 @@
-"""Multiple choice by log-likelihood with tiny Llama models: accuracy and byte-length-normalized
+"""Multiple choice by log-likelihood with tiny Llama models: accuracy and length-normalized
 accuracy equal scikit-learn's on choices scored directly from the logits."""
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def test_accuracy_and_norm_equal_sklearn_on_logits(lms, questions, tmp_path):
     result = whichmodel.compare(
         [lm.ref for lm in lms],
         path,
-        task="multiple-choice",
+        task="multiple-choice?bos=always",  # BOS before every context, as _choice_logprob
         store=str(tmp_path / "s.db"),
         **OPTIONS,
     )
@@ -69,6 +69,8 @@ def test_accuracy_and_norm_equal_sklearn_on_logits(lms, questions, tmp_path):
         differs += sum(a != b for a, b in zip(raw, norm, strict=True))
         assert result.metric(name, "accuracy") == accuracy_score(labels, raw)
         assert result.metric(name, "accuracy_norm") == accuracy_score(labels, norm)
+        # ASCII words: a character is a byte, so lm-eval's acc_bytes is acc_norm here
+        assert result.metric(name, "accuracy_bytes") == accuracy_score(labels, norm)
     assert differs > 0  # normalizing by length changed some answers: the two metrics differ
     (test,) = result.statistics.tests
     assert test.test == "mcnemar_exact" and test.n == 30

@@ -66,22 +66,79 @@ class GenerationSettings:
     seed: int = 0
 
 
+BOS_CONVENTIONS = ("tokenizer", "always", "never")
+ROLLING_CONVENTIONS = ("disjoint", "sliding")
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """How text is scored; lm-evaluation-harness's (0.4) ``hf`` model's conventions by default.
+    Recorded with the results (they are task options, part of the task's name).
+
+    Args:
+        bos: what a text starts with. ``tokenizer``: the special tokens the tokenizer adds by
+            default (none for GPT-2's, BOS for Llama's), as lm-eval with ``add_bos_token``
+            unset; an empty context is the prefix token (BOS, else EOS). ``always``: the prefix
+            token first, whatever the tokenizer does. ``never``: no special token; a text's
+            first token is then context only, never scored.
+        rolling: how :meth:`LanguageModel.loglikelihood_rolling` splits a text longer than
+            ``window``. ``disjoint``: lm-eval's ``loglikelihood_rolling``: the prefix token,
+            then windows that each score up to ``window`` new tokens, the last one with a full
+            window of context, the others with one token. ``sliding``: each window scores
+            ``stride`` new tokens after ``window - stride`` of context (the Hugging Face
+            "Perplexity of fixed-length models" guide).
+        window: tokens per forward pass; None: the model's context (at most 2048).
+        stride: new tokens per sliding window; None: window // 2. Only with ``sliding``.
+        batch_size: the most sequences in one forward pass.
+    """
+
+    bos: str = "tokenizer"
+    rolling: str = "disjoint"
+    window: int | None = None
+    stride: int | None = None
+    batch_size: int = 1
+
+    def __post_init__(self) -> None:
+        for name, value, allowed in (
+            ("bos", self.bos, BOS_CONVENTIONS),
+            ("rolling", self.rolling, ROLLING_CONVENTIONS),
+        ):
+            if value not in allowed:
+                raise TaskError(
+                    f"The '{name}' setting must be one of {', '.join(allowed)}. Got {value!r}."
+                )
+        if self.stride is not None and self.rolling != "sliding":
+            raise TaskError(
+                f"A stride ({self.stride}) applies to sliding windows only: add rolling=sliding."
+            )
+        if self.window is not None and self.stride is not None and self.stride >= self.window:
+            raise TaskError(
+                f"The stride ({self.stride}) must be smaller than the window ({self.window})."
+            )
+
+
+LM_EVAL_SCORING = ScoringSettings()
+
+
 class LanguageModel(Protocol):
     """A model that assigns probabilities to text and generates it (capabilities
     ``loglikelihood`` and ``generate``)."""
 
-    def loglikelihood(self, requests: Sequence[tuple[str, str]]) -> list[LogLikelihood]:
+    def loglikelihood(
+        self, requests: Sequence[tuple[str, str]], settings: ScoringSettings = LM_EVAL_SCORING
+    ) -> list[LogLikelihood]:
         """For each (context, continuation): log p(continuation | context). The continuation's
-        tokens are those of ``context + continuation`` after the context's tokens."""
+        tokens are those of ``context + continuation`` after the context's tokens; a context's
+        trailing whitespace belongs to the continuation. ``settings.bos`` says what the
+        context starts with."""
         ...
 
     def loglikelihood_rolling(
-        self, texts: Sequence[str], *, window: int | None = None, stride: int | None = None
+        self, texts: Sequence[str], settings: ScoringSettings = LM_EVAL_SCORING
     ) -> list[np.ndarray]:
-        """For each text, (T,) float64 negative log-likelihood in nats of each of its T tokens,
-        each scored exactly once. Texts longer than ``window`` tokens are scored in sliding
-        windows that each score ``stride`` new tokens, so every token after the first window
-        sees at least ``window - stride`` tokens of context."""
+        """For each text, (T,) float64 negative log-likelihood in nats of each of its T scored
+        tokens, each scored exactly once, in the windows ``settings.rolling`` names (see
+        :class:`ScoringSettings`)."""
         ...
 
     def generate_until(self, prompts: Sequence[str], settings: GenerationSettings) -> list[str]:

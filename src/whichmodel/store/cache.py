@@ -22,8 +22,10 @@ T = TypeVar("T")
 # kind -> format version. Bump one when its stored layout or meaning changes for the same inputs.
 FORMATS: dict[str, int] = {
     # the stored per-example layout (store/sqlite.py); 3: a classifier's label is its own
-    # predict, no longer the argmax of predict_proba (sources/sklearn.py)
-    "predictions": 3,
+    # predict, no longer the argmax of predict_proba (sources/sklearn.py); 4: the LM tasks score
+    # with lm-evaluation-harness's conventions and keep more score columns
+    # (tasks/multiple_choice.py, tasks/language_modeling.py)
+    "predictions": 4,
     "analysis": 1,  # statistics and per-model tables (analysis/stats.py, Task.tables)
     # the paired analysis (analysis/findings.py); 2: the permutation draws; 3: tests chosen by
     # what each metric declares (multilabel macro-F1), fairness gaps for classification?options

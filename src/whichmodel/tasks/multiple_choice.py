@@ -2,15 +2,21 @@
 
 Data: a ``context`` column (text), a ``choices`` column (a list of strings in JSONL/Parquet, or a
 JSON list in a CSV cell) and a label column with the index of the right choice (0-based).
-Option: ``delimiter`` put between the context and each choice (default a space).
+Options: ``delimiter`` put between the context and each choice (default a space); ``bos``, what
+each context starts with: ``tokenizer`` (default; lm-eval's ``add_bos_token`` unset: the
+tokenizer's own special tokens), ``always`` (BOS, else EOS, first) or ``never`` (see
+:class:`~whichmodel.sources.capabilities.ScoringSettings`).
 
-For each example the model gives log p(delimiter + choice | context) for every choice:
+For each example the model gives log p(delimiter + choice | context) for every choice, and the
+task keeps which choice each rule picks (lm-evaluation-harness's ``multiple_choice`` metrics):
 
-- ``accuracy``: the choice with the highest log-likelihood is the right one;
-- ``accuracy_norm``: the same after dividing each log-likelihood by the choice's length in UTF-8
-  bytes (lm-evaluation-harness's ``acc_norm``), which removes the bias towards short choices.
+- ``accuracy`` (lm-eval ``acc``): the choice with the highest log-likelihood is the right one;
+- ``accuracy_norm`` (``acc_norm``): the same after dividing each log-likelihood by the choice's
+  length in characters, which removes the bias towards short choices;
+- ``accuracy_bytes`` (``acc_bytes``): divided by the choice's length in UTF-8 bytes instead.
 
-Both are computed with scikit-learn's ``accuracy_score``.
+The lengths are those of the choice without the delimiter, as lm-eval counts them. All three are
+scikit-learn's ``accuracy_score``; the paired test (McNemar) is on ``accuracy``.
 """
 
 from __future__ import annotations
@@ -21,12 +27,12 @@ import numpy as np
 
 from whichmodel.errors import DataError
 from whichmodel.sources.base import Inputs, Model, RawOutput
-from whichmodel.sources.capabilities import as_language_model
+from whichmodel.sources.capabilities import BOS_CONVENTIONS, ScoringSettings, as_language_model
 from whichmodel.tasks.base import Metric, Predictions, Task
 from whichmodel.tasks.options import TaskOptions
 from whichmodel.tasks.scoring import accuracy_metric
 
-SCORES = ("choice", "choice_norm", "n_choices")
+SCORES = ("choice", "choice_norm", "choice_bytes", "n_choices")
 
 
 class MultipleChoiceTask(Task):
@@ -38,6 +44,7 @@ class MultipleChoiceTask(Task):
     def __init__(self, options: TaskOptions | None = None) -> None:
         options = options or TaskOptions("multiple-choice", {})
         self.delimiter = options.text("delimiter", " ")
+        self.bos = options.choice("bos", BOS_CONVENTIONS)
         self.name = options.finish()
 
     def read_labels(self, labels: np.ndarray) -> np.ndarray:
@@ -55,14 +62,17 @@ class MultipleChoiceTask(Task):
         requests = [
             (ctx, self.delimiter + c) for ctx, cs in zip(contexts, choices, strict=True) for c in cs
         ]
-        logprobs = np.array([r.logprob for r in lm.loglikelihood(requests)])
+        # as many sequences per forward pass as the batch has examples (--batch-size)
+        settings = ScoringSettings(bos=self.bos, batch_size=len(contexts))
+        logprobs = np.array([r.logprob for r in lm.loglikelihood(requests, settings)])
         rows, start = [], 0
         for cs in choices:
             ll = logprobs[start : start + len(cs)]
-            byte_lengths = np.array([max(len(c.encode("utf-8")), 1) for c in cs], dtype=float)
-            rows.append((np.argmax(ll), np.argmax(ll / byte_lengths), len(cs)))
+            chars = np.array([max(len(c), 1) for c in cs], dtype=float)
+            n_bytes = np.array([max(len(c.encode("utf-8")), 1) for c in cs], dtype=float)
+            rows.append((np.argmax(ll), np.argmax(ll / chars), np.argmax(ll / n_bytes), len(cs)))
             start += len(cs)
-        return RawOutput("scores", np.asarray(rows, dtype=np.float64).reshape(len(rows), 3))
+        return RawOutput("scores", np.asarray(rows, dtype=np.float64).reshape(len(rows), 4))
 
     def interpret(
         self, raw: RawOutput, classes: tuple[str, ...] | None
@@ -85,10 +95,11 @@ class MultipleChoiceTask(Task):
             # the task's outcome is whether "choice" is right: McNemar tests this accuracy
             accuracy_metric("accuracy", lambda p: p.score("choice"), mcnemar=True),
             accuracy_metric("accuracy_norm", lambda p: p.score("choice_norm")),
+            accuracy_metric("accuracy_bytes", lambda p: p.score("choice_bytes")),
         ]
 
     def metric_names(self) -> tuple[str, ...]:
-        return ("accuracy", "accuracy_norm")
+        return ("accuracy", "accuracy_norm", "accuracy_bytes")
 
     def outcome(self, y_true: np.ndarray, preds: Predictions) -> np.ndarray:
         return _correct(y_true, preds.score("choice")).astype(bool)

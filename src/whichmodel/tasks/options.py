@@ -1,5 +1,6 @@
 """Task options, given after the task name like a query string:
-``language-modeling?window=512&stride=256``, ``generation?max_new_tokens=64&stop=\\n``.
+``language-modeling?rolling=sliding&window=512&stride=256``,
+``generation?max_new_tokens=64&stop=\\n``.
 
 The canonical spelling (the given options, sorted) is the task's name, so it is recorded with the
 results and is part of the prediction cache key: other options, other predictions.
@@ -73,6 +74,16 @@ class TaskOptions:
     def text(self, key: str, default: str) -> str:
         raw = self._raw(key, default)
         return default if raw is None else raw
+
+    def choice(self, key: str, allowed: tuple[str, ...]) -> str:
+        """One of ``allowed``; the first when not given."""
+        raw = self._raw(key, allowed[0])
+        if raw is not None and raw not in allowed:
+            raise TaskError(
+                f"The '{key}' option of the '{self.task}' task must be one of "
+                f"{', '.join(allowed)}. Got {raw!r} instead."
+            )
+        return allowed[0] if raw is None else raw
 
     def integers(self, key: str, default: tuple[int, ...]) -> tuple[int, ...]:
         raw = self._raw(key, ",".join(map(str, default)))

@@ -18,9 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from whichmodel.errors import TaskError
 from whichmodel.refs import ModelRef
 from whichmodel.sources.base import Inputs, Model, ModelInfo, RawOutput
-from whichmodel.sources.capabilities import GenerationSettings, LogLikelihood
+from whichmodel.sources.capabilities import (
+    LM_EVAL_SCORING,
+    GenerationSettings,
+    LogLikelihood,
+    ScoringSettings,
+)
 from whichmodel.sources.endpoint import logprobs
 from whichmodel.sources.endpoint.client import Endpoint, Params, RequestFailed
 
@@ -99,7 +105,10 @@ class EndpointModel(Model):
             params["seed"] = own.seed
         return params, temperature == 0 or own.seed is not None
 
-    def loglikelihood(self, requests: Sequence[tuple[str, str]]) -> list[LogLikelihood]:
+    def loglikelihood(
+        self, requests: Sequence[tuple[str, str]], settings: ScoringSettings = LM_EVAL_SCORING
+    ) -> list[LogLikelihood]:
+        _server_side(settings)
         moved = [_spaces_to_continuation(c, x) for c, x in requests]
         responses = self._echo([c + x for c, x in moved])
         return [
@@ -108,10 +117,11 @@ class EndpointModel(Model):
         ]
 
     def loglikelihood_rolling(
-        self, texts: Sequence[str], *, window: int | None = None, stride: int | None = None
+        self, texts: Sequence[str], settings: ScoringSettings = LM_EVAL_SCORING
     ) -> list[np.ndarray]:
         # The server scores each token with all the text before it (its own context limit
-        # applies; a longer text fails as that example's failure), so window and stride go unused.
+        # applies; a longer text fails as that example's failure): one window, no stride.
+        _server_side(settings)
         return [logprobs.token_nll(logprobs.prompt_tokens(r)) for r in self._echo(list(texts))]
 
     def _echo(self, prompts: list[str]) -> list[dict[str, Any]]:
@@ -219,3 +229,19 @@ def _cut(text: str, stop: tuple[str, ...]) -> str:
     """``text`` up to the first stop string (servers that stop after one may keep it)."""
     ends = [i for i in (text.find(s) for s in stop if s) if i >= 0]
     return text[: min(ends)] if ends else text
+
+
+def _server_side(settings: ScoringSettings) -> None:
+    """Refuse the scoring settings a server cannot honour: it tokenizes the text itself (its
+    tokenizer's special tokens, as ``bos=tokenizer``) and scores each token after all the text
+    before it (one window)."""
+    if settings.bos != "tokenizer":
+        raise TaskError(
+            f"bos={settings.bos} cannot apply to an endpoint: the server tokenizes the text and "
+            "adds its tokenizer's special tokens. Leave bos unset (bos=tokenizer)."
+        )
+    if settings.rolling == "sliding" or settings.window is not None:
+        raise TaskError(
+            "An endpoint scores each token after all the text before it, in one window: leave "
+            "rolling, window and stride unset."
+        )

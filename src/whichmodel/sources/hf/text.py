@@ -20,10 +20,17 @@ import numpy as np
 
 from whichmodel.errors import ModelLoadError, TaskError
 from whichmodel.sources.base import Inputs, RawOutput
-from whichmodel.sources.capabilities import GenerationSettings, LogLikelihood
+from whichmodel.sources.capabilities import (
+    LM_EVAL_SCORING,
+    GenerationSettings,
+    LogLikelihood,
+    ScoringSettings,
+)
+from whichmodel.sources.hf import lm_scoring
 from whichmodel.sources.hf.base import HFModel
 
 _MAX_WINDOW = 2048  # tokens per forward pass when the config allows more
+_TOKENIZER_INFINITY = int(1e30)  # transformers' model_max_length when the tokenizer sets none
 
 
 def _as_text(inputs: Inputs) -> Inputs:
@@ -50,65 +57,63 @@ class HFCausalLM(HFModel):
         return self.tokenizer
 
     def _prefix(self) -> list[int]:
-        """The token every text is scored after: BOS, else EOS (as lm-evaluation-harness uses
-        its end-of-text token), else none (then a text's first token is not scored)."""
-        tok = self._tok()
-        for token_id in (tok.bos_token_id, tok.eos_token_id):
-            if token_id is not None:
-                return [int(token_id)]
-        return []
+        """The token generation starts after: BOS, else EOS, else none."""
+        token_id = lm_scoring.prefix_token(self._tok())
+        return [] if token_id is None else [token_id]
 
-    def _max_window(self) -> int:
-        positions = getattr(self.model.config, "max_position_embeddings", None) or _MAX_WINDOW
-        return int(min(positions, _MAX_WINDOW))
+    def _positions(self) -> int:
+        """lm-eval's ``max_length``: the config's n_positions, max_position_embeddings or n_ctx,
+        else the tokenizer's model_max_length, else 2048."""
+        config = getattr(self.model.config, "text_config", None) or self.model.config
+        for attr in ("n_positions", "max_position_embeddings", "n_ctx"):
+            if getattr(config, attr, None) is not None:
+                return int(getattr(config, attr))
+        limit = getattr(self.tokenizer, "model_max_length", None)
+        return int(limit) if limit and limit < _TOKENIZER_INFINITY else _MAX_WINDOW
 
-    def _logprobs(self, ids: list[int]) -> np.ndarray:
-        """(len(ids), V) float64 log-softmax of the logits at each position."""
-        import torch
+    def _max_length(self) -> int:
+        """Tokens per forward pass unless a task asks for more: :meth:`_positions`, at most
+        2048 (a long-context model's every window would otherwise hold its whole context)."""
+        return min(self._positions(), _MAX_WINDOW)
 
-        with torch.inference_mode():
-            logits = self.model(input_ids=torch.tensor([ids])).logits[0]  # (T, V)
-            return torch.log_softmax(logits.double(), dim=-1).numpy()
-
-    def loglikelihood(self, requests: Sequence[tuple[str, str]]) -> list[LogLikelihood]:
-        tok = self._tok()
-        out = []
+    def loglikelihood(
+        self, requests: Sequence[tuple[str, str]], settings: ScoringSettings = LM_EVAL_SCORING
+    ) -> list[LogLikelihood]:
+        tok, limit = self._tok(), self._max_length()
+        spans: list[lm_scoring.Span] = []
+        groups: list[tuple[int, ...]] = []
         for context, continuation in requests:
-            # As lm-evaluation-harness: a context's trailing spaces belong to the continuation.
-            spaces = len(context) - len(context.rstrip(" "))
-            context, continuation = context[: len(context) - spaces], " " * spaces + continuation
-            whole = tok(context + continuation, add_special_tokens=False).input_ids
-            context_ids = tok(context, add_special_tokens=False).input_ids if context else []
-            cont_ids = whole[len(context_ids) :]
-            given = [*self._prefix(), *context_ids]
-            if not given:  # no context and no BOS/EOS: the first token cannot be scored
-                given, cont_ids = cont_ids[:1], cont_ids[1:]
-            if not cont_ids:
-                raise TaskError(f"The continuation {continuation!r} has no tokens to score.")
-            ids = given + cont_ids
-            ids = ids[-(self._max_window() + 1) :]
-            logp = self._logprobs(ids[:-1])[-len(cont_ids) :]  # (len(cont), V)
-            picked = logp[np.arange(len(cont_ids)), cont_ids]
-            greedy = bool(np.all(logp.argmax(axis=1) == np.asarray(cont_ids)))
-            out.append(LogLikelihood(float(picked.sum()), greedy, len(cont_ids)))
-        return out
+            context_ids, cont_ids = lm_scoring.encode_pair(tok, context, continuation, settings.bos)
+            if len(cont_ids) > limit:
+                raise TaskError(
+                    f"The continuation {continuation[:40]!r}... has {len(cont_ids)} tokens, more "
+                    f"than the model's context ({limit})."
+                )
+            # As lm-eval: a request longer than the context loses its first tokens.
+            spans.append(((context_ids + cont_ids)[-(limit + 1) :], len(cont_ids)))
+            groups.append(tuple(context_ids))  # one question's choices share their context
+        scored = lm_scoring.score_spans(
+            self.model, spans, batch_size=settings.batch_size, groups=groups, device=self.device
+        )
+        return [LogLikelihood(float(lp.sum()), greedy, len(lp)) for lp, greedy in scored]
 
     def loglikelihood_rolling(
-        self, texts: Sequence[str], *, window: int | None = None, stride: int | None = None
+        self, texts: Sequence[str], settings: ScoringSettings = LM_EVAL_SCORING
     ) -> list[np.ndarray]:
-        window = min(window or self._max_window(), self._max_window())
+        window = min(settings.window or self._max_length(), self._positions())
         if window < 2:
             raise TaskError(f"The window must be at least 2 tokens. Got {window}.")
-        stride = min(stride or max(1, window // 2), window - 1)
         tok = self._tok()
-        return [
-            _rolling_nll(
-                self._logprobs,
-                [*self._prefix(), *tok(t, add_special_tokens=False).input_ids],
-                window,
-                stride,
+        per_text = [lm_scoring.rolling_spans(tok, t, settings, window) for t in texts]
+        spans = [span for text_spans in per_text for span in text_spans]
+        scored = iter(
+            lm_scoring.score_spans(
+                self.model, spans, batch_size=settings.batch_size, device=self.device
             )
-            for t in texts
+        )
+        return [
+            np.concatenate([-next(scored)[0] for _ in text_spans] or [np.zeros(0)])
+            for text_spans in per_text
         ]
 
     def generate_until(self, prompts: Sequence[str], settings: GenerationSettings) -> list[str]:
@@ -146,26 +151,6 @@ class HFCausalLM(HFModel):
         new = out[:, batch["input_ids"].shape[1] :]
         texts = tok.batch_decode(new, skip_special_tokens=True)
         return [_cut(t, settings.stop) for t in texts]
-
-
-def _rolling_nll(logprobs: Any, tokens: list[int], window: int, stride: int) -> np.ndarray:
-    """(T,) NLL in nats of tokens[1:], each scored once.
-
-    Targets [a, b) are scored from one forward pass over tokens[s:b], s = max(0, b - window):
-    the logits at position i predict token i + 1. The first pass scores up to window - 1
-    targets, later ones ``stride`` each (the sliding-window scheme of the Hugging Face
-    "Perplexity of fixed-length models" guide), so each sees >= window - stride tokens of context.
-    """
-    nll = np.empty(max(len(tokens) - 1, 0), dtype=np.float64)
-    a = 1
-    while a < len(tokens):
-        b = min(len(tokens), a + (window - 1 if a == 1 else stride))
-        s = max(0, b - window)
-        logp = logprobs(tokens[s:b])  # (b - s, V)
-        targets = np.arange(a, b)
-        nll[a - 1 : b - 1] = -logp[targets - 1 - s, np.asarray(tokens)[targets]]
-        a = b
-    return nll
 
 
 def _cut(text: str, stop: tuple[str, ...]) -> str:
