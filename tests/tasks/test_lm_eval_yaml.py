@@ -104,7 +104,7 @@ def test_rolling_texts_are_lm_evals(reference) -> None:
 
 
 def test_results_equal_the_plain_task_on_the_same_examples(reference, tmp_path) -> None:
-    _, tasks, lm = reference
+    run, tasks, lm = reference
     other = build(tmp_path / "lm-b", seed=2)
     yaml = tasks / "mc_index.yaml"
     dataset, labels = get_task(f"lm-eval:{yaml}").read(str(yaml))
@@ -120,7 +120,13 @@ def test_results_equal_the_plain_task_on_the_same_examples(reference, tmp_path) 
     assert from_yaml.task == f"lm-eval:{yaml}"
     assert from_yaml.statistics.metrics == direct.statistics.metrics
     assert from_yaml.statistics.tests == direct.statistics.tests
-    assert {m.name for m in from_yaml.statistics.metrics} == {"accuracy", "accuracy_norm"}
+    assert {m.name for m in from_yaml.statistics.metrics} == {
+        "accuracy", "accuracy_norm", "accuracy_bytes"
+    }
+    # lm-eval's conventions are the default, so model a's figures are lm-eval's own on this YAML
+    scored = {m.name: m.value for m in from_yaml.statistics.metrics if m.model == "a"}
+    assert scored["accuracy"] == pytest.approx(run.results["mc_index"]["acc"], abs=1e-9)
+    assert scored["accuracy_norm"] == pytest.approx(run.results["mc_index"]["acc_norm"], abs=1e-9)
 
 
 def _write(folder: Path, text: str, name: str = "task.yaml") -> Path:
