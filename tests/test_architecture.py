@@ -78,7 +78,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("comparison", ("whichmodel.comparison",)),
     # The top-level flow and the public API: the Python faces' models, data and keywords too.
     ("api", (
-        "whichmodel.api", "whichmodel.api_cost", "whichmodel.api_inputs", "whichmodel.api_options",
+        "whichmodel.api", "whichmodel.api_baseline", "whichmodel.api_cost",
+        "whichmodel.api_inputs", "whichmodel.api_options",
     )),
     ("demo", ("whichmodel.demo",)),  # the bundled example runs compare
     ("cli", ("whichmodel.cli", "whichmodel.config", "whichmodel.__main__")),

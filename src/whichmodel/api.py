@@ -105,11 +105,27 @@ def run(
         constraints.check_cost_basis(config.refs)
     run_ = _Run.start(config, executor, progress)
     results = with_rooflines(run_, [run_.model(ref, files) for ref, files in run_.refs])
+    return concluded(run_, results, constraints, objective)
+
+
+def concluded(
+    run_: _Run,
+    results: list[ModelResult],
+    constraints: Constraints | None,
+    objective: Objective | None,
+    *,
+    config: CompareConfig | None = None,
+    stored: tuple[str, ...] = (),
+) -> Comparison:
+    """The comparison of ``results`` (each model's part, done): statistics, paired analysis,
+    interleaved latency rounds, recorded in the store as ``config`` (default: the run's) and
+    decided. The models named in ``stored`` were read from a stored run and are never loaded:
+    they sit out the latency rounds."""
     stats, tables = _statistics(run_, results)
     results = [replace(r, tables=tables[r.name]) for r in results]
     scores = {(m.model, m.name): m.value for m in stats.metrics}
     comparison = Comparison(
-        config,
+        config or run_.config,
         run_.task.name,
         tuple(results),
         stats,
@@ -118,7 +134,7 @@ def run(
         run_.dataset.inputs.kind,
         provenance(),
         findings=_findings(run_, results, scores),
-        paired_latency=interleaved_rounds(run_, results),
+        paired_latency=interleaved_rounds(run_, [r for r in results if r.name not in stored]),
         y_true=run_.y_true,
     )
     return _recorded_and_decided(comparison, run_.store, constraints, objective)

@@ -26,9 +26,11 @@ from whichmodel.cli.options import (
     parse_min_delta,
     with_groups,
 )
+from whichmodel.errors import ConfigError
 
 if TYPE_CHECKING:
-    from whichmodel.comparison import CompareConfig
+    from whichmodel.choose.constraints import Constraints, Objective
+    from whichmodel.comparison import CompareConfig, Outcome
 
 
 @with_groups
@@ -119,6 +121,15 @@ class GateFlags(OptionGroup):
     ] = None
     no_cost: Annotated[bool, typer.Option("--no-cost", help="Skip cost measurement.")] = False
     store: StoreOpt = ".whichmodel/store.db"
+    baseline_run: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline-run",
+            metavar="RUN_ID[:MODEL]",
+            help="Take the baseline from a stored run (MODEL: which of its models) on the same "
+            "data, not evaluated again; then give CANDIDATE alone.",
+        ),
+    ] = None
 
     def config(self, baseline: str, candidate: str) -> CompareConfig:
         """The comparison of ``baseline`` and ``candidate`` (in that order) the gate runs."""
@@ -139,11 +150,14 @@ NO_GATE_FLAGS = GateFlags(data="")  # a placeholder: typer passes the real --dat
 
 @with_groups
 def gate(
-    baseline: Annotated[
-        str, typer.Argument(metavar="BASELINE", help="The model in production now (a reference).")
-    ],
-    candidate: Annotated[
-        str, typer.Argument(metavar="CANDIDATE", help="The model that would replace it.")
+    models: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="BASELINE CANDIDATE",
+            help="The model in production now and the one that would replace it (references); "
+            "CANDIDATE alone with --baseline-run.",
+            show_default=False,
+        ),
     ],
     flags: GateFlags = NO_GATE_FLAGS,
     limits: LimitFlags = NO_LIMITS,
@@ -161,10 +175,15 @@ def gate(
     fmt = parse_format(output_format)
     constraints, objective = resolve_choice(limits)
     tolerance = parse_min_delta(flags.min_delta or [])
+    baseline, candidate = _gated(models, flags.baseline_run)
     config = flags.config(baseline, candidate)
     check_metric_names(get_task(config.task), [("--metric", m) for m in flags.metric or ()])
     with report_guard(Path(out_dir) if out_dir else None):
-        outcome = compared(config, constraints, objective)
+        if flags.baseline_run is None:
+            outcome = compared(config, constraints, objective)
+        else:
+            candidate_only = replace(config, refs=(candidate,))
+            outcome = _against_run(flags, candidate_only, constraints, objective)
         first, second = outcome.results.model_names  # the names the comparison gave them
         verdict = check_gate(
             outcome.results, baseline=first, candidate=second,
@@ -173,3 +192,38 @@ def gate(
         render.emit(replace(outcome, gate=verdict), fmt, out_dir)
     if not verdict.passed:
         raise typer.Exit(GATE_FAILED_EXIT_CODE)
+
+
+def _gated(models: list[str], baseline_run: str | None) -> tuple[str, str]:
+    """(baseline, candidate) of gate's arguments; with --baseline-run the baseline is that
+    option's value (the run, read later). ConfigError for any other number of models."""
+    if baseline_run is not None and len(models) == 1:
+        return baseline_run, models[0]
+    if baseline_run is None and len(models) == 2:
+        return models[0], models[1]
+    wanted = "CANDIDATE alone with --baseline-run" if baseline_run else "BASELINE and CANDIDATE"
+    raise ConfigError(f"gate takes {wanted}. Got {len(models)} model references instead.")
+
+
+def _against_run(
+    flags: GateFlags, config: CompareConfig, constraints: Constraints, objective: Objective
+) -> Outcome:
+    """The comparison of the baseline of the stored run --baseline-run names (RUN_ID[:MODEL])
+    with the one model of ``config``, which alone is evaluated."""
+    from whichmodel.api_baseline import baseline_model, run_against
+    from whichmodel.choose import load_results
+    from whichmodel.comparison import Outcome
+
+    assert flags.baseline_run is not None
+    source, model = flags.baseline_run, None
+    if ":" in source and not Path(source).is_file():  # run ids are hex: no colon of their own
+        source, _, model = source.rpartition(":")
+    stored = load_results(source, store=flags.store).results
+    baseline = baseline_model(stored, model or None)
+    result = render.with_progress(
+        lambda progress: run_against(
+            config, stored, baseline, progress=progress, constraints=constraints,
+            objective=objective,
+        )
+    )  # fmt: skip
+    return Outcome(result.results(), result.decision, command_line())
