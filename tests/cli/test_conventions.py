@@ -23,7 +23,7 @@ import pytest
 
 HELPERS = Path(__file__).parents[1] / "helpers"
 COMMANDS = ("compare", "demo", "inspect", "diff", "windows", "bench", "machine", "choose", "gate",
-            "report")  # fmt: skip
+            "report", "compare-samples")  # fmt: skip
 
 
 def whichmodel(*args: str, cwd: Path, env: dict[str, str] | None = None,
@@ -92,6 +92,8 @@ def test_help_names_every_task_and_fits_80_columns(tmp_path: Path) -> None:
         # Options name their values in words (FILE, DIR, N, METRIC=VALUE), flags none.
         options = [line for line in lines if line.lstrip().startswith("-")]
         assert not [line for line in options if "<" in line], command
+        # ... and arguments too: no Python type such as <list[str]> beside REF
+        assert not re.findall(r"<[\w\[\], ]+>", proc.stdout), command
     assert all(f"\n  {c} " in helps[""].stdout for c in COMMANDS)
     task_help = helps["compare"].stdout.split("--task TASK")[1].split("--input-cols")[0]
     words = set(re.findall(r"[\w-]+", task_help))

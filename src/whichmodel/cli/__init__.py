@@ -22,6 +22,23 @@ from whichmodel.cli import bench, choose, compare, machine, render, samples, spe
 from whichmodel.cli.render import fail
 from whichmodel.errors import ConfigError, WhichModelError
 
+
+def _hide_argument_types() -> None:
+    """Arguments named in words (metavar ``REF``) print no Python type beside the name: typer
+    writes ``REF <list[str]>`` for a list argument and offers no switch for it (options have
+    their metavar instead). Arguments without a metavar keep typer's display."""
+    from typer.core import TyperArgument
+
+    typer_display = TyperArgument.display_type_rich
+
+    def display(self: TyperArgument, ctx: Any) -> str | None:
+        return None if self.metavar else typer_display(self, ctx)
+
+    TyperArgument.display_type_rich = display  # type: ignore[method-assign,assignment]
+
+
+_hide_argument_types()
+
 app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
