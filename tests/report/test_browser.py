@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import skops.io as sio
 
+from helpers.quiet_report import decided_as_if_quiet
+
 pytestmark = pytest.mark.slow  # a real comparison with cost probes, and a browser: ~30 s
 
 CHROMIUM = "/usr/bin/chromium"
@@ -70,23 +72,7 @@ def hostile_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert proc.returncode == 0, proc.stderr
     results = json.loads((folder / "out" / "results.json").read_text())
     assert {m["name"] for m in results["models"]} == set(MODEL_NAMES)  # the payloads got in
-    # On a busy machine (CI runs two test workers on two cores) the costs come out unreliable
-    # and decide nothing. This test is about the page, not the machine: decide again as if the
-    # machine had been quiet, so the decision, its Pareto plot and the latency plot have
-    # figures to show.
-    for model in results["models"]:
-        model["cost"]["unreliable"] = []
-    # The interleaved rounds, timed on that busy machine too, can order the two models against
-    # their one-at-a-time medians, and then neither latency decides. Set them aside (still
-    # shown on the page, names and all) rather than let the machine choose whether it picks.
-    rounds = results.get("paired_latency")
-    if rounds is not None and rounds["skipped"] is None:
-        rounds["unreliable"] = ["set aside by this test: it checks the page, not the machine"]
-    quiet = folder / "quiet.json"
-    quiet.write_text(json.dumps(results), encoding="utf-8")
-    proc = run_cli("choose", str(quiet), "--max-latency-ms", "10000", "--out", str(folder / "q"))
-    assert proc.returncode == 0, proc.stderr
-    return folder / "q" / "report.html"
+    return decided_as_if_quiet(results, folder)
 
 
 @pytest.fixture(scope="module")

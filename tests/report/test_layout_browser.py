@@ -20,6 +20,8 @@ import pandas as pd
 import pytest
 import skops.io as sio
 
+from helpers.quiet_report import decided_as_if_quiet
+
 pytestmark = pytest.mark.slow  # a real comparison with cost probes, and a browser: ~60 s
 
 CHROMIUM = "/usr/bin/chromium"
@@ -114,16 +116,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     results = json.loads((folder / "out" / "results.json").read_text())
-    for model in results["models"]:
-        model["cost"]["unreliable"] = []
-    rounds = results.get("paired_latency")
-    if rounds is not None and rounds["skipped"] is None:
-        rounds["unreliable"] = ["set aside by this test: it checks the page, not the machine"]
-    quiet = folder / "quiet.json"
-    quiet.write_text(json.dumps(results), encoding="utf-8")
-    proc = run_cli("choose", str(quiet), "--max-latency-ms", "10000", "--out", str(folder / "q"))
-    assert proc.returncode == 0, proc.stderr
-    return folder / "q" / "report.html"
+    return decided_as_if_quiet(results, folder)
 
 
 @pytest.fixture(scope="module")

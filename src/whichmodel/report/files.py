@@ -30,16 +30,26 @@ def write_report(outcome: Outcome, folder: Path) -> list[Path]:
     from whichmodel.report.html import render_html
 
     texts = (json.dumps(outcome.to_dict(), indent=2, default=str), render_html(outcome))
-    paths = [folder / name for name in REPORT_FILES]
+    return write_together(folder, dict(zip(REPORT_FILES, texts, strict=True)), "the report")
+
+
+def write_together(folder: Path, texts: dict[str, str], what: str) -> list[Path]:
+    """Write each ``texts[name]`` to ``folder / name``, all under temporary names first and
+    renamed into place together; returns the paths.
+
+    Raises:
+        ConfigError: the folder cannot be written (``what`` names the files in the message).
+    """
+    paths = [folder / name for name in texts]
     temps = [p.with_name(f".{p.name}.{os.getpid()}.tmp") for p in paths]
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for tmp, text in zip(temps, texts, strict=True):
+        for tmp, text in zip(temps, texts.values(), strict=True):
             tmp.write_text(text, encoding="utf-8")
         for tmp, path in zip(temps, paths, strict=True):
             os.replace(tmp, path)
     except OSError as exc:
-        raise ConfigError(f"Cannot write the report into {folder}: {exc.strerror or exc}.") from exc
+        raise ConfigError(f"Cannot write {what} into {folder}: {exc.strerror or exc}.") from exc
     finally:
         for tmp in temps:
             tmp.unlink(missing_ok=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from functools import lru_cache
 from html import escape
 from pathlib import Path
@@ -18,7 +17,6 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from whichmodel.analysis.weights.groups import UNCHANGED
-from whichmodel.errors import ConfigError
 from whichmodel.report.weights import GROUP_HEADER, group_rows, rel_text, render_markdown
 
 if TYPE_CHECKING:
@@ -141,18 +139,8 @@ def write_weight_report(diff: WeightDiff, folder: Path) -> list[Path]:
     """
     texts = (json.dumps(diff.to_dict(), indent=2) + "\n", render_markdown(diff),
              render_weights_html(diff))
-    paths = [folder / name for name in WEIGHT_FILES]
-    temps = [p.with_name(f".{p.name}.{os.getpid()}.tmp") for p in paths]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for tmp, text in zip(temps, texts, strict=True):
-            tmp.write_text(text, encoding="utf-8")
-        for tmp, path in zip(temps, paths, strict=True):
-            os.replace(tmp, path)
-    except OSError as exc:
-        raise ConfigError(f"Cannot write the weight diff into {folder}: "
-                          f"{exc.strerror or exc}.") from exc
-    finally:
-        for tmp in temps:
-            tmp.unlink(missing_ok=True)
-    return paths
+    from whichmodel.report.files import write_together
+
+    return write_together(
+        folder, dict(zip(WEIGHT_FILES, texts, strict=True)), "the weight diff"
+    )
