@@ -33,6 +33,10 @@ class Served:
     url: str  # e.g. http://127.0.0.1:PORT/v1
     folder: Path
     log: Path
+    # Whether /v1/models lists the model: transformers 5.25 lists the model it serves, 5.18
+    # (the lowest allowed) only the models of the Hugging Face cache, so none here; then an
+    # unknown model is refused by the server itself, not by whichmodel's check of the list
+    listed: bool = True
 
     @property
     def model(self) -> str:
@@ -88,7 +92,11 @@ def openai_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = served_folder(root / "lm")
     port = free_port()
     log = root / "serve.log"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    # A cache of its own, empty: the server lists the cache's models on /v1/models, and
+    # transformers 5.18's listing fails with a 500 when the cache folder does not exist
+    cache = root / "hub-cache"
+    cache.mkdir()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "HF_HUB_CACHE": str(cache)}
     command = [str(Path(sys.executable).parent / "transformers"), "serve", str(folder),
                "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"]  # fmt: skip
     with open(log, "wb") as out:
@@ -100,7 +108,10 @@ def openai_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                 tail = log.read_text(errors="replace")[-2000:]
                 pytest.fail(f"transformers serve did not start (exit {process.poll()}):\n{tail}")
             time.sleep(0.25)
-        yield Served(f"http://127.0.0.1:{port}/v1", folder, log)
+        url = f"http://127.0.0.1:{port}/v1"
+        with urllib.request.urlopen(f"{url}/models", timeout=10) as answer:
+            ids = [m.get("id") for m in json.load(answer).get("data", [])]
+        yield Served(url, folder, log, listed=str(folder) in ids)
     finally:
         process.terminate()
         try:

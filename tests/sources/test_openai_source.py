@@ -51,8 +51,10 @@ def test_greedy_generation_through_compare_equals_the_hf_folder(openai_server, t
     assert sum(len(t.split()) for t in endpoint.predictions.pred) > 10  # real text
     assert endpoint.predictions.failed_rows == ()
     facts = endpoint.spec.facts  # what the server said, recorded with the results
-    assert facts["identity.architecture"].value == served.model
-    assert '"id": "' + served.model in facts["identity.architecture"].note
+    # the id the server reports for it (transformers 5.18 adds the revision: PATH@main)
+    assert facts["identity.architecture"].value.startswith(served.model)
+    if served.listed:
+        assert '"id": "' + served.model in facts["identity.architecture"].note
     assert "capabilities probed: generate" in facts["identity.framework"].note
     assert "ignores 'echo'" in facts["identity.framework"].note
 
@@ -81,8 +83,12 @@ def test_an_unknown_model_or_an_unreachable_server_is_one_line(openai_server):
     with pytest.raises(ModelLoadError) as unknown:
         load(f"openai:{openai_server.url}?model=gpt-nothing")
     message = str(unknown.value)
-    assert "\n" not in message and "serves no model 'gpt-nothing'" in message
-    assert f"it serves: {openai_server.model}" in message
+    assert "\n" not in message and "gpt-nothing" in message
+    if openai_server.listed:  # whichmodel's check of the list, else the server's refusal
+        assert "serves no model 'gpt-nothing'" in message
+        assert f"it serves: {openai_server.model}" in message
+    else:
+        assert "The completions API of gpt-nothing fails" in message
     with pytest.raises(ModelLoadError) as unreachable:
         load(f"openai:http://127.0.0.1:{free_port()}/v1?model=m&retries=0")
     assert "\n" not in str(unreachable.value) and "Cannot reach" in str(unreachable.value)
@@ -143,7 +149,8 @@ def test_the_api_key_is_written_nowhere(openai_server, tmp_path, cli, monkeypatc
         assert f"Bearer {FAKE_KEY}" in proxy.authorizations  # it was sent, so it could leak
     bad = cli("compare", openai_server.ref(model="nothing-here", key_env="WHICHMODEL_TEST_KEY"),
               "--data", str(data), "--task", TASK, "--no-cost", "--store", str(store))
-    assert bad.returncode == 2 and "serves no model" in bad.stderr
+    refused = "serves no model" if openai_server.listed else "API of nothing-here fails"
+    assert bad.returncode == 2 and refused in bad.stderr
     files = [p for p in (*store.parent.rglob("*"), *out.rglob("*")) if p.is_file()]
     assert {"results.json", "report.html", "s.db"} <= {p.name for p in files}
     for text in (ok.stdout, ok.stderr, bad.stdout, bad.stderr, load.stdout, load.stderr,
