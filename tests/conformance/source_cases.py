@@ -245,11 +245,13 @@ def _detr_case(fx: Fixture) -> SourceCase:
 
 
 def _openai_case(fx: Fixture) -> SourceCase:
-    """The tiny Llama behind ``transformers serve`` on loopback (``helpers.openai_server``)."""
+    """The tiny Llama behind ``transformers serve`` on loopback (``helpers.openai_server``). Its
+    architecture is the id the server reports, which varies with its version (PATH, or PATH@main
+    in transformers 5.18): tests/sources/test_openai_source.py checks it."""
     served = fx("openai_server")
     return SourceCase(
         ref=served.ref(), path=None, weights=None, inputs=fx("text_inputs").take(slice(0, 6)),
-        kind="texts", expected=None, framework="openai", architecture=served.model,
+        kind="texts", expected=None, framework="openai", architecture=None,
         parameters=None, classes=None, weights_read=False,
     )  # fmt: skip
 
