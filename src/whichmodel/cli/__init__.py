@@ -26,10 +26,13 @@ from whichmodel.errors import ConfigError, WhichModelError
 def _hide_argument_types() -> None:
     """Arguments named in words (metavar ``REF``) print no Python type beside the name: typer
     writes ``REF <list[str]>`` for a list argument and offers no switch for it (options have
-    their metavar instead). Arguments without a metavar keep typer's display."""
+    their metavar instead). Arguments without a metavar keep typer's display. Older typer (0.16)
+    has no such method and prints the metavar alone already: nothing to change there."""
     from typer.core import TyperArgument
 
-    typer_display = TyperArgument.display_type_rich
+    typer_display = getattr(TyperArgument, "display_type_rich", None)
+    if typer_display is None:
+        return
 
     def display(self: TyperArgument, ctx: Any) -> str | None:
         return None if self.metavar else typer_display(self, ctx)
