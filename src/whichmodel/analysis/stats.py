@@ -403,14 +403,17 @@ def _binomial_half_p(k: int, n: int) -> float:
 def wilcoxon_errors(
     error_a: np.ndarray, error_b: np.ndarray, name_a: str = "a", name_b: str = "b"
 ) -> PairedTest:
-    """Wilcoxon signed-rank test on paired absolute errors (ties dropped, SciPy's default)."""
+    """Wilcoxon signed-rank test on paired absolute errors (ties dropped, SciPy's default).
+    Errors equal up to rounding are ties, as the disagreements count them (two orderings of one
+    query's items give nDCGs 1e-16 apart): they are neither side's win nor in the test."""
     from scipy.stats import wilcoxon
 
-    diff = error_a - error_b
+    diff = np.asarray(error_a - error_b, dtype=np.float64)
+    diff[np.isclose(error_a, error_b, rtol=1e-12, atol=0.0)] = 0.0
     a_better, b_better = int(np.sum(diff < 0)), int(np.sum(diff > 0))
     if a_better + b_better == 0:
         return PairedTest(name_a, name_b, "wilcoxon", 0.0, 1.0, 0, 0, len(diff))
-    result = wilcoxon(error_a, error_b)
+    result = wilcoxon(diff)  # as wilcoxon(error_a, error_b) with those errors made equal
     return PairedTest(
         name_a,
         name_b,
