@@ -125,13 +125,8 @@ class Endpoint:
         call = calls[route]
         try:
             return dict(call(model=self.settings.model, **params).model_dump(mode="json"))
-        except openai.APIStatusError as exc:
-            raise RequestFailed(
-                f"{self.settings.base_url} answered {exc.status_code}: "
-                f"{self.redact(_one_line(exc.message))}"
-            ) from None
         except openai.APIError as exc:
-            raise RequestFailed(f"{self.settings.base_url}: {self.redact(_cause(exc))}") from None
+            raise self._failed(exc) from None
 
     def stream(self, route: str, params: Params) -> Iterator[Response]:
         """One streamed request to ``route`` (``completions`` or ``chat``), uncached: its
@@ -151,16 +146,23 @@ class Endpoint:
         try:
             for chunk in create(model=self.settings.model, stream=True, **usage, **params):
                 yield dict(chunk.model_dump(mode="json"))
-        except openai.APIStatusError as exc:
-            raise RequestFailed(
-                f"{self.settings.base_url} answered {exc.status_code}: "
-                f"{self.redact(_one_line(exc.message))}"
-            ) from None
         except openai.APIError as exc:
-            raise RequestFailed(f"{self.settings.base_url}: {self.redact(_cause(exc))}") from None
+            raise self._failed(exc) from None
         except Exception as exc:  # the transport's own, from a stream broken midway
             text = _one_line(f"{type(exc).__name__}: {exc}")
             raise RequestFailed(f"{self.settings.base_url}: {self.redact(text)}") from None
+
+    def _failed(self, exc: Any) -> RequestFailed:
+        """The SDK's error (``openai.APIError``) as one line without the key: the status the
+        server answered, or the transport's cause."""
+        import openai
+
+        if isinstance(exc, openai.APIStatusError):
+            return RequestFailed(
+                f"{self.settings.base_url} answered {exc.status_code}: "
+                f"{self.redact(_one_line(exc.message))}"
+            )
+        return RequestFailed(f"{self.settings.base_url}: {self.redact(_cause(exc))}")
 
     def map(self, route: str, requests: Sequence[Params], *, cacheable: bool) -> list[Response]:
         """The responses to ``requests``, in order: cached ones read, the others sent, up to
