@@ -246,9 +246,7 @@ class _Run:
             self.store.file_digests(files),
             result_library_versions(),
         )
-        key = cache_key("predictions", model_fp, self.data_fp, self.task.name, config.batch_size)
-        if self.task.data_files():  # e.g. a retrieval corpus: other contents, other predictions
-            key = key_of(key, self.store.file_digests(self.task.data_files()))
+        key = self.predictions_key(model_fp, config.batch_size)
         preds, reused, computed, store_note = self._predictions(ref, key, options)
         self.task.check(self.y_true, preds, ref.name)
         spec, spec_error = _spec(self, ref, model_fp, options)
@@ -263,6 +261,13 @@ class _Run:
             n_not_most_probable=disagreements(preds) if self.task.class_predictions else None,
             token_cost=tokens,
         )
+
+    def predictions_key(self, model_fp: str, batch_size: int) -> str:
+        """The store key of a model's predictions on this run's data and task."""
+        key = cache_key("predictions", model_fp, self.data_fp, self.task.name, batch_size)
+        if self.task.data_files():  # e.g. a retrieval corpus: other contents, other predictions
+            key = key_of(key, self.store.file_digests(self.task.data_files()))
+        return key
 
     def _predictions(
         self, ref: ModelRef, key: str, options: LoadOptions

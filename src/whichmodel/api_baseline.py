@@ -19,8 +19,7 @@ from whichmodel.api import _Run, concluded
 from whichmodel.api_cost import with_rooflines
 from whichmodel.comparison import CompareConfig, Comparison, ModelResult
 from whichmodel.errors import ConfigError
-from whichmodel.store import CorruptPredictionsError, key_of
-from whichmodel.store.cache import cache_key
+from whichmodel.store import CorruptPredictionsError
 
 if TYPE_CHECKING:
     from whichmodel.choose.constraints import Constraints, Objective
@@ -105,11 +104,7 @@ def _stored_result(run_: _Run, stored: Results, model: ModelSummary) -> ModelRes
     key the run stored them under, its cost only when this run measures costs too."""
     from whichmodel.execute.driver import to_predictions
 
-    key = cache_key(
-        "predictions", model.fingerprint, run_.data_fp, run_.task.name, stored.config.batch_size
-    )
-    if run_.task.data_files():  # as _Run.model keys them
-        key = key_of(key, run_.store.file_digests(run_.task.data_files()))
+    key = run_.predictions_key(model.fingerprint, stored.config.batch_size)
     try:
         rows = run_.store.read_predictions(key)
         whole = np.array_equal(rows.rows, np.arange(len(run_.dataset)))
